@@ -1,0 +1,76 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { TenantScopeError } from './errors.js'
+import { validateSettings, type TenantSettings } from './settings.js'
+
+/** @internal What `withTenant` binds for the duration of its callback. */
+export interface TenantContext {
+  readonly tenantId: string
+  readonly settings: TenantSettings
+}
+
+export interface WithTenantOptions {
+  /**
+   * More transaction-local settings sent in the same round trip as the tenant,
+   * for policies that also look at the user or a role.
+   * @example withTenant(tenantId, fn, { settings: { 'app.user_id': userId } })
+   */
+  settings?: TenantSettings
+}
+
+// One storage per process, shared by every copy of this module so that two
+// installed versions of tenantscope still see the same tenant.
+const storageKey = Symbol.for('tenantscope:context')
+const globalSlot = globalThis as { [storageKey]?: AsyncLocalStorage<TenantContext> }
+const storage: AsyncLocalStorage<TenantContext> = (globalSlot[storageKey] ??= new AsyncLocalStorage())
+
+// Loose bounds only: the pool's parseTenantId decides what a valid id is.
+const MAX_TENANT_ID_LENGTH = 256
+
+/**
+ * Runs `fn` with `tenantId` as the current tenant and returns its result.
+ * Every query made through a TenantPool inside `fn` (and anything it awaits)
+ * runs for this tenant. Nesting with another tenant is allowed; a connection
+ * or transaction already bound to a tenant refuses use from another one.
+ * @example await withTenant(session.tenantId, () => pool.query('SELECT * FROM projects'))
+ */
+export function withTenant<T>(
+  tenantId: string,
+  fn: () => T | Promise<T>,
+  options?: WithTenantOptions,
+): Promise<T> {
+  if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.length > MAX_TENANT_ID_LENGTH) {
+    return Promise.reject(new TenantScopeError('INVALID_TENANT_ID', 'Tenant id must be a non-empty string of at most 256 characters'))
+  }
+  if (typeof fn !== 'function') {
+    return Promise.reject(new TypeError('withTenant(tenantId, fn): fn must be a function'))
+  }
+  let settings: TenantSettings
+  try {
+    settings = validateSettings(options?.settings)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return storage.run({ tenantId, settings }, async () => fn())
+}
+
+/** The current tenant id; throws `TENANT_CONTEXT_MISSING` outside `withTenant`. */
+export function getTenantId(): string {
+  return getTenantContext().tenantId
+}
+
+/** The current tenant id, or `undefined` outside `withTenant`. */
+export function tryGetTenantId(): string | undefined {
+  return storage.getStore()?.tenantId
+}
+
+/** @internal */
+export function getTenantContext(): TenantContext {
+  const context = storage.getStore()
+  if (!context) {
+    throw new TenantScopeError(
+      'TENANT_CONTEXT_MISSING',
+      'No tenant context: run this inside withTenant(tenantId, fn), or use a separate system pool for cross-tenant work',
+    )
+  }
+  return context
+}

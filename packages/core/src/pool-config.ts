@@ -1,0 +1,35 @@
+import pg from 'pg'
+import { TenantScopeError } from './errors.js'
+
+/** @internal A pg.Pool, an object that quacks like one, or a config to build one from. */
+export function toPgPool(poolOrConfig: pg.Pool | pg.PoolConfig | undefined): pg.Pool {
+  if (poolOrConfig instanceof pg.Pool || isPoolLike(poolOrConfig)) return poolOrConfig as pg.Pool
+  if (poolOrConfig !== undefined && (typeof poolOrConfig !== 'object' || poolOrConfig === null)) {
+    throw new TenantScopeError('INVALID_CONFIG', 'createTenantPool takes a pg.Pool or a pg.PoolConfig object')
+  }
+  const config = poolOrConfig ?? {}
+  checkConnectionString(config.connectionString)
+  return new pg.Pool(config)
+}
+
+function isPoolLike(value: unknown): boolean {
+  const candidate = value as { connect?: unknown; query?: unknown; end?: unknown } | null | undefined
+  return typeof candidate?.connect === 'function' && typeof candidate.query === 'function' && typeof candidate.end === 'function'
+}
+
+// pg only notices a malformed URL on the first connect, far from the mistake.
+// The message never repeats the string: it may hold a password.
+function checkConnectionString(connectionString: unknown): void {
+  if (connectionString === undefined) return
+  if (typeof connectionString !== 'string' || connectionString.trim() === '') {
+    throw new TenantScopeError('INVALID_CONFIG', 'connectionString must be a non-empty string')
+  }
+  if (!/^postgres(ql)?:\/\//i.test(connectionString)) {
+    throw new TenantScopeError('INVALID_CONFIG', 'connectionString must start with postgres:// or postgresql://')
+  }
+  try {
+    new URL(connectionString)
+  } catch {
+    throw new TenantScopeError('INVALID_CONFIG', 'connectionString is not a valid URL')
+  }
+}

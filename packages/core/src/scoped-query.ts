@@ -1,0 +1,120 @@
+import type { PgConnection, Submittable } from './_pg-internals.js'
+import type { SetterStatement } from './setter.js'
+
+/**
+ * @internal A custom pg query object that sends the tenant setter and the
+ * user's statement in one extended-protocol pipeline closed by one Sync:
+ *
+ *   Parse/Bind/Execute(setter)  Parse/Bind/Describe/Execute(statement)  Sync
+ *
+ * PostgreSQL runs everything before a Sync as one implicit transaction, so
+ * the transaction-local setting applies to the statement and is gone after
+ * it: one network round trip, nothing left on the connection. If the
+ * statement is BEGIN, the implicit transaction becomes the explicit one and
+ * the setting lasts until its COMMIT or ROLLBACK.
+ *
+ * Replies to the setter (ParseComplete, BindComplete, one DataRow,
+ * CommandComplete) are swallowed; everything after goes to the wrapped
+ * query, which is pg's own Query (or a user submittable such as a cursor),
+ * so results come out exactly as pg makes them.
+ */
+export class ScopedQuery implements Submittable {
+  #settingApplied = false
+  readonly #setter: SetterStatement
+  readonly #statement: Submittable
+
+  constructor(setter: SetterStatement, statement: Submittable) {
+    this.#setter = setter
+    this.#statement = statement
+  }
+
+  // pg records `name` as parsed on every ParseComplete: hide it until the
+  // setter's ParseComplete has gone by, or a named statement would be marked
+  // parsed before its own Parse succeeded.
+  get name(): string | undefined {
+    return this.#settingApplied ? this.#statement.name : undefined
+  }
+  get text(): string | undefined {
+    return this.#statement.text
+  }
+  // pg's Client reads and writes these on the query it runs.
+  get _result(): unknown {
+    return this.#statement._result
+  }
+  get binary(): boolean | undefined {
+    return this.#statement.binary
+  }
+  set binary(value: boolean | undefined) {
+    this.#statement.binary = value
+  }
+  get callback(): unknown {
+    return this.#statement.callback
+  }
+  set callback(value: unknown) {
+    this.#statement.callback = value
+  }
+
+  submit(connection: PgConnection): Error | null {
+    // Refuse what pg's Query would refuse *before* writing the setter: an
+    // error returned after it would leave an open pipeline that the next
+    // query on this connection would join.
+    const invalid = validateStatement(this.#statement, connection)
+    if (invalid) return invalid
+
+    connection.stream.cork?.()
+    try {
+      connection.parse({ text: this.#setter.text })
+      connection.bind({ values: this.#setter.values })
+      connection.execute({})
+      return this.#statement.submit(connection) ?? null
+    } finally {
+      connection.stream.uncork?.()
+    }
+  }
+
+  handleDataRow(message: unknown): void {
+    if (this.#settingApplied) this.#statement.handleDataRow?.(message)
+  }
+
+  handleCommandComplete(message: unknown, connection: PgConnection): void {
+    if (this.#settingApplied) this.#statement.handleCommandComplete?.(message, connection)
+    else this.#settingApplied = true
+  }
+
+  handleRowDescription(message: unknown): void {
+    this.#statement.handleRowDescription?.(message)
+  }
+  handleEmptyQuery(connection: PgConnection): void {
+    this.#statement.handleEmptyQuery?.(connection)
+  }
+  handlePortalSuspended(connection: PgConnection): void {
+    this.#statement.handlePortalSuspended?.(connection)
+  }
+  handleError(error: Error, connection: PgConnection): void {
+    this.#statement.handleError?.(error, connection)
+  }
+  handleReadyForQuery(connection: PgConnection): void {
+    this.#statement.handleReadyForQuery?.(connection)
+  }
+  handleCopyInResponse(connection: PgConnection): void {
+    this.#statement.handleCopyInResponse?.(connection)
+  }
+  handleCopyData(message: unknown, connection: PgConnection): void {
+    this.#statement.handleCopyData?.(message, connection)
+  }
+}
+
+function validateStatement(statement: Submittable, connection: PgConnection): Error | null {
+  const { name, text, values } = statement
+  if (typeof text !== 'string' && typeof name !== 'string') {
+    return new Error('A query must have either text or a name. Supplying neither is unsupported.')
+  }
+  if (values !== undefined && values !== null && !Array.isArray(values)) {
+    return new Error('Query values must be an array')
+  }
+  const previous = name ? connection.parsedStatements[name] : undefined
+  if (text && previous && previous !== text) {
+    return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`)
+  }
+  return null
+}

@@ -1,0 +1,31 @@
+import { TenantScopeError } from './errors.js'
+
+/** Extra transaction-local settings sent with the tenant, e.g. `{ 'app.user_id': userId }`. */
+export type TenantSettings = Readonly<Record<string, string>>
+
+// A GUC name: identifiers joined by dots (custom settings need one dot).
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/
+const MAX_SETTING_NAME = 127
+const MAX_SETTING_VALUE = 8192
+
+/** @internal Checks names and values once, when the context is entered. */
+export function validateSettings(settings: unknown): TenantSettings {
+  if (settings === undefined) return {}
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+    throw new TenantScopeError('INVALID_SETTING', 'settings must be an object of name → string value')
+  }
+  for (const [name, value] of Object.entries(settings)) {
+    if (name.length > MAX_SETTING_NAME || !SETTING_NAME.test(name)) {
+      throw new TenantScopeError('INVALID_SETTING', 'Setting names must be dotted identifiers such as app.user_id')
+    }
+    if (typeof value !== 'string' || value.length > MAX_SETTING_VALUE || value.includes('\0')) {
+      throw new TenantScopeError('INVALID_SETTING', `Setting ${name} must be a string without NUL bytes, at most ${MAX_SETTING_VALUE} characters`)
+    }
+  }
+  return Object.freeze({ ...(settings as Record<string, string>) })
+}
+
+/** @internal */
+export function isValidSettingName(name: string): boolean {
+  return name.length <= MAX_SETTING_NAME && SETTING_NAME.test(name)
+}

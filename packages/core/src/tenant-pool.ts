@@ -1,0 +1,174 @@
+import pg from 'pg'
+import { trackConnection } from './connection-state.js'
+import { TenantScopeError } from './errors.js'
+import { toPgPool } from './pool-config.js'
+import type { QueryInput } from './run-query.js'
+import { TenantPoolClient } from './tenant-client.js'
+import { TenantScope, type TenantScopeOptions } from './tenant-scope.js'
+import { beginStatement, type TransactionOptions } from './transaction-options.js'
+
+export type TenantPoolOptions = TenantScopeOptions
+
+type ConnectCallback = (error: Error | undefined, client?: TenantPoolClient, done?: (release?: unknown) => void) => void
+
+const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove', 'error'] as const
+
+/**
+ * A pg.Pool whose every statement runs for the current tenant.
+ *
+ * It is a real `pg.Pool` subclass so that drivers which test
+ * `instanceof pg.Pool` (Drizzle's node-postgres session does, to decide
+ * whether a transaction needs its own connection) treat it as one. The
+ * connections come from the wrapped pool; this object's own pg.Pool state
+ * stays empty and unused.
+ */
+// The typed overloads: pg.Pool's own query signatures, and connect()
+// returning a tenant-bound client.
+export interface TenantPool {
+  query<R extends pg.QueryResultRow = any>(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult<R>>
+  query<R extends any[] = any[]>(input: pg.QueryArrayConfig, values?: unknown[]): Promise<pg.QueryArrayResult<R>>
+  query(input: QueryInput, callback: (error: Error | null, result?: pg.QueryResult) => void): void
+  query(input: QueryInput, values: unknown[] | undefined, callback: (error: Error | null, result?: pg.QueryResult) => void): void
+  connect(): Promise<TenantPoolClient & pg.PoolClient>
+  connect(callback: ConnectCallback): void
+}
+
+export class TenantPool extends pg.Pool {
+  readonly #pool: pg.Pool
+  readonly #scope: TenantScope
+
+  // Live values of the wrapped pool (pg.Pool declares them as fields).
+  declare readonly totalCount: number
+  declare readonly idleCount: number
+  declare readonly waitingCount: number
+  declare readonly expiredCount: number
+
+  /** @internal Use createTenantPool(). */
+  constructor(pool: pg.Pool, options: TenantPoolOptions = {}) {
+    super()
+    this.#pool = pool
+    this.#scope = new TenantScope(options)
+    // pg.Pool's constructor wrote its own copies; point them at the wrapped pool.
+    Object.defineProperties(this, {
+      options: { get: () => this.#pool.options, configurable: true },
+      ending: { get: () => this.#pool.ending, configurable: true },
+      ended: { get: () => this.#pool.ended, configurable: true },
+    })
+    for (const event of POOL_EVENTS) {
+      pool.on(event, (...args: unknown[]) => this.emit(event, ...args))
+    }
+  }
+
+  /** The wrapped pg.Pool. Queries on it are NOT tenant-scoped. */
+  get unscopedPool(): pg.Pool {
+    return this.#pool
+  }
+
+  /**
+   * Runs one statement for the current tenant in one round trip: the
+   * setting and the statement travel in one pipeline and share one implicit
+   * transaction. Outside `withTenant` it throws `TENANT_CONTEXT_MISSING`
+   * before a connection is taken.
+   */
+  override query(input: any, values?: any, callback?: any): any {
+    if (typeof values === 'function') {
+      callback = values
+      values = undefined
+    }
+    if (typeof (input as { submit?: unknown })?.submit === 'function') {
+      throw new TypeError('pool.query does not take a query object such as a cursor: use pool.connect() and client.query()')
+    }
+    const promise = this.#runOnce(input, values)
+    if (!callback) return promise
+    promise.then((result) => callback(null, result), (error: Error) => callback(error))
+  }
+
+  /**
+   * Checks out a connection bound to the current tenant. Every statement on
+   * it, and every transaction it opens, runs for that tenant.
+   */
+  override connect(callback?: any): any {
+    const promise = this.#checkout()
+    if (!callback) return promise
+    promise.then(
+      (client) => callback(undefined, client, (release?: unknown) => client.release(release as Error)),
+      (error: Error) => callback(error),
+    )
+  }
+
+  /**
+   * Runs `fn` in one transaction for the current tenant: BEGIN carries the
+   * setting in the same round trip, COMMIT on success, ROLLBACK on throw.
+   */
+  async transaction<T>(fn: (client: TenantPoolClient) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
+    const begin = beginStatement(options)
+    const client = await this.#checkout()
+    try {
+      await client.query(begin)
+      let result: T
+      try {
+        result = await fn(client)
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        throw error
+      }
+      const commit = await client.query('COMMIT')
+      // COMMIT of a failed transaction answers ROLLBACK instead of an error.
+      if (commit.command === 'ROLLBACK') {
+        throw new TenantScopeError('TRANSACTION_ROLLED_BACK', 'The transaction had failed and was rolled back instead of committed')
+      }
+      return result
+    } finally {
+      client.release()
+    }
+  }
+
+  override end(callback?: () => void): any {
+    return callback ? this.#pool.end(callback) : this.#pool.end()
+  }
+
+  async #runOnce(input: QueryInput, values: unknown[] | undefined): Promise<pg.QueryResult> {
+    this.#scope.resolve() // refuse before taking a connection
+    const client = await this.#checkout()
+    let failure: unknown
+    try {
+      return await client.query(input, values)
+    } catch (error) {
+      failure = error
+      throw error
+    } finally {
+      client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined)
+    }
+  }
+
+  async #checkout(): Promise<TenantPoolClient & pg.PoolClient> {
+    const { tenantId } = this.#scope.resolve()
+    const raw = await this.#pool.connect()
+    trackConnection(raw)
+    return new TenantPoolClient(raw, this.#scope, tenantId) as TenantPoolClient & pg.PoolClient
+  }
+}
+
+for (const name of ['totalCount', 'idleCount', 'waitingCount', 'expiredCount'] as const) {
+  Object.defineProperty(TenantPool.prototype, name, {
+    get(this: TenantPool) {
+      return this.unscopedPool[name]
+    },
+    configurable: true,
+  })
+}
+
+// Errors that did not come from the server (timeouts, sockets) leave the
+// connection in an unknown state.
+function isConnectionError(error: unknown): boolean {
+  return !TenantScopeError.is(error) && !(typeof error === 'object' && error !== null && 'severity' in error)
+}
+
+/**
+ * Wraps an existing `pg.Pool` (or builds one from a `pg.PoolConfig`) so that
+ * every query runs for the current tenant.
+ * @example const pool = createTenantPool(new pg.Pool({ connectionString }))
+ */
+export function createTenantPool(poolOrConfig?: pg.Pool | pg.PoolConfig, options?: TenantPoolOptions): TenantPool {
+  return new TenantPool(toPgPool(poolOrConfig), options)
+}
