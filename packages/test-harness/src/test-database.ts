@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto'
+import { inject } from 'vitest'
+import { APP_ROLE, MAINTENANCE_ROLE } from './roles.js'
+import { withClient } from './template.js'
+import { withDatabase } from './urls.js'
+
+export interface TestDatabase {
+  readonly name: string
+  /** Superuser: schema changes and fixtures only, never for the assertions that matter. */
+  readonly adminUrl: string
+  /** Not superuser, not BYPASSRLS, owns nothing: what RLS tests connect as. */
+  readonly appUrl: string
+  /** BYPASSRLS: the separate system pool for cross-tenant work. */
+  readonly maintenanceUrl: string
+  drop(): Promise<void>
+}
+
+/**
+ * A fresh database copied from the template (tenantscope migrations and the
+ * example schema applied), so test files never see each other's rows.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const info = inject('tenantscope')
+  const name = `${info.prefix}${randomBytes(4).toString('hex')}`
+  await withClient(info.adminUrl, async (admin) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${info.template}`)
+        return
+      } catch (error) {
+        // 55006: another test is copying the template at this very moment.
+        if ((error as { code?: string }).code !== '55006' || attempt > 50) throw error
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+  })
+  return {
+    name,
+    adminUrl: withDatabase(info.adminUrl, name),
+    appUrl: withDatabase(info.adminUrl, name, APP_ROLE),
+    maintenanceUrl: withDatabase(info.adminUrl, name, MAINTENANCE_ROLE),
+    async drop() {
+      await withClient(info.adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+    },
+  }
+}
+
+/** Where the harness found PostgreSQL: 'env', 'testcontainers' or 'embedded'. */
+export function databaseSource(): string {
+  return inject('tenantscope').source
+}
+
