@@ -1,0 +1,65 @@
+import { TenantScopeError, uuidTenantId, type TenantIdParser, type TenantSettings } from '../index.js'
+import { TenantResolutionError, type TenantResolutionCode } from './resolution-error.js'
+import type { TenantResolver } from './tenant-resolver.js'
+
+export interface TenantRequestOptions<Req> {
+  /** Finds the tenant of a request (see `jwtTenant`, `trustedHeaderTenant`). */
+  resolveTenant: TenantResolver<Req>
+  /**
+   * Validates the resolved id before the request goes on; a rejected id
+   * answers 400. Use the same parser as your TenantPool.
+   * @default uuidTenantId
+   */
+  parseTenantId?: TenantIdParser
+}
+
+/** The JSON body of a refused request. No stack, no token, no tenant id. */
+export interface TenantErrorBody {
+  error: { code: TenantResolutionCode; message: string }
+}
+
+export type RequestTenantOutcome =
+  | { ok: true; tenantId: string; settings: TenantSettings | undefined }
+  | { ok: false; status: 400 | 401 | 403; body: TenantErrorBody; headers: Record<string, string> }
+
+/**
+ * The framework-free core of every adapter: resolves and validates the
+ * tenant of one request. Errors that are not refusals (a resolver bug, a
+ * JWKS endpoint down) are thrown for the framework's error handler.
+ * @example
+ * const outcome = await resolveRequestTenant({ resolveTenant }, req)
+ * if (!outcome.ok) return reply(outcome.status, outcome.body)
+ * return withTenant(outcome.tenantId, handler, { settings: outcome.settings })
+ */
+export async function resolveRequestTenant<Req>(options: TenantRequestOptions<Req>, request: Req): Promise<RequestTenantOutcome> {
+  const parse = options.parseTenantId ?? uuidTenantId
+  let resolution
+  try {
+    resolution = await options.resolveTenant(request)
+  } catch (error) {
+    if (TenantResolutionError.is(error)) return refusal(error.code, error.message)
+    if (TenantScopeError.is(error, 'INVALID_TENANT_ID')) return refusal('INVALID_TENANT_ID', 'The tenant id is not valid')
+    throw error
+  }
+  if (resolution === undefined || resolution === null) {
+    return refusal('UNAUTHENTICATED', 'Authentication required')
+  }
+  const raw = typeof resolution === 'string' ? resolution : resolution.tenantId
+  const settings = typeof resolution === 'string' ? undefined : resolution.settings
+  let tenantId: string
+  try {
+    if (typeof raw !== 'string') throw new Error('not a string')
+    tenantId = parse(raw)
+    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new Error('parser returned no id')
+  } catch {
+    return refusal('INVALID_TENANT_ID', 'The tenant id is not valid')
+  }
+  return { ok: true, tenantId, settings }
+}
+
+function refusal(code: TenantResolutionCode, message: string): RequestTenantOutcome {
+  const status = new TenantResolutionError(code, message).status
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
+  if (status === 401) headers['www-authenticate'] = 'Bearer'
+  return { ok: false, status, body: { error: { code, message } }, headers }
+}

@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { TenantScopeError, withTenant } from '@tenantscope/core'
+import fc from 'fast-check'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createTestDatabase, type TestDatabase } from './test-database.js'
+
+/** A project row as the contract sees it. */
+export interface ProjectRow {
+  tenant_id: string
+  name: string
+}
+
+/**
+ * The same operations expressed through one adapter (the raw TenantPool,
+ * Drizzle, later Kysely or Prisma). Every method runs in the caller's tenant
+ * context, through the adapter, against the example schema's `projects`.
+ */
+export interface ContractAdapter {
+  insertProject(name: string): Promise<void>
+  /** An INSERT naming another tenant explicitly: must be refused by WITH CHECK. */
+  insertProjectFor(tenantId: string, name: string): Promise<void>
+  listProjects(): Promise<ProjectRow[]>
+  /** UPDATE every visible project; returns the row count. */
+  renameProjects(name: string): Promise<number>
+  /** UPDATE that moves visible rows to another tenant: must be refused by WITH CHECK. */
+  moveProjectsTo(tenantId: string): Promise<number>
+  deleteProjects(): Promise<number>
+  /** Runs fn in one transaction of the adapter; fn's adapter is bound to it. */
+  transaction<T>(fn: (tx: ContractAdapter) => Promise<T>): Promise<T>
+  /** A statement the database rejects (division by zero). */
+  failingStatement(): Promise<unknown>
+}
+
+export interface ContractSubject {
+  adapter: ContractAdapter
+  /** The underlying pg.Pool (unscoped) the adapter draws connections from. */
+  rawPool: pg.Pool
+  end(): Promise<void>
+}
+
+/** Builds the adapter under test over a pg.Pool config (app role, small pool). */
+export type ContractFactory = (config: pg.PoolConfig) => Promise<ContractSubject> | ContractSubject
+
+const TENANT_COUNT = 20
+const TASKS = 200
+
+/**
+ * The isolation contract every adapter must keep. Connected as the app role
+ * (not superuser, not BYPASSRLS, owns nothing), on a pool of two connections.
+ */
+export function describeTenantContract(name: string, factory: ContractFactory): void {
+  describe(`tenant isolation contract: ${name}`, () => {
+    let db: TestDatabase
+    let admin: pg.Pool
+    const tenants = Array.from({ length: TENANT_COUNT }, () => randomUUID())
+    const [A, B] = tenants as [string, string]
+
+    beforeAll(async () => {
+      db = await createTestDatabase()
+      admin = new pg.Pool({ connectionString: db.adminUrl, max: 2 })
+      await admin.query(`INSERT INTO tenants (id, name) SELECT id, 'tenant ' || id FROM unnest($1::uuid[]) AS id`, [tenants])
+    })
+    afterAll(async () => {
+      await admin?.end()
+      await db?.drop()
+    })
+
+    async function withSubject<T>(max: number, fn: (subject: ContractSubject) => Promise<T>): Promise<T> {
+      const subject = await factory({ connectionString: db.appUrl, max })
+      try {
+        return await fn(subject)
+      } finally {
+        await subject.end()
+      }
+    }
+
+    async function clearProjects() {
+      await admin.query('DELETE FROM projects')
+    }
+
+    test('the connection is not superuser, not BYPASSRLS, and owns no tenant table', async () => {
+      await withSubject(1, async ({ rawPool }) => {
+        const { rows } = await rawPool.query(`
+          SELECT r.rolsuper, r.rolbypassrls,
+                 (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p'))::int AS owned
+            FROM pg_roles r WHERE r.rolname = current_user`)
+        expect(rows).toEqual([{ rolsuper: false, rolbypassrls: false, owned: 0 }])
+      })
+    })
+
+    test('outside withTenant every operation is refused before reaching the database', async () => {
+      await withSubject(1, async ({ adapter }) => {
+        for (const attempt of [
+          () => adapter.listProjects(),
+          () => adapter.insertProject('no tenant'),
+          () => adapter.renameProjects('x'),
+          () => adapter.transaction((tx) => tx.listProjects()),
+        ]) {
+          await expect(attempt()).rejects.toMatchObject({ name: 'TenantScopeError', code: 'TENANT_CONTEXT_MISSING' })
+        }
+      })
+      const { rows } = await admin.query('SELECT count(*)::int AS n FROM projects')
+      expect(rows[0].n).toBe(0)
+    })
+
+    test('a tenant sees, updates and deletes only its own rows', async () => {
+      await clearProjects()
+      await withSubject(2, async ({ adapter }) => {
+        await withTenant(A, () => adapter.insertProject('a1'))
+        await withTenant(B, () => adapter.insertProject('b1'))
+        expect(await withTenant(A, () => adapter.listProjects())).toEqual([{ tenant_id: A, name: 'a1' }])
+        expect(await withTenant(A, () => adapter.renameProjects('renamed'))).toBe(1)
+        expect(await withTenant(B, () => adapter.listProjects())).toEqual([{ tenant_id: B, name: 'b1' }])
+        expect(await withTenant(A, () => adapter.deleteProjects())).toBe(1)
+        expect(await withTenant(B, () => adapter.listProjects())).toEqual([{ tenant_id: B, name: 'b1' }])
+      })
+    })
+
+    test('cross-tenant INSERT and UPDATE are refused by WITH CHECK', async () => {
+      await clearProjects()
+      await withSubject(2, async ({ adapter }) => {
+        await expect(withTenant(A, () => adapter.insertProjectFor(B, 'forged'))).rejects.toMatchObject({ code: '42501' })
+        await withTenant(A, () => adapter.insertProject('mine'))
+        await expect(withTenant(A, () => adapter.moveProjectsTo(B))).rejects.toMatchObject({ code: '42501' })
+      })
+      const { rows } = await admin.query('SELECT tenant_id, name FROM projects')
+      expect(rows).toEqual([{ tenant_id: A, name: 'mine' }])
+    })
+
+    test('a transaction runs every statement for its tenant and rolls back on throw', async () => {
+      await clearProjects()
+      await withSubject(1, async ({ adapter }) => {
+        const seen = await withTenant(A, () =>
+          adapter.transaction(async (tx) => {
+            await tx.insertProject('in tx 1')
+            await tx.insertProject('in tx 2')
+            return tx.listProjects()
+          }),
+        )
+        expect(seen.map((row) => row.tenant_id)).toEqual([A, A])
+        const boom = new Error('boom')
+        await expect(
+          withTenant(B, () =>
+            adapter.transaction(async (tx) => {
+              await tx.insertProject('rolled back')
+              throw boom
+            }),
+          ),
+        ).rejects.toBe(boom)
+        expect(await withTenant(B, () => adapter.listProjects())).toEqual([])
+      })
+    })
+
+    test('errors and rollbacks leave the next checkout of the same connection without a tenant', async () => {
+      await withSubject(1, async ({ adapter, rawPool }) => {
+        const probe = async () =>
+          (await rawPool.query(`SELECT pg_backend_pid() AS pid, current_setting('app.current_tenant', true) AS tenant`)).rows[0]
+        const before = await probe()
+        await expect(withTenant(A, () => adapter.failingStatement())).rejects.toMatchObject({ code: '22012' })
+        await expect(
+          withTenant(A, () =>
+            adapter.transaction(async (tx) => {
+              await tx.listProjects()
+              await tx.failingStatement()
+            }),
+          ),
+        ).rejects.toMatchObject({ code: '22012' })
+        await withTenant(A, () => adapter.listProjects())
+        const after = await probe()
+        expect(after.pid).toBe(before.pid) // the same physical connection, reused
+        expect(after.tenant ?? '').toBe('')
+      })
+    })
+
+    test('a connection killed mid-transaction does not poison the pool', async () => {
+      await clearProjects()
+      await withSubject(1, async ({ adapter, rawPool }) => {
+        const killed = withTenant(A, () =>
+          adapter.transaction(async (tx) => {
+            await tx.insertProject('never committed')
+            const { rows } = await rawPoolPidOf(admin)
+            for (const { pid } of rows) await admin.query('SELECT pg_terminate_backend($1)', [pid])
+            await sleep(50)
+            await tx.listProjects()
+          }),
+        )
+        await expect(killed).rejects.toThrow()
+        // The pool hands out a fresh connection that works and carries nothing.
+        expect(await withTenant(B, () => adapter.listProjects())).toEqual([])
+        const { rows } = await rawPool.query(`SELECT current_setting('app.current_tenant', true) AS tenant`)
+        expect(rows[0].tenant ?? '').toBe('')
+      })
+      const { rows } = await admin.query('SELECT count(*)::int AS n FROM projects')
+      expect(rows[0].n).toBe(0)
+    })
+
+    test(`${TASKS} concurrent tasks over ${TENANT_COUNT} tenants on a pool of 2 never see or write another tenant's rows`, async () => {
+      await clearProjects()
+      const operation = fc.record({
+        tenant: fc.integer({ min: 0, max: TENANT_COUNT - 1 }),
+        kind: fc.constantFrom('insert', 'list', 'transaction', 'rename', 'fail'),
+        delayMs: fc.integer({ min: 0, max: 3 }),
+      })
+      await withSubject(2, async ({ adapter }) => {
+        await fc.assert(
+          fc.asyncProperty(fc.array(operation, { minLength: TASKS, maxLength: TASKS }), async (operations) => {
+            const run = async (op: { tenant: number; kind: string; delayMs: number }, index: number) => {
+              const tenant = tenants[op.tenant]!
+              const own = (rows: ProjectRow[]) => rows.every((row) => row.tenant_id === tenant && row.name.startsWith(`${tenant}:`))
+              await withTenant(tenant, async () => {
+                await sleep(op.delayMs)
+                switch (op.kind) {
+                  case 'insert':
+                    await adapter.insertProject(`${tenant}:${index}`)
+                    break
+                  case 'list':
+                    expect(own(await adapter.listProjects())).toBe(true)
+                    break
+                  case 'transaction':
+                    await adapter.transaction(async (tx) => {
+                      await tx.insertProject(`${tenant}:${index}`)
+                      await sleep(op.delayMs)
+                      expect(own(await tx.listProjects())).toBe(true)
+                    })
+                    break
+                  case 'rename':
+                    await adapter.renameProjects(`${tenant}:renamed`)
+                    break
+                  case 'fail':
+                    await expect(adapter.failingStatement()).rejects.toMatchObject({ code: '22012' })
+                    break
+                }
+              })
+            }
+            await Promise.all(operations.map(run))
+            const { rows } = await admin.query<ProjectRow>('SELECT tenant_id, name FROM projects')
+            for (const row of rows) expect(row.name.startsWith(`${row.tenant_id}:`)).toBe(true)
+          }),
+          { numRuns: 3, seed: 20261126 },
+        )
+      })
+    })
+
+    test('bad tenant ids are refused with INVALID_TENANT_ID', async () => {
+      await withSubject(1, async ({ adapter }) => {
+        for (const bad of badTenantIds) {
+          const attempt = withTenant(bad as string, () => adapter.listProjects())
+          await expect(attempt).rejects.toSatisfy((error) => TenantScopeError.is(error, 'INVALID_TENANT_ID'))
+        }
+      })
+    })
+  })
+}
+
+/** Ids a UUID tenant pool must refuse: each is a test case. */
+export const badTenantIds: readonly unknown[] = [
+  '',
+  "'; DROP TABLE projects; --",
+  "00000000-0000-0000-0000-000000000000'; DROP TABLE projects; --",
+  42,
+  null,
+  undefined,
+  { id: 'x' },
+  'a'.repeat(10_000),
+  '１１１１１１１１-1111-1111-1111-111111111111', // full-width digits
+  '11111111-1111-1111-1111-11111111111１',
+  '11111111‐1111‐1111‐1111‐111111111111', // unicode hyphens
+  ' 11111111-1111-1111-1111-111111111111',
+  '11111111-1111-1111-1111-111111111111\n',
+  '{11111111-1111-1111-1111-111111111111}',
+  '111111111111111111111111111111111111',
+]
+
+// Backends of the app role, other than our own admin connection.
+function rawPoolPidOf(admin: pg.Pool) {
+  return admin.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE usename = 'tenantscope_test_app' AND datname = current_database()`,
+  )
+}
