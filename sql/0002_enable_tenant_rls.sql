@@ -39,7 +39,9 @@ BEGIN
   EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
 
   -- Re-created on every run so a changed definition converges.
-  EXECUTE format('DROP POLICY IF EXISTS %I ON %s', policy_name, tbl);
+  IF EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = tbl AND polname = policy_name) THEN
+    EXECUTE format('DROP POLICY %I ON %s', policy_name, tbl);
+  END IF;
   -- The column stays bare (no cast) so the tenant-first index applies; the
   -- sub-select makes the setting an InitPlan evaluated once per statement.
   EXECUTE format(

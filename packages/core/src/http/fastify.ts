@@ -1,0 +1,56 @@
+import { withTenant } from '../index.js'
+import { resolveRequestTenant, type TenantRequestOptions } from './resolve-request.js'
+
+export type { TenantRequestOptions } from './resolve-request.js'
+
+/** The slice of a Fastify reply the hook uses (v4 and v5). */
+export interface FastifyReplyLike {
+  code(status: number): this
+  headers(values: Record<string, string>): this
+  send(payload?: unknown): this
+}
+
+/** Fastify's callback-style hook signature. */
+export type TenantHook<Req> = (request: Req, reply: FastifyReplyLike, done: (error?: Error) => void) => void
+
+/**
+ * A Fastify `preHandler` hook: resolves the tenant and runs the route handler
+ * inside `withTenant`. It is a callback-style hook on purpose: Fastify calls
+ * the handler from `done()`, so the handler inherits the context (an async
+ * hook's context would end when its promise resolves). It runs after body
+ * parsing, whose stream events would otherwise lose the context.
+ * @example app.addHook('preHandler', tenantHook({ resolveTenant: jwtTenant({ secret }) }))
+ */
+export function tenantHook<Req = { headers: Record<string, string | string[] | undefined> }>(options: TenantRequestOptions<Req>): TenantHook<Req> {
+  if (typeof options?.resolveTenant !== 'function') {
+    throw new TypeError('tenantHook({ resolveTenant }): resolveTenant must be a function')
+  }
+  return (request, reply, done) => {
+    resolveRequestTenant(options, request).then((outcome) => {
+      if (!outcome.ok) {
+        reply.code(outcome.status).headers(outcome.headers).send(JSON.stringify(outcome.body))
+        return
+      }
+      withTenant(outcome.tenantId, () => done(), { settings: outcome.settings }).catch((error: Error) => done(error))
+    }, (error: Error) => done(error))
+  }
+}
+
+/** The slice of a Fastify instance the plugin uses. */
+export interface FastifyInstanceLike {
+  addHook(name: 'preHandler', hook: TenantHook<any>): unknown
+}
+
+/**
+ * A Fastify plugin registering `tenantHook` for every route of the instance
+ * it is registered on (it is not encapsulated, like fastify-plugin).
+ * Register it inside a child scope to protect only some routes.
+ * @example await app.register(tenantScope, { resolveTenant: jwtTenant({ secret }) })
+ */
+export const tenantScope = Object.assign(
+  function tenantScope(instance: FastifyInstanceLike, options: TenantRequestOptions<any>, done: (error?: Error) => void): void {
+    instance.addHook('preHandler', tenantHook(options))
+    done()
+  },
+  { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: '@tenantscope/core/fastify' },
+)

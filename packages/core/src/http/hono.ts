@@ -1,0 +1,31 @@
+import { withTenant } from '../index.js'
+import { resolveRequestTenant, type TenantRequestOptions } from './resolve-request.js'
+
+export type { TenantRequestOptions } from './resolve-request.js'
+
+/** The slice of a Hono context the middleware uses. */
+export interface HonoContextLike {
+  req: { header(name: string): string | undefined }
+  json(body: unknown, status?: any, headers?: Record<string, string>): Response
+}
+
+/**
+ * Hono middleware: resolves the tenant from the context and runs the rest of
+ * the chain inside `withTenant`. The built-in resolvers read headers from a
+ * Hono context directly.
+ * @example app.use('/api/*', tenantMiddleware({ resolveTenant: jwtTenant({ secret }) }))
+ */
+export function tenantMiddleware<C extends HonoContextLike = HonoContextLike>(
+  options: TenantRequestOptions<C>,
+): (context: C, next: () => Promise<void>) => Promise<Response | void> {
+  if (typeof options?.resolveTenant !== 'function') {
+    throw new TypeError('tenantMiddleware({ resolveTenant }): resolveTenant must be a function')
+  }
+  return async (context, next) => {
+    const outcome = await resolveRequestTenant(options, context)
+    if (!outcome.ok) return context.json(outcome.body, outcome.status, outcome.headers)
+    // Hono awaits the rest of the chain inside next(): the whole of it runs
+    // in the tenant context.
+    await withTenant(outcome.tenantId, () => next(), { settings: outcome.settings })
+  }
+}
