@@ -1,19 +1,7 @@
 import type { TestProject } from 'vitest/node'
 import { resolveServer, type PostgresServer } from './server.js'
 import { createTemplate, dropDatabases } from './template.js'
-
-export interface HarnessInfo {
-  source: PostgresServer['source']
-  adminUrl: string
-  template: string
-  prefix: string
-}
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    tenantscope: HarnessInfo
-  }
-}
+import './harness-info.js'
 
 /**
  * Vitest global setup: resolves one PostgreSQL for the whole run, builds the

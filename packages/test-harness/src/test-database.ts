@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
+import './harness-info.js'
 import { APP_ROLE, MAINTENANCE_ROLE } from './roles.js'
 import { withClient } from './template.js'
 import { withDatabase } from './urls.js'
