@@ -1,6 +1,7 @@
 import pg from 'pg'
 import type { Submittable } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
+import type { PreparedSetters } from './prepared-setter.js'
 import { ScopedQuery } from './scoped-query.js'
 import type { SetterStatement } from './setter.js'
 
@@ -17,6 +18,10 @@ export function runQuery(
   setter: SetterStatement | null,
   input: QueryInput,
   values: unknown[] | undefined,
+  // Only where nothing else can be queued on the client behind this
+  // statement (pool.query, pool.transaction's BEGIN): a retry joins the
+  // back of pg's queue.
+  prepared?: PreparedSetters | null,
 ): Promise<pg.QueryResult> {
   if (setter === null) {
     return client.query(input as pg.QueryConfig, values) as Promise<pg.QueryResult>
@@ -34,7 +39,9 @@ export function runQuery(
       if (error) reject(explain(error))
       else resolve(result)
     }
-    client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
+    const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
+    const use = prepared && !(client as { pipeline?: boolean }).pipeline ? prepared.use(client, setter, retry) : undefined
+    client.query(new ScopedQuery(setter, statement, use) as unknown as pg.QueryConfig)
   })
 }
 

@@ -1,4 +1,5 @@
 import type { PgConnection, Submittable } from './_pg-internals.js'
+import type { PreparedSetterUse } from './prepared-setter.js'
 import type { SetterStatement } from './setter.js'
 
 /**
@@ -22,10 +23,12 @@ export class ScopedQuery implements Submittable {
   #settingApplied = false
   readonly #setter: SetterStatement
   readonly #statement: Submittable
+  readonly #prepared: PreparedSetterUse | undefined
 
-  constructor(setter: SetterStatement, statement: Submittable) {
+  constructor(setter: SetterStatement, statement: Submittable, prepared?: PreparedSetterUse) {
     this.#setter = setter
     this.#statement = statement
+    this.#prepared = prepared
   }
 
   // pg records `name` as parsed on every ParseComplete: hide it until the
@@ -63,8 +66,15 @@ export class ScopedQuery implements Submittable {
 
     connection.stream.cork?.()
     try {
-      connection.parse({ text: this.#setter.text })
-      connection.bind({ values: this.#setter.values })
+      const prepared = this.#prepared
+      if (prepared === undefined) {
+        connection.parse({ text: this.#setter.text })
+        connection.bind({ values: this.#setter.values })
+      } else {
+        // Named (see prepared-setter.ts): parsed once per server connection.
+        if (prepared.parse) connection.parse({ text: this.#setter.text, name: prepared.name })
+        connection.bind({ statement: prepared.name, values: this.#setter.values })
+      }
       connection.execute({})
       return this.#statement.submit(connection) ?? null
     } finally {
@@ -78,7 +88,10 @@ export class ScopedQuery implements Submittable {
 
   handleCommandComplete(message: unknown, connection: PgConnection): void {
     if (this.#settingApplied) this.#statement.handleCommandComplete?.(message, connection)
-    else this.#settingApplied = true
+    else {
+      this.#settingApplied = true
+      this.#prepared?.applied()
+    }
   }
 
   handleRowDescription(message: unknown): void {
@@ -91,6 +104,9 @@ export class ScopedQuery implements Submittable {
     this.#statement.handlePortalSuspended?.(connection)
   }
   handleError(error: Error, connection: PgConnection): void {
+    // A named setter that failed before the statement ran (nothing after an
+    // error runs until Sync) is sent again, unnamed: the statement never sees it.
+    if (!this.#settingApplied && this.#prepared?.failed(error)) return
     this.#statement.handleError?.(error, connection)
   }
   handleReadyForQuery(connection: PgConnection): void {

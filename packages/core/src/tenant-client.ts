@@ -59,6 +59,18 @@ export class TenantPoolClient {
    * transaction, or broken, is destroyed instead, so no transaction and no
    * tenant setting passes to the next borrower.
    */
+  /**
+   * @internal One statement on a connection that nothing else can queue on
+   * (pool.query, the BEGIN of pool.transaction): it may use the named setter.
+   */
+  _queryAlone(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return runQuery(this.#client, this.#setterForNextStatement(), input, values, this.#scope.preparedSetters)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
   release(error?: Error | boolean): void {
     if (this.#released) {
       throw new TenantScopeError('CLIENT_RELEASED', 'release() was called twice on the same client')

@@ -11,7 +11,7 @@ export type TenantPoolOptions = TenantScopeOptions
 
 type ConnectCallback = (error: Error | undefined, client?: TenantPoolClient, done?: (release?: unknown) => void) => void
 
-const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove', 'error'] as const
+const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove'] as const
 
 /**
  * A pg.Pool whose every statement runs for the current tenant.
@@ -57,6 +57,12 @@ export class TenantPool extends pg.Pool {
     for (const event of POOL_EVENTS) {
       pool.on(event, (...args: unknown[]) => this.emit(event, ...args))
     }
+    // An idle connection's error goes to whoever listens, here or on the
+    // wrapped pool; with no listener anywhere it throws, as pg.Pool does.
+    pool.on('error', (error: Error, client: unknown) => {
+      if (this.listenerCount('error') > 0) this.emit('error', error, client)
+      else if (pool.listenerCount('error') === 1) throw error
+    })
   }
 
   /** The wrapped pg.Pool. Queries on it are NOT tenant-scoped. */
@@ -104,7 +110,7 @@ export class TenantPool extends pg.Pool {
     const begin = beginStatement(options)
     const client = await this.#checkout()
     try {
-      await client.query(begin)
+      await client._queryAlone(begin)
       let result: T
       try {
         result = await fn(client)
@@ -132,7 +138,7 @@ export class TenantPool extends pg.Pool {
     const client = await this.#checkout()
     let failure: unknown
     try {
-      return await client.query(input, values)
+      return await client._queryAlone(input, values)
     } catch (error) {
       failure = error
       throw error

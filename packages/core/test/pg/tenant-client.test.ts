@@ -36,6 +36,21 @@ describe('TenantPool and its clients', () => {
     expect(seen).toEqual(['connect', 'acquire', 'release'])
   })
 
+  test("an idle connection's error reaches the TenantPool's error listener", async () => {
+    const other = createTenantPool({ connectionString: fixture.db.appUrl, max: 1 })
+    try {
+      const errors: Error[] = []
+      other.on('error', (error) => errors.push(error))
+      const { rows } = await withTenant(A(), () => other.query('SELECT pg_backend_pid() AS pid'))
+      await fixture.admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid])
+      await expect.poll(() => errors.length).toBe(1)
+      // The pool replaces the dead connection.
+      expect((await withTenant(A(), () => other.query('SELECT id FROM tenants'))).rows).toEqual([{ id: A() }])
+    } finally {
+      await other.end()
+    }
+  })
+
   test('a checked-out client is bound to its tenant: TENANT_MISMATCH from another one', async () => {
     await withTenant(A(), async () => {
       const client = await pool.connect()
