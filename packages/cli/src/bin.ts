@@ -1,0 +1,11 @@
+import { createRequire } from 'node:module'
+import { main } from './cli/main.js'
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+
+const code = await main(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+}, version)
+process.exitCode = code

@@ -1,0 +1,6 @@
+/** @internal Where the CLI writes and what it reads: process.* in the bin, fakes nowhere (tests spawn the real bin). */
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  env: Readonly<Record<string, string | undefined>>
+}

@@ -1,0 +1,135 @@
+import type { Catalog, Policy, TenantTable } from './catalog.js'
+import type { Finding, FindingCode, Severity } from './finding.js'
+import { escapeRegExp, ident } from './sql-text.js'
+import { policySql } from './tenant-expression.js'
+
+/**
+ * @internal Reads each policy's expression (as PostgreSQL prints it back) and
+ * the source of the functions it calls: does it compare the bare tenant column
+ * with the setting, read the setting safely, and check writes?
+ */
+export function checkPolicies(catalog: Catalog): Finding[] {
+  const findings: Finding[] = []
+  const patterns = policyPatterns(catalog)
+  for (const table of catalog.tables) {
+    if (!table.rls) continue
+    for (const policy of catalog.policies) {
+      if (policy.tableOid !== table.oid || !policy.appliesToRole) continue
+      findings.push(...checkPolicy(catalog, table, policy, patterns))
+    }
+  }
+  return findings
+}
+
+interface Patterns {
+  tenantSetting: RegExp
+  helper: RegExp
+  anySetting: RegExp
+  bareColumn: RegExp
+  castColumn: RegExp
+  withoutMissingOk: RegExp
+  withoutNullif: RegExp
+}
+
+function policyPatterns(catalog: Catalog): Patterns {
+  const setting = escapeRegExp(catalog.setting)
+  const column = escapeRegExp(ident(catalog.tenantColumn))
+  return {
+    tenantSetting: new RegExp(`current_setting\\(\\s*'${setting}'`, 'i'),
+    helper: /\btenantscope\.current_tenant(_id)?\(/i,
+    anySetting: /current_setting\(\s*'([^']+)'/gi,
+    bareColumn: new RegExp(`(^|[\\s(,])${column}\\s*(=|IN\\b)|=\\s*${column}(?=$|[\\s),])`, 'i'),
+    castColumn: new RegExp(`\\(${column}\\)::|(^|[\\s(,])${column}::`, 'i'),
+    withoutMissingOk: new RegExp(`current_setting\\(\\s*'${setting}'(\\s*::\\s*text)?\\s*\\)`, 'i'),
+    withoutNullif: new RegExp(`current_setting\\(\\s*'${setting}'(\\s*::\\s*text)?\\s*,\\s*true\\s*\\)\\s*\\)?\\s*::\\s*(?!text\\b)[a-z]`, 'i'),
+  }
+}
+
+function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patterns: Patterns): Finding[] {
+  const object = `${ident(policy.name)} ON ${table.name}`
+  const sources = policy.functionSources.join('\n')
+  const referencesTenant = (expression: string | null) =>
+    expression !== null &&
+    (patterns.tenantSetting.test(expression) || patterns.helper.test(expression) || (patterns.tenantSetting.test(sources) && /\w\(/.test(expression)))
+  const otherSettings = (expression: string | null) =>
+    [...`${expression ?? ''}\n${sources}`.matchAll(patterns.anySetting)].map((match) => match[1]!).filter((name) => name !== catalog.setting)
+  const replace = `DROP POLICY ${ident(policy.name)} ON ${table.name};\n${policySql(catalog, table)}`
+  const found = new Map<FindingCode, Finding>()
+  const add = (code: FindingCode, severity: Severity, why: string, fix?: string) => {
+    if (!found.has(code)) found.set(code, { code, severity, objectType: 'policy', object, table: table.name, why, ...(fix === undefined ? {} : { fix }) })
+  }
+
+  if (policy.permissive) {
+    // What the policy lets through: rows it shows, and rows it lets be written.
+    // A permissive policy is OR-ed with the others, so any hole in one is a hole in all.
+    const clauses: { label: string; expression: string | null }[] = []
+    if (policy.cmd !== 'a') clauses.push({ label: 'USING', expression: policy.using })
+    if (policy.cmd === 'a' || policy.cmd === 'w' || policy.cmd === '*') {
+      clauses.push({ label: 'WITH CHECK', expression: policy.check ?? (policy.cmd === 'a' ? null : policy.using) })
+    }
+    for (const { label, expression } of clauses) {
+      const bypass = otherSettings(expression)
+      if (bypass.length > 0 && (!referencesTenant(expression) || /\bOR\b/i.test(expression ?? ''))) {
+        add(
+          'policy_bypass_setting',
+          'error',
+          `The policy also passes on the setting ${bypass[0]}: any SQL on the connection can set it (set_config is not a privilege), so it unlocks every tenant's rows. Cross-tenant work belongs on a separate pool whose role has BYPASSRLS.`,
+          replace,
+        )
+      } else if (!referencesTenant(expression)) {
+        const write = label === 'WITH CHECK'
+        add(
+          write ? 'policy_write_unchecked' : 'policy_not_tenant_scoped',
+          'error',
+          write
+            ? `The policy lets rows be written without checking the tenant (${expression === null ? 'no WITH CHECK' : `WITH CHECK (${expression})`}): a tenant can insert or move rows into another tenant.`
+            : `The policy shows rows without comparing ${catalog.tenantColumn} with the tenant setting (USING (${expression ?? 'true'})), and permissive policies are OR-ed: every tenant sees every row.`,
+          replace,
+        )
+      }
+    }
+    if (policy.check === null && (policy.cmd === '*' || policy.cmd === 'w') && referencesTenant(policy.using)) {
+      add(
+        'policy_implicit_with_check',
+        'info',
+        'The policy has no WITH CHECK, so PostgreSQL checks written rows with its USING expression. That is safe, but an explicit WITH CHECK states the intent and survives edits to USING.',
+        `ALTER POLICY ${ident(policy.name)} ON ${table.name} WITH CHECK (${policy.using});`,
+      )
+    }
+  }
+
+  const expressions = [policy.using, policy.check].filter((expression): expression is string => expression !== null)
+  if (expressions.some((expression) => patterns.castColumn.test(expression))) {
+    add(
+      'policy_casts_tenant_column',
+      'warning',
+      `The policy casts ${catalog.tenantColumn} (${expressions.find((e) => patterns.castColumn.test(e))}): an expression on the column cannot use the tenant-first index, so every query scans every tenant's rows. Cast the setting instead.`,
+      replace,
+    )
+  } else if (expressions.some((expression) => referencesTenant(expression)) && !expressions.some((expression) => patterns.bareColumn.test(expression))) {
+    add(
+      'policy_no_bare_tenant_column',
+      'warning',
+      `The policy reads the tenant setting but never compares the bare column ${catalog.tenantColumn} with it (${expressions[0]}), so the tenant-first index cannot be used and the intent is hard to verify.`,
+      replace,
+    )
+  }
+  const all = `${expressions.join('\n')}\n${sources}`
+  if (patterns.withoutMissingOk.test(all)) {
+    add(
+      'policy_setting_without_missing_ok',
+      'warning',
+      `The policy reads current_setting('${catalog.setting}') without missing_ok: on a connection where the setting was never set, queries fail with "unrecognized configuration parameter" instead of returning no rows.`,
+      replace,
+    )
+  }
+  if (patterns.withoutNullif.test(all)) {
+    add(
+      'policy_setting_without_nullif',
+      'warning',
+      `The policy casts current_setting('${catalog.setting}', true) without NULLIF(..., ''): once a pooled connection has carried a tenant, the setting reads '' after the transaction, and the cast fails every later query without a tenant instead of returning no rows.`,
+      replace,
+    )
+  }
+  return [...found.values()]
+}

@@ -1,0 +1,71 @@
+import type { Catalog } from './catalog.js'
+import type { Finding } from './finding.js'
+import { ident } from './sql-text.js'
+
+/**
+ * @internal The role the application connects as must be subject to RLS:
+ * not superuser, not BYPASSRLS, owner of no tenant table, and unable to
+ * become (SET ROLE) a role that is any of those.
+ */
+export function checkRole(catalog: Catalog): Finding[] {
+  const { role } = catalog
+  const name = ident(role.name)
+  const findings: Finding[] = []
+  const hint = ' If the application connects as another role, pass it with --role.'
+  if (role.superuser) {
+    findings.push({
+      code: 'app_role_superuser',
+      severity: 'error',
+      objectType: 'role',
+      object: name,
+      why: `Role ${role.name} is a superuser: superusers bypass every policy, so RLS protects nothing for it.${hint}`,
+      fix: `ALTER ROLE ${name} NOSUPERUSER;`,
+    })
+  }
+  if (role.bypassrls) {
+    findings.push({
+      code: 'app_role_bypassrls',
+      severity: 'error',
+      objectType: 'role',
+      object: name,
+      why: `Role ${role.name} has BYPASSRLS: every policy is skipped for it. Keep BYPASSRLS for a separate maintenance role and pool.${hint}`,
+      fix: `ALTER ROLE ${name} NOBYPASSRLS;`,
+    })
+  }
+  // A superuser is a member of every role; the finding above says it all.
+  if (role.superuser) return findings
+  for (const table of catalog.tables) {
+    if (table.owner === role.name) {
+      findings.push({
+        code: 'app_role_owns_tenant_table',
+        severity: 'error',
+        objectType: 'role',
+        object: name,
+        table: table.name,
+        why: `Role ${role.name} owns ${table.name}: an owner bypasses RLS unless the table is forced, and can always disable RLS or drop its policies with one ALTER TABLE.`,
+        fix: `ALTER TABLE ${table.name} OWNER TO <migration_role>;`,
+      })
+    } else if (role.memberOf.includes(table.owner)) {
+      findings.push({
+        code: 'app_role_member_of_privileged_role',
+        severity: 'error',
+        objectType: 'role',
+        object: name,
+        table: table.name,
+        why: `Role ${role.name} is a member of ${table.owner}, which owns ${table.name}: it can act as the owner (SET ROLE), disable RLS or drop the policies.`,
+        fix: `REVOKE ${ident(table.owner)} FROM ${name};`,
+      })
+    }
+  }
+  for (const member of role.privilegedMemberships) {
+    findings.push({
+      code: 'app_role_member_of_privileged_role',
+      severity: 'error',
+      objectType: 'role',
+      object: name,
+      why: `Role ${role.name} is a member of ${member.name}, which is ${member.superuser ? 'a superuser' : 'BYPASSRLS'}: one SET ROLE ${member.name} (from any SQL on the connection) turns RLS off.`,
+      fix: `REVOKE ${ident(member.name)} FROM ${name};`,
+    })
+  }
+  return findings
+}

@@ -1,0 +1,92 @@
+import { loadCatalog, RoleNotFoundError, type DoctorQueryable } from './catalog.js'
+import { checkKeys } from './check-keys.js'
+import { checkPolicies } from './check-policies.js'
+import { checkRole } from './check-role.js'
+import { checkTables } from './check-tables.js'
+import { checkViews } from './check-views.js'
+import { DoctorError } from './doctor-error.js'
+import { compareFindings, isAtLeast, type Finding, type Severity } from './finding.js'
+
+export interface DoctorOptions {
+  /**
+   * The role your application connects as, checked for superuser, BYPASSRLS,
+   * ownership and memberships. Defaults to the role `db` is connected as.
+   * @example { role: 'app_user' }
+   */
+  role?: string
+  /**
+   * The column that makes a table a tenant table. @default 'tenant_id'
+   * @example { tenantColumn: 'org_id' }
+   */
+  tenantColumn?: string
+  /** The setting policies read the tenant from. @default 'app.current_tenant' */
+  setting?: string
+  /**
+   * Only look at tables in these schemas. @default every schema but the system ones and `tenantscope`
+   * @example { schemas: ['public', 'billing'] }
+   */
+  schemas?: readonly string[]
+  /**
+   * Only report on these tenant tables (`schema.table`, or `table` for any
+   * schema); role findings are always reported. @default every tenant table
+   */
+  tables?: readonly string[]
+}
+
+export interface DoctorReport {
+  /** Every finding, most severe first. */
+  readonly findings: readonly Finding[]
+  /** The role that was checked. */
+  readonly role: string
+  readonly tenantColumn: string
+  /** The tenant tables that were checked (`schema.table`). */
+  readonly tables: readonly string[]
+  /** How many findings of each severity. */
+  readonly counts: Readonly<Record<Severity, number>>
+}
+
+/**
+ * Reads the catalog through `db` and reports every row-level-security mistake
+ * it finds: tables without (forced) RLS or policies, policies that leak or
+ * defeat the index, keys without the tenant, views and SECURITY DEFINER
+ * functions that run as their owner, an application role that bypasses RLS.
+ * Only reads; any role may run it. Pass a plain pg.Pool or Client, not a
+ * TenantPool (whose queries need a tenant).
+ * @example
+ * const report = await runDoctor(pool, { role: 'app_user' })
+ * const errors = report.findings.filter((f) => f.severity === 'error')
+ */
+export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}): Promise<DoctorReport> {
+  const tenantColumn = options.tenantColumn ?? 'tenant_id'
+  const setting = options.setting ?? 'app.current_tenant'
+  if (typeof tenantColumn !== 'string' || tenantColumn.length === 0 || tenantColumn.length > 63) {
+    throw new DoctorError('INVALID_OPTION', 'tenantColumn must be a column name of 1 to 63 characters')
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(setting)) {
+    throw new DoctorError('INVALID_OPTION', 'setting must be a dotted name such as app.current_tenant')
+  }
+  let catalog
+  try {
+    catalog = await loadCatalog(db, { tenantColumn, setting, role: options.role, schemas: options.schemas })
+  } catch (error) {
+    if (error instanceof RoleNotFoundError) throw new DoctorError('ROLE_NOT_FOUND', `Role ${options.role ?? '(current)'} does not exist`)
+    throw error
+  }
+  let findings = [...checkTables(catalog), ...checkPolicies(catalog), ...checkKeys(catalog), ...checkViews(catalog), ...checkRole(catalog)]
+  let tables = catalog.tables.map((table) => table.name)
+  if (options.tables && options.tables.length > 0) {
+    const wanted = options.tables
+    const keep = (name: string) => wanted.some((entry) => entry === name || (!entry.includes('.') && name.endsWith(`.${entry}`)))
+    tables = tables.filter(keep)
+    findings = findings.filter((finding) => finding.table === undefined ? finding.objectType === 'role' : keep(finding.table))
+  }
+  findings.sort(compareFindings)
+  const counts = { error: 0, warning: 0, info: 0 }
+  for (const finding of findings) counts[finding.severity]++
+  return { findings, role: catalog.role.name, tenantColumn, tables, counts }
+}
+
+/** True when any finding is `threshold` or worse: what `--fail-on` decides. */
+export function hasFindingsAtLeast(report: Pick<DoctorReport, 'findings'>, threshold: Severity): boolean {
+  return report.findings.some((finding) => isAtLeast(finding.severity, threshold))
+}

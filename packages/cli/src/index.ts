@@ -1,0 +1,8 @@
+export { runDoctor, hasFindingsAtLeast } from './doctor/run-doctor.js'
+export type { DoctorOptions, DoctorReport } from './doctor/run-doctor.js'
+export type { DoctorQueryable } from './doctor/catalog.js'
+export type { Finding, FindingCode, ObjectType, Severity } from './doctor/finding.js'
+export { isAtLeast } from './doctor/finding.js'
+export { DoctorError } from './doctor/doctor-error.js'
+export type { DoctorErrorCode } from './doctor/doctor-error.js'
+export { formatReport } from './doctor/format-report.js'
