@@ -1,0 +1,8 @@
+export { createApp } from './app.js'
+export type { AppOptions } from './app.js'
+export { startApi } from './server.js'
+export type { ApiOptions, RunningApi } from './server.js'
+export { createDatabase } from './db.js'
+export type { Database } from './db.js'
+export { REPORT_QUEUE } from './routes/reports.js'
+export { schema, tenants, users, projects, invoices } from './schema.js'
