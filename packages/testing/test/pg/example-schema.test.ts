@@ -1,0 +1,43 @@
+import { createTenantPool, type TenantPool } from '@tenantscope/core'
+import { assertTenantIsolation } from '@tenantscope/testing'
+import { createTestDatabase, type TestDatabase } from '@tenantscope/test-harness'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+
+describe('the shipped example schema', () => {
+  let db: TestDatabase
+  let pool: TenantPool
+  let adminPool: pg.Pool
+
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    pool = createTenantPool({ connectionString: db.appUrl, max: 2 })
+    adminPool = new pg.Pool({ connectionString: db.adminUrl, max: 2 })
+  })
+  afterAll(async () => {
+    await pool.end()
+    await adminPool.end()
+    await db.drop()
+  })
+
+  const counts = async () =>
+    (
+      await adminPool.query(
+        `SELECT (SELECT count(*) FROM tenants)::int AS tenants, (SELECT count(*) FROM users)::int AS users,
+                (SELECT count(*) FROM projects)::int AS projects, (SELECT count(*) FROM invoices)::int AS invoices`,
+      )
+    ).rows[0]
+
+  test('passes as the application role, and leaves nothing behind', async () => {
+    const before = await counts()
+    const report = await assertTenantIsolation({ pool, adminPool })
+    expect(report).toEqual({
+      ok: true,
+      role: 'tenantscope_test_app',
+      tables: ['public.invoices', 'public.projects', 'public.users'],
+      views: [],
+      failures: [],
+    })
+    expect(await counts()).toEqual(before)
+  })
+})
