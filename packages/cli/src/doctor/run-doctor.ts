@@ -50,8 +50,8 @@ export interface DoctorReport {
  * it finds: tables without (forced) RLS or policies, policies that leak or
  * defeat the index, keys without the tenant, views and SECURITY DEFINER
  * functions that run as their owner, an application role that bypasses RLS.
- * Only reads; any role may run it. Pass a plain pg.Pool or Client, not a
- * TenantPool (whose queries need a tenant).
+ * Only reads; any role may run it. Takes a pg.Pool, Client or PoolClient; a
+ * TenantPool is read through its `unscopedPool` (the catalog needs no tenant).
  * @example
  * const report = await runDoctor(pool, { role: 'app_user' })
  * const errors = report.findings.filter((f) => f.severity === 'error')
@@ -67,7 +67,8 @@ export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}
   }
   let catalog
   try {
-    catalog = await loadCatalog(db, { tenantColumn, setting, role: options.role, schemas: options.schemas })
+    const target = (db as { unscopedPool?: DoctorQueryable }).unscopedPool ?? db
+    catalog = await loadCatalog(target, { tenantColumn, setting, role: options.role, schemas: options.schemas })
   } catch (error) {
     if (error instanceof RoleNotFoundError) throw new DoctorError('ROLE_NOT_FOUND', `Role ${options.role ?? '(current)'} does not exist`)
     throw error
