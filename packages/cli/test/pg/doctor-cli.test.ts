@@ -94,6 +94,7 @@ describe('doctor on a database with one of each mistake', () => {
     ['policy_write_unchecked', 'error', 'm_open_write_all ON public.m_open_write'],
     ['policy_implicit_with_check', 'info', 'm_implicit_check_all ON public.m_implicit_check'],
     ['policy_casts_tenant_column', 'warning', 'm_cast_all ON public.m_cast'],
+    ['policy_no_bare_tenant_column', 'warning', 'm_no_bare_all ON public.m_no_bare'],
     ['policy_setting_without_missing_ok', 'warning', 'm_not_missing_ok_all ON public.m_not_missing_ok'],
     ['policy_setting_without_missing_ok', 'warning', 'm_helper_all ON public.m_helper'],
     ['policy_setting_without_nullif', 'warning', 'm_no_nullif_all ON public.m_no_nullif'],
@@ -115,7 +116,7 @@ describe('doctor on a database with one of each mistake', () => {
     expect(result.code).toBe(1)
     const report = json(result.stdout)
     expect(sorted(report.findings.map((f) => [f.code, f.severity, f.object]))).toEqual(sorted(expected))
-    expect(report.counts).toEqual({ error: 10, warning: 11, info: 1 })
+    expect(report.counts).toEqual({ error: 10, warning: 12, info: 1 })
     for (const finding of report.findings) {
       expect(finding.why.length).toBeGreaterThan(20)
       if (finding.code !== 'materialized_view_over_tenant_table') expect(finding.fix).toMatch(/;$/)
