@@ -1,0 +1,142 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, totalmem, release, platform } from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { parseOptions } from './args.js'
+import { renderChart } from './chart.js'
+import { openDatabases } from './database.js'
+import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js'
+import { MODE_LABELS, createModes } from './modes.js'
+import { renderReport, readTargets, type CellResult } from './report.js'
+import { rotation, runSlice, summarize, type Sample } from './runner.js'
+import { runScale, type ScaleResult } from './scale.js'
+import { seedWorkload } from './seed.js'
+import { WORKLOADS, createPicker } from './workloads.js'
+
+const MODE_ORDER = ['raw', 'tenantscope', 'tenantscope-prepared', 'drizzle', 'naive', 'session']
+const ROUND_TRIPS: Record<string, string> = {
+  raw: '1 round trip; a transaction: BEGIN, each statement, COMMIT',
+  tenantscope: '1; a transaction: the setter rides with BEGIN',
+  'tenantscope-prepared': '1; same, the setter parsed once per connection',
+  drizzle: '1; same as tenantscope',
+  naive: '4; a transaction: one more than raw',
+  session: '2; a transaction: one more than raw',
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2))
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+  const outDir = resolve(repoRoot, options.out)
+  const workloads = options.workloads ? WORKLOADS.filter((w) => options.workloads!.includes(w.name)) : [...WORKLOADS]
+  const started = performance.now()
+
+  const databases = await openDatabases(log)
+  let proxy: LatencyProxy | undefined
+  try {
+    log(`PostgreSQL: ${databases.version}`)
+    const database = await databases.create('workload')
+    const tenants = await seedWorkload(database.adminUrl, 100, 100)
+    const pick = createPicker(tenants)
+    log(`workload data: ${tenants.length} tenants × 100 projects, 3 invoices each`)
+
+    const cells: CellResult[] = []
+    const notes = new Set<string>()
+    for (const network of options.networks) {
+      let urls = { maintenanceUrl: database.maintenanceUrl, appUrl: database.appUrl }
+      if (network === 'proxy') {
+        const target = new URL(database.adminUrl)
+        proxy = await startLatencyProxy({ host: target.hostname, port: Number(target.port || 5432) }, options.latencyMs)
+        urls = { maintenanceUrl: proxy.url(urls.maintenanceUrl), appUrl: proxy.url(urls.appUrl) }
+      }
+      const set = await createModes(urls, Math.max(...options.concurrency))
+      for (const note of set.notes) notes.add(note)
+      try {
+        for (const concurrency of options.concurrency) {
+          for (const workload of workloads) {
+            // Warm-up: plans, caches and the JIT, not measured.
+            for (const mode of set.modes) await runSlice(mode, workload, pick, concurrency, Math.min(150, options.sliceMs))
+            const samples = new Map<string, Sample[]>()
+            for (let round = 0; round < options.rounds; round++) {
+              for (const mode of rotation(set.modes, round)) {
+                const sample = await runSlice(mode, workload, pick, concurrency, options.sliceMs)
+                samples.set(mode.name, [...(samples.get(mode.name) ?? []), sample])
+              }
+            }
+            const raw = summarize(samples.get('raw') ?? [])
+            for (const mode of set.modes) {
+              const summary = summarize(samples.get(mode.name) ?? [])
+              cells.push({ network, concurrency, workload: workload.name, mode: mode.name, summary, ratio: summary.throughput / raw.throughput })
+            }
+            const line = set.modes.map((mode) => `${mode.name} ${cells.at(-set.modes.length + set.modes.indexOf(mode))!.ratio.toFixed(3)}`).join(', ')
+            log(`${network} c=${concurrency} ${workload.name}: raw ${Math.round(raw.throughput)} ops/s; ratios ${line}`)
+          }
+        }
+      } finally {
+        await set.close()
+        await proxy?.close()
+        proxy = undefined
+      }
+    }
+
+    let scale: ScaleResult | undefined
+    if (options.scale) {
+      scale = await runScale(databases, { tenants: options.scaleTenants, rowsPerTenant: options.rowsPerTenant, sliceMs: options.scaleSliceMs, rounds: options.scaleRounds }, log)
+      for (const row of scale.rows) log(`scaling ${row.tenants} tenants ${row.workload}: p50 ${row.tenantscope.p50.toFixed(3)} ms, ${Math.round(row.tenantscope.throughput)} ops/s`)
+    }
+
+    const reads = workloads.filter((w) => w.read).map((w) => w.name)
+    for (const target of readTargets(cells, reads)) {
+      log(`target ${target.network} c=${target.concurrency} ${target.workload}: ${target.ratio.toFixed(3)} (≥ ${target.target}) ${target.met ? 'met' : 'NOT met'}`)
+    }
+    if (options.quick) {
+      log('quick run: no report written')
+      return
+    }
+    const chartFile = 'benchmarks.svg'
+    const labels = { ...MODE_LABELS }
+    const svg = renderChart(cells, MODE_ORDER, labels)
+    const pgVersion = (createRequire(import.meta.url)('pg/package.json') as { version: string }).version
+    const cpu = cpus()
+    const markdown = renderReport({
+      generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      command: `pnpm bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: [
+        `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}`,
+        `Node.js ${process.version}, pg ${pgVersion}`,
+        `${databases.version} (from ${databases.server.source}; the client, the proxy and PostgreSQL share the machine)`,
+        `Run time ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      ],
+      options: [
+        `${options.rounds} rounds of ${options.sliceMs} ms per mode, workload, network and concurrency, after a warm-up slice; modes rotate each round`,
+        `Concurrency ${options.concurrency.join(' and ')}: that many closed-loop workers, each on a pool of ${Math.max(...options.concurrency)} warm connections per role`,
+        `Networks: ${options.networks.join(', ')}${options.networks.includes('proxy') ? ` (the proxy adds ${options.latencyMs} ms each way, in its own thread)` : ''}`,
+        'Each operation picks one of 100 tenants (100 projects each) at random, inside `withTenant` for the scoped modes',
+      ],
+      latencyMs: options.latencyMs,
+      cells,
+      modeOrder: MODE_ORDER,
+      labels,
+      workloadLabels: Object.fromEntries(workloads.map((w) => [w.name, w.label])),
+      readWorkloads: reads,
+      roundTrips: ROUND_TRIPS,
+      notes: [...notes],
+      scale,
+      chartFile,
+    })
+    await mkdir(outDir, { recursive: true })
+    await writeFile(join(outDir, chartFile), svg)
+    await writeFile(join(outDir, 'benchmarks.md'), markdown)
+    log(`wrote ${relative(repoRoot, join(outDir, 'benchmarks.md'))} and ${relative(repoRoot, join(outDir, chartFile))} in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  } finally {
+    await proxy?.close()
+    await databases.close()
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exitCode = 1
+})

@@ -1,0 +1,78 @@
+import type { Mode } from './modes.js'
+import type { Picker, Workload } from './workloads.js'
+
+export interface Sample {
+  operations: number
+  elapsedMs: number
+  /** Latency of every operation, in milliseconds. */
+  latencies: number[]
+  errors: number
+}
+
+/**
+ * Runs `workload` through `mode` with `concurrency` workers for about
+ * `durationMs`, each worker starting its next operation as soon as the last
+ * one finished (closed loop).
+ */
+export async function runSlice(mode: Mode, workload: Workload, pick: Picker, concurrency: number, durationMs: number): Promise<Sample> {
+  const latencies: number[] = []
+  let errors = 0
+  let firstError: unknown
+  const start = performance.now()
+  const deadline = start + durationMs
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const operation = workload.next(pick)
+      const began = performance.now()
+      try {
+        await mode.run(operation, workload.name)
+        latencies.push(performance.now() - began)
+      } catch (error) {
+        errors++
+        firstError ??= error
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  const elapsedMs = performance.now() - start
+  if (errors > 0) {
+    throw new Error(`${mode.name} / ${workload.name}: ${errors} operations failed; first: ${String((firstError as Error)?.message ?? firstError)}`)
+  }
+  return { operations: latencies.length, elapsedMs, latencies, errors }
+}
+
+export interface Summary {
+  operations: number
+  throughput: number
+  p50: number
+  p99: number
+}
+
+export function summarize(samples: readonly Sample[]): Summary {
+  let operations = 0
+  let elapsedMs = 0
+  const all: number[] = []
+  for (const sample of samples) {
+    operations += sample.operations
+    elapsedMs += sample.elapsedMs
+    for (const latency of sample.latencies) all.push(latency)
+  }
+  all.sort((a, b) => a - b)
+  return {
+    operations,
+    throughput: elapsedMs > 0 ? (operations * 1000) / elapsedMs : 0,
+    p50: quantile(all, 0.5),
+    p99: quantile(all, 0.99),
+  }
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
+
+/** Mode order for round `round`: rotated, so no mode always runs first or last. */
+export function rotation<T>(items: readonly T[], round: number): T[] {
+  const shift = round % items.length
+  return [...items.slice(shift), ...items.slice(0, shift)]
+}
