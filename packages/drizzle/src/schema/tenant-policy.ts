@@ -1,0 +1,43 @@
+import { sql, type SQL } from 'drizzle-orm'
+import { pgPolicy, type PgColumn, type PgPolicy } from 'drizzle-orm/pg-core'
+
+/** The policy name that `tenantscope.enable_tenant_rls` uses; keep it so both paths converge. */
+export const TENANT_POLICY_NAME = 'tenantscope_isolation'
+
+export interface TenantPolicyOptions {
+  /**
+   * The policy's name.
+   * @default 'tenantscope_isolation' (the name `tenantscope.enable_tenant_rls` gives it)
+   */
+  name?: string
+}
+
+/**
+ * `tenant_id = (SELECT tenantscope.current_tenant_id())` on the bare column:
+ * no cast on the column side, so the tenant-first index applies, and a
+ * sub-select so the setting is read once per statement (an InitPlan).
+ */
+export function tenantCondition(column: PgColumn): SQL {
+  return sql`${column} = (SELECT tenantscope.current_tenant_id())`
+}
+
+/**
+ * The policy `tenantscope.enable_tenant_rls` creates, as a Drizzle
+ * `pgPolicy` for drizzle-kit: permissive, for all commands, to public,
+ * USING and WITH CHECK on the tenant column. A table with a policy gets
+ * `ENABLE ROW LEVEL SECURITY` from drizzle-kit; FORCE it with
+ * `forceRowLevelSecurity` (drizzle-kit cannot emit it).
+ * @example
+ * export const projects = pgTable('projects', { tenantId: tenantIdColumn(), ... },
+ *   (t) => [tenantPolicy(t.tenantId), tenantIndex('projects_tenant_idx', t.tenantId)])
+ */
+export function tenantPolicy(column: PgColumn, options: TenantPolicyOptions = {}): PgPolicy {
+  const condition = tenantCondition(column)
+  return pgPolicy(options.name ?? TENANT_POLICY_NAME, {
+    as: 'permissive',
+    for: 'all',
+    to: 'public',
+    using: condition,
+    withCheck: condition,
+  })
+}

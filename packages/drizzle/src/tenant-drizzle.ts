@@ -1,0 +1,94 @@
+import { TenantPool, TenantScopeError, createTenantPool, type TenantPoolOptions } from '@tenantscope/core'
+import type pg from 'pg'
+import { refuseQueryCache, unwrapRefusalsOf } from './_refusals.js'
+import { isNodePgSession, type DrizzleDatabaseLike } from './_drizzle-internals.js'
+
+/** Options of `tenantDrizzle`: those of `createTenantPool`. */
+export type TenantDrizzleOptions = TenantPoolOptions
+
+/**
+ * Returns a Drizzle instance of the same type as `db` whose every query runs
+ * for the current tenant: builders, relational queries (`db.query.*`),
+ * `db.execute`, `db.$count`, and `db.transaction` (nested ones are
+ * savepoints of the same tenant-scoped transaction).
+ *
+ * It keeps `db`'s schema or relations, casing, logger and dialect, and
+ * swaps its pool for a TenantPool over the same pg.Pool, so:
+ * - outside `withTenant` every query throws `TENANT_CONTEXT_MISSING`
+ *   before a connection is taken;
+ * - a single statement costs one round trip (the setting rides in the same
+ *   pipeline) and a transaction carries the setting with its BEGIN;
+ * - nothing stays on a connection once a statement or transaction ends.
+ *
+ * `db` itself is left as it was (unscoped): keep it for nothing, or only
+ * where you mean to bypass tenantscope. The result's `$client` is the
+ * TenantPool (a pg.Pool): raw `$client.query` is tenant-scoped too.
+ *
+ * Throws `INVALID_CONFIG` when `db` is not a node-postgres Drizzle instance
+ * over a pg.Pool, or when it has a query cache (Drizzle's cache keys on the
+ * SQL text and parameters, not on the tenant, so one tenant's cached rows
+ * would be served to another).
+ * @example
+ * const db = tenantDrizzle(drizzle(pool, { schema }))
+ * await withTenant(session.tenantId, () => db.query.projects.findMany())
+ */
+export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?: TenantDrizzleOptions): TDatabase {
+  const source = db as unknown as DrizzleDatabaseLike
+  if (!isNodePgSession(source?.session)) {
+    throw new TenantScopeError(
+      'INVALID_CONFIG',
+      'tenantDrizzle takes a Drizzle instance made by drizzle() from drizzle-orm/node-postgres',
+    )
+  }
+  refuseQueryCache(source.session.options?.cache)
+
+  const client = source.$client
+  if (client instanceof TenantPool) {
+    if (options !== undefined) {
+      throw new TenantScopeError('INVALID_CONFIG', 'This Drizzle instance already runs over a TenantPool; pass options to createTenantPool instead')
+    }
+    return db
+  }
+  if (!isPgPool(client)) {
+    throw new TenantScopeError(
+      'INVALID_CONFIG',
+      'tenantDrizzle needs a Drizzle instance over a pg.Pool: a single pg.Client or PoolClient cannot give each tenant its own transaction',
+    )
+  }
+  return rebuildOver(source, createTenantPool(client, options) as unknown as pg.Pool) as unknown as TDatabase
+}
+
+/**
+ * @internal A copy of `db` built from its own classes, over `pool`. Drizzle's
+ * query builders and relational queries capture the session when they are
+ * made, so the copy gets a new session rather than a patched one.
+ */
+export function rebuildOver(db: DrizzleDatabaseLike, pool: pg.Pool): DrizzleDatabaseLike {
+  const { session } = db
+  // 0.x keeps the relational schema as `schema`, 1.0 its relations as `relations`.
+  const schema = 'relations' in session && session.relations !== undefined ? session.relations : session.schema
+  const Session = session.constructor
+  const Database = db.constructor
+  const scopedSession = new Session(pool, session.dialect, schema, session.options ?? {})
+  unwrapRefusalsOf(scopedSession)
+  const scoped = new Database(db.dialect, scopedSession, schema)
+  scoped.$client = pool
+  // drizzle() sets $cache after construction; keep what the original had.
+  scoped.$cache = db.$cache
+  return scoped
+}
+
+// A pool hands out connections; a pg.Client (which also has connect/query/end)
+// does not, and must not be wrapped.
+function isPgPool(client: unknown): client is pg.Pool {
+  const candidate = client as Partial<pg.Pool> | null | undefined
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.connect === 'function' &&
+    typeof candidate.query === 'function' &&
+    typeof candidate.end === 'function' &&
+    typeof candidate.totalCount === 'number' &&
+    typeof candidate.idleCount === 'number'
+  )
+}

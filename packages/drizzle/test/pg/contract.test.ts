@@ -1,0 +1,49 @@
+import type { TenantPool } from '@tenantscope/core'
+import { createTenantDrizzle, tenantDrizzle } from '@tenantscope/drizzle'
+import { describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
+import { DrizzleQueryError, sql } from 'drizzle-orm'
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
+import type { PgTransaction } from 'drizzle-orm/pg-core'
+import pg from 'pg'
+import * as schema from '../fixtures/schema.js'
+
+const { projects } = schema
+
+type Db = NodePgDatabase<typeof schema> | PgTransaction<any, typeof schema, any>
+
+// Drizzle wraps database errors in DrizzleQueryError; the contract speaks of
+// the database's error (its SQLSTATE), which Drizzle keeps as `cause`.
+// tenantscope's own refusals are NOT unwrapped here: the adapter itself must
+// throw them as TenantScopeError, and the contract checks that.
+async function databaseError<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    throw error instanceof DrizzleQueryError && error.cause ? error.cause : error
+  }
+}
+
+function drizzleAdapter(db: Db): ContractAdapter {
+  return {
+    insertProject: (name) => databaseError(async () => void (await db.insert(projects).values({ name }))),
+    insertProjectFor: (tenantId, name) => databaseError(async () => void (await db.insert(projects).values({ tenantId, name }))),
+    listProjects: () => databaseError(() => db.select({ tenant_id: projects.tenantId, name: projects.name }).from(projects)),
+    renameProjects: (name) => databaseError(async () => (await db.update(projects).set({ name })).rowCount ?? 0),
+    moveProjectsTo: (tenantId) => databaseError(async () => (await db.update(projects).set({ tenantId })).rowCount ?? 0),
+    deleteProjects: () => databaseError(async () => (await db.delete(projects)).rowCount ?? 0),
+    transaction: (fn) => db.transaction((tx) => fn(drizzleAdapter(tx))),
+    failingStatement: () => databaseError(() => db.execute(sql`SELECT 1 / 0`)),
+  }
+}
+
+describeTenantContract('Drizzle 0.x, tenantDrizzle(drizzle(pool, { schema }))', (config) => {
+  const rawPool = new pg.Pool(config)
+  const db = tenantDrizzle(drizzle(rawPool, { schema }))
+  return { adapter: drizzleAdapter(db), rawPool, end: () => rawPool.end() }
+})
+
+describeTenantContract('Drizzle 0.x, createTenantDrizzle(config, { schema })', (config) => {
+  const db = createTenantDrizzle(config, { schema })
+  const rawPool = (db.$client as TenantPool).unscopedPool
+  return { adapter: drizzleAdapter(db), rawPool, end: () => db.$client.end() }
+})
