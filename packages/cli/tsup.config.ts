@@ -1,5 +1,8 @@
 import { defineConfig } from 'tsup'
 
+// Two builds write into dist at the same time, so neither cleans it: the
+// build script empties dist first.
+
 export default defineConfig([
   // The library entry (runDoctor and friends), for users' own code.
   {

@@ -41,3 +41,33 @@ describe('the shipped example schema', () => {
     expect(await counts()).toEqual(before)
   })
 })
+
+describe('when the application role may create tenants itself', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    const admin = new pg.Client({ connectionString: db.adminUrl })
+    await admin.connect()
+    await admin.query('GRANT INSERT ON tenants TO tenantscope_app')
+    await admin.end()
+  })
+  afterAll(async () => {
+    await db.drop()
+  })
+
+  test('no adminPool is needed: the tenants are created in the rolled-back transaction too', async () => {
+    const pool = createTenantPool({ connectionString: db.appUrl, max: 1 })
+    const admin = new pg.Client({ connectionString: db.adminUrl })
+    await admin.connect()
+    try {
+      const report = await assertTenantIsolation({ pool })
+      expect(report.ok).toBe(true)
+      expect(report.tables).toEqual(['public.invoices', 'public.projects', 'public.users'])
+      const { rows } = await admin.query('SELECT count(*)::int AS n FROM tenants')
+      expect(rows[0].n).toBe(0)
+    } finally {
+      await admin.end()
+      await pool.end()
+    }
+  })
+})
