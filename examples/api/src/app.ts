@@ -33,13 +33,18 @@ export function createApp(options: AppOptions): Express {
     res.json({ ok: true })
   })
 
-  // Everything below runs for the tenant of a verified token. The token's
-  // tenant_id claim decides; nothing the client sends elsewhere can change it.
+  // Everything below runs for the tenant of a verified token: its tenant_id
+  // claim, or, for a user of several tenants (a `tenants` claim), the one the
+  // x-tenant-id header picks among those the token grants. A header naming a
+  // tenant the token does not grant is a 403: the header only chooses, the
+  // token decides.
   app.use(
-    tenantMiddleware({
-      resolveTenant: jwtTenant({
+    tenantMiddleware<express.Request>({
+      resolveTenant: jwtTenant<express.Request>({
         secret: options.jwtSecret,
         ...(options.issuer ? { issuer: options.issuer } : {}),
+        tenantsClaim: 'tenants',
+        requestedTenant: (req) => req.get('x-tenant-id'),
         settings: (claims) => (typeof claims.sub === 'string' ? { 'app.user_id': claims.sub } : undefined),
       }),
     }),

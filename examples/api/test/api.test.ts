@@ -106,13 +106,20 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
     expect(list.body.items.map((u: { name: string }) => u.name)).toEqual(['Sam A'])
   })
 
-  test('authentication: 401 without or with a bad token, 403 without a tenant claim, 400 for a malformed tenant', async () => {
+  test('authentication: 401 without or with a bad token, 403 for a tenant the token does not grant, 400 for a malformed tenant', async () => {
     const none = await call('GET', '/projects', {})
     expect(none).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } })
     const forged = await call('GET', '/projects', { authorization: `Bearer ${await token({ tenant_id: acme.id }, 'another-secret-that-is-32-bytes-or-longer')}` })
     expect(forged.status).toBe(401)
     expect((await call('GET', '/projects', { authorization: `Bearer ${await token({ sub: 'x' })}` })).status).toBe(403)
     expect((await call('GET', '/projects', { authorization: `Bearer ${await token({ tenant_id: 'acme' })}` })).status).toBe(400)
+    const acmeOnly = { authorization: `Bearer ${await token({ tenants: [acme.id] })}` }
+    expect(await call('GET', '/projects', { ...acmeOnly, 'x-tenant-id': globex.id })).toMatchObject({ status: 403, body: { error: { code: 'TENANT_FORBIDDEN' } } })
+    const both = { authorization: `Bearer ${await token({ tenants: [acme.id, globex.id] })}` }
+    const chosen = await call('GET', '/projects', { ...both, 'x-tenant-id': globex.id })
+    expect(chosen.status).toBe(200)
+    expect(new Set(chosen.body.items.map((p: { tenantId: string }) => p.tenantId))).toEqual(new Set([globex.id]))
+    expect((await call('GET', '/projects', { ...both, 'x-tenant-id': 'globex' })).status).toBe(400)
     for (const response of [none, forged]) expect(response.text).not.toMatch(/\bat \w|node_modules|stack/)
     expect((await call('GET', '/health', {})).status).toBe(200)
   })
