@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto'
+import { applyMigrations, exampleMigrations, migrations } from '@tenantscope/sql'
+import pg from 'pg'
+
+export interface DemoDatabase {
+  name: string
+  /** The admin on the demo database: migrations, seed, the queue. */
+  adminUrl: string
+  /** The application role: LOGIN, member of tenantscope_app, not superuser, not BYPASSRLS, owns nothing. */
+  appUrl: string
+  appRole: string
+  /** Drops the database and the role. */
+  drop(): Promise<void>
+}
+
+/**
+ * A fresh database on the server at `serverUrl` (a superuser, or a role with
+ * CREATEDB and CREATEROLE), with tenantscope's migrations, the example
+ * schema, and a new application login role.
+ */
+export async function createDemoDatabase(serverUrl: string): Promise<DemoDatabase> {
+  const suffix = randomBytes(4).toString('hex')
+  const name = `tenantscope_demo_${suffix}`
+  const appRole = `tenantscope_demo_app_${suffix}`
+  const password = randomBytes(18).toString('base64url')
+  await withClient(serverUrl, async (server) => {
+    await server.query(`CREATE DATABASE ${name}`)
+  })
+  const adminUrl = withDatabase(serverUrl, name)
+  try {
+    await withClient(adminUrl, async (admin) => {
+      // Tables are created (and owned) by the admin, never by the app role.
+      await applyMigrations(admin, [...migrations, ...exampleMigrations])
+      await admin.query(`CREATE ROLE ${appRole} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${pg.escapeLiteral(password)}`)
+      await admin.query(`GRANT tenantscope_app TO ${appRole}`)
+    })
+  } catch (error) {
+    await dropDemoDatabase(serverUrl, name, appRole).catch(() => undefined)
+    throw error
+  }
+  return {
+    name,
+    adminUrl,
+    appUrl: withDatabase(serverUrl, name, { user: appRole, password }),
+    appRole,
+    drop: () => dropDemoDatabase(serverUrl, name, appRole),
+  }
+}
+
+async function dropDemoDatabase(serverUrl: string, name: string, appRole: string): Promise<void> {
+  await withClient(serverUrl, async (server) => {
+    await server.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await server.query(`DROP ROLE IF EXISTS ${appRole}`)
+  })
+}
+
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+function withDatabase(url: string, database: string, login?: { user: string; password: string }): string {
+  const parsed = new URL(url)
+  parsed.pathname = `/${database}`
+  if (login) {
+    parsed.username = login.user
+    parsed.password = login.password
+  }
+  return parsed.toString()
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto'
+import pg from 'pg'
+
+export interface SeedInvoice {
+  amountCents: number
+  status: 'draft' | 'sent' | 'paid'
+}
+
+export interface SeedTenant {
+  id: string
+  name: string
+  users: { email: string; name: string }[]
+  projects: { id: string; name: string; invoices: SeedInvoice[] }[]
+}
+
+const inv = (amountCents: number, status: SeedInvoice['status']): SeedInvoice => ({ amountCents, status })
+
+/** Three companies with users, projects and invoices (all in EUR). */
+export function demoTenants(): SeedTenant[] {
+  const tenant = (name: string, users: [string, string][], projects: [string, SeedInvoice[]][]): SeedTenant => ({
+    id: randomUUID(),
+    name,
+    users: users.map(([email, userName]) => ({ email, name: userName })),
+    projects: projects.map(([projectName, invoices]) => ({ id: randomUUID(), name: projectName, invoices })),
+  })
+  return [
+    tenant(
+      'Acme Corporation',
+      [['wile@acme.test', 'Wile E. Coyote'], ['road@acme.test', 'Road Runner']],
+      [
+        ['Rocket Sled v2', [inv(1_250_000, 'paid'), inv(480_000, 'sent')]],
+        ['Giant Magnet', [inv(99_900, 'paid')]],
+        ['Anvil Logistics', [inv(325_050, 'draft'), inv(74_900, 'sent'), inv(12_000, 'paid')]],
+      ],
+    ),
+    tenant(
+      'Globex Inc.',
+      [['hank@globex.test', 'Hank Scorpio'], ['homer@globex.test', 'Homer Simpson']],
+      [
+        ['Cypress Creek Campus', [inv(2_000_000, 'paid'), inv(1_500_000, 'sent')]],
+        ['Hammock District', [inv(45_000, 'draft')]],
+      ],
+    ),
+    tenant(
+      'Initech',
+      [['peter@initech.test', 'Peter Gibbons'], ['milton@initech.test', 'Milton Waddams'], ['bill@initech.test', 'Bill Lumbergh']],
+      [
+        ['TPS Report Automation', [inv(150_000, 'paid'), inv(150_000, 'paid'), inv(60_000, 'sent')]],
+        ['Printer Replacement', [inv(89_999, 'sent')]],
+        ['Red Stapler Recall', []],
+      ],
+    ),
+  ]
+}
+
+/** Totals per status, as the worker's report should find them. */
+export function expectedTotals(tenant: SeedTenant): { count: number; paid: number; sent: number; draft: number; all: number } {
+  const totals = { count: 0, paid: 0, sent: 0, draft: 0, all: 0 }
+  for (const project of tenant.projects) {
+    for (const invoice of project.invoices) {
+      totals.count++
+      totals[invoice.status] += invoice.amountCents
+      totals.all += invoice.amountCents
+    }
+  }
+  return totals
+}
+
+/** Inserts the tenants as the admin, in one transaction. */
+export async function seed(adminUrl: string, tenants: SeedTenant[]): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  try {
+    await client.query('BEGIN')
+    for (const tenant of tenants) {
+      await client.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [tenant.id, tenant.name])
+      for (const user of tenant.users) {
+        await client.query('INSERT INTO users (tenant_id, email, name) VALUES ($1, $2, $3)', [tenant.id, user.email, user.name])
+      }
+      for (const project of tenant.projects) {
+        await client.query('INSERT INTO projects (tenant_id, id, name) VALUES ($1, $2, $3)', [tenant.id, project.id, project.name])
+        for (const invoice of project.invoices) {
+          await client.query('INSERT INTO invoices (tenant_id, project_id, amount_cents, status) VALUES ($1, $2, $3, $4)', [
+            tenant.id,
+            project.id,
+            invoice.amountCents,
+            invoice.status,
+          ])
+        }
+      }
+    }
+    await client.query('COMMIT')
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw error
+  } finally {
+    await client.end()
+  }
+}
