@@ -20,8 +20,8 @@ export interface BenchOptions {
 
 const HELP = `pnpm bench [options]
 
-  --slice-ms N         milliseconds per mode and slice (default 400)
-  --rounds N           slices per mode and cell, modes alternating (default 3)
+  --slice-ms N         milliseconds per mode and slice (default 300)
+  --rounds N           slices per mode and cell, modes alternating (default 5)
   --concurrency LIST   comma-separated (default 1,16)
   --latency-ms N       proxy delay each way (default 1)
   --workloads LIST     point,top10,insert,tx3 (default all)
@@ -29,7 +29,7 @@ const HELP = `pnpm bench [options]
   --no-scale           skip the 10 000-tenant scaling run
   --scale-tenants LIST tenant counts (default 100,1000,10000)
   --rows-per-tenant N  projects per tenant in the scaling run (default 200)
-  --long               slices of 2 s and 5 rounds: steadier numbers, ~15 minutes
+  --long               9 rounds of 1.5 s slices: steadier numbers, ~25 minutes
   --quick              one short round, no scaling: a smoke run, no report written
   --out DIR            where benchmarks.md and the SVG go (default docs/)
 
@@ -64,8 +64,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const list = (value: string | undefined) => value?.split(',').map((part) => part.trim()).filter(Boolean)
   const numbers = (value: string | undefined) => list(value)?.map(positive)
   return {
-    sliceMs: positive(values['slice-ms'] ?? (long ? '2000' : quick ? '150' : '400')),
-    rounds: positive(values.rounds ?? (long ? '5' : quick ? '1' : '3')),
+    sliceMs: positive(values['slice-ms'] ?? (long ? '1500' : quick ? '150' : '300')),
+    rounds: positive(values.rounds ?? (long ? '9' : quick ? '1' : '5')),
     concurrency: numbers(values.concurrency) ?? [1, 16],
     latencyMs: Number(values['latency-ms'] ?? '1'),
     workloads: list(values.workloads),

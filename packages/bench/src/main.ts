@@ -9,7 +9,8 @@ import { openDatabases } from './database.js'
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js'
 import { MODE_LABELS, createModes } from './modes.js'
 import { renderReport, readTargets, type CellResult } from './report.js'
-import { rotation, runSlice, summarize, type Sample } from './runner.js'
+import { medianRatio, rotation, runSlice, summarize, type Sample } from './runner.js'
+import { runBreakdown, type BreakdownRow } from './breakdown.js'
 import { runScale, type ScaleResult } from './scale.js'
 import { seedWorkload } from './seed.js'
 import { WORKLOADS, createPicker } from './workloads.js'
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
             const raw = summarize(samples.get('raw') ?? [])
             for (const mode of set.modes) {
               const summary = summarize(samples.get(mode.name) ?? [])
-              cells.push({ network, concurrency, workload: workload.name, mode: mode.name, summary, ratio: summary.throughput / raw.throughput })
+              cells.push({ network, concurrency, workload: workload.name, mode: mode.name, summary, ratio: medianRatio(samples.get(mode.name) ?? [], samples.get('raw') ?? []) })
             }
             const line = set.modes.map((mode) => `${mode.name} ${cells.at(-set.modes.length + set.modes.indexOf(mode))!.ratio.toFixed(3)}`).join(', ')
             log(`${network} c=${concurrency} ${workload.name}: raw ${Math.round(raw.throughput)} ops/s; ratios ${line}`)
@@ -79,6 +80,12 @@ async function main(): Promise<void> {
         await proxy?.close()
         proxy = undefined
       }
+    }
+
+    let breakdown: BreakdownRow[] | undefined
+    if (options.networks.includes('loopback') && !options.quick) {
+      breakdown = await runBreakdown(database, tenants, { sliceMs: options.sliceMs, rounds: Math.max(5, options.rounds) })
+      for (const row of breakdown) log(`breakdown ${row.name}: ${row.microseconds.toFixed(1)} µs/op, ${row.ratio.toFixed(3)} × raw`)
     }
 
     let scale: ScaleResult | undefined
@@ -124,6 +131,7 @@ async function main(): Promise<void> {
       roundTrips: ROUND_TRIPS,
       notes: [...notes],
       scale,
+      breakdown,
       chartFile,
     })
     await mkdir(outDir, { recursive: true })

@@ -76,3 +76,21 @@ export function rotation<T>(items: readonly T[], round: number): T[] {
   const shift = round % items.length
   return [...items.slice(shift), ...items.slice(0, shift)]
 }
+
+/**
+ * The ratio of two modes' throughput, round by round (the slices of one
+ * round ran back to back), then the median over rounds: a burst of load from
+ * elsewhere on the machine spoils one round, not the result.
+ */
+export function medianRatio(mode: readonly Sample[], baseline: readonly Sample[]): number {
+  const ratios: number[] = []
+  for (let round = 0; round < Math.min(mode.length, baseline.length); round++) {
+    const a = mode[round]!
+    const b = baseline[round]!
+    if (a.elapsedMs > 0 && b.operations > 0) ratios.push((a.operations / a.elapsedMs) / (b.operations / b.elapsedMs))
+  }
+  ratios.sort((x, y) => x - y)
+  if (ratios.length === 0) return Number.NaN
+  const middle = ratios.length / 2
+  return ratios.length % 2 === 1 ? ratios[Math.floor(middle)]! : (ratios[middle - 1]! + ratios[middle]!) / 2
+}

@@ -86,31 +86,50 @@ describe.skipIf(!pgbouncerAvailable())('through PgBouncer in transaction mode', 
     await withClient(single.url(db.appUrl), (client) => client.query('RESET app.current_tenant'))
   })
 
-  test('errors and rollbacks leave the server connection clean', async () => {
-    const [a] = TENANTS as [string]
+  test('after each query and transaction, committed, failed or rolled back, the server connection is clean', async () => {
+    const [a, b] = TENANTS as [string, string]
     const pool = createTenantPool(newPool(single.url(db.appUrl), 4))
     const prepared = createTenantPool(newPool(single.url(db.appUrl), 4), { prepareSetter: true })
     for (const scoped of [pool, prepared]) {
-      await withTenant(a, async () => {
-        await expect(scoped.query('SELECT 1 / 0')).rejects.toMatchObject({ code: '22012' })
-        await expect(scoped.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'other tenant')`, [TENANTS[1]])).rejects.toMatchObject({ code: '42501' })
-        await expect(
-          scoped.transaction(async (client) => {
-            await client.query(`INSERT INTO projects (name) VALUES ('rolled back')`)
-            throw new Error('abort')
-          }),
-        ).rejects.toThrow('abort')
-        await expect(
-          scoped.transaction(async (client) => {
-            await client.query('SELECT 1 / 0').catch(() => undefined)
-          }),
-        ).rejects.toSatisfy((error) => TenantScopeError.is(error, 'TRANSACTION_ROLLED_BACK'))
-        const client = await scoped.connect()
-        await client.query('BEGIN')
-        await client.query(`INSERT INTO projects (name) VALUES ('released mid-transaction')`)
-        client.release()
-      })
-      expect(await leftover(single)).toEqual({ setting: null, visible: 0 })
+      const steps: Array<[string, () => Promise<unknown>]> = [
+        ['a query', () => scoped.query('SELECT count(*) FROM projects')],
+        ['a committed transaction', () => scoped.transaction((client) => client.query(`UPDATE projects SET name = name`))],
+        ['a failing statement', () => expect(scoped.query('SELECT 1 / 0')).rejects.toMatchObject({ code: '22012' })],
+        [
+          'an insert for another tenant',
+          () => expect(scoped.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'other tenant')`, [b])).rejects.toMatchObject({ code: '42501' }),
+        ],
+        [
+          'a transaction that throws',
+          () =>
+            expect(
+              scoped.transaction(async (client) => {
+                await client.query(`INSERT INTO projects (name) VALUES ('rolled back')`)
+                throw new Error('abort')
+              }),
+            ).rejects.toThrow('abort'),
+        ],
+        [
+          'a transaction whose statement failed',
+          () =>
+            expect(scoped.transaction(async (client) => void (await client.query('SELECT 1 / 0').catch(() => undefined)))).rejects.toSatisfy(
+              (error) => TenantScopeError.is(error, 'TRANSACTION_ROLLED_BACK'),
+            ),
+        ],
+        [
+          'a client released mid-transaction',
+          async () => {
+            const client = await scoped.connect()
+            await client.query('BEGIN')
+            await client.query(`INSERT INTO projects (name) VALUES ('released mid-transaction')`)
+            client.release()
+          },
+        ],
+      ]
+      for (const [step, run] of steps) {
+        await withTenant(a, run)
+        expect({ step, ...(await leftover(single)) }).toEqual({ step, setting: null, visible: 0 })
+      }
     }
     const names = await withClient(db.adminUrl, (admin) => admin.query(`SELECT name FROM projects WHERE name IN ('rolled back', 'released mid-transaction', 'other tenant')`))
     expect(names.rows).toEqual([])
