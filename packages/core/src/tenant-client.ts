@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import type { Submittable } from './_pg-internals.js'
 import { connectionState, mustDestroy } from './connection-state.js'
@@ -71,6 +72,31 @@ export class TenantPoolClient {
     }
   }
 
+  /**
+   * Listens on the underlying connection, as on pg's PoolClient (an
+   * EventEmitter): drivers such as Drizzle 1.0 watch `'error'` while a
+   * transaction runs. Remove listeners before `release()`.
+   */
+  on(event: string | symbol, listener: (...args: any[]) => void): this {
+    this.#events.on(event, listener)
+    return this
+  }
+
+  once(event: string | symbol, listener: (...args: any[]) => void): this {
+    this.#events.once(event, listener)
+    return this
+  }
+
+  off(event: string | symbol, listener: (...args: any[]) => void): this {
+    this.#events.off(event, listener)
+    return this
+  }
+
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    this.#events.removeListener(event, listener)
+    return this
+  }
+
   release(error?: Error | boolean): void {
     if (this.#released) {
       throw new TenantScopeError('CLIENT_RELEASED', 'release() was called twice on the same client')
@@ -78,6 +104,10 @@ export class TenantPoolClient {
     this.#released = true
     const destroy = Boolean(error) || mustDestroy(this.#client)
     this.#client.release(destroy ? (error instanceof Error ? error : true) : undefined)
+  }
+
+  get #events(): EventEmitter {
+    return this.#client as unknown as EventEmitter
   }
 
   escapeIdentifier(value: string): string {
