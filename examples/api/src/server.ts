@@ -25,7 +25,7 @@ export interface RunningApi {
 
 /** Starts the API; `port: 0` picks a free port. */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
-  const { db, pool } = createDatabase(options.databaseUrl)
+  const { db, pool } = createDatabase(options.databaseUrl, { onError: (error) => (options.log ?? console.error)(error) })
   let boss: PgBoss | undefined
   if (options.queueUrl) {
     boss = new PgBoss({ connectionString: options.queueUrl, max: 2, supervise: false, schedule: false, application_name: 'tenantscope-example-api-queue' })

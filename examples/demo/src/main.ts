@@ -73,6 +73,7 @@ async function main(): Promise<number> {
   let api: RunningApi | undefined
   let worker: RunningWorker | undefined
   let cleaningUp: Promise<void> | undefined
+  let keeping = false
   const cleanup = (keepDatabase: boolean) =>
     (cleaningUp ??= (async () => {
       await worker?.close().catch(() => undefined)
@@ -81,8 +82,9 @@ async function main(): Promise<number> {
         console.log(`\nKept database ${db.name} and role ${db.appRole}. Drop them with:\n  DROP DATABASE ${db.name} WITH (FORCE); DROP ROLE ${db.appRole};`)
         return
       }
-      await db?.drop().catch((error: unknown) => console.error(`${red('!')} could not drop the demo database: ${String(error)}`))
-      await embedded?.stop()
+      // Embedded: stopping the server removes its whole data directory.
+      if (embedded) await embedded.stop()
+      else await db?.drop().catch((error: unknown) => console.error(`${red('!')} could not drop the demo database: ${String(error)}`))
     })())
 
   // Ctrl+C in the middle: clean up, then leave with the conventional 130.
@@ -143,7 +145,8 @@ async function main(): Promise<number> {
     console.log(`\n${green('✓')} all ${checks.length} checks passed`)
 
     if (args.keep) {
-      await printCurl(api.url, jwtSecret, tenants, db)
+      await printCurl(api.url, jwtSecret, tenants, db, Boolean(embedded))
+      keeping = true
       return await new Promise<number>(() => undefined) // until Ctrl+C
     }
     return 0
@@ -156,18 +159,20 @@ async function main(): Promise<number> {
     console.error(`\n${red('✗')} demo failed: ${error instanceof Error ? error.message : String(error)}`)
     code = 1
   }
-  const keepDatabase = args.keep && (code === 130 || code === 143)
+  // --keep, stopped with Ctrl+C after the tour: a normal end.
+  const stoppedByUser = keeping && (code === 130 || code === 143)
+  const keepDatabase = stoppedByUser && !embedded
   await cleanup(keepDatabase)
-  if (!keepDatabase) console.log(dim(code === 0 ? 'Cleaned up: the demo database and role are gone.' : 'Cleaned up.'))
-  return keepDatabase ? 0 : code
+  if (!keepDatabase) console.log(dim(code === 0 || stoppedByUser ? 'Cleaned up: the demo database and role are gone.' : 'Cleaned up.'))
+  return stoppedByUser ? 0 : code
 }
 
-async function printCurl(url: string, secret: string, tenants: ReturnType<typeof demoTenants>, db: DemoDatabase): Promise<void> {
+async function printCurl(url: string, secret: string, tenants: ReturnType<typeof demoTenants>, db: DemoDatabase, embedded: boolean): Promise<void> {
   const [acme, globex] = tenants as [(typeof tenants)[0], (typeof tenants)[0]]
   const acmeToken = await sign(secret, { tenant_id: acme.id, sub: acme.users[0]!.email }, '24h')
   const globexToken = await sign(secret, { tenant_id: globex.id, sub: globex.users[0]!.email }, '24h')
   console.log(`
-${bold('The API is running at ' + url)}  ${dim('(Ctrl+C stops the API, the worker and the database)')}
+${bold('The API is running at ' + url)}  ${dim(embedded ? '(Ctrl+C stops the API, the worker and the embedded PostgreSQL)' : '(Ctrl+C stops the API and the worker; the database is kept)')}
 
   export ACME_TOKEN=${acmeToken}
   export GLOBEX_TOKEN=${globexToken}

@@ -88,6 +88,7 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
 
   // 3. The same refusals in the database itself, as the application role.
   const pool = createTenantPool({ connectionString: ctx.appUrl, max: 2, application_name: 'tenantscope-demo-tour' })
+  pool.on('error', () => undefined) // an idle connection closed by the server is not the tour's concern
   try {
     const smuggle = await withTenant(acme.id, () => pool.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2)', [globex.id, 'Smuggled'])).then(
       () => 'inserted!',

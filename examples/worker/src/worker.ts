@@ -36,6 +36,8 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const log = options.log ?? (() => undefined)
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4, application_name: 'tenantscope-example-worker' })
+  // Idle connections closed by the server are reported, not fatal.
+  pool.on('error', (error) => log(`database: ${error.message}`))
   const db = tenantDrizzle(drizzle(pool))
   const boss = new PgBoss({ connectionString: options.queueUrl, max: 2, application_name: 'tenantscope-example-worker-queue' })
   boss.on('error', (error) => log(`pg-boss: ${String(error)}`))

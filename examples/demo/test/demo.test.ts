@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { freePort, withClient } from '@tenantscope/test-harness'
+import { describe, expect, inject, test } from 'vitest'
+
+const demoDir = join(dirname(fileURLToPath(import.meta.url)), '..')
+const tsx = join(demoDir, 'node_modules', '.bin', 'tsx')
+
+interface Run {
+  child: ChildProcess
+  output: () => string
+  exit: Promise<number | null>
+}
+
+function startDemo(args: string[], env: Record<string, string | undefined>): Run {
+  const childEnv: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...env }
+  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key]
+  const child = spawn(tsx, ['src/main.ts', ...args], { cwd: demoDir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.on('data', (chunk) => (output += chunk))
+  child.stderr!.on('data', (chunk) => (output += chunk))
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, output: () => output, exit }
+}
+
+async function waitFor(run: Run, pattern: RegExp, ms = 120_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const match = run.output().match(pattern)
+    if (match) return match
+    if (run.child.exitCode !== null || Date.now() > deadline) throw new Error(`demo never printed ${pattern}:\n${run.output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+const serverUrl = () => inject('tenantscope').adminUrl
+
+async function demoLeftovers(suffix: string): Promise<{ databases: number; roles: number }> {
+  return withClient(serverUrl(), async (admin) => {
+    const { rows } = await admin.query(
+      `SELECT (SELECT count(*)::int FROM pg_database WHERE datname = $1) AS databases, (SELECT count(*)::int FROM pg_roles WHERE rolname = $2) AS roles`,
+      [`tenantscope_demo_${suffix}`, `tenantscope_demo_app_${suffix}`],
+    )
+    return rows[0]
+  })
+}
+
+function expectFullTour(output: string): void {
+  expect(output).toContain('✓ all 20 checks passed')
+  expect(output).not.toContain('✗')
+  for (const line of [
+    /│ 1 +│ list projects +│ Acme +│ its 3 projects only +│ 3 projects, all its own +│ ✓ │/,
+    /│ read another tenant's project +│ Acme +│ 404 +│ 404 +│ ✓ │/,
+    /│ SQL: insert a row for another tenant +│ Acme +│ refused by RLS \(42501\) +│ refused \(42501\) +│ ✓ │/,
+    /│ request without a token +│ anyone +│ 401 +│ 401 +│ ✓ │/,
+    /│ report job runs for its tenant +│ Globex +│ 3 invoices, EUR 35,450.00 +│ 3 invoices, EUR 35,450.00 +│ ✓ │/,
+    /│ pg_stat_activity: API \+ worker role .*\(super=f, bypassrls=f\) +│ ✓ │/,
+    /│ Initech +│ 4 +│ EUR 3,000.00 +│ EUR 1,499.99 +│ EUR 0.00 +│ EUR 4,499.99 +│ ✓ │/,
+  ]) {
+    expect(output).toMatch(line)
+  }
+}
+
+describe('pnpm demo', () => {
+  test('runs the whole tour against DATABASE_URL, exits 0 and drops its database and role', async () => {
+    const run = startDemo([], { DATABASE_URL: serverUrl() })
+    const code = await run.exit
+    const output = run.output()
+    expect(code, output).toBe(0)
+    expectFullTour(output)
+    expect(output).toContain('Cleaned up: the demo database and role are gone.')
+    const suffix = output.match(/tenantscope_demo_app_([0-9a-f]{8})/)![1]!
+    expect(await demoLeftovers(suffix)).toEqual({ databases: 0, roles: 0 })
+  })
+
+  test('starts embedded PostgreSQL when no DATABASE_URL is set, with progress, and stops it', async () => {
+    const run = startDemo([], { DATABASE_URL: undefined, TEST_DATABASE_URL: undefined })
+    const code = await run.exit
+    const output = run.output()
+    expect(code, output).toBe(0)
+    expect(output).toMatch(/… Starting embedded PostgreSQL/)
+    expect(output).toMatch(/✓ Starting embedded PostgreSQL .* \d+\.\ds/)
+    expectFullTour(output)
+  })
+
+  test('--keep leaves the API running with working curl tokens until Ctrl+C, and keeps the database', async () => {
+    const run = startDemo(['--keep'], { DATABASE_URL: serverUrl() })
+    try {
+      const [, token] = await waitFor(run, /export ACME_TOKEN=(\S+)/)
+      const [, url] = await waitFor(run, /curl -s '(http:\/\/127\.0\.0\.1:\d+)\/projects\?limit=2'/)
+      const [, foreign] = await waitFor(run, /curl -s -i (http:\/\/\S+\/projects\/[0-9a-f-]{36}) -H/)
+      const projects = await fetch(`${url}/projects?limit=2`, { headers: { authorization: `Bearer ${token}` } })
+      expect(projects.status).toBe(200)
+      expect(((await projects.json()) as { items: unknown[] }).items).toHaveLength(2)
+      expect((await fetch(foreign!, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404)
+      expect((await fetch(`${url}/projects`)).status).toBe(401)
+      run.child.kill('SIGINT')
+      expect(await run.exit).toBe(0)
+      const suffix = run.output().match(/tenantscope_demo_app_([0-9a-f]{8})/)![1]!
+      expect(run.output()).toContain(`DROP DATABASE tenantscope_demo_${suffix}`)
+      expect(await demoLeftovers(suffix)).toEqual({ databases: 1, roles: 1 })
+      await expect(fetch(`${url}/health`)).rejects.toThrow()
+      await withClient(serverUrl(), async (admin) => {
+        await admin.query(`DROP DATABASE tenantscope_demo_${suffix} WITH (FORCE)`)
+        await admin.query(`DROP ROLE tenantscope_demo_app_${suffix}`)
+      })
+    } finally {
+      run.child.kill('SIGKILL')
+    }
+  })
+
+  test('exits non-zero with a clear message when DATABASE_URL cannot be reached', async () => {
+    const port = await freePort()
+    const run = startDemo([], { DATABASE_URL: `postgres://postgres:secret-password@127.0.0.1:${port}/postgres` })
+    expect(await run.exit).toBe(1)
+    expect(run.output()).toMatch(/✗ demo failed: cannot connect to DATABASE_URL: ECONNREFUSED/)
+    expect(run.output()).not.toContain('secret-password')
+    expect(run.output()).not.toMatch(/\n\s+at /) // no stack trace
+  })
+
+  test('refuses an unknown option with the usage and exit code 2', async () => {
+    const run = startDemo(['--frobnicate'], { DATABASE_URL: serverUrl() })
+    expect(await run.exit).toBe(2)
+    expect(run.output()).toContain('unknown option --frobnicate')
+    expect(run.output()).toContain('Usage: pnpm demo')
+  })
+})
