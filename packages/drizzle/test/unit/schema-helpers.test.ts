@@ -1,0 +1,49 @@
+import { TENANT_POLICY_NAME, forceRowLevelSecurity, tenantIdColumn, tenantIndex, tenantPolicy } from '@tenantscope/drizzle'
+import { PgDialect, getTableConfig, pgSchema, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { describe, expect, test } from 'vitest'
+import { invoices, projects, tenants, users } from '../fixtures/schema.js'
+
+const dialect = new PgDialect()
+
+describe('schema helpers', () => {
+  test('tenantIdColumn: uuid NOT NULL DEFAULT tenantscope.current_tenant_id(), named as asked', () => {
+    const t = pgTable('t', { tenantId: tenantIdColumn(), orgId: tenantIdColumn('org_id') })
+    const [tenant, org] = getTableConfig(t).columns
+    expect([tenant!.name, tenant!.getSQLType(), tenant!.notNull, tenant!.hasDefault]).toEqual(['tenant_id', 'uuid', true, true])
+    expect(dialect.sqlToQuery(tenant!.default as never).sql).toBe('tenantscope.current_tenant_id()')
+    expect(org!.name).toBe('org_id')
+  })
+
+  test('tenantPolicy: the policy enable_tenant_rls creates, on the given column', () => {
+    const policies = getTableConfig(projects).policies
+    expect(policies).toHaveLength(1)
+    const [policy] = policies
+    expect(policy).toMatchObject({ name: TENANT_POLICY_NAME, as: 'permissive', for: 'all', to: 'public' })
+    const using = dialect.sqlToQuery(policy!.using!).sql
+    expect(using).toBe('"projects"."tenant_id" = (SELECT tenantscope.current_tenant_id())')
+    expect(dialect.sqlToQuery(policy!.withCheck!).sql).toBe(using)
+    expect(dialect.sqlToQuery(getTableConfig(tenants).policies[0]!.using!).sql).toBe('"tenants"."id" = (SELECT tenantscope.current_tenant_id())')
+    expect(tenantPolicy(users.tenantId, { name: 'custom' }).name).toBe('custom')
+  })
+
+  test('tenantIndex: an index that starts with the tenant column', () => {
+    const t = pgTable('t', { tenantId: tenantIdColumn(), createdAt: timestamp('created_at'), name: text('name') }, (t) => [
+      tenantIndex('t_tenant_created_idx', t.tenantId, t.createdAt.desc(), t.name),
+    ])
+    const [index] = getTableConfig(t).indexes
+    expect(index!.config.name).toBe('t_tenant_created_idx')
+    expect(index!.config.columns.map((column) => (column as { name: string }).name)).toEqual(['tenant_id', 'created_at', 'name'])
+  })
+
+  test('forceRowLevelSecurity: one ALTER per table, schema-qualified and quoted, with drizzle-kit breakpoints', () => {
+    expect(forceRowLevelSecurity([users, projects, invoices])).toBe(
+      [
+        'ALTER TABLE "users" FORCE ROW LEVEL SECURITY;',
+        'ALTER TABLE "projects" FORCE ROW LEVEL SECURITY;',
+        'ALTER TABLE "invoices" FORCE ROW LEVEL SECURITY;',
+      ].join('\n--> statement-breakpoint\n') + '\n',
+    )
+    const odd = pgSchema('app data').table('we"ird', { id: uuid('id') })
+    expect(forceRowLevelSecurity([odd])).toBe('ALTER TABLE "app data"."we""ird" FORCE ROW LEVEL SECURITY;\n')
+  })
+})
