@@ -2,6 +2,7 @@ import pg from 'pg'
 import type { Submittable } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
 import type { PreparedSetters } from './prepared-setter.js'
+import { isBeginWithModes, ScopedBegin } from './scoped-begin.js'
 import { ScopedQuery } from './scoped-query.js'
 import type { SetterStatement } from './setter.js'
 
@@ -38,6 +39,10 @@ export function runQuery(
     statement.callback = (error: Error | null, result: pg.QueryResult) => {
       if (error) reject(explain(error))
       else resolve(result)
+    }
+    if (isBeginWithModes(config.text)) {
+      client.query(new ScopedBegin(setter, statement) as unknown as pg.QueryConfig)
+      return
     }
     const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
     const use = prepared && !(client as { pipeline?: boolean }).pipeline ? prepared.use(client, setter, retry) : undefined

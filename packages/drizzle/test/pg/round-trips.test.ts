@@ -90,4 +90,13 @@ describe('round trips of the wrapped Drizzle instance', () => {
     const scoped = await measure(() => withTenant(f.A, () => work(db)))
     expect(scoped.roundTrips).toBe(4) // begin (+ setter), insert, select, commit
   })
+
+  test('a transaction with modes (BEGIN ISOLATION LEVEL ...): the setter follows the BEGIN in the same round trip', async () => {
+    const serializable = (d: typeof db) =>
+      d.transaction(async (tx) => void (await tx.select().from(projects)), { isolationLevel: 'serializable', accessMode: 'read only' })
+    const plain = await measure(() => serializable(raw))
+    const scoped = await measure(() => withTenant(f.A, () => serializable(db)))
+    expect(plain.roundTrips).toBe(3)
+    expect(scoped.roundTrips).toBe(plain.roundTrips)
+  })
 })
