@@ -16,7 +16,7 @@ export interface InvoiceReport {
  * The invoice totals of the current tenant, in amount_cents. Run inside
  * withTenant (the worker's tenantJob does it): the queries name no tenant,
  * RLS restricts them to the tenant's rows. Both statements share one
- * transaction (and so one tenant setting, sent with its BEGIN).
+ * read-only, repeatable-read transaction (and one tenant setting).
  */
 export async function invoiceReport(db: NodePgDatabase, options: { currency?: string } = {}): Promise<InvoiceReport> {
   const tenantId = getTenantId()
@@ -53,5 +53,7 @@ export async function invoiceReport(db: NodePgDatabase, options: { currency?: st
         generatedAt: new Date().toISOString(),
       }
     },
+    // One snapshot for both statements: the totals and the rows agree.
+    { accessMode: 'read only', isolationLevel: 'repeatable read' },
   )
 }
