@@ -2,6 +2,7 @@ import { TenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
 import { and, asc, count, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
+import { withReplicas } from 'drizzle-orm/pg-core'
 import { pgTable, text, uuid } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
@@ -255,6 +256,33 @@ describe('tenantDrizzle over drizzle-orm 0.x', () => {
     // Drizzle wraps database errors in DrizzleQueryError; the SQLSTATE is on `cause`.
     await expect(original.insert(projects).values({ name: 'orphan' })).rejects.toMatchObject({ cause: { code: '42501' } })
     await expect(original.insert(projects).values({ tenantId: f.A, name: 'forged' })).rejects.toMatchObject({ cause: { code: '42501' } })
+  })
+
+  test('CTEs ($with / with) and selectDistinct run for the tenant', async () => {
+    const mine = db.$with('mine').as(db.select({ name: projects.name, tenantId: projects.tenantId }).from(projects))
+    const rows = await withTenant(f.B, () => db.with(mine).selectDistinct().from(mine))
+    expect(rows).toEqual([{ name: 'b-project', tenantId: f.B }])
+  })
+
+  test('db.execute of a multi-statement script: refused outside a transaction, run as is inside one', async () => {
+    const script = sql`UPDATE projects SET name = name; SELECT 1`
+    await expect(withTenant(f.A, () => db.execute(script))).rejects.toMatchObject({ name: 'TenantScopeError', code: 'MULTI_STATEMENT_QUERY' })
+    await withTenant(f.A, () => db.transaction((tx) => tx.execute(script)))
+  })
+
+  test('withReplicas over wrapped instances: reads and writes both run for the tenant', async () => {
+    const replicaPool = appPool(f, 1)
+    try {
+      const replicated = withReplicas(db, [tenantDrizzle(makeOriginal(replicaPool))])
+      const rows = await withTenant(f.A, () => replicated.select({ tenantId: projects.tenantId }).from(projects))
+      expect(rows).toEqual([{ tenantId: f.A }])
+      expect(replicaPool.totalCount).toBe(1) // the read went to the replica
+      await expect(replicated.select().from(projects)).rejects.toMatchObject(missing)
+      await withTenant(f.A, () => replicated.insert(projects).values({ name: 'via primary' }))
+      expect(await withTenant(f.A, () => db.$count(projects))).toBe(2)
+    } finally {
+      await replicaPool.end()
+    }
   })
 
   test('wrapping an instance that already runs over a TenantPool returns it as is', () => {
