@@ -1,203 +1,24 @@
 // pnpm demo [--keep] [--port N]
 // Embedded PostgreSQL (or DATABASE_URL), the shipped SQL, the application
 // role, three tenants, the example API and worker, and a scripted tour.
-import { randomBytes } from 'node:crypto'
-import { startApi, type RunningApi } from '@tenantscope/example-api'
-import { startWorker, type RunningWorker } from '@tenantscope/example-worker'
-import { createDemoDatabase, withClient, type DemoDatabase } from './database.js'
-import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js'
-import { bold, dim, green, red, step } from './progress.js'
-import { demoTenants, seed } from './seed.js'
-import { money, table } from './table.js'
-import { runTour, sign } from './tour.js'
+//
+// This entry stays tiny on purpose: it notices Ctrl+C while the rest loads
+// (a few seconds on a cold start), when nothing has been started yet.
+const early: { code?: number } = {}
+const onSigint = () => (early.code = 130)
+const onSigterm = () => (early.code = 143)
+process.once('SIGINT', onSigint)
+process.once('SIGTERM', onSigterm)
 
-const USAGE = `Usage: pnpm demo [--keep] [--port <n>]
+const { runDemo } = await import('./demo.js')
+process.off('SIGINT', onSigint)
+process.off('SIGTERM', onSigterm)
+if (early.code !== undefined) process.exit(early.code)
 
-  --keep       leave the API, the worker and the database running afterwards,
-               and print ready-to-paste curl commands (Ctrl+C stops them)
-  --port <n>   the API's port (default: a free one)
-
-Uses embedded PostgreSQL unless DATABASE_URL is set. DATABASE_URL must be a
-superuser, or a role with CREATEDB and CREATEROLE: the demo creates its own
-database and application role there, and drops both when it ends.`
-
-interface Args {
-  keep: boolean
-  port: number
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { keep: false, port: 0 }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
-    if (arg === '--') continue
-    if (arg === '--keep') args.keep = true
-    else if (arg === '--port' || arg.startsWith('--port=')) {
-      const value = arg.includes('=') ? arg.split('=')[1] : argv[++i]
-      const port = Number(value)
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port needs a number from 0 to 65535, got ${value}`)
-      args.port = port
-    } else if (arg === '--help' || arg === '-h') {
-      console.log(USAGE)
-      process.exit(0)
-    } else throw new UsageError(`unknown option ${arg}`)
-  }
-  return args
-}
-
-class UsageError extends Error {}
-
-/** Shows a connection string without its password. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '(not a URL)'
-  }
-}
-
-async function main(): Promise<number> {
-  let args: Args
-  try {
-    args = parseArgs(process.argv.slice(2))
-  } catch (error) {
-    console.error(`${red('✗')} ${(error as Error).message}\n\n${USAGE}`)
-    return 2
-  }
-
-  console.log(bold('tenantscope demo: one PostgreSQL, three tenants, and what Row-Level Security refuses\n'))
-  let embedded: EmbeddedServer | undefined
-  let db: DemoDatabase | undefined
-  let api: RunningApi | undefined
-  let worker: RunningWorker | undefined
-  let cleaningUp: Promise<void> | undefined
-  let keeping = false
-  const cleanup = (keepDatabase: boolean) =>
-    (cleaningUp ??= (async () => {
-      await worker?.close().catch(() => undefined)
-      await api?.close().catch(() => undefined)
-      if (keepDatabase && db && !embedded) {
-        console.log(`\nKept database ${db.name} and role ${db.appRole}. Drop them with:\n  DROP DATABASE ${db.name} WITH (FORCE); DROP ROLE ${db.appRole};`)
-        return
-      }
-      // Embedded: stopping the server removes its whole data directory.
-      if (embedded) await embedded.stop()
-      else await db?.drop().catch((error: unknown) => console.error(`${red('!')} could not drop the demo database: ${String(error)}`))
-    })())
-
-  // Ctrl+C in the middle: clean up, then leave with the conventional 130.
-  const interrupted = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(130))
-    process.once('SIGTERM', () => resolve(143))
-  })
-
-  const run = async (): Promise<number> => {
-    const fromEnv = process.env.DATABASE_URL
-    let serverUrl: string
-    if (fromEnv) {
-      serverUrl = fromEnv
-      await step(`Connecting to DATABASE_URL (${redact(fromEnv)})`, async () => {
-        await withClient(fromEnv, (client) => client.query('SELECT 1')).catch((error: Error & { code?: string }) => {
-          throw new Error(`cannot connect to DATABASE_URL: ${error.code ?? error.message}. Is PostgreSQL running there? Unset DATABASE_URL to use embedded PostgreSQL.`)
-        })
-      })
-    } else {
-      embedded = await step('Starting embedded PostgreSQL (real binaries from npm; the first start takes a few seconds)', startEmbeddedPostgres)
-      serverUrl = embedded.adminUrl
-    }
-    db = await step('Creating a database, applying the shipped migrations, creating the application role', () => createDemoDatabase(serverUrl))
-    const tenants = demoTenants()
-    await step(`Seeding ${tenants.length} tenants with users, projects and invoices`, () => seed(db!.adminUrl, tenants))
-    const jwtSecret = randomBytes(32).toString('base64url')
-    api = await step('Starting the API (Express + Drizzle, as the application role)', () =>
-      startApi({ databaseUrl: db!.appUrl, queueUrl: db!.adminUrl, jwtSecret, port: args.port, log: () => undefined }),
-    )
-    worker = await step('Starting the worker (pg-boss, as the application role)', () =>
-      startWorker({ databaseUrl: db!.appUrl, queueUrl: db!.adminUrl, pollingIntervalSeconds: 0.5 }),
-    )
-    const { checks, reports } = await step('Running the tour', () =>
-      runTour({ apiUrl: api!.url, jwtSecret, tenants, appUrl: db!.appUrl, appRole: db!.appRole, adminUrl: db!.adminUrl }),
-    )
-
-    console.log(`\n${bold('Tenants')}  ${dim('(seeded by the admin; the API and worker connect as ' + db.appRole + ')')}`)
-    console.log(
-      table(
-        ['tenant', 'users', 'projects', 'invoices'],
-        tenants.map((t) => [t.name, String(t.users.length), t.projects.map((p) => p.name).join(', '), String(t.projects.reduce((n, p) => n + p.invoices.length, 0))]),
-      ),
-    )
-    console.log(`\n${bold('Tour')}`)
-    console.log(table(['#', 'step', 'as', 'expected', 'got', ''], checks.map((c, i) => [String(i + 1), c.step, c.as, c.expected, c.actual, c.ok ? green('✓') : red('✗')])))
-    console.log(`\n${bold('Invoice reports')}  ${dim('(pg-boss jobs, each run by the worker inside withTenant)')}`)
-    console.log(
-      table(
-        ['tenant', 'invoices', 'paid', 'sent', 'draft', 'total', ''],
-        reports.map((r) => [r.tenant, String(r.invoices), money(r.paid), money(r.sent), money(r.draft), money(r.total), r.ok ? green('✓') : red('✗')]),
-      ),
-    )
-    const failed = checks.filter((c) => !c.ok)
-    if (failed.length > 0) {
-      console.log(`\n${red('✗')} ${failed.length} of ${checks.length} checks failed: ${failed.map((c) => c.step).join('; ')}`)
-      return 1
-    }
-    console.log(`\n${green('✓')} all ${checks.length} checks passed`)
-
-    if (args.keep) {
-      await printCurl(api.url, jwtSecret, tenants, db, Boolean(embedded))
-      keeping = true
-      return await new Promise<number>(() => undefined) // until Ctrl+C
-    }
-    return 0
-  }
-
-  let code: number
-  try {
-    code = await Promise.race([run(), interrupted])
-  } catch (error) {
-    console.error(`\n${red('✗')} demo failed: ${error instanceof Error ? error.message : String(error)}`)
-    code = 1
-  }
-  // --keep, stopped with Ctrl+C after the tour: a normal end.
-  const stoppedByUser = keeping && (code === 130 || code === 143)
-  const keepDatabase = stoppedByUser && !embedded
-  await cleanup(keepDatabase)
-  if (!keepDatabase) console.log(dim(code === 0 || stoppedByUser ? 'Cleaned up: the demo database and role are gone.' : 'Cleaned up.'))
-  return stoppedByUser ? 0 : code
-}
-
-async function printCurl(url: string, secret: string, tenants: ReturnType<typeof demoTenants>, db: DemoDatabase, embedded: boolean): Promise<void> {
-  const [acme, globex] = tenants as [(typeof tenants)[0], (typeof tenants)[0]]
-  const acmeToken = await sign(secret, { tenant_id: acme.id, sub: acme.users[0]!.email }, '24h')
-  const globexToken = await sign(secret, { tenant_id: globex.id, sub: globex.users[0]!.email }, '24h')
-  console.log(`
-${bold('The API is running at ' + url)}  ${dim(embedded ? '(Ctrl+C stops the API, the worker and the embedded PostgreSQL)' : '(Ctrl+C stops the API and the worker; the database is kept)')}
-
-  export ACME_TOKEN=${acmeToken}
-  export GLOBEX_TOKEN=${globexToken}
-
-  # Acme's projects (paginated)
-  curl -s '${url}/projects?limit=2' -H "Authorization: Bearer $ACME_TOKEN"
-  # Globex's project, asked for by Acme: 404
-  curl -s -i ${url}/projects/${globex.projects[0]!.id} -H "Authorization: Bearer $ACME_TOKEN"
-  # create a project for Acme
-  curl -s -X POST ${url}/projects -H "Authorization: Bearer $ACME_TOKEN" -H 'content-type: application/json' -d '{"name":"Portable Hole"}'
-  # no token: 401
-  curl -s -i ${url}/projects
-  # queue an invoice report for Globex, then read it with the id it returns
-  curl -s -X POST ${url}/reports -H "Authorization: Bearer $GLOBEX_TOKEN"
-  curl -s ${url}/reports/<id> -H "Authorization: Bearer $GLOBEX_TOKEN"
-
-  # the database, as the application role (RLS applies)
-  psql '${db.appUrl}'
-`)
-}
-
-main().then(
+runDemo(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`${red('✗')} demo failed: ${String(error)}`)
+    console.error(`✗ demo failed: ${error instanceof Error ? error.message : String(error)}`)
     process.exit(1)
   },
 )
