@@ -119,6 +119,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     const demoDb = await step('Creating a database, applying the shipped migrations, creating the application role', () =>
       track(createDemoDatabase(serverUrl).then((created) => (db = created))),
     )
+    console.log(dim(`  database ${demoDb.name}, application role ${demoDb.appRole} (LOGIN, in tenantscope_app; not superuser, not BYPASSRLS)`))
     const tenants = demoTenants()
     await step(`Seeding ${tenants.length} tenants with users, projects and invoices`, () => seed(demoDb.adminUrl, tenants))
     const jwtSecret = randomBytes(32).toString('base64url')

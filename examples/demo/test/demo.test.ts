@@ -110,6 +110,16 @@ describe('pnpm demo', () => {
     }
   })
 
+  test('Ctrl+C during the run stops everything it started, drops its database and role, exits 130', async () => {
+    const run = startDemo([], { DATABASE_URL: serverUrl() })
+    const [, suffix] = await waitFor(run, /application role tenantscope_demo_app_([0-9a-f]{8})/)
+    expect(await demoLeftovers(suffix!)).toMatchObject({ databases: 1 })
+    run.child.kill('SIGINT')
+    expect(await run.exit).toBe(130)
+    expect(run.output()).toContain('Cleaned up.')
+    expect(await demoLeftovers(suffix!)).toEqual({ databases: 0, roles: 0 })
+  })
+
   test('exits non-zero with a clear message when DATABASE_URL cannot be reached', async () => {
     const port = await freePort()
     const run = startDemo([], { DATABASE_URL: `postgres://postgres:secret-password@127.0.0.1:${port}/postgres` })
