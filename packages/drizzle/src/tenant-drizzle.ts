@@ -47,7 +47,9 @@ export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?:
     if (options !== undefined) {
       throw new TenantScopeError('INVALID_CONFIG', 'This Drizzle instance already runs over a TenantPool; pass options to createTenantPool instead')
     }
-    return db
+    // Already scoped (e.g. drizzle({ client: createTenantPool(pool) })): a
+    // copy over the same TenantPool, so that refusals come out unwrapped too.
+    return rebuildOver(source, client as unknown as pg.Pool) as unknown as TDatabase
   }
   if (!isPgPool(client)) {
     throw new TenantScopeError(

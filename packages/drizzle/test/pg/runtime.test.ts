@@ -285,8 +285,14 @@ describe('tenantDrizzle over drizzle-orm 0.x', () => {
     }
   })
 
-  test('wrapping an instance that already runs over a TenantPool returns it as is', () => {
-    expect(tenantDrizzle(db)).toBe(db)
+  test('an instance already over a TenantPool is copied over the same pool, and its refusals come out unwrapped', async () => {
+    const direct = drizzle({ client: db.$client, schema })
+    // Drizzle alone wraps the refusal in its DrizzleQueryError.
+    await expect(direct.select().from(projects)).rejects.toMatchObject({ cause: missing })
+    const rewrapped = tenantDrizzle(direct)
+    expect(rewrapped.$client).toBe(db.$client)
+    await expect(rewrapped.select().from(projects)).rejects.toMatchObject(missing)
+    expect(await withTenant(f.A, () => rewrapped.$count(projects))).toBe(1)
     expect(() => tenantDrizzle(db, { setting: 'app.other' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
   })
 })
