@@ -41,7 +41,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     appUrl: withDatabase(info.adminUrl, name, APP_ROLE),
     maintenanceUrl: withDatabase(info.adminUrl, name, MAINTENANCE_ROLE),
     async drop() {
-      await withClient(info.adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+      await withClient(info.adminUrl, async (admin) => {
+        // pg.Pool#end() resolves before its sockets close: give them a moment,
+        // or FORCE kills a closing connection and its client throws 57P01.
+        for (let waited = 0; waited < 5_000; waited += 50) {
+          const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [name])
+          if (rows[0].n === 0) break
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      })
     },
   }
 }
