@@ -47,6 +47,15 @@ const CATALOG = `
    WHERE n.nspname = 'public' AND c.relkind = 'r'
    ORDER BY c.relname`
 
+const BREAKPOINT = '\n--> statement-breakpoint\n'
+
+async function migrationFile(folder: string, match: string | ((file: string) => boolean)): Promise<string> {
+  const test = typeof match === 'string' ? (file: string) => file.endsWith(match) : match
+  const found = (await readdir(folder)).find(test)
+  if (!found) throw new Error(`no migration file matching ${String(match)} in ${folder}`)
+  return found
+}
+
 const AUDIT = `SELECT object_name, problem FROM tenantscope.audit() WHERE object_type = 'table' ORDER BY 1, 2`
 
 async function catalogOf(url: string) {
@@ -84,31 +93,35 @@ describe('drizzle-kit generate + the shipped SQL = the SQL package', () => {
     if (work) await rm(work, { recursive: true, force: true })
   })
 
-  async function migrateWithDrizzle(url: string, folder: string) {
+  async function migrateWithDrizzle(url: string, folder: string, { shippedSql = true } = {}) {
     const pool = new pg.Pool({ connectionString: url, max: 1 })
     try {
-      await applyMigrations(pool, migrations) // the shipped SQL: tenantscope schema, helpers, roles, audit
+      // The shipped SQL (schema, helpers, roles, audit) first, unless a migration of the folder carries it.
+      if (shippedSql) await applyMigrations(pool, migrations)
       await migrate(drizzle(pool), { migrationsFolder: folder })
     } finally {
       await pool.end()
     }
   }
 
-  test('the custom FORCE migration makes drizzle-kit output match enable_tenant_rls exactly', async () => {
+  test('all in drizzle-kit migrations: the shipped SQL, the generated schema, then FORCE, match the SQL package exactly', async () => {
     const out = join(work, 'force-helper')
+    // 0000: the shipped SQL, in a custom migration (or `npx tenantscope sql`).
+    await generate(out, '--custom', '--name=tenantscope')
+    await writeFile(join(out, await migrationFile(out, '_tenantscope.sql')), migrations.map((m) => m.sql).join(BREAKPOINT))
+    // 0001: tables, policies, ENABLE RLS, generated from the schema.
     await generate(out)
-    // drizzle-kit makes the empty custom migration; the helper fills it.
+    // 0002: drizzle-kit makes the empty custom migration; the helper fills it.
     await generate(out, '--custom', '--name=force_rls')
-    const custom = (await readdir(out)).find((file) => file.endsWith('_force_rls.sql'))!
-    expect(custom).toBeDefined()
-    await writeFile(join(out, custom), forceRlsSql)
+    await writeFile(join(out, await migrationFile(out, '_force_rls.sql')), forceRlsSql)
 
-    const generated = await readFile(join(out, (await readdir(out)).find((file) => file.startsWith('0000_'))!), 'utf8')
+    const generated = await readFile(join(out, await migrationFile(out, (f) => f.startsWith('0001_'))), 'utf8')
     expect(generated).toContain('ENABLE ROW LEVEL SECURITY')
+    expect(generated).toContain('CREATE POLICY "tenantscope_isolation" ON "projects"')
     expect(generated).not.toContain('FORCE ROW LEVEL SECURITY')
 
     const viaDrizzle = await emptyDatabase()
-    await migrateWithDrizzle(viaDrizzle, out)
+    await migrateWithDrizzle(viaDrizzle, out, { shippedSql: false })
     const viaSql = await emptyDatabase()
     await withClient(viaSql, (client) => applyMigrations(client, [...migrations, ...exampleMigrations]))
 
@@ -120,7 +133,7 @@ describe('drizzle-kit generate + the shipped SQL = the SQL package', () => {
     expect(actual.audit).toEqual([])
     expect(expected.audit).toEqual([])
 
-    // The custom migration is invisible to drizzle-kit's snapshot: no drift.
+    // The custom migrations are invisible to drizzle-kit's snapshots: no drift.
     const again = await generate(out)
     expect(again).toMatch(/No schema changes/i)
   })
@@ -145,11 +158,10 @@ describe('drizzle-kit generate + the shipped SQL = the SQL package', () => {
     const out = join(work, 'enable-function')
     await generate(out)
     await generate(out, '--custom', '--name=tenant_rls')
-    const custom = (await readdir(out)).find((file) => file.endsWith('_tenant_rls.sql'))!
     await writeFile(
-      join(out, custom),
+      join(out, await migrationFile(out, '_tenant_rls.sql')),
       ["SELECT tenantscope.enable_tenant_rls('tenants', 'id');", ...['users', 'projects', 'invoices'].map((t) => `SELECT tenantscope.enable_tenant_rls('${t}');`)].join(
-        '\n--> statement-breakpoint\n',
+        BREAKPOINT,
       ),
     )
     const viaDrizzle = await emptyDatabase()
