@@ -20,9 +20,9 @@ export type TenantDrizzleOptions = TenantPoolOptions
  *   pipeline) and a transaction carries the setting with its BEGIN;
  * - nothing stays on a connection once a statement or transaction ends.
  *
- * `db` itself is left as it was (unscoped): keep it for nothing, or only
- * where you mean to bypass tenantscope. The result's `$client` is the
- * TenantPool (a pg.Pool): raw `$client.query` is tenant-scoped too.
+ * `db` itself is left as it was (unscoped): use only the returned instance
+ * in the app. The result's `$client` is the TenantPool (a pg.Pool): raw
+ * `$client.query` is tenant-scoped too.
  *
  * Throws `INVALID_CONFIG` when `db` is not a node-postgres Drizzle instance
  * over a pg.Pool, or when it has a query cache (Drizzle's cache keys on the
