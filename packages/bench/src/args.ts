@@ -73,8 +73,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     scale: !values['no-scale'] && !quick,
     scaleTenants: numbers(values['scale-tenants']) ?? [100, 1000, 10_000],
     rowsPerTenant: positive(values['rows-per-tenant'] ?? '200'),
-    scaleSliceMs: long ? 2000 : 500,
-    scaleRounds: long ? 8 : 4,
+    scaleSliceMs: long ? 1000 : 300,
+    scaleRounds: long ? 15 : 7,
     out: values.out ?? 'docs',
     quick,
   }

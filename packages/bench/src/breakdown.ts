@@ -8,6 +8,8 @@ export interface BreakdownRow {
   name: string
   label: string
   microseconds: number
+  /** CPU time of this (client) process per query: the rest of the wall time is PostgreSQL's and waiting. */
+  clientCpuMicroseconds: number
   ratio: number
 }
 
@@ -44,17 +46,28 @@ export async function runBreakdown(database: BenchDatabase, tenants: readonly Te
       { name: 'tenantscope-prepared', label: 'tenantscope, prepareSetter: true', run: () => withTenant(tenant.id, () => scopedPrepared.query(POINT, [id()])) },
     ]
     const samples = new Map<string, Sample[]>()
+    const cpu = new Map<string, number>()
     for (const step of steps) await slice(step.run, options.sliceMs / 2)
     for (let round = 0; round < options.rounds; round++) {
       for (const step of rotation(steps, round)) {
-        samples.set(step.name, [...(samples.get(step.name) ?? []), await slice(step.run, options.sliceMs)])
+        const before = process.cpuUsage()
+        const sample = await slice(step.run, options.sliceMs)
+        const used = process.cpuUsage(before)
+        cpu.set(step.name, (cpu.get(step.name) ?? 0) + used.user + used.system)
+        samples.set(step.name, [...(samples.get(step.name) ?? []), sample])
       }
     }
     return steps.map((step) => {
       const mine = samples.get(step.name) ?? []
       const operations = mine.reduce((sum, sample) => sum + sample.operations, 0)
       const elapsed = mine.reduce((sum, sample) => sum + sample.elapsedMs, 0)
-      return { name: step.name, label: step.label, microseconds: (elapsed * 1000) / operations, ratio: medianRatio(mine, samples.get('raw') ?? []) }
+      return {
+        name: step.name,
+        label: step.label,
+        microseconds: (elapsed * 1000) / operations,
+        clientCpuMicroseconds: (cpu.get(step.name) ?? 0) / operations,
+        ratio: medianRatio(mine, samples.get('raw') ?? []),
+      }
     })
   } finally {
     await Promise.all([raw.end(), rls.end(), app.end(), prepared.end()])

@@ -28,7 +28,8 @@ const ROUND_TRIPS: Record<string, string> = {
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2))
+  const args = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'))
+  const options = parseOptions(args)
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
   const outDir = resolve(repoRoot, options.out)
   const workloads = options.workloads ? WORKLOADS.filter((w) => options.workloads!.includes(w.name)) : [...WORKLOADS]
@@ -85,13 +86,13 @@ async function main(): Promise<void> {
     let breakdown: BreakdownRow[] | undefined
     if (options.networks.includes('loopback') && !options.quick) {
       breakdown = await runBreakdown(database, tenants, { sliceMs: options.sliceMs, rounds: Math.max(5, options.rounds) })
-      for (const row of breakdown) log(`breakdown ${row.name}: ${row.microseconds.toFixed(1)} µs/op, ${row.ratio.toFixed(3)} × raw`)
+      for (const row of breakdown) log(`breakdown ${row.name}: ${row.microseconds.toFixed(1)} µs/op (client CPU ${row.clientCpuMicroseconds.toFixed(1)}), ${row.ratio.toFixed(3)} × raw`)
     }
 
     let scale: ScaleResult | undefined
     if (options.scale) {
       scale = await runScale(databases, { tenants: options.scaleTenants, rowsPerTenant: options.rowsPerTenant, sliceMs: options.scaleSliceMs, rounds: options.scaleRounds }, log)
-      for (const row of scale.rows) log(`scaling ${row.tenants} tenants ${row.workload}: p50 ${row.tenantscope.p50.toFixed(3)} ms, ${Math.round(row.tenantscope.throughput)} ops/s`)
+      for (const row of scale.rows) log(`scaling ${row.tenants} tenants ${row.workload}: p50 ${row.tenantscope.p50.toFixed(3)} ms (${row.flatness.toFixed(3)} × smallest; raw ${row.rawFlatness.toFixed(3)}), ${Math.round(row.tenantscope.throughput)} ops/s`)
     }
 
     const reads = workloads.filter((w) => w.read).map((w) => w.name)
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
     const cpu = cpus()
     const markdown = renderReport({
       generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      command: `pnpm bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      command: `pnpm bench${args.length > 0 ? ` ${args.join(' ')}` : ''}`,
       machine: [
         `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}`,
         `Node.js ${process.version}, pg ${pgVersion}`,

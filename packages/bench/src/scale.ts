@@ -20,6 +20,9 @@ export interface ScaleRow {
   workload: string
   tenantscope: Summary
   raw: Summary
+  /** Median over rounds of p50 here / p50 at the smallest size in the same round. */
+  flatness: number
+  rawFlatness: number
 }
 
 export interface ScaleResult {
@@ -76,6 +79,14 @@ export async function runScale(databases: BenchDatabases, options: ScaleOptions,
       }
     }
 
+    const smallest = sets[0]!
+    // Per round: p50 at this size over p50 at the smallest, measured moments apart.
+    const flatness = (tenants: number, workload: string, mode: string) => {
+      const mine = samples.get(key(tenants, workload, mode)) ?? []
+      const base = samples.get(key(smallest.tenants, workload, mode)) ?? []
+      const ratios = mine.map((sample, round) => p50(sample) / p50(base[round]!)).sort((a, b) => a - b)
+      return ratios[Math.floor(ratios.length / 2)] ?? Number.NaN
+    }
     const largest = sets[sets.length - 1]!
     const plan = await explainTop10(largest.appUrl, largest.pick.tenant().id)
     const rows: ScaleRow[] = []
@@ -88,6 +99,8 @@ export async function runScale(databases: BenchDatabases, options: ScaleOptions,
           workload: workload.name,
           tenantscope: summarize(samples.get(key(set.tenants, workload.name, 'tenantscope')) ?? []),
           raw: summarize(samples.get(key(set.tenants, workload.name, 'raw')) ?? []),
+          flatness: flatness(set.tenants, workload.name, 'tenantscope'),
+          rawFlatness: flatness(set.tenants, workload.name, 'raw'),
         })
       }
     }
@@ -107,4 +120,8 @@ async function explainTop10(appUrl: string, tenantId: string): Promise<string> {
   } finally {
     await pool.end()
   }
+}
+
+function p50(sample: Sample): number {
+  return summarize([sample]).p50
 }

@@ -28,7 +28,8 @@ describe('prepareSetter on a direct connection', () => {
     await db?.drop()
   })
 
-  const count = async () => {
+  type Counted = Record<string, number> & { n: number }
+  const count = async (): Promise<Counted> => {
     wire.reset()
     const n = await withTenant(tenant, async () => (await pool.query('SELECT count(*)::int AS n FROM projects')).rows[0].n)
     return { n, ...wire.messages() }
@@ -62,7 +63,7 @@ describe('prepareSetter on a direct connection', () => {
   test('a pool that keeps losing the statement stops naming the setter', async () => {
     const flaky = createTenantPool({ connectionString: wire.url(db.appUrl), max: 1 }, { prepareSetter: true })
     try {
-      const query = async () => {
+      const query = async (): Promise<Counted> => {
         await flaky.unscopedPool.query('DEALLOCATE ALL')
         wire.reset()
         const n = await withTenant(tenant, async () => (await flaky.query('SELECT count(*)::int AS n FROM projects')).rows[0].n)
