@@ -56,11 +56,6 @@ export class TenantPoolClient {
   }
 
   /**
-   * Returns the connection to the pool. A connection still inside a
-   * transaction, or broken, is destroyed instead, so no transaction and no
-   * tenant setting passes to the next borrower.
-   */
-  /**
    * @internal One statement on a connection that nothing else can queue on
    * (pool.query, the BEGIN of pool.transaction): it may use the named setter.
    */
@@ -97,6 +92,11 @@ export class TenantPoolClient {
     return this
   }
 
+  /**
+   * Returns the connection to the pool. A connection still inside a
+   * transaction, or broken, is destroyed instead, so no transaction and no
+   * tenant setting passes to the next borrower.
+   */
   release(error?: Error | boolean): void {
     if (this.#released) {
       throw new TenantScopeError('CLIENT_RELEASED', 'release() was called twice on the same client')

@@ -9,8 +9,6 @@ import { beginStatement, type TransactionOptions } from './transaction-options.j
 
 export type TenantPoolOptions = TenantScopeOptions
 
-type ConnectCallback = (error: Error | undefined, client?: TenantPoolClient, done?: (release?: unknown) => void) => void
-
 const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove'] as const
 
 /**
@@ -25,12 +23,18 @@ const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove'] as const
 // The typed overloads: pg.Pool's own query signatures, and connect()
 // returning a tenant-bound client.
 export interface TenantPool {
-  query<R extends pg.QueryResultRow = any>(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult<R>>
-  query<R extends any[] = any[]>(input: pg.QueryArrayConfig, values?: unknown[]): Promise<pg.QueryArrayResult<R>>
-  query(input: QueryInput, callback: (error: Error | null, result?: pg.QueryResult) => void): void
-  query(input: QueryInput, values: unknown[] | undefined, callback: (error: Error | null, result?: pg.QueryResult) => void): void
+  // pg.Pool's own overloads, so a TenantPool is assignable wherever a pg.Pool
+  // is typed (drizzle(pool), new PostgresDialect({ pool })).
+  /** Not supported on the pool (throws a TypeError): use `pool.connect()` and `client.query(cursor)`. */
+  query<T extends pg.Submittable>(queryStream: T): T
+  query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryArrayResult<R>>
+  query<R extends pg.QueryResultRow = any, I = any[]>(queryConfig: pg.QueryConfig<I>): Promise<pg.QueryResult<R>>
+  query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryResult<R>>
+  query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, callback: (err: Error, result: pg.QueryArrayResult<R>) => void): void
+  query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
+  query<R extends pg.QueryResultRow = any, I = any[]>(queryText: string, values: pg.QueryConfigValues<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
   connect(): Promise<TenantPoolClient & pg.PoolClient>
-  connect(callback: ConnectCallback): void
+  connect(callback: (err: Error | undefined, client: (TenantPoolClient & pg.PoolClient) | undefined, done: (release?: any) => void) => void): void
 }
 
 export class TenantPool extends pg.Pool {

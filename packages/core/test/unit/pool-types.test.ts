@@ -1,0 +1,21 @@
+import { createTenantPool, type TenantPool } from '@tenantscope/core'
+import pg from 'pg'
+import { describe, expectTypeOf, test } from 'vitest'
+
+// Compiled by `tsc --noEmit` (pnpm typecheck): a type error fails CI.
+describe('TenantPool types', () => {
+  test('a TenantPool is assignable wherever a pg.Pool is typed', () => {
+    expectTypeOf<TenantPool>().toExtend<pg.Pool>()
+    const usePool = (pool: pg.Pool) => pool
+    const pool = createTenantPool({ max: 1 })
+    usePool(pool)
+    void pool.end()
+  })
+
+  test('query results keep their row types', () => {
+    type Row = { id: string }
+    expectTypeOf<TenantPool['query']>().toBeFunction()
+    const run = (pool: TenantPool) => pool.query<Row>('SELECT id FROM tenants')
+    expectTypeOf(run).returns.resolves.toEqualTypeOf<pg.QueryResult<Row>>()
+  })
+})
