@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig({
   // The root entry imports no framework, queue or JWT library; each adapter
-  // is its own subpath entry that imports core through src/index.ts.
+  // is its own subpath entry that imports core by its public name, kept
+  // external, so every entry shares one TenantScopeError class (CJS too).
   entry: {
     index: 'src/index.ts',
     http: 'src/http/index.ts',
@@ -13,8 +14,10 @@ export default defineConfig({
     jobs: 'src/jobs/index.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // The entries import core by name; while building, that name is the source.
+  dts: { compilerOptions: { paths: { '@tenantscope/core': ['./src/index.ts'] } } },
   sourcemap: true,
   clean: true,
   target: 'node20',
+  external: ['@tenantscope/core'],
 })

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { withTenant } from '../index.js'
+import { withTenant } from '@tenantscope/core'
 import { resolveRequestTenant, type RequestTenantOutcome, type TenantRequestOptions } from './resolve-request.js'
 
 export type { TenantRequestOptions } from './resolve-request.js'

@@ -1,4 +1,4 @@
-import { withTenant } from '../index.js'
+import { withTenant } from '@tenantscope/core'
 import { resolveRequestTenant, type TenantRequestOptions } from './resolve-request.js'
 
 export type { TenantRequestOptions } from './resolve-request.js'

@@ -1,5 +1,5 @@
 import { createPublicKey, createSecretKey, type KeyObject, type webcrypto } from 'node:crypto'
-import { uuidTenantId, type TenantIdParser, type TenantSettings } from '../index.js'
+import { uuidTenantId, type TenantIdParser, type TenantSettings } from '@tenantscope/core'
 import { bearerToken } from './bearer-token.js'
 import type { HeaderSource } from './read-header.js'
 import { TenantResolutionError } from './resolution-error.js'

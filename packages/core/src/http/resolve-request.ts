@@ -1,4 +1,4 @@
-import { TenantScopeError, uuidTenantId, type TenantIdParser, type TenantSettings } from '../index.js'
+import { TenantScopeError, uuidTenantId, type TenantIdParser, type TenantSettings } from '@tenantscope/core'
 import { TenantResolutionError, type TenantResolutionCode } from './resolution-error.js'
 import type { TenantResolver } from './tenant-resolver.js'
 

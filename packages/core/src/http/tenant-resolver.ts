@@ -1,4 +1,4 @@
-import type { TenantSettings } from '../index.js'
+import type { TenantSettings } from '@tenantscope/core'
 
 /**
  * What a resolver found for a request:

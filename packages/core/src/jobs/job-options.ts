@@ -1,4 +1,4 @@
-import type { TenantIdParser } from '../index.js'
+import type { TenantIdParser } from '@tenantscope/core'
 
 export interface JobTenantOptions {
   /**

@@ -1,6 +1,6 @@
 import { DEFAULT_KEY, type JobTenantOptions } from './job-options.js'
 import { JobTenantError } from './job-tenant-error.js'
-import { uuidTenantId } from '../index.js'
+import { uuidTenantId } from '@tenantscope/core'
 
 /**
  * The validated tenant of a job payload. Throws `JobTenantError` when it is

@@ -1,4 +1,4 @@
-import { withTenant } from '../index.js'
+import { withTenant } from '@tenantscope/core'
 import type { JobTenantOptions } from './job-options.js'
 import { readJobTenant } from './read-job-tenant.js'
 

@@ -1,4 +1,4 @@
-import { getTenantId, TenantScopeError, uuidTenantId } from '../index.js'
+import { getTenantId, TenantScopeError, uuidTenantId } from '@tenantscope/core'
 import { DEFAULT_KEY, type JobTenantOptions } from './job-options.js'
 import { JobTenantError } from './job-tenant-error.js'
 
