@@ -1,8 +1,8 @@
 import pg from 'pg'
-import { trackConnection } from './connection-state.js'
+import { mustDestroy, trackConnection } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
 import { toPgPool } from './pool-config.js'
-import type { QueryInput } from './run-query.js'
+import { runQuery, type QueryInput } from './run-query.js'
 import { TenantPoolClient } from './tenant-client.js'
 import { TenantScope, type TenantScopeOptions } from './tenant-scope.js'
 import { beginStatement, type TransactionOptions } from './transaction-options.js'
@@ -137,17 +137,21 @@ export class TenantPool extends pg.Pool {
     return callback ? this.#pool.end(callback) : this.#pool.end()
   }
 
+  // The hot path: one resolve, one checkout, one pipeline, no client wrapper.
+  // A fresh checkout is never inside a transaction (release destroys those),
+  // so the setter always rides along.
   async #runOnce(input: QueryInput, values: unknown[] | undefined): Promise<pg.QueryResult> {
-    this.#scope.resolve() // refuse before taking a connection
-    const client = await this.#checkout()
+    const { setterStatement } = this.#scope.resolve() // refuses before a connection is taken
+    const client = await this.#pool.connect()
+    trackConnection(client)
     let failure: unknown
     try {
-      return await client._queryAlone(input, values)
+      return await runQuery(client, setterStatement, input, values, this.#scope.preparedSetters)
     } catch (error) {
       failure = error
       throw error
     } finally {
-      client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined)
+      client.release(mustDestroy(client, failure) ? (failure instanceof Error ? failure : true) : undefined)
     }
   }
 
@@ -166,12 +170,6 @@ for (const name of ['totalCount', 'idleCount', 'waitingCount', 'expiredCount'] a
     },
     configurable: true,
   })
-}
-
-// Errors that did not come from the server (timeouts, sockets) leave the
-// connection in an unknown state.
-function isConnectionError(error: unknown): boolean {
-  return !TenantScopeError.is(error) && !(typeof error === 'object' && error !== null && 'severity' in error)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { getTenantContext } from './context.js'
+import { getTenantContext, type TenantContext } from './context.js'
 import { TenantScopeError } from './errors.js'
 import { PreparedSetters } from './prepared-setter.js'
 import { isValidSettingName } from './settings.js'
@@ -54,6 +54,7 @@ export class TenantScope {
   readonly setter: TenantSetter
   /** Per pool, null unless `prepareSetter`. */
   readonly preparedSetters: PreparedSetters | null
+  readonly #resolved = new WeakMap<TenantContext, ResolvedTenant>()
 
   constructor(options: TenantScopeOptions = {}) {
     this.setting = options.setting ?? 'app.current_tenant'
@@ -68,6 +69,16 @@ export class TenantScope {
   /** The current context's tenant, parsed, and its setter; throws before anything is sent. */
   resolve(): ResolvedTenant {
     const context = getTenantContext()
+    // A context is immutable: parse and build once, however many statements it runs.
+    let resolved = this.#resolved.get(context)
+    if (resolved === undefined) {
+      resolved = this.#build(context)
+      this.#resolved.set(context, resolved)
+    }
+    return resolved
+  }
+
+  #build(context: TenantContext): ResolvedTenant {
     const tenantId = parseTenantIdWith(this.parseTenantId, context.tenantId)
     const entries: SettingEntry[] = [[this.setting, tenantId]]
     for (const name in context.settings) {
@@ -78,4 +89,5 @@ export class TenantScope {
     }
     return { tenantId, setterStatement: this.setter(entries) }
   }
+
 }
