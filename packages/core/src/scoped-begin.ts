@@ -1,5 +1,6 @@
 import type { PgConnection, Submittable } from './_pg-internals.js'
 import type { SetterStatement } from './setter.js'
+import { StatementWrapper } from './statement-wrapper.js'
 
 /**
  * @internal Like ScopedQuery, for a BEGIN that sets transaction modes
@@ -14,36 +15,13 @@ import type { SetterStatement } from './setter.js'
  * the setter fails, the error reaches the BEGIN's caller and the transaction
  * is aborted: nothing runs without the tenant.
  */
-export class ScopedBegin implements Submittable {
+export class ScopedBegin extends StatementWrapper {
   #beginDone = false
   readonly #setter: SetterStatement
-  readonly #statement: Submittable
 
   constructor(setter: SetterStatement, statement: Submittable) {
+    super(statement)
     this.#setter = setter
-    this.#statement = statement
-  }
-
-  get name(): string | undefined {
-    return this.#statement.name
-  }
-  get text(): string | undefined {
-    return this.#statement.text
-  }
-  get _result(): unknown {
-    return this.#statement._result
-  }
-  get binary(): boolean | undefined {
-    return this.#statement.binary
-  }
-  set binary(value: boolean | undefined) {
-    this.#statement.binary = value
-  }
-  get callback(): unknown {
-    return this.#statement.callback
-  }
-  set callback(value: unknown) {
-    this.#statement.callback = value
   }
 
   submit(connection: PgConnection): Error | null {
@@ -66,33 +44,22 @@ export class ScopedBegin implements Submittable {
     })
     connection.stream.cork?.()
     try {
-      return this.#statement.submit(withSetterBeforeSync) ?? null
+      return this.statement.submit(withSetterBeforeSync) ?? null
     } finally {
       connection.stream.uncork?.()
     }
   }
 
-  handleDataRow(message: unknown): void {
-    if (!this.#beginDone) this.#statement.handleDataRow?.(message)
+  // Replies after the BEGIN's CommandComplete are the setter's.
+  override handleRowDescription(message: unknown): void {
+    if (!this.#beginDone) super.handleRowDescription(message)
   }
-  handleCommandComplete(message: unknown, connection: PgConnection): void {
-    if (!this.#beginDone) this.#statement.handleCommandComplete?.(message, connection)
+  override handleDataRow(message: unknown): void {
+    if (!this.#beginDone) super.handleDataRow(message)
+  }
+  override handleCommandComplete(message: unknown, connection: PgConnection): void {
+    if (!this.#beginDone) super.handleCommandComplete(message, connection)
     this.#beginDone = true
-  }
-  handleRowDescription(message: unknown): void {
-    if (!this.#beginDone) this.#statement.handleRowDescription?.(message)
-  }
-  handleEmptyQuery(connection: PgConnection): void {
-    this.#statement.handleEmptyQuery?.(connection)
-  }
-  handlePortalSuspended(connection: PgConnection): void {
-    this.#statement.handlePortalSuspended?.(connection)
-  }
-  handleError(error: Error, connection: PgConnection): void {
-    this.#statement.handleError?.(error, connection)
-  }
-  handleReadyForQuery(connection: PgConnection): void {
-    this.#statement.handleReadyForQuery?.(connection)
   }
 }
 

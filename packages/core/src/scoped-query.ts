@@ -1,6 +1,7 @@
 import type { PgConnection, Submittable } from './_pg-internals.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
 import type { SetterStatement } from './setter.js'
+import { StatementWrapper } from './statement-wrapper.js'
 
 /**
  * @internal A custom pg query object that sends the tenant setter and the
@@ -19,49 +20,29 @@ import type { SetterStatement } from './setter.js'
  * query, which is pg's own Query (or a user submittable such as a cursor),
  * so results come out exactly as pg makes them.
  */
-export class ScopedQuery implements Submittable {
+export class ScopedQuery extends StatementWrapper {
   #settingApplied = false
   readonly #setter: SetterStatement
-  readonly #statement: Submittable
   readonly #prepared: PreparedSetterUse | undefined
 
   constructor(setter: SetterStatement, statement: Submittable, prepared?: PreparedSetterUse) {
+    super(statement)
     this.#setter = setter
-    this.#statement = statement
     this.#prepared = prepared
   }
 
   // pg records `name` as parsed on every ParseComplete: hide it until the
   // setter's ParseComplete has gone by, or a named statement would be marked
   // parsed before its own Parse succeeded.
-  get name(): string | undefined {
-    return this.#settingApplied ? this.#statement.name : undefined
-  }
-  get text(): string | undefined {
-    return this.#statement.text
-  }
-  // pg's Client reads and writes these on the query it runs.
-  get _result(): unknown {
-    return this.#statement._result
-  }
-  get binary(): boolean | undefined {
-    return this.#statement.binary
-  }
-  set binary(value: boolean | undefined) {
-    this.#statement.binary = value
-  }
-  get callback(): unknown {
-    return this.#statement.callback
-  }
-  set callback(value: unknown) {
-    this.#statement.callback = value
+  override get name(): string | undefined {
+    return this.#settingApplied ? this.statement.name : undefined
   }
 
   submit(connection: PgConnection): Error | null {
     // Refuse what pg's Query would refuse *before* writing the setter: an
     // error returned after it would leave an open pipeline that the next
     // query on this connection would join.
-    const invalid = validateStatement(this.#statement, connection)
+    const invalid = validateStatement(this.statement, connection)
     if (invalid) return invalid
 
     connection.stream.cork?.()
@@ -76,47 +57,30 @@ export class ScopedQuery implements Submittable {
         connection.bind({ statement: prepared.name, values: this.#setter.values })
       }
       connection.execute({})
-      return this.#statement.submit(connection) ?? null
+      return this.statement.submit(connection) ?? null
     } finally {
       connection.stream.uncork?.()
     }
   }
 
-  handleDataRow(message: unknown): void {
-    if (this.#settingApplied) this.#statement.handleDataRow?.(message)
+  override handleDataRow(message: unknown): void {
+    if (this.#settingApplied) super.handleDataRow(message)
   }
 
-  handleCommandComplete(message: unknown, connection: PgConnection): void {
-    if (this.#settingApplied) this.#statement.handleCommandComplete?.(message, connection)
-    else {
+  override handleCommandComplete(message: unknown, connection: PgConnection): void {
+    if (this.#settingApplied) {
+      super.handleCommandComplete(message, connection)
+    } else {
       this.#settingApplied = true
       this.#prepared?.applied()
     }
   }
 
-  handleRowDescription(message: unknown): void {
-    this.#statement.handleRowDescription?.(message)
-  }
-  handleEmptyQuery(connection: PgConnection): void {
-    this.#statement.handleEmptyQuery?.(connection)
-  }
-  handlePortalSuspended(connection: PgConnection): void {
-    this.#statement.handlePortalSuspended?.(connection)
-  }
-  handleError(error: Error, connection: PgConnection): void {
+  override handleError(error: Error, connection: PgConnection): void {
     // A named setter that failed before the statement ran (nothing after an
     // error runs until Sync) is sent again, unnamed: the statement never sees it.
     if (!this.#settingApplied && this.#prepared?.failed(error)) return
-    this.#statement.handleError?.(error, connection)
-  }
-  handleReadyForQuery(connection: PgConnection): void {
-    this.#statement.handleReadyForQuery?.(connection)
-  }
-  handleCopyInResponse(connection: PgConnection): void {
-    this.#statement.handleCopyInResponse?.(connection)
-  }
-  handleCopyData(message: unknown, connection: PgConnection): void {
-    this.#statement.handleCopyData?.(message, connection)
+    super.handleError(error, connection)
   }
 }
 

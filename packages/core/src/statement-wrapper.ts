@@ -1,0 +1,68 @@
+import type { PgConnection, Submittable } from './_pg-internals.js'
+
+/**
+ * @internal A pg query object that wraps another one (pg's own Query, or a
+ * user submittable such as a cursor) and adds messages around it. By default
+ * it forwards everything pg's Client reads, writes and calls; subclasses
+ * decide which replies belong to the messages they added.
+ */
+export abstract class StatementWrapper implements Submittable {
+  protected readonly statement: Submittable
+
+  constructor(statement: Submittable) {
+    this.statement = statement
+  }
+
+  abstract submit(connection: PgConnection): Error | null
+
+  get name(): string | undefined {
+    return this.statement.name
+  }
+  get text(): string | undefined {
+    return this.statement.text
+  }
+  // pg's Client reads and writes these on the query it runs.
+  get _result(): unknown {
+    return this.statement._result
+  }
+  get binary(): boolean | undefined {
+    return this.statement.binary
+  }
+  set binary(value: boolean | undefined) {
+    this.statement.binary = value
+  }
+  get callback(): unknown {
+    return this.statement.callback
+  }
+  set callback(value: unknown) {
+    this.statement.callback = value
+  }
+
+  handleRowDescription(message: unknown): void {
+    this.statement.handleRowDescription?.(message)
+  }
+  handleDataRow(message: unknown): void {
+    this.statement.handleDataRow?.(message)
+  }
+  handleCommandComplete(message: unknown, connection: PgConnection): void {
+    this.statement.handleCommandComplete?.(message, connection)
+  }
+  handleEmptyQuery(connection: PgConnection): void {
+    this.statement.handleEmptyQuery?.(connection)
+  }
+  handlePortalSuspended(connection: PgConnection): void {
+    this.statement.handlePortalSuspended?.(connection)
+  }
+  handleError(error: Error, connection: PgConnection): void {
+    this.statement.handleError?.(error, connection)
+  }
+  handleReadyForQuery(connection: PgConnection): void {
+    this.statement.handleReadyForQuery?.(connection)
+  }
+  handleCopyInResponse(connection: PgConnection): void {
+    this.statement.handleCopyInResponse?.(connection)
+  }
+  handleCopyData(message: unknown, connection: PgConnection): void {
+    this.statement.handleCopyData?.(message, connection)
+  }
+}
