@@ -16,6 +16,12 @@ export type TenantScopeErrorCode =
   | 'INVALID_SETTING'
   /** A pool configuration that cannot work (e.g. a malformed connection string). */
   | 'INVALID_CONFIG'
+  /** A job payload carries no tenant (`@tenantscope/core/jobs`): the job is not run. */
+  | 'JOB_TENANT_MISSING'
+  /** A job payload's tenant id failed validation: the job is not run. */
+  | 'JOB_TENANT_INVALID'
+  /** A job payload is not an object, so it cannot carry a tenant: the job is not run. */
+  | 'JOB_PAYLOAD_INVALID'
 
 const brand = Symbol.for('tenantscope:TenantScopeError')
 
@@ -25,7 +31,7 @@ const brand = Symbol.for('tenantscope:TenantScopeError')
  * Messages never contain tenant ids or query parameters.
  */
 export class TenantScopeError extends Error {
-  override readonly name = 'TenantScopeError'
+  override readonly name: string = 'TenantScopeError'
   readonly code: TenantScopeErrorCode
   readonly [brand] = true
 

@@ -1,3 +1,5 @@
+import { TenantScopeError } from '@tenantscope/core'
+
 /** Why a job was refused: it is never run under any tenant. */
 export type JobTenantErrorCode =
   /** The payload carries no tenant (enqueued outside `withTenant`, or by hand). */
@@ -12,20 +14,19 @@ const brand = Symbol.for('tenantscope:JobTenantError')
 /**
  * Thrown when a job cannot be run for a tenant, before the handler is
  * called. Queues record it as the job's failure. The message never contains
- * the payload or the id.
+ * the payload or the id. A TenantScopeError, so one `catch` covers both.
  */
-export class JobTenantError extends Error {
-  override readonly name = 'JobTenantError'
-  readonly code: JobTenantErrorCode
+export class JobTenantError extends TenantScopeError {
+  override readonly name: string = 'JobTenantError'
+  declare readonly code: JobTenantErrorCode
   readonly [brand] = true
 
   constructor(code: JobTenantErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
+    super(code, message, options)
   }
 
   /** True for a JobTenantError from any installed copy of tenantscope. */
-  static is(error: unknown, code?: JobTenantErrorCode): error is JobTenantError {
+  static override is(error: unknown, code?: JobTenantErrorCode): error is JobTenantError {
     return (
       typeof error === 'object' &&
       error !== null &&

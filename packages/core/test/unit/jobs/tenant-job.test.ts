@@ -78,3 +78,15 @@ describe('tenantJob', () => {
     expect(() => readJobTenant({ org: 'acme' })).toThrow(JobTenantError)
   })
 })
+
+describe('JobTenantError', () => {
+  test('is a TenantScopeError, so one catch covers every refusal', async () => {
+    const handler = tenantJob(async () => 'ran')
+    const error = await handler({ data: {} } as never).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(JobTenantError)
+    expect(error).toBeInstanceOf(TenantScopeError)
+    expect(TenantScopeError.is(error, 'JOB_TENANT_MISSING')).toBe(true)
+    expect(JobTenantError.is(error, 'JOB_TENANT_MISSING')).toBe(true)
+    expect((error as Error).name).toBe('JobTenantError')
+  })
+})
