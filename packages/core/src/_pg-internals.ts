@@ -9,6 +9,8 @@ export interface PgConnection {
   sync(): void
   stream: { cork?: () => void; uncork?: () => void }
   parsedStatements: Record<string, string>
+  /** pg ≥ 8.20: named statements whose Parse is on the wire. */
+  submittedNamedStatements?: Record<string, string>
   prependListener(event: 'readyForQuery', listener: (message: { status: string }) => void): unknown
 }
 
@@ -29,5 +31,7 @@ export interface Submittable {
   values?: unknown
   callback?: unknown
   binary?: boolean
+  /** pg's Query: 'extended' forces Parse/Bind/Execute even without values. */
+  queryMode?: string
   _result?: unknown
 }

@@ -11,15 +11,33 @@ export type ConnectionState = 'I' | 'T' | 'E' | 'broken'
 
 const states = new WeakMap<pg.ClientBase, { state: ConnectionState }>()
 
-/** @internal Starts tracking a client once; cheap to call on every checkout. */
+// pg's Client internals read here; renamed with a leading underscore in pg 8.20.
+interface ClientInternals {
+  connection?: PgConnection
+  _activeQuery?: unknown
+  activeQuery?: unknown
+  _queryQueue?: unknown[]
+  queryQueue?: unknown[]
+  _queryable?: boolean
+  getTransactionStatus?: () => string | null
+}
+
+/**
+ * @internal Starts tracking a client once; cheap to call on every checkout.
+ * Throws INVALID_CONFIG for a pool that does not hand out pg clients.
+ */
 export function trackConnection(client: pg.ClientBase): void {
   if (states.has(client)) return
-  const slot: { state: ConnectionState } = { state: 'I' }
+  const internals = client as unknown as ClientInternals
+  const connection = internals.connection
+  if (typeof connection?.prependListener !== 'function') {
+    throw new TenantScopeError('INVALID_CONFIG', 'The wrapped pool must hand out pg clients (pg.Client); wrap a pg.Pool')
+  }
+  const slot: { state: ConnectionState } = { state: toState(internals.getTransactionStatus?.() ?? 'I') }
   states.set(client, slot)
-  const connection = (client as unknown as { connection: PgConnection }).connection
   // Prepended: pg's own handler starts the next queued query, which must see the new state.
   connection.prependListener('readyForQuery', (message) => {
-    slot.state = message.status === 'T' || message.status === 'E' ? message.status : 'I'
+    slot.state = toState(message.status)
   })
   const markBroken = () => {
     slot.state = 'broken'
@@ -30,19 +48,44 @@ export function trackConnection(client: pg.ClientBase): void {
   client.on('end', markBroken)
 }
 
+function toState(status: string | null): ConnectionState {
+  return status === 'T' || status === 'E' ? status : 'I'
+}
+
 /** @internal */
 export function connectionState(client: pg.ClientBase): ConnectionState {
   return states.get(client)?.state ?? 'I'
 }
 
-/** @internal True when handing the connection back could pass on a transaction or a broken socket. */
+/**
+ * @internal True when handing the connection back could pass on a
+ * transaction, a statement still running or queued, or a broken socket.
+ */
 export function mustDestroy(client: pg.ClientBase, error?: unknown): boolean {
-  if (connectionState(client) !== 'I') return true
-  // Errors from the server (with SQLSTATE) end with a ReadyForQuery: the
-  // connection is clean. Anything else (timeouts, socket errors) is not known to be.
-  return error !== undefined && !isServerError(error) && !TenantScopeError.is(error)
+  if (connectionState(client) !== 'I' || isBusy(client)) return true
+  if (error === undefined || TenantScopeError.is(error)) return false
+  // Server errors end with a ReadyForQuery and leave the connection clean,
+  // except those that end the session. Anything else (timeouts, socket
+  // errors) leaves it in an unknown state.
+  return !isServerError(error) || endsSession(error as { severity?: string; code?: string })
+}
+
+// A statement still running, or queued, would run for whoever borrows the
+// connection next. (After an error pg clears the active query before the
+// ReadyForQuery arrives; the next borrower's statement waits for it, so that
+// window is safe.)
+function isBusy(client: pg.ClientBase): boolean {
+  const internals = client as unknown as ClientInternals
+  const active = '_activeQuery' in internals ? internals._activeQuery : internals.activeQuery
+  const queue = internals._queryQueue ?? internals.queryQueue
+  return Boolean(active) || (queue?.length ?? 0) > 0 || internals._queryable === false
 }
 
 function isServerError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'severity' in error && 'code' in error
+}
+
+// FATAL/PANIC, admin shutdown (57P..), connection exceptions (08...).
+function endsSession({ severity, code }: { severity?: string; code?: string }): boolean {
+  return severity === 'FATAL' || severity === 'PANIC' || /^(57P|08)/.test(code ?? '')
 }

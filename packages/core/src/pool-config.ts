@@ -3,6 +3,9 @@ import { TenantScopeError } from './errors.js'
 
 /** @internal A pg.Pool, an object that quacks like one, or a config to build one from. */
 export function toPgPool(poolOrConfig: pg.Pool | pg.PoolConfig | undefined): pg.Pool {
+  if (isTenantPool(poolOrConfig)) {
+    throw new TenantScopeError('INVALID_CONFIG', 'This pool is already a TenantPool: use it as it is')
+  }
   if (poolOrConfig instanceof pg.Pool || isPoolLike(poolOrConfig)) return poolOrConfig as pg.Pool
   if (poolOrConfig !== undefined && (typeof poolOrConfig !== 'object' || poolOrConfig === null)) {
     throw new TenantScopeError('INVALID_CONFIG', 'createTenantPool takes a pg.Pool or a pg.PoolConfig object')
@@ -10,6 +13,11 @@ export function toPgPool(poolOrConfig: pg.Pool | pg.PoolConfig | undefined): pg.
   const config = poolOrConfig ?? {}
   checkConnectionString(config.connectionString)
   return new pg.Pool(config)
+}
+
+// By shape, not by class: pool-config must not import tenant-pool (a cycle).
+function isTenantPool(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'unscopedPool' in value && 'transaction' in value
 }
 
 function isPoolLike(value: unknown): boolean {

@@ -20,15 +20,24 @@ import { StatementWrapper } from './statement-wrapper.js'
  * query, which is pg's own Query (or a user submittable such as a cursor),
  * so results come out exactly as pg makes them.
  */
+export interface ScopedQueryOptions {
+  /** Named setter (see prepared-setter.ts). */
+  prepared?: PreparedSetterUse | undefined
+  /** Asked when the statement is sent: true sends it without the setter. */
+  skip?: (() => boolean) | undefined
+}
+
 export class ScopedQuery extends StatementWrapper {
   #settingApplied = false
   readonly #setter: SetterStatement
   readonly #prepared: PreparedSetterUse | undefined
+  readonly #skip: (() => boolean) | undefined
 
-  constructor(setter: SetterStatement, statement: Submittable, prepared?: PreparedSetterUse) {
+  constructor(setter: SetterStatement, statement: Submittable, options: ScopedQueryOptions = {}) {
     super(statement)
     this.#setter = setter
-    this.#prepared = prepared
+    this.#prepared = options.prepared
+    this.#skip = options.skip
   }
 
   // pg records `name` as parsed on every ParseComplete: hide it until the
@@ -39,12 +48,18 @@ export class ScopedQuery extends StatementWrapper {
   }
 
   submit(connection: PgConnection): Error | null {
+    if (this.#skip?.()) {
+      // Inside a transaction its BEGIN already carried the setting.
+      this.#settingApplied = true
+      return this.statement.submit(connection) ?? null
+    }
     // Refuse what pg's Query would refuse *before* writing the setter: an
     // error returned after it would leave an open pipeline that the next
     // query on this connection would join.
     const invalid = validateStatement(this.statement, connection)
     if (invalid) return invalid
 
+    this.useExtendedProtocol()
     connection.stream.cork?.()
     try {
       const prepared = this.#prepared
@@ -77,9 +92,16 @@ export class ScopedQuery extends StatementWrapper {
   }
 
   override handleError(error: Error, connection: PgConnection): void {
-    // A named setter that failed before the statement ran (nothing after an
-    // error runs until Sync) is sent again, unnamed: the statement never sees it.
-    if (!this.#settingApplied && this.#prepared?.failed(error)) return
+    if (!this.#settingApplied) {
+      // The setter failed, so the statement's Parse never ran: pg cannot
+      // forget a named statement it thinks is on the wire (it asks our name,
+      // still hidden), so forget it here.
+      const { name } = this.statement
+      if (name && connection.submittedNamedStatements) delete connection.submittedNamedStatements[name]
+      // A named setter that failed before the statement ran (nothing after an
+      // error runs until Sync) is sent again, unnamed: the statement never sees it.
+      if (this.#prepared?.failed(error)) return
+    }
     super.handleError(error, connection)
   }
 }
@@ -92,7 +114,7 @@ function validateStatement(statement: Submittable, connection: PgConnection): Er
   if (values !== undefined && values !== null && !Array.isArray(values)) {
     return new Error('Query values must be an array')
   }
-  const previous = name ? connection.parsedStatements[name] : undefined
+  const previous = name ? (connection.parsedStatements[name] ?? connection.submittedNamedStatements?.[name]) : undefined
   if (text && previous && previous !== text) {
     return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`)
   }

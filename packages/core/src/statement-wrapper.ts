@@ -8,12 +8,19 @@ import type { PgConnection, Submittable } from './_pg-internals.js'
  */
 export abstract class StatementWrapper implements Submittable {
   protected readonly statement: Submittable
+  /** pg's Client reads a per-query timeout from the object it runs. */
+  query_timeout: number | undefined
 
   constructor(statement: Submittable) {
     this.statement = statement
   }
 
   abstract submit(connection: PgConnection): Error | null
+
+  /** A simple-protocol query cannot share a pipeline: switch pg's Query to Parse/Bind/Execute. */
+  protected useExtendedProtocol(): void {
+    if ('queryMode' in this.statement) this.statement.queryMode = 'extended'
+  }
 
   get name(): string | undefined {
     return this.statement.name

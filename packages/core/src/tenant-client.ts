@@ -1,9 +1,10 @@
 import type { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import type { Submittable } from './_pg-internals.js'
-import { connectionState, mustDestroy } from './connection-state.js'
+import { mustDestroy } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
 import { runQuery, scopeSubmittable, type QueryInput } from './run-query.js'
+import type { SetterStatement } from './setter.js'
 import type { TenantScope } from './tenant-scope.js'
 
 type Callback = (error: Error | null, result?: pg.QueryResult) => void
@@ -46,7 +47,7 @@ export class TenantPoolClient {
     if (isSubmittable(input)) return this.#submit(input)
     let promise: Promise<pg.QueryResult>
     try {
-      promise = runQuery(this.#client, this.#setterForNextStatement(), input, values)
+      promise = runQuery(this.#client, this.#setterForNextStatement(), input, values, { skipInTransaction: this.#client })
     } catch (error) {
       promise = Promise.reject(error)
     }
@@ -61,7 +62,7 @@ export class TenantPoolClient {
    */
   _queryAlone(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult> {
     try {
-      return runQuery(this.#client, this.#setterForNextStatement(), input, values, this.#scope.preparedSetters)
+      return runQuery(this.#client, this.#setterForNextStatement(), input, values, { prepared: this.#scope.preparedSetters })
     } catch (error) {
       return Promise.reject(error)
     }
@@ -119,14 +120,13 @@ export class TenantPoolClient {
   }
 
   #submit<T extends Submittable>(submittable: T): T {
-    const setter = this.#setterForNextStatement()
-    if (setter === null) return this.#client.query(submittable as unknown as pg.QueryConfig) as unknown as T
-    return scopeSubmittable(this.#client, setter, submittable)
+    return scopeSubmittable(this.#client, this.#setterForNextStatement(), submittable)
   }
 
-  // Checks the context on every statement; outside a transaction the setter
-  // rides along, inside one the BEGIN already carried it.
-  #setterForNextStatement() {
+  // Checks the context on every statement. Whether the setter rides along
+  // (outside a transaction) or not (inside one, whose BEGIN carried it) is
+  // decided when the statement is sent, after whatever was queued before it.
+  #setterForNextStatement(): SetterStatement {
     if (this.#released) {
       throw new TenantScopeError('CLIENT_RELEASED', 'This client was released; its connection may already serve another tenant')
     }
@@ -134,8 +134,7 @@ export class TenantPoolClient {
     if (tenantId !== this.#tenantId) {
       throw new TenantScopeError('TENANT_MISMATCH', 'This connection is bound to another tenant than the current context')
     }
-    const state = connectionState(this.#client)
-    return state === 'T' || state === 'E' ? null : setterStatement
+    return setterStatement
   }
 }
 

@@ -26,7 +26,7 @@ export const textTenantId: TenantIdParser = (raw) => {
 const BIGINT_ID = /^(0|[1-9][0-9]{0,18})$/
 const BIGINT_MAX = 9223372036854775807n
 
-/** Positive integer ids that fit a PostgreSQL `bigint`. */
+/** Non-negative integer ids that fit a PostgreSQL `bigint`. */
 export const bigintTenantId: TenantIdParser = (raw) => {
   if (!BIGINT_ID.test(raw) || BigInt(raw) > BIGINT_MAX) throw new Error('not a bigint id')
   return raw
@@ -40,8 +40,9 @@ export function parseTenantIdWith(parser: TenantIdParser, raw: unknown): string 
   let parsed: unknown
   try {
     parsed = parser(raw)
-  } catch (cause) {
-    throw new TenantScopeError('INVALID_TENANT_ID', 'Tenant id was rejected by parseTenantId', { cause })
+  } catch {
+    // No cause: a custom parser's message may well repeat the id.
+    throw new TenantScopeError('INVALID_TENANT_ID', 'Tenant id was rejected by parseTenantId')
   }
   if (typeof parsed !== 'string' || parsed.length === 0) {
     throw new TenantScopeError('INVALID_TENANT_ID', 'parseTenantId must return a non-empty string')

@@ -143,10 +143,10 @@ export class TenantPool extends pg.Pool {
   async #runOnce(input: QueryInput, values: unknown[] | undefined): Promise<pg.QueryResult> {
     const { setterStatement } = this.#scope.resolve() // refuses before a connection is taken
     const client = await this.#pool.connect()
-    trackConnection(client)
     let failure: unknown
     try {
-      return await runQuery(client, setterStatement, input, values, this.#scope.preparedSetters)
+      trackConnection(client)
+      return await runQuery(client, setterStatement, input, values, { prepared: this.#scope.preparedSetters })
     } catch (error) {
       failure = error
       throw error
@@ -158,7 +158,12 @@ export class TenantPool extends pg.Pool {
   async #checkout(): Promise<TenantPoolClient & pg.PoolClient> {
     const { tenantId } = this.#scope.resolve()
     const raw = await this.#pool.connect()
-    trackConnection(raw)
+    try {
+      trackConnection(raw)
+    } catch (error) {
+      raw.release(error as Error)
+      throw error
+    }
     return new TenantPoolClient(raw, this.#scope, tenantId) as TenantPoolClient & pg.PoolClient
   }
 }

@@ -82,7 +82,8 @@ export class TenantScope {
     const tenantId = parseTenantIdWith(this.parseTenantId, context.tenantId)
     const entries: SettingEntry[] = [[this.setting, tenantId]]
     for (const name in context.settings) {
-      if (name === this.setting) {
+      // Case-insensitive, as PostgreSQL compares setting names.
+      if (name.toLowerCase() === this.setting.toLowerCase()) {
         throw new TenantScopeError('INVALID_SETTING', `${name} carries the tenant and cannot be set as an extra setting`)
       }
       entries.push([name, context.settings[name]!])
