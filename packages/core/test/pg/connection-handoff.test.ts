@@ -136,7 +136,8 @@ describe('connection handoff', () => {
   })
 
   test('an extra setting that names the tenant setting in another case is refused', async () => {
-    for (const settings of [{ 'App.Current_Tenant': B() }, { 'app.user_id': 'u', 'APP.USER_ID': 'v' }]) {
+    const attempts: Record<string, string>[] = [{ 'App.Current_Tenant': B() }, { 'app.user_id': 'u', 'APP.USER_ID': 'v' }]
+    for (const settings of attempts) {
       await expect(withTenant(A(), () => single.query('SELECT 1'), { settings })).rejects.toMatchObject({ code: 'INVALID_SETTING' })
     }
   })
