@@ -1,6 +1,7 @@
 import type { Catalog, Policy, TenantTable } from './catalog.js'
 import type { Finding, FindingCode, Severity } from './finding.js'
 import { escapeRegExp, ident } from './sql-text.js'
+import { isTenantScopedClause } from './policy-expression.js'
 import { policySql } from './tenant-expression.js'
 
 /**
@@ -51,9 +52,13 @@ function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patte
   const referencesTenant = (expression: string | null) =>
     expression !== null &&
     (patterns.tenantSetting.test(expression) || patterns.helper.test(expression) || (patterns.tenantSetting.test(sources) && /\w\(/.test(expression)))
+  const matchers = { tenantColumn: catalog.tenantColumn, readsTenant: (text: string) => referencesTenant(text) }
+  // Judged one clause at a time: a correct WITH CHECK must not hide a USING that lets every row through.
+  const scoped = (expression: string | null) => expression !== null && isTenantScopedClause(expression, matchers)
   const otherSettings = (expression: string | null) =>
     [...`${expression ?? ''}\n${sources}`.matchAll(patterns.anySetting)].map((match) => match[1]!).filter((name) => name !== catalog.setting)
-  const replace = `DROP POLICY ${ident(policy.name)} ON ${table.name};\n${policySql(catalog, table)}`
+  const command = ({ r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' } as const)[policy.cmd]
+  const replace = `DROP POLICY ${ident(policy.name)} ON ${table.name};\n${policySql(catalog, table, command, policy.name)}`
   const found = new Map<FindingCode, Finding>()
   const add = (code: FindingCode, severity: Severity, why: string, fix?: string) => {
     if (!found.has(code)) found.set(code, { code, severity, objectType: 'policy', object, table: table.name, why, ...(fix === undefined ? {} : { fix }) })
@@ -86,9 +91,16 @@ function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patte
             : `The policy shows rows without comparing ${catalog.tenantColumn} with the tenant setting (USING (${expression ?? 'true'})), and permissive policies are OR-ed: every tenant sees every row.`,
           replace,
         )
+      } else if (!scoped(expression)) {
+        add(
+          'policy_unrecognized',
+          'error',
+          `The policy's ${label} (${expression}) reads the tenant setting but is not ${catalog.tenantColumn} = <the tenant setting> (alone or AND-ed with other conditions): an OR, a <>, an IS [NOT] NULL or COALESCE on the setting, or another column can let rows of other tenants (or every row when no tenant is set) through, and permissive policies are OR-ed with each other.`,
+          replace,
+        )
       }
     }
-    if (policy.check === null && (policy.cmd === '*' || policy.cmd === 'w') && referencesTenant(policy.using)) {
+    if (policy.check === null && (policy.cmd === '*' || policy.cmd === 'w') && scoped(policy.using)) {
       add(
         'policy_implicit_with_check',
         'info',
@@ -106,7 +118,11 @@ function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patte
       `The policy casts ${catalog.tenantColumn} (${expressions.find((e) => patterns.castColumn.test(e))}): an expression on the column cannot use the tenant-first index, so every query scans every tenant's rows. Cast the setting instead.`,
       replace,
     )
-  } else if (expressions.some((expression) => referencesTenant(expression)) && !expressions.some((expression) => patterns.bareColumn.test(expression))) {
+  } else if (
+    !found.has('policy_unrecognized') &&
+    expressions.some((expression) => referencesTenant(expression)) &&
+    !expressions.some((expression) => patterns.bareColumn.test(expression))
+  ) {
     add(
       'policy_no_bare_tenant_column',
       'warning',

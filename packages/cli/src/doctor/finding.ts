@@ -10,6 +10,7 @@ export type FindingCode =
   | 'policy_missing_for_command'
   | 'policy_not_tenant_scoped'
   | 'policy_write_unchecked'
+  | 'policy_unrecognized'
   | 'policy_implicit_with_check'
   | 'policy_casts_tenant_column'
   | 'policy_no_bare_tenant_column'

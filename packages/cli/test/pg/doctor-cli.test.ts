@@ -107,6 +107,13 @@ describe('doctor on a database with one of each mistake', () => {
     ['view_without_security_invoker', 'error', 'public.m_definer_view'],
     ['materialized_view_over_tenant_table', 'error', 'public.m_matview'],
     ['security_definer_reads_tenant_table', 'error', 'public.m_definer_count()'],
+    ['policy_unrecognized', 'error', 'm_or_true_all ON public.m_or_true'],
+    ['policy_unrecognized', 'error', 'm_is_not_null_all ON public.m_is_not_null'],
+    ['policy_unrecognized', 'error', 'm_not_equal_all ON public.m_not_equal'],
+    ['policy_unrecognized', 'error', 'm_null_or_all ON public.m_null_or'],
+    ['policy_unrecognized', 'error', 'm_or_public_all ON public.m_or_public'],
+    ['policy_unrecognized', 'error', 'm_other_column_all ON public.m_other_column'],
+    ['policy_unrecognized', 'error', 'm_delete_open_any ON public.m_delete_open'],
   ]
   const sorted = (rows: string[][]) => rows.map((row) => row.join(' | ')).sort()
 
@@ -116,7 +123,7 @@ describe('doctor on a database with one of each mistake', () => {
     expect(result.code).toBe(1)
     const report = json(result.stdout)
     expect(sorted(report.findings.map((f) => [f.code, f.severity, f.object]))).toEqual(sorted(expected))
-    expect(report.counts).toEqual({ error: 10, warning: 12, info: 1 })
+    expect(report.counts).toEqual({ error: 17, warning: 12, info: 1 })
     for (const finding of report.findings) {
       expect(finding.why.length).toBeGreaterThan(20)
       if (finding.code !== 'materialized_view_over_tenant_table') expect(finding.fix).toMatch(/;$/)
@@ -157,12 +164,12 @@ describe('doctor on a database with one of each mistake', () => {
 
   // Last: it changes the fixture.
   test('the fixes are SQL that PostgreSQL accepts and that clears the findings', async () => {
-    const before = json((await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif'])).stdout)
-    expect(before.findings).toHaveLength(6)
+    const before = json((await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif', '--table', 'm_delete_open'])).stdout)
+    expect(before.findings).toHaveLength(7)
     await withClient(db.adminUrl, async (admin) => {
       for (const finding of before.findings) await admin.query(`BEGIN; ${finding.fix}; COMMIT`)
     })
-    const after = await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--fail-on', 'info', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif'])
+    const after = await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--fail-on', 'info', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif', '--table', 'm_delete_open'])
     expect(json(after.stdout).findings).toEqual([])
     expect(after.code).toBe(0)
   })
