@@ -267,15 +267,29 @@ async function checkTable(
   if (!others.ok) fail('cross_tenant_read', `reading as tenant A failed: ${others.error.message}`)
   else if (others.rows[0].n > 0) fail('cross_tenant_read', `tenant A sees ${others.rows[0].n} row(s) of other tenants`)
 
+  // A's own rows, as A sees them: what an UPDATE or DELETE with no WHERE may touch.
+  const mine = await attempt(client, `SELECT count(*)::int AS n FROM ${table.name} WHERE ${column}::text = $1`, [a])
+  const ownCount = Math.max(1, mine.ok ? mine.rows[0].n : 1)
   if (table.canUpdate) {
-    const update = await attempt(client, `UPDATE ${table.name} SET ${column} = ${column} WHERE ${where}`, at(rowB))
-    if (update.ok && update.rowCount > 0) fail('cross_tenant_update', "tenant A updated tenant B's row")
+    // No WHERE and a constant: the statement reads no column, so only the UPDATE policies
+    // apply (a WHERE, even on ctid, adds the SELECT policies, which would hide B's row).
+    const steal = await attempt(client, `UPDATE ${table.name} SET ${column} = $1::${type}`, [a])
+    if (steal.ok && steal.rowCount > ownCount) fail('cross_tenant_update', "tenant A updated tenant B's row")
+    else {
+      const update = await attempt(client, `UPDATE ${table.name} SET ${column} = ${column} WHERE ${where}`, at(rowB))
+      if (update.ok && update.rowCount > 0) fail('cross_tenant_update', "tenant A updated tenant B's row")
+    }
     const move = await attempt(client, `UPDATE ${table.name} SET ${column} = $3::${type} WHERE ${where}`, [...at(rowA), b])
     if (move.ok && move.rowCount > 0) fail('cross_tenant_move', `tenant A moved its own row to tenant B by setting ${tenantColumn}: UPDATE does not check the new row (WITH CHECK)`)
   }
   if (table.canDelete) {
-    const remove = await attempt(client, `DELETE FROM ${table.name} WHERE ${where}`, at(rowB))
-    if (remove.ok && remove.rowCount > 0) fail('cross_tenant_delete', "tenant A deleted tenant B's row")
+    // No WHERE, for the same reason: only the DELETE policies apply.
+    const removeAll = await attempt(client, `DELETE FROM ${table.name}`)
+    if (removeAll.ok && removeAll.rowCount > ownCount) fail('cross_tenant_delete', "tenant A deleted tenant B's row")
+    else {
+      const remove = await attempt(client, `DELETE FROM ${table.name} WHERE ${where}`, at(rowB))
+      if (remove.ok && remove.rowCount > 0) fail('cross_tenant_delete', "tenant A deleted tenant B's row")
+    }
   }
   if (table.canInsert) {
     // B's id with B's parent rows, so that only the policy can refuse it. No RETURNING: it would add the SELECT policy.

@@ -36,9 +36,14 @@ describe('deliberately broken schemas: each failure is reported', () => {
     ['b_no_with_check', ['cross_tenant_insert', 'no_context_write', 'catalog:policy_write_unchecked']],
     ['b_insert_unchecked', ['cross_tenant_insert', 'no_context_write', 'catalog:policy_write_unchecked']],
     ['b_cast', ['catalog:policy_casts_tenant_column']],
-    ['b_open_read', ['cross_tenant_read', 'cross_tenant_delete', 'no_context_read', 'catalog:policy_not_tenant_scoped']],
+    // USING (true) also lets A take B's row over with UPDATE ... SET tenant_id = A (WITH CHECK passes): the
+    // old WHERE ctid check could not see it.
+    ['b_open_read', ['cross_tenant_read', 'cross_tenant_update', 'cross_tenant_delete', 'no_context_read', 'catalog:policy_not_tenant_scoped']],
     ['b_bypass', ['catalog:policy_bypass_setting']],
     ['b_no_nullif', ['no_context_read', 'catalog:policy_setting_without_nullif']],
+    // UPDATE and DELETE are tried with no WHERE: a WHERE would add the (correct) SELECT policy and hide B's row.
+    ['b_update_open', ['cross_tenant_update', 'catalog:policy_unrecognized']],
+    ['b_delete_open', ['cross_tenant_delete', 'catalog:policy_unrecognized']],
   ])('%s', async (table, checks) => {
     const report = await checkTenantIsolation({ pool, adminPool, tables: [table] })
     expect(report.ok).toBe(false)
@@ -87,11 +92,11 @@ describe('deliberately broken schemas: each failure is reported', () => {
     )
     expect(TenantIsolationError.is(error, 'ISOLATION_FAILED')).toBe(true)
     const { message, report } = error as TenantIsolationError
-    expect(message).toMatch(/^Tenant isolation failed for role tenantscope_test_app: 13 problems\n/)
+    expect(message).toMatch(/^Tenant isolation failed for role tenantscope_test_app: 14 problems\n/)
     expect(message).toContain("  public.b_rls_off [cross_tenant_update] tenant A updated tenant B's row")
     expect(message).toContain('  public.b_open_read [cross_tenant_read] tenant A sees 1 row(s) of other tenants')
     expect(message).toContain('  public.b_cast [catalog: policy_casts_tenant_column] warning: The policy casts tenant_id')
-    expect(report?.failures).toHaveLength(13)
+    expect(report?.failures).toHaveLength(14)
   })
 
   test('a column type the kit cannot invent: a setup failure until a factory gives it', async () => {
