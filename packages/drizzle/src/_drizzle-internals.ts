@@ -40,10 +40,19 @@ export function entityKindOf(value: unknown): string | undefined {
 
 /** @internal True for Drizzle's NodePgSession or a subclass of it. */
 export function isNodePgSession(session: unknown): session is DrizzleSessionLike {
-  let proto: unknown = session !== null && typeof session === 'object' ? Object.getPrototypeOf(session) : null
+  return isEntityOf(session, 'NodePgSession')
+}
+
+/** @internal True for what drizzle-orm/node-postgres's drizzle() returns (not withReplicas' wrapper). */
+export function isNodePgDatabase(db: unknown): boolean {
+  return isEntityOf(db, 'NodePgDatabase')
+}
+
+function isEntityOf(value: unknown, kind: string): boolean {
+  let proto: unknown = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : null
   while (proto !== null && typeof proto === 'object') {
     const constructor = (proto as { constructor?: Record<symbol, unknown> }).constructor
-    if (constructor && Object.hasOwn(constructor, entityKind) && constructor[entityKind] === 'NodePgSession') return true
+    if (constructor && Object.hasOwn(constructor, entityKind) && constructor[entityKind] === kind) return true
     proto = Object.getPrototypeOf(proto)
   }
   return false

@@ -30,6 +30,11 @@ export function unwrapRefusal(error: unknown): unknown {
 interface SessionWithPrepare {
   prepareQuery(...args: unknown[]): object
   transaction?(fn: (tx: { session?: unknown }) => unknown, config?: unknown): Promise<unknown>
+  client?: unknown
+}
+
+interface Releasable {
+  release(error?: Error | boolean): void
 }
 
 const patched = new WeakSet<object>()
@@ -74,10 +79,45 @@ export function unwrapRefusalsOf(session: object): void {
           if (tx?.session && typeof tx.session === 'object') unwrapRefusalsOf(tx.session)
           return fn(tx)
         }
-        return transaction.call(this, wrapped, config).catch((error: unknown) => {
+        const checkedOut: Releasable[] = []
+        return transaction.call(recordingCheckouts(this, checkedOut), wrapped, config).catch((error: unknown) => {
+          releaseForgotten(checkedOut, error)
           throw unwrapRefusal(error)
         })
       },
     })
+  }
+}
+
+/**
+ * @internal Drizzle 0.x runs its `begin` before the try/finally that
+ * releases the transaction's connection: a failed BEGIN (with tenantscope it
+ * carries the setter) would leak the connection. So each transaction sees,
+ * through a per-call view of the session, a pool whose connect() records
+ * what it hands out; whatever Drizzle did not release is released with the
+ * error. Instances are views (prototype children): nothing shared is changed.
+ */
+function recordingCheckouts(session: SessionWithPrepare, checkedOut: Releasable[]): SessionWithPrepare {
+  const pool = session.client as { connect?: () => Promise<Releasable> } | undefined
+  if (typeof pool?.connect !== 'function') return session
+  const recordingPool = Object.create(pool, {
+    connect: {
+      value: async () => {
+        const client = await pool.connect!()
+        checkedOut.push(client)
+        return client
+      },
+    },
+  })
+  return Object.create(session, { client: { value: recordingPool } })
+}
+
+function releaseForgotten(checkedOut: Releasable[], error: unknown): void {
+  for (const client of checkedOut) {
+    try {
+      client.release(error instanceof Error ? error : true)
+    } catch {
+      // CLIENT_RELEASED: Drizzle released it itself.
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { TenantPool, TenantScopeError, createTenantPool, type TenantPoolOptions } from '@tenantscope/core'
 import type pg from 'pg'
 import { refuseQueryCache, unwrapRefusalsOf } from './_refusals.js'
-import { isNodePgSession, type DrizzleDatabaseLike } from './_drizzle-internals.js'
+import { isNodePgDatabase, isNodePgSession, type DrizzleDatabaseLike } from './_drizzle-internals.js'
 
 /** Options of `tenantDrizzle`: those of `createTenantPool`. */
 export type TenantDrizzleOptions = TenantPoolOptions
@@ -41,6 +41,12 @@ export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?:
     )
   }
   refuseQueryCache(source.session.options?.cache)
+  if (!isNodePgDatabase(source) || '$primary' in source || '$replicas' in source) {
+    throw new TenantScopeError(
+      'INVALID_CONFIG',
+      'tenantDrizzle takes the instance drizzle() returns; for replicas, wrap each instance first: withReplicas(tenantDrizzle(primary), [tenantDrizzle(replica)])',
+    )
+  }
 
   const client = source.$client
   if (client instanceof TenantPool) {

@@ -1,4 +1,5 @@
-import { sql, type SQL } from 'drizzle-orm'
+import { getTableColumns, sql, type SQL } from 'drizzle-orm'
+import { entityKindOf } from '../_drizzle-internals.js'
 import { pgPolicy, type PgColumn, type PgPolicy } from 'drizzle-orm/pg-core'
 
 /** The policy name that `tenantscope.enable_tenant_rls` uses; keep it so both paths converge. */
@@ -16,9 +17,14 @@ export interface TenantPolicyOptions {
  * `tenant_id = (SELECT tenantscope.current_tenant_id())` on the bare column:
  * no cast on the column side, so the tenant-first index applies, and a
  * sub-select so the setting is read once per statement (an InitPlan).
+ * For a column of another type (text, bigint) the setting is cast to the
+ * column's type, as `tenantscope.enable_tenant_rls` does.
  */
 export function tenantCondition(column: PgColumn): SQL {
-  return sql`${column} = (SELECT tenantscope.current_tenant_id())`
+  const type = sqlTypeOf(column)
+  if (type === 'uuid') return sql`${column} = (SELECT tenantscope.current_tenant_id())`
+  // The type comes from the schema definition, not from input.
+  return sql`${column} = (SELECT tenantscope.current_tenant()::${sql.raw(type)})`
 }
 
 /**
@@ -40,4 +46,15 @@ export function tenantPolicy(column: PgColumn, options: TenantPolicyOptions = {}
     using: condition,
     withCheck: condition,
   })
+}
+
+// Inside a table's extra-config callback Drizzle hands out ExtraConfigColumns,
+// whose getSQLType() calls itself forever (drizzle-orm 0.45): ask the table's
+// real column of the same name instead.
+function sqlTypeOf(column: PgColumn): string {
+  if (entityKindOf(column) === 'ExtraConfigColumn') {
+    const real = Object.values(getTableColumns(column.table)).find((candidate) => candidate.name === column.name)
+    if (real) return (real as PgColumn).getSQLType()
+  }
+  return column.getSQLType()
 }

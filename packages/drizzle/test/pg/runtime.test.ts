@@ -295,4 +295,28 @@ describe('tenantDrizzle over drizzle-orm 0.x', () => {
     expect(await withTenant(f.A, () => rewrapped.$count(projects))).toBe(1)
     expect(() => tenantDrizzle(db, { setting: 'app.other' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
   })
+
+  test('a BEGIN that fails (here: its setter) does not leak the connection', async () => {
+    const small = appPool(f, 2)
+    const failingSetter = (settings: readonly (readonly [string, string])[]) => ({
+      text: 'SELECT set_config($1, $2, true), no_such_function()',
+      values: settings.flat(),
+    })
+    const broken = tenantDrizzle(makeOriginal(small), { setter: failingSetter })
+    try {
+      // More transactions than connections: a leaked connection would make the third wait forever.
+      for (let i = 0; i < 3; i++) {
+        await expect(withTenant(f.A, () => broken.transaction(async () => 1))).rejects.toMatchObject({ cause: { code: '42883' } })
+      }
+      expect(small.waitingCount).toBe(0)
+      expect(small.totalCount).toBe(small.idleCount)
+    } finally {
+      await small.end()
+    }
+  })
+
+  test("withReplicas' result is refused: wrap each instance before withReplicas", () => {
+    const replicated = withReplicas(original, [makeOriginal(pool)])
+    expect(() => tenantDrizzle(replicated)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
+  })
 })

@@ -1,5 +1,5 @@
 import { TENANT_POLICY_NAME, forceRowLevelSecurity, tenantIdColumn, tenantIndex, tenantPolicy } from '@tenantscope/drizzle'
-import { PgDialect, getTableConfig, pgSchema, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { PgDialect, bigint, getTableConfig, pgSchema, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { describe, expect, test } from 'vitest'
 import { invoices, projects, tenants, users } from '../fixtures/schema.js'
 
@@ -24,6 +24,13 @@ describe('schema helpers', () => {
     expect(dialect.sqlToQuery(policy!.withCheck!).sql).toBe(using)
     expect(dialect.sqlToQuery(getTableConfig(tenants).policies[0]!.using!).sql).toBe('"tenants"."id" = (SELECT tenantscope.current_tenant_id())')
     expect(tenantPolicy(users.tenantId, { name: 'custom' }).name).toBe('custom')
+  })
+
+  test('tenantPolicy on a text or bigint tenant column casts the setting, as enable_tenant_rls does', () => {
+    const notes = pgTable('notes', { org: text('org').notNull(), shard: bigint('shard', { mode: 'bigint' }).notNull() })
+    const [org, shard] = getTableConfig(notes).columns
+    expect(dialect.sqlToQuery(tenantPolicy(org!).using!).sql).toBe('"notes"."org" = (SELECT tenantscope.current_tenant()::text)')
+    expect(dialect.sqlToQuery(tenantPolicy(shard!).using!).sql).toBe('"notes"."shard" = (SELECT tenantscope.current_tenant()::bigint)')
   })
 
   test('tenantIndex: an index that starts with the tenant column', () => {
