@@ -61,12 +61,7 @@ export class TenantPool extends pg.Pool {
     for (const event of POOL_EVENTS) {
       pool.on(event, (...args: unknown[]) => this.emit(event, ...args))
     }
-    // An idle connection's error goes to whoever listens, here or on the
-    // wrapped pool; with no listener anywhere it throws, as pg.Pool does.
-    pool.on('error', (error: Error, client: unknown) => {
-      if (this.listenerCount('error') > 0) this.emit('error', error, client)
-      else if (pool.listenerCount('error') === 1) throw error
-    })
+    forwardIdleErrors(pool, this)
   }
 
   /** The wrapped pg.Pool. Queries on it are NOT tenant-scoped. */
@@ -175,6 +170,30 @@ for (const name of ['totalCount', 'idleCount', 'waitingCount', 'expiredCount'] a
     },
     configurable: true,
   })
+}
+
+const wrappersOf = new WeakMap<pg.Pool, Set<TenantPool>>()
+
+// An idle connection's error goes to every TenantPool over that pg.Pool that
+// listens, and to the pg.Pool's own listeners; with no listener anywhere it
+// throws, as pg.Pool does. One forwarder per pg.Pool, however many wrappers.
+function forwardIdleErrors(pool: pg.Pool, wrapper: TenantPool): void {
+  let wrappers = wrappersOf.get(pool)
+  if (wrappers === undefined) {
+    const all = (wrappers = new Set())
+    wrappersOf.set(pool, all)
+    pool.on('error', (error: Error, client: unknown) => {
+      let handled = pool.listenerCount('error') > 1
+      for (const each of all) {
+        if (each.listenerCount('error') > 0) {
+          each.emit('error', error, client)
+          handled = true
+        }
+      }
+      if (!handled) throw error
+    })
+  }
+  wrappers.add(wrapper)
 }
 
 /**

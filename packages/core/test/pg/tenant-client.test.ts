@@ -36,8 +36,10 @@ describe('TenantPool and its clients', () => {
     expect(seen).toEqual(['connect', 'acquire', 'release'])
   })
 
-  test("an idle connection's error reaches the TenantPool's error listener", async () => {
-    const other = createTenantPool({ connectionString: fixture.db.appUrl, max: 1 })
+  test("an idle connection's error reaches the TenantPool's error listener, also with two wrappers over one pool", async () => {
+    const raw = new pg.Pool({ connectionString: fixture.db.appUrl, max: 1 })
+    createTenantPool(raw) // a first wrapper that does not listen
+    const other = createTenantPool(raw)
     try {
       const errors: Error[] = []
       other.on('error', (error) => errors.push(error))
