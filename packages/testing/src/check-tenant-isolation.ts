@@ -291,6 +291,14 @@ async function checkTable(
       if (remove.ok && remove.rowCount > 0) fail('cross_tenant_delete', "tenant A deleted tenant B's row")
     }
   }
+  if (table.canTruncate) {
+    // Row level security does not apply to TRUNCATE; rolled back with its savepoint, like every attempt.
+    const truncate = await attempt(client, `TRUNCATE ${table.name}`)
+    fail(
+      'cross_tenant_truncate',
+      `role may TRUNCATE the table, and row level security does not apply to TRUNCATE: ${truncate.ok ? "tenant A emptied it, B's row included" : `any tenant can empty it (this time it failed: ${truncate.error.message})`}`,
+    )
+  }
   if (table.canInsert) {
     // B's id with B's parent rows, so that only the policy can refuse it. No RETURNING: it would add the SELECT policy.
     const foreign = await insertFor(b, b)

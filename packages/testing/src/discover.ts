@@ -35,6 +35,7 @@ export interface KitTable {
   canInsert: boolean
   canUpdate: boolean
   canDelete: boolean
+  canTruncate: boolean
 }
 
 /** @internal */
@@ -49,7 +50,9 @@ export async function discoverTables(client: KitClient, tenantColumn: string): P
   const { rows } = await client.query(
     `SELECT c.oid::int8::text AS oid, format('%I.%I', n.nspname, c.relname) AS name,
             has_table_privilege(c.oid, 'SELECT') AS can_select, has_table_privilege(c.oid, 'INSERT') AS can_insert,
-            has_table_privilege(c.oid, 'UPDATE') AS can_update, has_table_privilege(c.oid, 'DELETE') AS can_delete
+            has_table_privilege(c.oid, 'UPDATE') AS can_update, has_table_privilege(c.oid, 'DELETE') AS can_delete,
+            -- An owner may always TRUNCATE: that is reported as ownership by the catalog checks.
+            (has_table_privilege(c.oid, 'TRUNCATE') AND NOT pg_has_role(c.relowner, 'MEMBER')) AS can_truncate
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -67,6 +70,7 @@ export async function discoverTables(client: KitClient, tenantColumn: string): P
     canInsert: row.can_insert,
     canUpdate: row.can_update,
     canDelete: row.can_delete,
+    canTruncate: row.can_truncate,
   }))
   const byOid = new Map(tables.map((table) => [table.oid, table]))
   const oids = tables.map((table) => String(table.oid))

@@ -12,6 +12,8 @@ export type IsolationCheck =
   | 'cross_tenant_update'
   /** Tenant A deleted tenant B's row. */
   | 'cross_tenant_delete'
+  /** Tenant A emptied the table, every tenant's rows, with TRUNCATE (row level security does not apply to it). */
+  | 'cross_tenant_truncate'
   /** Tenant A inserted a row carrying tenant B's id. */
   | 'cross_tenant_insert'
   /** Tenant A moved its own row to tenant B. */

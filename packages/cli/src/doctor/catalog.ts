@@ -19,6 +19,8 @@ export interface TenantTable {
   canInsert: boolean
   canUpdate: boolean
   canDelete: boolean
+  /** TRUNCATE ignores row level security: the roles (the app role, one it is a member of, or PUBLIC) that hold it. */
+  truncateGrantees: string[]
   hasTenantFirstIndex: boolean
 }
 
@@ -109,6 +111,15 @@ export async function loadCatalog(
             has_table_privilege($2, c.oid, 'INSERT') AS can_insert,
             has_table_privilege($2, c.oid, 'UPDATE') AS can_update,
             has_table_privilege($2, c.oid, 'DELETE') AS can_delete,
+            CASE WHEN has_table_privilege($2, c.oid, 'TRUNCATE') THEN
+              ARRAY(SELECT DISTINCT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(acl.grantee)) END
+                      FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) AS acl
+                     WHERE acl.privilege_type = 'TRUNCATE'
+                       AND (acl.grantee = 0 OR pg_has_role($2, acl.grantee, 'MEMBER'))
+                       -- The owner's own right: reported as ownership (or superuser) instead.
+                       AND acl.grantee <> c.relowner AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = $2)
+                     ORDER BY 1)
+            ELSE '{}'::text[] END AS truncate_grantees,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum) AS has_tenant_first_index
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -133,6 +144,7 @@ export async function loadCatalog(
     canInsert: row.can_insert,
     canUpdate: row.can_update,
     canDelete: row.can_delete,
+    truncateGrantees: row.truncate_grantees,
     hasTenantFirstIndex: row.has_tenant_first_index,
   }))
   const oids = tables.map((table) => String(table.oid))

@@ -24,6 +24,17 @@ export function checkTables(catalog: Catalog): Finding[] {
   }
   for (const table of catalog.tables) {
     findings.push(...checkRls(catalog, table), ...checkCoverage(catalog, table))
+    if (table.truncateGrantees.length > 0) {
+      findings.push({
+        code: 'app_role_can_truncate',
+        severity: 'error',
+        objectType: 'table',
+        object: table.name,
+        table: table.name,
+        why: `Role ${catalog.role.name} may TRUNCATE ${table.name} (granted to ${table.truncateGrantees.join(', ')}): row level security does not apply to TRUNCATE, so one tenant can empty every tenant's rows.`,
+        fix: `REVOKE TRUNCATE ON ${table.name} FROM ${table.truncateGrantees.join(', ')};`,
+      })
+    }
     if (!table.hasTenantFirstIndex) {
       findings.push({
         code: 'no_tenant_first_index',

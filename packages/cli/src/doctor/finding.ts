@@ -27,6 +27,7 @@ export type FindingCode =
   | 'app_role_superuser'
   | 'app_role_bypassrls'
   | 'app_role_owns_tenant_table'
+  | 'app_role_can_truncate'
   | 'app_role_member_of_privileged_role'
 
 /** The kind of database object a finding is about. */

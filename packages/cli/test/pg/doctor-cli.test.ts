@@ -114,6 +114,7 @@ describe('doctor on a database with one of each mistake', () => {
     ['policy_unrecognized', 'error', 'm_or_public_all ON public.m_or_public'],
     ['policy_unrecognized', 'error', 'm_other_column_all ON public.m_other_column'],
     ['policy_unrecognized', 'error', 'm_delete_open_any ON public.m_delete_open'],
+    ['app_role_can_truncate', 'error', 'public.m_truncate'],
   ]
   const sorted = (rows: string[][]) => rows.map((row) => row.join(' | ')).sort()
 
@@ -123,7 +124,7 @@ describe('doctor on a database with one of each mistake', () => {
     expect(result.code).toBe(1)
     const report = json(result.stdout)
     expect(sorted(report.findings.map((f) => [f.code, f.severity, f.object]))).toEqual(sorted(expected))
-    expect(report.counts).toEqual({ error: 17, warning: 12, info: 1 })
+    expect(report.counts).toEqual({ error: 18, warning: 12, info: 1 })
     for (const finding of report.findings) {
       expect(finding.why.length).toBeGreaterThan(20)
       if (finding.code !== 'materialized_view_over_tenant_table') expect(finding.fix).toMatch(/;$/)
@@ -164,12 +165,12 @@ describe('doctor on a database with one of each mistake', () => {
 
   // Last: it changes the fixture.
   test('the fixes are SQL that PostgreSQL accepts and that clears the findings', async () => {
-    const before = json((await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif', '--table', 'm_delete_open'])).stdout)
-    expect(before.findings).toHaveLength(7)
+    const before = json((await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif', '--table', 'm_delete_open', '--table', 'm_truncate'])).stdout)
+    expect(before.findings).toHaveLength(8)
     await withClient(db.adminUrl, async (admin) => {
       for (const finding of before.findings) await admin.query(`BEGIN; ${finding.fix}; COMMIT`)
     })
-    const after = await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--fail-on', 'info', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif', '--table', 'm_delete_open'])
+    const after = await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--fail-on', 'info', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif', '--table', 'm_delete_open', '--table', 'm_truncate'])
     expect(json(after.stdout).findings).toEqual([])
     expect(after.code).toBe(0)
   })

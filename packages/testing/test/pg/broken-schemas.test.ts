@@ -44,6 +44,7 @@ describe('deliberately broken schemas: each failure is reported', () => {
     // UPDATE and DELETE are tried with no WHERE: a WHERE would add the (correct) SELECT policy and hide B's row.
     ['b_update_open', ['cross_tenant_update', 'catalog:policy_unrecognized']],
     ['b_delete_open', ['cross_tenant_delete', 'catalog:policy_unrecognized']],
+    ['b_truncate', ['cross_tenant_truncate', 'catalog:app_role_can_truncate']],
   ])('%s', async (table, checks) => {
     const report = await checkTenantIsolation({ pool, adminPool, tables: [table] })
     expect(report.ok).toBe(false)
