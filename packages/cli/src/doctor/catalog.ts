@@ -72,8 +72,10 @@ export interface RoleInfo {
   name: string
   superuser: boolean
   bypassrls: boolean
-  /** Roles the app role is a member of (directly or not) that are superuser or BYPASSRLS. */
-  privilegedMemberships: { name: string; superuser: boolean; bypassrls: boolean }[]
+  /** CREATEROLE: the role can grant itself any non-superuser role (a BYPASSRLS one included) and SET ROLE to it. */
+  createrole: boolean
+  /** Roles the app role is a member of (directly or not) that are superuser, BYPASSRLS or CREATEROLE. */
+  privilegedMemberships: { name: string; superuser: boolean; bypassrls: boolean; createrole: boolean }[]
   /** Every role the app role is a member of, itself included. */
   memberOf: string[]
 }
@@ -158,18 +160,18 @@ export async function loadCatalog(
 
 async function loadRole(db: DoctorQueryable, name: string | undefined): Promise<RoleInfo> {
   const { rows } = await db.query(
-    `SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
+    `SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls, r.rolcreaterole AS createrole,
             ARRAY(SELECT m.rolname::text FROM pg_roles m WHERE pg_has_role(r.oid, m.oid, 'MEMBER') ORDER BY 1) AS member_of,
-            coalesce((SELECT json_agg(json_build_object('name', m.rolname, 'superuser', m.rolsuper, 'bypassrls', m.rolbypassrls) ORDER BY m.rolname)
+            coalesce((SELECT json_agg(json_build_object('name', m.rolname, 'superuser', m.rolsuper, 'bypassrls', m.rolbypassrls, 'createrole', m.rolcreaterole) ORDER BY m.rolname)
                         FROM pg_roles m
-                       WHERE m.oid <> r.oid AND pg_has_role(r.oid, m.oid, 'MEMBER') AND (m.rolsuper OR m.rolbypassrls)), '[]'::json) AS privileged
+                       WHERE m.oid <> r.oid AND pg_has_role(r.oid, m.oid, 'MEMBER') AND (m.rolsuper OR m.rolbypassrls OR m.rolcreaterole)), '[]'::json) AS privileged
        FROM pg_roles r
       WHERE r.rolname = coalesce($1, current_user::text)`,
     [name ?? null],
   )
   const row = rows[0]
   if (!row) throw new RoleNotFoundError('role not found')
-  return { name: row.name, superuser: row.superuser, bypassrls: row.bypassrls, memberOf: row.member_of, privilegedMemberships: row.privileged }
+  return { name: row.name, superuser: row.superuser, bypassrls: row.bypassrls, createrole: row.createrole, memberOf: row.member_of, privilegedMemberships: row.privileged }
 }
 
 async function loadPolicies(db: DoctorQueryable, oids: string[], role: string): Promise<Policy[]> {

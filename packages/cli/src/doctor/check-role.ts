@@ -32,6 +32,16 @@ export function checkRole(catalog: Catalog): Finding[] {
       fix: `ALTER ROLE ${name} NOBYPASSRLS;`,
     })
   }
+  if (role.createrole && !role.superuser) {
+    findings.push({
+      code: 'app_role_createrole',
+      severity: 'error',
+      objectType: 'role',
+      object: name,
+      why: `Role ${role.name} has CREATEROLE: it can GRANT itself any role that is not a superuser (a BYPASSRLS maintenance role, a table owner) and SET ROLE to it, which turns RLS off.${hint}`,
+      fix: `ALTER ROLE ${name} NOCREATEROLE;`,
+    })
+  }
   // A superuser is a member of every role; the finding above says it all.
   if (role.superuser) return findings
   for (const table of catalog.tables) {
@@ -63,7 +73,7 @@ export function checkRole(catalog: Catalog): Finding[] {
       severity: 'error',
       objectType: 'role',
       object: name,
-      why: `Role ${role.name} is a member of ${member.name}, which is ${member.superuser ? 'a superuser' : 'BYPASSRLS'}: one SET ROLE ${member.name} (from any SQL on the connection) turns RLS off.`,
+      why: `Role ${role.name} is a member of ${member.name}, which ${member.superuser ? 'is a superuser' : member.bypassrls ? 'is BYPASSRLS' : 'has CREATEROLE (it can grant itself a BYPASSRLS role)'}: one SET ROLE ${member.name} (from any SQL on the connection) turns RLS off.`,
       fix: `REVOKE ${ident(member.name)} FROM ${name};`,
     })
   }

@@ -26,6 +26,7 @@ export type FindingCode =
   | 'security_definer_reads_tenant_table'
   | 'app_role_superuser'
   | 'app_role_bypassrls'
+  | 'app_role_createrole'
   | 'app_role_owns_tenant_table'
   | 'app_role_can_truncate'
   | 'app_role_member_of_privileged_role'

@@ -55,7 +55,7 @@ describe('doctor on a database with one of each mistake', () => {
   let db: TestDatabase
   const suffix = randomBytes(4).toString('hex')
   const role = (name: string) => `ts_doctor_${suffix}_${name}`
-  const roles = ['super', 'bypass', 'owner', 'owner_member', 'bypass_member']
+  const roles = ['super', 'bypass', 'owner', 'owner_member', 'bypass_member', 'createrole', 'createrole_member']
 
   beforeAll(async () => {
     db = await createTestDatabase()
@@ -68,6 +68,8 @@ describe('doctor on a database with one of each mistake', () => {
         CREATE ROLE ${role('owner')} LOGIN;
         CREATE ROLE ${role('owner_member')} LOGIN IN ROLE ${role('owner')};
         CREATE ROLE ${role('bypass_member')} LOGIN IN ROLE ${role('bypass')};
+        CREATE ROLE ${role('createrole')} LOGIN CREATEROLE;
+        CREATE ROLE ${role('createrole_member')} LOGIN IN ROLE ${role('createrole')};
         CREATE TABLE m_owned (tenant_id uuid NOT NULL, id uuid NOT NULL DEFAULT gen_random_uuid(), PRIMARY KEY (tenant_id, id));
         SELECT tenantscope.enable_tenant_rls('m_owned');
         ALTER TABLE m_owned OWNER TO ${role('owner')};
@@ -137,6 +139,9 @@ describe('doctor on a database with one of each mistake', () => {
     ['owner', ['app_role_owns_tenant_table']],
     ['owner_member', ['app_role_member_of_privileged_role']],
     ['bypass_member', ['app_role_member_of_privileged_role']],
+    // CREATEROLE on PG 15: GRANT itself tenantscope_maintenance, SET ROLE, and RLS is off.
+    ['createrole', ['app_role_createrole']],
+    ['createrole_member', ['app_role_member_of_privileged_role']],
   ])('the application role %s is reported', async (name, codes) => {
     const result = await runCli(['doctor', '--database-url', db.adminUrl, '--role', role(name), '--json', '--table', 'm_owned'])
     expect(result.code).toBe(1)
