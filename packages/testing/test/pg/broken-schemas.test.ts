@@ -45,6 +45,7 @@ describe('deliberately broken schemas: each failure is reported', () => {
     ['b_update_open', ['cross_tenant_update', 'catalog:policy_unrecognized']],
     ['b_delete_open', ['cross_tenant_delete', 'catalog:policy_unrecognized']],
     ['b_truncate', ['cross_tenant_truncate', 'catalog:app_role_can_truncate']],
+    ['b_null_open', ['catalog:policy_unrecognized']],
   ])('%s', async (table, checks) => {
     const report = await checkTenantIsolation({ pool, adminPool, tables: [table] })
     expect(report.ok).toBe(false)
