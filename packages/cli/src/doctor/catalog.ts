@@ -22,6 +22,8 @@ export interface TenantTable {
   /** TRUNCATE ignores row level security: the roles (the app role, one it is a member of, or PUBLIC) that hold it. */
   truncateGrantees: string[]
   hasTenantFirstIndex: boolean
+  /** The table itself and every table it is a partition (or inheritance child) of, `schema.table`. */
+  ancestors: string[]
 }
 
 /** @internal */
@@ -122,7 +124,9 @@ export async function loadCatalog(
                        AND acl.grantee <> c.relowner AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = $2)
                      ORDER BY 1)
             ELSE '{}'::text[] END AS truncate_grantees,
-            EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum) AS has_tenant_first_index
+            EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum) AS has_tenant_first_index,
+            ARRAY(WITH RECURSIVE up (oid) AS (SELECT c.oid UNION SELECT h.inhparent FROM pg_inherits h JOIN up ON h.inhrelid = up.oid)
+                  SELECT format('%I.%I', un.nspname, uc.relname) FROM up JOIN pg_class uc ON uc.oid = up.oid JOIN pg_namespace un ON un.oid = uc.relnamespace) AS ancestors
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_roles o ON o.oid = c.relowner
@@ -148,6 +152,7 @@ export async function loadCatalog(
     canDelete: row.can_delete,
     truncateGrantees: row.truncate_grantees,
     hasTenantFirstIndex: row.has_tenant_first_index,
+    ancestors: row.ancestors,
   }))
   const oids = tables.map((table) => String(table.oid))
   // One after the other: `db` may be a single client.

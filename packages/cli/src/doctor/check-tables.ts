@@ -16,7 +16,7 @@ export function checkTables(catalog: Catalog): Finding[] {
   if (catalog.tables.length === 0) {
     findings.push({
       code: 'no_tenant_tables',
-      severity: 'warning',
+      severity: 'error',
       objectType: 'database',
       object: `column ${ident(catalog.tenantColumn)}`,
       why: `No table has a column named ${catalog.tenantColumn}, so nothing was checked. If your tenant column has another name, pass it (--tenant-column).`,

@@ -28,7 +28,8 @@ export interface DoctorOptions {
   schemas?: readonly string[]
   /**
    * Only report on these tenant tables (`schema.table`, or `table` for any
-   * schema); role findings are always reported. @default every tenant table
+   * schema) and their partitions; role findings are always reported. An entry
+   * that names no tenant table throws DoctorError INVALID_OPTION. @default every tenant table
    */
   tables?: readonly string[]
 }
@@ -77,9 +78,16 @@ export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}
   let tables = catalog.tables.map((table) => table.name)
   if (options.tables && options.tables.length > 0) {
     const wanted = options.tables
-    const keep = (name: string) => wanted.some((entry) => entry === name || (!entry.includes('.') && name.endsWith(`.${entry}`)))
-    tables = tables.filter(keep)
-    findings = findings.filter((finding) => finding.table === undefined ? finding.objectType === 'role' : keep(finding.table))
+    const matches = (entry: string, name: string) => entry === name || (!entry.includes('.') && name.endsWith(`.${entry}`))
+    // A typo must not read as "clean": every entry has to name a tenant table.
+    const unknown = wanted.filter((entry) => !catalog.tables.some((table) => matches(entry, table.name)))
+    if (unknown.length > 0) {
+      throw new DoctorError('INVALID_OPTION', `No tenant table (with a ${tenantColumn} column) is named ${unknown.join(', ')}`)
+    }
+    // A wanted table brings its partitions (and inheritance children): the application can query them directly.
+    const kept = new Set(catalog.tables.filter((table) => table.ancestors.some((name) => wanted.some((entry) => matches(entry, name)))).map((table) => table.name))
+    tables = tables.filter((name) => kept.has(name))
+    findings = findings.filter((finding) => (finding.table === undefined ? finding.objectType === 'role' : kept.has(finding.table)))
   }
   findings.sort(compareFindings)
   const counts = { error: 0, warning: 0, info: 0 }

@@ -43,11 +43,11 @@ describe('doctor on the shipped example schema', () => {
     expect(json(result.stdout).findings.map((f) => f.code)).toEqual(['app_role_bypassrls'])
   })
 
-  test('the wrong tenant column: a warning that nothing was checked', async () => {
+  // Was a warning with exit 0 (review finding 8): a typo in the tenant column must not read as clean.
+  test('the wrong tenant column: an error that nothing was checked', async () => {
     const result = await runCli(['doctor', '--database-url', db.appUrl, '--tenant-column', 'org_id', '--json'])
-    expect(result.code).toBe(0)
-    expect(json(result.stdout).findings.map((f) => [f.code, f.severity])).toEqual([['no_tenant_tables', 'warning']])
-    expect((await runCli(['doctor', '--database-url', db.appUrl, '--tenant-column', 'org_id', '--fail-on', 'warning'])).code).toBe(1)
+    expect(result.code).toBe(1)
+    expect(json(result.stdout).findings.map((f) => [f.code, f.severity])).toEqual([['no_tenant_tables', 'error']])
   })
 })
 
@@ -117,6 +117,7 @@ describe('doctor on a database with one of each mistake', () => {
     ['policy_unrecognized', 'error', 'm_other_column_all ON public.m_other_column'],
     ['policy_unrecognized', 'error', 'm_delete_open_any ON public.m_delete_open'],
     ['app_role_can_truncate', 'error', 'public.m_truncate'],
+    ['rls_disabled', 'error', 'public.m_part_0'],
   ]
   const sorted = (rows: string[][]) => rows.map((row) => row.join(' | ')).sort()
 
@@ -126,7 +127,7 @@ describe('doctor on a database with one of each mistake', () => {
     expect(result.code).toBe(1)
     const report = json(result.stdout)
     expect(sorted(report.findings.map((f) => [f.code, f.severity, f.object]))).toEqual(sorted(expected))
-    expect(report.counts).toEqual({ error: 18, warning: 12, info: 1 })
+    expect(report.counts).toEqual({ error: 19, warning: 12, info: 1 })
     for (const finding of report.findings) {
       expect(finding.why.length).toBeGreaterThan(20)
       if (finding.code !== 'materialized_view_over_tenant_table') expect(finding.fix).toMatch(/;$/)
@@ -158,6 +159,27 @@ describe('doctor on a database with one of each mistake', () => {
     expect((await only('m_implicit_check', '--fail-on', 'warning')).code).toBe(0)
     expect((await only('m_implicit_check', '--fail-on', 'info')).code).toBe(1)
     expect((await only('m_rls_off')).code).toBe(1)
+  })
+
+  test('--table brings the partitions of the table: a partition without RLS is reported', async () => {
+    const result = await runCli(['doctor', '--database-url', db.appUrl, '--table', 'm_part', '--json'])
+    expect(result.code).toBe(1)
+    const report = json(result.stdout)
+    expect(report.tables).toEqual(['public.m_part', 'public.m_part_0'])
+    expect(report.findings.map((f) => [f.code, f.object])).toEqual([['rls_disabled', 'public.m_part_0']])
+  })
+
+  test('a --table that names no tenant table is a usage error (exit 2), not a clean report', async () => {
+    const result = await runCli(['doctor', '--database-url', db.appUrl, '--table', 'm_good', '--table', 'm_or_tru'])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe('tenantscope doctor: No tenant table (with a tenant_id column) is named m_or_tru\n')
+  })
+
+  test('a --schema typo: no tenant tables is an error (exit 1)', async () => {
+    const result = await runCli(['doctor', '--database-url', db.appUrl, '--schema', 'publc', '--json'])
+    expect(result.code).toBe(1)
+    expect(json(result.stdout).findings.map((f) => [f.code, f.severity])).toEqual([['no_tenant_tables', 'error']])
   })
 
   test('the readable output lists each finding with why and fix', async () => {

@@ -60,6 +60,12 @@ describe('deliberately broken schemas: each failure is reported', () => {
     expect(summary(report)).toEqual(['tenantscope_test_app catalog:app_role_owns_tenant_table'])
   })
 
+  test('a partition without RLS under a partitioned table with RLS is reported', async () => {
+    const report = await checkTenantIsolation({ pool, adminPool, tables: ['b_part'] })
+    expect(report.tables).toEqual(['public.b_part'])
+    expect(summary(report)).toEqual(['public.b_part_0 catalog:rls_disabled'])
+  })
+
   test('a view without security_invoker leaks the table it reads', async () => {
     const report = await checkTenantIsolation({ pool, adminPool, tables: ['users'] })
     expect(report.views).toEqual(['public.b_user_directory'])
