@@ -9,7 +9,13 @@ import { TenantScopeError } from './errors.js'
  */
 export type ConnectionState = 'I' | 'T' | 'E' | 'broken'
 
-const states = new WeakMap<pg.ClientBase, { state: ConnectionState }>()
+interface Slot {
+  state: ConnectionState
+  /** A plain BEGIN went out without the setter: the transaction's first statement carries it. */
+  setterPending: boolean
+}
+
+const states = new WeakMap<pg.ClientBase, Slot>()
 
 // pg's Client internals read here; renamed with a leading underscore in pg 8.20.
 interface ClientInternals {
@@ -33,11 +39,12 @@ export function trackConnection(client: pg.ClientBase): void {
   if (typeof connection?.prependListener !== 'function') {
     throw new TenantScopeError('INVALID_CONFIG', 'The wrapped pool must hand out pg clients (pg.Client); wrap a pg.Pool')
   }
-  const slot: { state: ConnectionState } = { state: toState(internals.getTransactionStatus?.() ?? 'I') }
+  const slot: Slot = { state: toState(internals.getTransactionStatus?.() ?? 'I'), setterPending: false }
   states.set(client, slot)
   // Prepended: pg's own handler starts the next queued query, which must see the new state.
   connection.prependListener('readyForQuery', (message) => {
     slot.state = toState(message.status)
+    if (slot.state === 'I') slot.setterPending = false
   })
   const markBroken = () => {
     slot.state = 'broken'
@@ -55,6 +62,17 @@ function toState(status: string | null): ConnectionState {
 /** @internal */
 export function connectionState(client: pg.ClientBase): ConnectionState {
   return states.get(client)?.state ?? 'I'
+}
+
+/** @internal Marks that the open transaction has not received the setter yet. */
+export function setSetterPending(client: pg.ClientBase, pending: boolean): void {
+  const slot = states.get(client)
+  if (slot) slot.setterPending = pending
+}
+
+/** @internal */
+export function isSetterPending(client: pg.ClientBase): boolean {
+  return states.get(client)?.setterPending ?? false
 }
 
 /**

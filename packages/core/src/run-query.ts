@@ -2,8 +2,8 @@ import pg from 'pg'
 import type { Submittable } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
 import type { PreparedSetters } from './prepared-setter.js'
-import { connectionState } from './connection-state.js'
-import { isBeginWithModes, isChainedTransactionEnd, ScopedBegin } from './scoped-begin.js'
+import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
+import { isBeginWithModes, isChainedTransactionEnd, isPlainBegin, isSetTransaction, ScopedBegin } from './scoped-begin.js'
 import { ScopedQuery } from './scoped-query.js'
 import type { SetterStatement } from './setter.js'
 import type { StatementWrapper } from './statement-wrapper.js'
@@ -14,11 +14,11 @@ export type QueryInput = string | pg.QueryConfig
 /** @internal How runQuery sends the setter. */
 export interface RunOptions {
   /**
-   * Decide when the statement is sent, not when it is queued: inside a
-   * transaction (which its BEGIN already scoped) it goes as it is. For
-   * clients from pool.connect(), where statements can queue behind a COMMIT.
+   * For clients from pool.connect(), where statements can queue behind a
+   * BEGIN or a COMMIT: whether the setter rides along is decided when the
+   * statement is sent (see skipFor), not when it is queued.
    */
-  skipInTransaction?: pg.ClientBase
+  decideWhenSent?: pg.ClientBase
   /**
    * Only where nothing else can be queued on the client behind this
    * statement (pool.query, pool.transaction's BEGIN): a retry joins the
@@ -48,10 +48,10 @@ export function runQuery(
       if (error) reject(explain(error))
       else resolve(result)
     }
-    const skip = skipInTransactionOf(options.skipInTransaction)
+    const bound = options.decideWhenSent
     let wrapper: StatementWrapper
     if (isBeginWithModes(config.text)) {
-      wrapper = new ScopedBegin(setter, statement, skip)
+      wrapper = new ScopedBegin(setter, statement, bound && (() => inTransaction(bound)))
     } else if (isChainedTransactionEnd(config.text)) {
       // The chained transaction starts without the setting: apply it again.
       wrapper = new ScopedBegin(setter, statement)
@@ -59,24 +59,44 @@ export function runQuery(
       const { prepared } = options
       const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
       const use = prepared && !(client as { pipeline?: boolean }).pipeline ? prepared.use(client, setter, retry) : undefined
-      wrapper = new ScopedQuery(setter, statement, { prepared: use, skip })
+      wrapper = new ScopedQuery(setter, statement, { prepared: use, skip: bound && skipFor(bound, config.text) })
     }
     wrapper.query_timeout = (config as { query_timeout?: number }).query_timeout
     client.query(wrapper as unknown as pg.QueryConfig)
   })
 }
 
-function skipInTransactionOf(client: pg.ClientBase | undefined): (() => boolean) | undefined {
-  if (client === undefined) return undefined
+function inTransaction(client: pg.ClientBase): boolean {
+  const state = connectionState(client)
+  return state === 'T' || state === 'E'
+}
+
+/**
+ * When the statement is sent: does it go without the setter? Outside a
+ * transaction, never. A plain BEGIN goes alone and leaves the setter to the
+ * transaction's first statement, so that `SET TRANSACTION ...` (which
+ * PostgreSQL takes only before any query) can still follow it; that first
+ * statement, whatever it is, carries the setter. Inside a transaction that
+ * has it, statements go as they are.
+ */
+function skipFor(client: pg.ClientBase, text: unknown): () => boolean {
+  const begin = isPlainBegin(text)
+  const setTransaction = isSetTransaction(text)
   return () => {
-    const state = connectionState(client)
-    return state === 'T' || state === 'E'
+    if (!inTransaction(client)) {
+      if (!begin) return false
+      setSetterPending(client, true)
+      return true
+    }
+    if (!isSetterPending(client) || setTransaction) return true
+    setSetterPending(client, false)
+    return false
   }
 }
 
 /** @internal Wraps a user submittable (a cursor, a stream) so it runs after the setter. */
 export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, setter: SetterStatement, submittable: T): T {
-  client.query(new ScopedQuery(setter, submittable, { skip: skipInTransactionOf(client) }) as unknown as pg.QueryConfig)
+  client.query(new ScopedQuery(setter, submittable, { skip: skipFor(client, submittable.text) }) as unknown as pg.QueryConfig)
   return submittable
 }
 

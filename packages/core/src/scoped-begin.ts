@@ -89,6 +89,20 @@ const BEGIN_WITH_MODES = new RegExp(`${LEADING}(begin|start\\s+transaction)\\s+(
 // without the settings of the one that ended.
 const CHAINED_END = new RegExp(`${LEADING}(commit|end|rollback|abort)\\b[^;]*\\band\\s+chain\\b`, 'i')
 
+// A BEGIN without modes, and SET TRANSACTION (modes given after BEGIN).
+const PLAIN_BEGIN = new RegExp(`${LEADING}(begin|start\\s+transaction)(\\s+(transaction|work))?\\s*;?\\s*$`, 'i')
+const SET_TRANSACTION = new RegExp(`${LEADING}set\\s+(local\\s+)?transaction\\b`, 'i')
+
+/** @internal */
+export function isPlainBegin(text: unknown): boolean {
+  return typeof text === 'string' && PLAIN_BEGIN.test(text)
+}
+
+/** @internal */
+export function isSetTransaction(text: unknown): boolean {
+  return typeof text === 'string' && SET_TRANSACTION.test(text)
+}
+
 /** @internal True for a BEGIN whose modes must come before the setter. */
 export function isBeginWithModes(text: unknown): boolean {
   return typeof text === 'string' && BEGIN_WITH_MODES.test(text)

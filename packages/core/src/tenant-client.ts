@@ -47,7 +47,7 @@ export class TenantPoolClient {
     if (isSubmittable(input)) return this.#submit(input)
     let promise: Promise<pg.QueryResult>
     try {
-      promise = runQuery(this.#client, this.#setterForNextStatement(), input, values, { skipInTransaction: this.#client })
+      promise = runQuery(this.#client, this.#setterForNextStatement(), input, values, { decideWhenSent: this.#client })
     } catch (error) {
       promise = Promise.reject(error)
     }

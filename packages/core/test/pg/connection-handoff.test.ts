@@ -91,6 +91,40 @@ describe('connection handoff', () => {
     expect(level).toEqual({ level: 'serializable', n: 1 })
   })
 
+  test('on a client, BEGIN then SET TRANSACTION works: the first other statement carries the setter', async () => {
+    const seen = await withTenant(A(), async () => {
+      const client = await single.connect()
+      try {
+        await client.query('BEGIN')
+        await client.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE')
+        const { rows } = await client.query(`SELECT current_setting('transaction_isolation') AS level, array_agg(name) AS names FROM projects`)
+        const second = await client.query('SELECT count(*)::int AS n FROM projects')
+        await client.query('COMMIT')
+        return { ...rows[0], n: second.rows[0].n }
+      } finally {
+        client.release()
+      }
+    })
+    expect(seen).toEqual({ level: 'serializable', names: ['project of A'], n: 1 })
+  })
+
+  test('an empty transaction (BEGIN; COMMIT) leaves nothing pending for the next one', async () => {
+    const rows = await withTenant(A(), async () => {
+      const client = await single.connect()
+      try {
+        await client.query('BEGIN')
+        await client.query('COMMIT')
+        await client.query('BEGIN')
+        const { rows } = await client.query('SELECT name FROM projects')
+        await client.query('COMMIT')
+        return rows
+      } finally {
+        client.release()
+      }
+    })
+    expect(rows).toEqual([{ name: 'project of A' }])
+  })
+
   test('a connection killed during a query is not handed on, and nothing crashes', async () => {
     const pool = createTenantPool({ connectionString: fixture.db.appUrl, max: 1 })
     try {

@@ -264,10 +264,29 @@ describe('tenantDrizzle over drizzle-orm 0.x', () => {
     expect(rows).toEqual([{ name: 'b-project', tenantId: f.B }])
   })
 
-  test('db.execute of a multi-statement script: refused outside a transaction, run as is inside one', async () => {
+  test('db.execute of a multi-statement script: refused outside a transaction, run as is inside one after its first statement', async () => {
     const script = sql`UPDATE projects SET name = name; SELECT 1`
     await expect(withTenant(f.A, () => db.execute(script))).rejects.toMatchObject({ name: 'TenantScopeError', code: 'MULTI_STATEMENT_QUERY' })
-    await withTenant(f.A, () => db.transaction((tx) => tx.execute(script)))
+    // The transaction's first statement carries the setter, so it must be a single one.
+    await expect(withTenant(f.A, () => db.transaction((tx) => tx.execute(script)))).rejects.toMatchObject({ code: 'MULTI_STATEMENT_QUERY' })
+    await withTenant(f.A, () =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT 1`)
+        await tx.execute(script)
+      }),
+    )
+  })
+
+  test('tx.setTransaction (SET TRANSACTION after BEGIN) works, and the transaction still runs for the tenant', async () => {
+    const seen = await withTenant(f.A, () =>
+      db.transaction(async (tx) => {
+        await tx.setTransaction({ isolationLevel: 'serializable', accessMode: 'read only' })
+        const [level] = (await tx.execute(sql`SELECT current_setting('transaction_isolation') AS level`)).rows
+        const rows = await tx.select({ tenantId: projects.tenantId }).from(projects)
+        return { level, tenants: [...new Set(rows.map((row) => row.tenantId))] }
+      }),
+    )
+    expect(seen).toEqual({ level: { level: 'serializable' }, tenants: [f.A] })
   })
 
   test('withReplicas over wrapped instances: reads and writes both run for the tenant', async () => {
