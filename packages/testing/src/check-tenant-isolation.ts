@@ -31,6 +31,7 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
   const client = await source.connect()
   let broken: Error | undefined
   let removeTenants: (() => Promise<void>) | undefined
+  let failed = false
   try {
     const role = await refusePrivilegedRole(client)
     const all = await discoverTables(client, tenantColumn)
@@ -61,7 +62,7 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
           `${tenantColumn} references ${byAdmin.map((parent) => parent.name).join(', ')}, where role ${role} may not insert: pass adminPool (a pool that may) to create the two throwaway tenants, or tenantIds of two tenants that exist`,
         )
       }
-      removeTenants = await createWithAdmin(options.adminPool, byAdmin, ids)
+      removeTenants = await createWithAdmin(options.adminPool, byAdmin, ids, { tables: all, tenantColumn, setting })
     }
 
     await client.query('BEGIN')
@@ -108,11 +109,15 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
       failures,
     }
   } catch (error) {
+    failed = true
     if (!TenantIsolationError.is(error) && !(typeof error === 'object' && error !== null && 'severity' in error)) broken = error as Error
     throw error
   } finally {
     client.release(broken)
-    await removeTenants?.()
+    // A failed cleanup leaves committed rows: say so (CLEANUP_FAILED), unless an earlier error is on its way.
+    if (removeTenants) await removeTenants().catch((error: unknown) => {
+      if (!failed) throw error
+    })
   }
 }
 

@@ -10,6 +10,8 @@ export type TenantIsolationErrorCode =
   | 'INVALID_OPTIONS'
   /** The throwaway tenants could not be created. */
   | 'SETUP_FAILED'
+  /** The throwaway tenants created with adminPool could not be deleted: they are left committed (the message names them). */
+  | 'CLEANUP_FAILED'
 
 const brand = Symbol.for('tenantscope:TenantIsolationError')
 

@@ -46,11 +46,32 @@ export async function parentInsert(db: { query: KitClient['query'] }, parent: Te
 }
 
 /** @internal Creates the tenant rows with the admin pool (committed); returns how to delete them. */
-export async function createWithAdmin(admin: KitAdminPool, parents: TenantParent[], ids: readonly string[]): Promise<() => Promise<void>> {
+export async function createWithAdmin(
+  admin: KitAdminPool,
+  parents: TenantParent[],
+  ids: readonly string[],
+  context: { tables: KitTable[]; tenantColumn: string; setting: string } = { tables: [], tenantColumn: 'tenant_id', setting: 'app.current_tenant' },
+): Promise<() => Promise<void>> {
   const created: { parent: TenantParent; id: string }[] = []
   const remove = async () => {
+    const failed: string[] = []
     for (const { parent, id } of created.reverse()) {
-      await admin.query(`DELETE FROM ${parent.name} WHERE ${quoteIdent(parent.column)}::text = $1`, [id]).catch(() => undefined)
+      const plain = await admin.query(`DELETE FROM ${parent.name} WHERE ${quoteIdent(parent.column)}::text = $1`, [id]).then(
+        () => undefined,
+        (error: Error) => error,
+      )
+      if (!plain) continue
+      // Something (a trigger, the database's own defaults) wrote rows for the tenant that still
+      // reference it: delete the tenant's rows from every tenant table, children first, with the
+      // tenant set (policies may apply to the admin role too), and the tenant row, in one transaction.
+      const cascade = await admin.query(cascadeSql(parent, id, context)).then(
+        () => undefined,
+        (error: Error) => error,
+      )
+      if (cascade) failed.push(`${parent.name} ${parent.column} = ${id}: ${plain.message}; deleting its rows first failed too: ${cascade.message}`)
+    }
+    if (failed.length > 0) {
+      throw new TenantIsolationError('CLEANUP_FAILED', `adminPool could not delete the throwaway tenants, which are left committed: ${failed.join('; ')}`)
     }
   }
   try {
@@ -62,9 +83,42 @@ export async function createWithAdmin(admin: KitAdminPool, parents: TenantParent
       }
     }
   } catch (error) {
-    await remove()
+    await remove().catch(() => undefined) // the setup error says more
     if (TenantIsolationError.is(error)) throw error
     throw new TenantIsolationError('SETUP_FAILED', `adminPool could not create the throwaway tenants: ${(error as Error).message}`, { cause: error })
   }
   return remove
+}
+
+// One simple-protocol string: its statements run as one implicit transaction, so the
+// transaction-local setting applies to every DELETE and any failure undoes them all.
+function cascadeSql(parent: TenantParent, id: string, context: { tables: KitTable[]; tenantColumn: string; setting: string }): string {
+  const value = literal(id)
+  const statements = [`SELECT set_config(${literal(context.setting)}, ${value}, true)`]
+  for (const table of childrenFirst(context.tables)) {
+    statements.push(`DELETE FROM ${table.name} WHERE ${quoteIdent(context.tenantColumn)}::text = ${value}`)
+  }
+  statements.push(`DELETE FROM ${parent.name} WHERE ${quoteIdent(parent.column)}::text = ${value}`)
+  return statements.join(';\n')
+}
+
+function childrenFirst(tables: KitTable[]): KitTable[] {
+  const byOid = new Map(tables.map((table) => [table.oid, table]))
+  const order: KitTable[] = []
+  const seen = new Set<number>()
+  const visit = (table: KitTable) => {
+    if (seen.has(table.oid)) return
+    seen.add(table.oid)
+    for (const key of table.foreignKeys) {
+      const parent = byOid.get(key.referencedOid)
+      if (parent) visit(parent)
+    }
+    order.push(table)
+  }
+  tables.forEach(visit)
+  return order.reverse()
+}
+
+function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
 }

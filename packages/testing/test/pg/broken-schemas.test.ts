@@ -190,3 +190,51 @@ describe('the kit refuses what would prove nothing', () => {
     }
   })
 })
+
+describe('throwaway tenants: rows written for them by the database are cleaned up, or the failure is said', () => {
+  let db: TestDatabase
+  let pool: TenantPool
+  let adminPool: pg.Pool
+  const count = async () =>
+    (await adminPool.query(`SELECT (SELECT count(*) FROM tenants)::int AS tenants, (SELECT count(*) FROM users)::int AS users`)).rows[0]
+
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    pool = createTenantPool({ connectionString: db.appUrl, max: 1 })
+    adminPool = new pg.Pool({ connectionString: db.adminUrl, max: 2 })
+  })
+  afterAll(async () => {
+    await pool.end()
+    await adminPool.end()
+    await db.drop()
+  })
+
+  test('an AFTER INSERT trigger on tenants that adds a user: nothing is left behind', async () => {
+    await adminPool.query(`
+      CREATE FUNCTION welcome_user() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO users (tenant_id, email, name) VALUES (NEW.id, 'admin@example.com', 'Admin');
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER tenants_welcome AFTER INSERT ON tenants FOR EACH ROW EXECUTE FUNCTION welcome_user();`)
+    const before = await count()
+    const report = await checkTenantIsolation({ pool, adminPool })
+    expect(report.failures).toEqual([])
+    expect(await count()).toEqual(before)
+  })
+
+  test('when even that fails, checkTenantIsolation throws CLEANUP_FAILED instead of reporting success', async () => {
+    // A row that references the tenant from a table the kit does not know (no tenant_id column).
+    await adminPool.query(`
+      CREATE TABLE tenant_notes (about uuid NOT NULL REFERENCES tenants (id), note text);
+      CREATE FUNCTION note_tenant() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO tenant_notes (about, note) VALUES (NEW.id, 'created');
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER tenants_note AFTER INSERT ON tenants FOR EACH ROW EXECUTE FUNCTION note_tenant();`)
+    const error = await checkTenantIsolation({ pool, adminPool }).catch((caught: unknown) => caught)
+    expect(TenantIsolationError.is(error, 'CLEANUP_FAILED')).toBe(true)
+    expect((error as Error).message).toMatch(/^adminPool could not delete the throwaway tenants, which are left committed: public\.tenants id = /)
+  })
+})
