@@ -93,8 +93,13 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
 
     if (options.catalog !== false) {
       const threshold = options.catalog ?? 'warning'
-      const doctor = await runDoctor(client, { role, tenantColumn, setting, tables: tested.map((table) => table.name) })
+      // The catalog checks also cover tables the role may write but not read (the kit cannot test
+      // those itself). An empty list would mean "every table": then only the role is checked.
+      const writable = options.tables && options.tables.length > 0 ? [] : all.filter((table) => !table.canSelect && (table.canInsert || table.canUpdate || table.canDelete))
+      const checked = [...tested, ...writable].map((table) => table.name)
+      const doctor = await runDoctor(client, { role, tenantColumn, setting, tables: checked.length > 0 ? checked : undefined })
       for (const finding of doctor.findings) {
+        if (checked.length === 0 && finding.objectType !== 'role') continue
         if (!isAtLeast(finding.severity, threshold)) continue
         // Views, functions and roles are objects of their own; policies and keys belong to their table.
         const own = finding.objectType === 'view' || finding.objectType === 'function' || finding.objectType === 'role'

@@ -66,6 +66,12 @@ describe('deliberately broken schemas: each failure is reported', () => {
     expect(summary(report)).toEqual(['public.b_part_0 catalog:rls_disabled'])
   })
 
+  test('a table the role may write but not read is not tested, but the catalog checks cover it', async () => {
+    const report = await checkTenantIsolation({ pool, adminPool })
+    expect(report.tables).not.toContain('public.b_insert_only')
+    expect(summary(report)).toContain('public.b_insert_only catalog:rls_disabled')
+  })
+
   test('a view without security_invoker leaks the table it reads', async () => {
     const report = await checkTenantIsolation({ pool, adminPool, tables: ['users'] })
     expect(report.views).toEqual(['public.b_user_directory'])
