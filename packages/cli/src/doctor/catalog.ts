@@ -80,6 +80,8 @@ export interface RoleInfo {
   privilegedMemberships: { name: string; superuser: boolean; bypassrls: boolean; createrole: boolean }[]
   /** Every role the app role is a member of, itself included. */
   memberOf: string[]
+  /** The grants (pg_auth_members) that make up those memberships: `role` granted to `member`. */
+  grants: { role: string; member: string }[]
 }
 
 /** @internal Everything the checks read, loaded in a handful of catalog queries. */
@@ -167,6 +169,8 @@ async function loadRole(db: DoctorQueryable, name: string | undefined): Promise<
   const { rows } = await db.query(
     `SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls, r.rolcreaterole AS createrole,
             ARRAY(SELECT m.rolname::text FROM pg_roles m WHERE pg_has_role(r.oid, m.oid, 'MEMBER') ORDER BY 1) AS member_of,
+            coalesce((SELECT json_agg(json_build_object('role', pg_get_userbyid(am.roleid), 'member', pg_get_userbyid(am.member)) ORDER BY 1)
+                        FROM pg_auth_members am WHERE pg_has_role(r.oid, am.member, 'MEMBER')), '[]'::json) AS grants,
             coalesce((SELECT json_agg(json_build_object('name', m.rolname, 'superuser', m.rolsuper, 'bypassrls', m.rolbypassrls, 'createrole', m.rolcreaterole) ORDER BY m.rolname)
                         FROM pg_roles m
                        WHERE m.oid <> r.oid AND pg_has_role(r.oid, m.oid, 'MEMBER') AND (m.rolsuper OR m.rolbypassrls OR m.rolcreaterole)), '[]'::json) AS privileged
@@ -176,7 +180,7 @@ async function loadRole(db: DoctorQueryable, name: string | undefined): Promise<
   )
   const row = rows[0]
   if (!row) throw new RoleNotFoundError('role not found')
-  return { name: row.name, superuser: row.superuser, bypassrls: row.bypassrls, createrole: row.createrole, memberOf: row.member_of, privilegedMemberships: row.privileged }
+  return { name: row.name, superuser: row.superuser, bypassrls: row.bypassrls, createrole: row.createrole, memberOf: row.member_of, grants: row.grants, privilegedMemberships: row.privileged }
 }
 
 async function loadPolicies(db: DoctorQueryable, oids: string[], role: string): Promise<Policy[]> {

@@ -11,6 +11,12 @@ export function checkRole(catalog: Catalog): Finding[] {
   const { role } = catalog
   const name = ident(role.name)
   const findings: Finding[] = []
+  // Revoke the grant that links the app role's memberships to the privileged role: for app -> m2 -> owner,
+  // that is REVOKE owner FROM m2 (REVOKE owner FROM app would do nothing).
+  const revoke = (target: string) => {
+    const members = [...new Set(role.grants.filter((grant) => grant.role === target).map((grant) => grant.member))].sort()
+    return `REVOKE ${ident(target)} FROM ${(members.length > 0 ? members : [role.name]).map(ident).join(', ')};`
+  }
   const hint = ' If the application connects as another role, pass it with --role.'
   if (role.superuser) {
     findings.push({
@@ -63,7 +69,7 @@ export function checkRole(catalog: Catalog): Finding[] {
         object: name,
         table: table.name,
         why: `Role ${role.name} is a member of ${table.owner}, which owns ${table.name}: it can act as the owner (SET ROLE), disable RLS or drop the policies.`,
-        fix: `REVOKE ${ident(table.owner)} FROM ${name};`,
+        fix: revoke(table.owner),
       })
     }
   }
@@ -74,7 +80,7 @@ export function checkRole(catalog: Catalog): Finding[] {
       objectType: 'role',
       object: name,
       why: `Role ${role.name} is a member of ${member.name}, which ${member.superuser ? 'is a superuser' : member.bypassrls ? 'is BYPASSRLS' : 'has CREATEROLE (it can grant itself a BYPASSRLS role)'}: one SET ROLE ${member.name} (from any SQL on the connection) turns RLS off.`,
-      fix: `REVOKE ${ident(member.name)} FROM ${name};`,
+      fix: revoke(member.name),
     })
   }
   return findings

@@ -55,7 +55,7 @@ describe('doctor on a database with one of each mistake', () => {
   let db: TestDatabase
   const suffix = randomBytes(4).toString('hex')
   const role = (name: string) => `ts_doctor_${suffix}_${name}`
-  const roles = ['super', 'bypass', 'owner', 'owner_member', 'bypass_member', 'createrole', 'createrole_member']
+  const roles = ['super', 'bypass', 'owner', 'owner_member', 'bypass_member', 'createrole', 'createrole_member', 'via', 'owner_nested']
 
   beforeAll(async () => {
     db = await createTestDatabase()
@@ -70,6 +70,8 @@ describe('doctor on a database with one of each mistake', () => {
         CREATE ROLE ${role('bypass_member')} LOGIN IN ROLE ${role('bypass')};
         CREATE ROLE ${role('createrole')} LOGIN CREATEROLE;
         CREATE ROLE ${role('createrole_member')} LOGIN IN ROLE ${role('createrole')};
+        CREATE ROLE ${role('via')} IN ROLE ${role('owner')};
+        CREATE ROLE ${role('owner_nested')} LOGIN IN ROLE ${role('via')};
         CREATE TABLE m_owned (tenant_id uuid NOT NULL, id uuid NOT NULL DEFAULT gen_random_uuid(), PRIMARY KEY (tenant_id, id));
         SELECT tenantscope.enable_tenant_rls('m_owned');
         ALTER TABLE m_owned OWNER TO ${role('owner')};
@@ -149,6 +151,16 @@ describe('doctor on a database with one of each mistake', () => {
     const findings = json(result.stdout).findings
     expect(findings.map((f) => f.code)).toEqual(codes)
     expect(findings[0]!.object).toBe(role(name))
+  })
+
+  test('membership through another role: the fix revokes the grant on the path', async () => {
+    const result = await runCli(['doctor', '--database-url', db.adminUrl, '--role', role('owner_nested'), '--json', '--table', 'm_owned'])
+    expect(result.code).toBe(1)
+    const findings = json(result.stdout).findings
+    expect(findings.map((f) => f.code)).toEqual(['app_role_member_of_privileged_role'])
+    expect(findings[0]!.fix).toBe(`REVOKE ${role('owner')} FROM ${role('via')};`)
+    const direct = json((await runCli(['doctor', '--database-url', db.adminUrl, '--role', role('owner_member'), '--json', '--table', 'm_owned'])).stdout)
+    expect(direct.findings[0]!.fix).toBe(`REVOKE ${role('owner')} FROM ${role('owner_member')};`)
   })
 
   test('--fail-on decides the exit code', async () => {
