@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { throughLocalPort } from '@tenantscope/test-harness'
 
 export interface LatencyProxy {
   readonly port: number
@@ -45,12 +46,7 @@ export async function startLatencyProxy(target: { host: string; port: number }, 
   })
   return {
     port,
-    url(url) {
-      const parsed = new URL(url)
-      parsed.hostname = '127.0.0.1'
-      parsed.port = String(port)
-      return parsed.toString()
-    },
+    url: (url) => throughLocalPort(url, port),
     close() {
       return new Promise((resolve) => {
         worker.once('exit', () => resolve())

@@ -6,3 +6,5 @@ export { isAtLeast } from './doctor/finding.js'
 export { DoctorError } from './doctor/doctor-error.js'
 export type { DoctorErrorCode } from './doctor/doctor-error.js'
 export { formatReport } from './doctor/format-report.js'
+/** @internal Shared with @tenantscope/testing. */
+export { VIEWS_OVER_TABLES } from './doctor/views-over-tables.js'

@@ -1,7 +1,7 @@
 export { createTestDatabase, databaseSource } from './test-database.js'
 export type { TestDatabase } from './test-database.js'
 export { APP_ROLE, MAINTENANCE_ROLE } from './roles.js'
-export { withDatabase } from './urls.js'
+export { throughLocalPort, withDatabase } from './urls.js'
 export { withClient } from './template.js'
 export { freePort } from './free-port.js'
 export { startWireCounter } from './wire-counter.js'

@@ -6,6 +6,7 @@ import { tmpdir, userInfo } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { freePort } from './free-port.js'
 import { APP_ROLE, MAINTENANCE_ROLE } from './roles.js'
+import { throughLocalPort } from './urls.js'
 
 export interface PgBouncer {
   readonly port: number
@@ -114,12 +115,7 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
 
   return {
     port,
-    url(url) {
-      const parsed = new URL(url)
-      parsed.hostname = '127.0.0.1'
-      parsed.port = String(port)
-      return parsed.toString()
-    },
+    url: (url) => throughLocalPort(url, port),
     log: readLog,
     async stop() {
       // SIGTERM: immediate shutdown, clients are disconnected.

@@ -1,4 +1,5 @@
 import { createServer, connect, type Socket } from 'node:net'
+import { throughLocalPort } from './urls.js'
 
 export interface WireCounter {
   readonly port: number
@@ -84,12 +85,7 @@ export async function startWireCounter(target: { host: string; port: number }, o
 
   return {
     port,
-    url(url) {
-      const parsed = new URL(url)
-      parsed.hostname = '127.0.0.1'
-      parsed.port = String(port)
-      return parsed.toString()
-    },
+    url: (url) => throughLocalPort(url, port),
     messages: () => ({ ...counts }),
     roundTrips: () => turns,
     reset() {

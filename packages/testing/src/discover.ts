@@ -1,4 +1,5 @@
 import type { KitClient } from './options.js'
+import { VIEWS_OVER_TABLES } from 'tenantscope'
 
 /** @internal */
 export interface Column {
@@ -141,18 +142,7 @@ function toColumn(row: any): Column {
 export async function discoverViews(client: KitClient, tableOids: number[], tenantColumn: string): Promise<KitView[]> {
   if (tableOids.length === 0) return []
   const { rows } = await client.query(
-    `WITH RECURSIVE over (view_oid, table_oid) AS (
-       SELECT r.ev_class, d.refobjid
-         FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
-        WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
-          AND d.refobjid = ANY ($1::oid[]) AND r.ev_class <> d.refobjid
-       UNION
-       SELECT r.ev_class, over.table_oid
-         FROM over
-         JOIN pg_depend d ON d.refobjid = over.view_oid AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
-         JOIN pg_rewrite r ON r.oid = d.objid
-        WHERE r.ev_class <> over.view_oid
-     )
+    `${VIEWS_OVER_TABLES}
      SELECT format('%I.%I', n.nspname, v.relname) AS name,
             EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = v.oid AND a.attname = $2 AND NOT a.attisdropped) AS has_tenant_column,
             array_agg(DISTINCT over.table_oid::int8::text) AS table_oids

@@ -1,3 +1,5 @@
+import { VIEWS_OVER_TABLES } from './views-over-tables.js'
+
 /** Anything with pg's `query(text, values)`: a pg.Pool, pg.Client or PoolClient. */
 export interface DoctorQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: any[] }>
@@ -248,18 +250,7 @@ async function loadViews(db: DoctorQueryable, oids: string[]): Promise<ViewInfo[
   if (oids.length === 0) return []
   // Views over tenant tables, and views over those views.
   const { rows } = await db.query(
-    `WITH RECURSIVE over (view_oid, table_oid) AS (
-       SELECT r.ev_class, d.refobjid
-         FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
-        WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
-          AND d.refobjid = ANY ($1::oid[]) AND r.ev_class <> d.refobjid
-       UNION
-       SELECT r.ev_class, over.table_oid
-         FROM over
-         JOIN pg_depend d ON d.refobjid = over.view_oid AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
-         JOIN pg_rewrite r ON r.oid = d.objid
-        WHERE r.ev_class <> over.view_oid
-     )
+    `${VIEWS_OVER_TABLES}
      SELECT format('%I.%I', n.nspname, v.relname) AS name, v.relkind AS kind, pg_get_userbyid(v.relowner) AS owner,
             (o.rolsuper OR o.rolbypassrls) AS owner_bypasses, coalesce(v.reloptions, '{}') AS options,
             array_agg(DISTINCT over.table_oid::int8::text) AS table_oids

@@ -9,14 +9,14 @@ import express from 'express'
 import Fastify from 'fastify'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { useTenantDatabase } from './_tenant-database.js'
+import { useFixture } from './_fixtures.js'
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256'
 const token = (tenantId: string) =>
   new SignJWT({ tenant_id: tenantId }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET))
 
 describe('HTTP middleware over a TenantPool (real PostgreSQL, app role)', () => {
-  const fixture = useTenantDatabase()
+  const fixture = useFixture()
   let pool: TenantPool
   let url = ''
   let server: ReturnType<typeof createServer>
@@ -101,7 +101,7 @@ describe('HTTP middleware over a TenantPool (real PostgreSQL, app role)', () => 
 })
 
 describe('Fastify plugin over a TenantPool, tenant from a trusted internal header', () => {
-  const fixture = useTenantDatabase()
+  const fixture = useFixture()
   const app = Fastify()
   let pool: TenantPool
   let url = ''

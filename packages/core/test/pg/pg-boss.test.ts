@@ -4,7 +4,7 @@ import { JobTenantError, sendTenantJob, tenantJob } from '@tenantscope/core/jobs
 import pg from 'pg'
 import PgBoss from 'pg-boss'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { useTenantDatabase } from './_tenant-database.js'
+import { useFixture } from './_fixtures.js'
 
 interface ReportJob {
   tenantId: string
@@ -22,7 +22,7 @@ async function until<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<
 }
 
 describe('pg-boss jobs run for the tenant that enqueued them', () => {
-  const fixture = useTenantDatabase()
+  const fixture = useFixture()
   let boss: PgBoss
   let pool: TenantPool
   let queueClient: pg.Client
