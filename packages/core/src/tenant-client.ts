@@ -47,7 +47,7 @@ export class TenantPoolClient {
     if (isSubmittable(input)) return this.#submit(input)
     let promise: Promise<pg.QueryResult>
     try {
-      promise = runQuery(this.#client, this.#setterForNextStatement(), input, values, { decideWhenSent: this.#client })
+      promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client })
     } catch (error) {
       promise = Promise.reject(error)
     }
@@ -57,12 +57,12 @@ export class TenantPoolClient {
   }
 
   /**
-   * @internal One statement on a connection that nothing else can queue on
-   * (pool.query, the BEGIN of pool.transaction): it may use the named setter.
+   * @internal The BEGIN of pool.transaction, on a connection that nothing
+   * else can queue on yet: it carries the setter, and may use the named one.
    */
   _queryAlone(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult> {
     try {
-      return runQuery(this.#client, this.#setterForNextStatement(), input, values, { prepared: this.#scope.preparedSetters })
+      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters })
     } catch (error) {
       return Promise.reject(error)
     }
@@ -120,13 +120,13 @@ export class TenantPoolClient {
   }
 
   #submit<T extends Submittable>(submittable: T): T {
-    return scopeSubmittable(this.#client, this.#setterForNextStatement(), submittable)
+    return scopeSubmittable(this.#client, this.#checkedSetter(), submittable)
   }
 
-  // Checks the context on every statement. Whether the setter rides along
-  // (outside a transaction) or not (inside one, whose BEGIN carried it) is
-  // decided when the statement is sent, after whatever was queued before it.
-  #setterForNextStatement(): SetterStatement {
+  // The current tenant's setter, after checking the context on every
+  // statement. Whether it rides along is decided when the statement is sent,
+  // after whatever was queued before it (see skipFor in run-query.ts).
+  #checkedSetter(): SetterStatement {
     if (this.#released) {
       throw new TenantScopeError('CLIENT_RELEASED', 'This client was released; its connection may already serve another tenant')
     }
