@@ -7,6 +7,7 @@ import type { Tenant } from './seed.js'
 export interface BreakdownRow {
   name: string
   label: string
+  concurrency: number
   microseconds: number
   /** CPU time of this (client) process per query: the rest of the wall time is PostgreSQL's and waiting. */
   clientCpuMicroseconds: number
@@ -17,41 +18,50 @@ const POINT = 'SELECT id, name, owner_id, created_at FROM projects WHERE id = $1
 const RAW_POINT = 'SELECT id, name, owner_id, created_at FROM projects WHERE tenant_id = $1 AND id = $2'
 
 /**
- * Where the loopback cost of a scoped point read goes, one connection, one
- * tenant, each step adding one piece: raw pg; the same statement under RLS
- * with the tenant already on the session (the policy's planning and InitPlan,
- * no setter; not a safe pattern, a measurement); withTenant around raw pg;
- * tenantscope; tenantscope with prepareSetter.
+ * Where the loopback cost of a scoped point read goes, one tenant, each step
+ * adding one piece: raw pg; the same statement under RLS with the tenant
+ * already on the session (the policy's planning and InitPlan, no setter: not
+ * a safe pattern, the ceiling of any RLS design); withTenant around raw pg;
+ * tenantscope; tenantscope with the unnamed setter. Run at concurrency 1 and
+ * at `concurrency` (workers over as many connections).
  */
-export async function runBreakdown(database: BenchDatabase, tenants: readonly Tenant[], options: { sliceMs: number; rounds: number }): Promise<BreakdownRow[]> {
-  const tenant = tenants[0]!
+export async function runBreakdown(
+  database: BenchDatabase,
+  tenants: readonly Tenant[],
+  options: { sliceMs: number; rounds: number; concurrencies: readonly number[] },
+): Promise<BreakdownRow[]> {
+  const rows: BreakdownRow[] = []
+  for (const concurrency of options.concurrencies) rows.push(...(await breakdownAt(database, tenants[0]!, concurrency, options)))
+  return rows
+}
+
+async function breakdownAt(database: BenchDatabase, tenant: Tenant, concurrency: number, options: { sliceMs: number; rounds: number }): Promise<BreakdownRow[]> {
   const ids = tenant.projectIds
   let next = 0
   const id = () => ids[next++ % ids.length]!
-  const raw = new pg.Pool({ connectionString: database.maintenanceUrl, max: 1 })
-  const rls = new pg.Pool({ connectionString: database.appUrl, max: 1 })
-  const app = new pg.Pool({ connectionString: database.appUrl, max: 1 })
-  const prepared = new pg.Pool({ connectionString: database.appUrl, max: 1 })
+  const max = concurrency
+  const raw = new pg.Pool({ connectionString: database.maintenanceUrl, max })
+  // Every connection starts with the tenant on the session.
+  const rls = new pg.Pool({ connectionString: database.appUrl, max, options: `-c app.current_tenant=${tenant.id}` })
+  const app = new pg.Pool({ connectionString: database.appUrl, max })
+  const unnamedApp = new pg.Pool({ connectionString: database.appUrl, max })
   try {
-    const session = await rls.connect()
-    await session.query(`SELECT set_config('app.current_tenant', $1, false)`, [tenant.id])
-    session.release()
     const scoped = createTenantPool(app)
-    const scopedPrepared = createTenantPool(prepared, { prepareSetter: true })
+    const unnamed = createTenantPool(unnamedApp, { prepareSetter: false })
     const steps: Array<{ name: string; label: string; run: () => Promise<unknown> }> = [
       { name: 'raw', label: 'raw pg, BYPASSRLS, explicit tenant_id', run: () => raw.query(RAW_POINT, [tenant.id, id()]) },
       { name: 'rls', label: 'same statement under RLS, tenant already on the session (no setter)', run: () => rls.query(POINT, [id()]) },
       { name: 'withTenant', label: 'raw pg inside withTenant (AsyncLocalStorage only)', run: () => withTenant(tenant.id, () => raw.query(RAW_POINT, [tenant.id, id()])) },
-      { name: 'tenantscope', label: 'tenantscope (RLS + setter in the pipeline + withTenant)', run: () => withTenant(tenant.id, () => scoped.query(POINT, [id()])) },
-      { name: 'tenantscope-prepared', label: 'tenantscope, prepareSetter: true', run: () => withTenant(tenant.id, () => scopedPrepared.query(POINT, [id()])) },
+      { name: 'tenantscope', label: 'tenantscope, default options (RLS + named setter in the pipeline + withTenant)', run: () => withTenant(tenant.id, () => scoped.query(POINT, [id()])) },
+      { name: 'tenantscope-unnamed', label: 'tenantscope, prepareSetter: false (setter parsed on every query)', run: () => withTenant(tenant.id, () => unnamed.query(POINT, [id()])) },
     ]
     const samples = new Map<string, Sample[]>()
     const cpu = new Map<string, number>()
-    for (const step of steps) await slice(step.run, options.sliceMs / 2)
+    for (const step of steps) await slice(step.run, options.sliceMs / 2, concurrency)
     for (let round = 0; round < options.rounds; round++) {
       for (const step of rotation(steps, round)) {
         const before = process.cpuUsage()
-        const sample = await slice(step.run, options.sliceMs)
+        const sample = await slice(step.run, options.sliceMs, concurrency)
         const used = process.cpuUsage(before)
         cpu.set(step.name, (cpu.get(step.name) ?? 0) + used.user + used.system)
         samples.set(step.name, [...(samples.get(step.name) ?? []), sample])
@@ -64,22 +74,27 @@ export async function runBreakdown(database: BenchDatabase, tenants: readonly Te
       return {
         name: step.name,
         label: step.label,
-        microseconds: (elapsed * 1000) / operations,
+        concurrency,
+        // Wall time per query of one worker.
+        microseconds: (elapsed * 1000 * concurrency) / operations,
         clientCpuMicroseconds: (cpu.get(step.name) ?? 0) / operations,
         ratio: medianRatio(mine, samples.get('raw') ?? []),
       }
     })
   } finally {
-    await Promise.all([raw.end(), rls.end(), app.end(), prepared.end()])
+    await Promise.all([raw.end(), rls.end(), app.end(), unnamedApp.end()])
   }
 }
 
-async function slice(run: () => Promise<unknown>, durationMs: number): Promise<Sample> {
+async function slice(run: () => Promise<unknown>, durationMs: number, workers: number): Promise<Sample> {
   const start = performance.now()
   let operations = 0
-  while (performance.now() - start < durationMs) {
-    await run()
-    operations++
+  const worker = async () => {
+    while (performance.now() - start < durationMs) {
+      await run()
+      operations++
+    }
   }
+  await Promise.all(Array.from({ length: workers }, worker))
   return { operations, elapsedMs: performance.now() - start, latencies: [], errors: 0 }
 }

@@ -2,7 +2,7 @@ import type { CellResult } from './report.js'
 
 const COLORS: Record<string, string> = {
   tenantscope: '#2563eb',
-  'tenantscope-prepared': '#7c3aed',
+  'tenantscope-unnamed': '#7c3aed',
   drizzle: '#0891b2',
   naive: '#dc2626',
   session: '#d97706',

@@ -15,11 +15,11 @@ import { runScale, type ScaleResult } from './scale.js'
 import { seedWorkload } from './seed.js'
 import { WORKLOADS, createPicker } from './workloads.js'
 
-const MODE_ORDER = ['raw', 'tenantscope', 'tenantscope-prepared', 'drizzle', 'naive', 'session']
+const MODE_ORDER = ['raw', 'tenantscope', 'tenantscope-unnamed', 'drizzle', 'naive', 'session']
 const ROUND_TRIPS: Record<string, string> = {
   raw: '1 round trip; a transaction: BEGIN, each statement, COMMIT',
   tenantscope: '1; a transaction: the setter rides with BEGIN',
-  'tenantscope-prepared': '1; same, the setter parsed once per connection',
+  'tenantscope-unnamed': '1; same as tenantscope',
   drizzle: '1; same as tenantscope',
   naive: '4; a transaction: one more than raw',
   session: '2; a transaction: one more than raw',
@@ -85,8 +85,8 @@ async function main(): Promise<void> {
 
     let breakdown: BreakdownRow[] | undefined
     if (options.networks.includes('loopback') && !options.quick) {
-      breakdown = await runBreakdown(database, tenants, { sliceMs: options.sliceMs, rounds: Math.max(5, options.rounds) })
-      for (const row of breakdown) log(`breakdown ${row.name}: ${row.microseconds.toFixed(1)} µs/op (client CPU ${row.clientCpuMicroseconds.toFixed(1)}), ${row.ratio.toFixed(3)} × raw`)
+      breakdown = await runBreakdown(database, tenants, { sliceMs: options.sliceMs, rounds: Math.max(5, options.rounds), concurrencies: options.concurrency })
+      for (const row of breakdown) log(`breakdown c=${row.concurrency} ${row.name}: ${row.microseconds.toFixed(1)} µs/op (client CPU ${row.clientCpuMicroseconds.toFixed(1)}), ${row.ratio.toFixed(3)} × raw`)
     }
 
     let scale: ScaleResult | undefined

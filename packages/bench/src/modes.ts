@@ -24,8 +24,8 @@ export interface ModeSet {
 
 export const MODE_LABELS: Record<string, string> = {
   raw: 'raw pg (explicit tenant_id, BYPASSRLS role)',
-  tenantscope: 'tenantscope TenantPool (default options)',
-  'tenantscope-prepared': 'tenantscope TenantPool, prepareSetter: true',
+  tenantscope: 'tenantscope TenantPool (default options: the named setter)',
+  'tenantscope-unnamed': 'tenantscope TenantPool, prepareSetter: false (the setter parsed on every query)',
   drizzle: 'tenantscope through Drizzle',
   naive: 'naive wrapper: BEGIN; set_config; query; COMMIT',
   session: 'session SET + query (unsafe)',
@@ -45,12 +45,12 @@ export async function createModes(urls: ModeUrls, size: number, only?: string[])
   await Promise.all(pools.map((pool) => warm(pool, size)))
 
   const tenantPool = createTenantPool(appPool)
-  const preparedPool = createTenantPool(appPool, { prepareSetter: true })
+  const unnamedPool = createTenantPool(appPool, { prepareSetter: false })
   const notes: string[] = []
   const modes: Mode[] = [
     { name: 'raw', label: MODE_LABELS.raw!, run: (operation) => runRaw(rawPool, operation) },
     { name: 'tenantscope', label: MODE_LABELS.tenantscope!, run: (operation) => runTenantPool(tenantPool, operation) },
-    { name: 'tenantscope-prepared', label: MODE_LABELS['tenantscope-prepared']!, run: (operation) => runTenantPool(preparedPool, operation) },
+    { name: 'tenantscope-unnamed', label: MODE_LABELS['tenantscope-unnamed']!, run: (operation) => runTenantPool(unnamedPool, operation) },
   ]
   const drizzle = await loadDrizzleMode(appPool)
   if (typeof drizzle === 'string') notes.push(drizzle)

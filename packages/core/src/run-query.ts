@@ -40,30 +40,45 @@ export function runQuery(
   options: RunOptions = {},
 ): Promise<pg.QueryResult> {
   return new Promise<pg.QueryResult>((resolve, reject) => {
-    const config = typeof input === 'string' ? { text: input } : { ...input }
-    // pg's own Query: results come out exactly as pg makes them. The wrapper
-    // switches it to the extended protocol when it adds the setter.
-    const statement = new pg.Query({ ...config, values: values ?? config.values } as pg.QueryConfig) as unknown as Submittable
-    statement.callback = (error: Error | null, result: pg.QueryResult) => {
-      if (error) reject(explain(error))
-      else resolve(result)
-    }
-    const bound = options.decideWhenSent
-    let wrapper: StatementWrapper
-    if (isBeginWithModes(config.text)) {
-      wrapper = new ScopedBegin(setter, statement, bound && (() => inTransaction(bound)))
-    } else if (isChainedTransactionEnd(config.text)) {
-      // The chained transaction starts without the setting: apply it again.
-      wrapper = new ScopedBegin(setter, statement)
-    } else {
-      const { prepared } = options
-      const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
-      const use = prepared && !(client as { pipeline?: boolean }).pipeline ? prepared.use(client, setter, retry) : undefined
-      wrapper = new ScopedQuery(setter, statement, { prepared: use, skip: bound && skipFor(bound, config.text) })
-    }
-    wrapper.query_timeout = (config as { query_timeout?: number }).query_timeout
-    client.query(wrapper as unknown as pg.QueryConfig)
+    sendQuery(client, setter, input, values, options, (error, result) => {
+      if (error) reject(error)
+      else resolve(result!)
+    })
   })
+}
+
+/** @internal runQuery with a callback: the pool's hot path makes no promise of its own per step. */
+export function sendQuery(
+  client: pg.ClientBase,
+  setter: SetterStatement,
+  input: QueryInput,
+  values: unknown[] | undefined,
+  options: RunOptions,
+  done: (error: Error | null, result?: pg.QueryResult) => void,
+): void {
+  const config = typeof input === 'string' ? { text: input } : { ...input }
+  // pg's own Query: results come out exactly as pg makes them. The wrapper
+  // switches it to the extended protocol when it adds the setter.
+  const statement = new pg.Query({ ...config, values: values ?? config.values } as pg.QueryConfig) as unknown as Submittable
+  statement.callback = (error: Error | null, result: pg.QueryResult) => {
+    if (error) done(explain(error))
+    else done(null, result)
+  }
+  const bound = options.decideWhenSent
+  let wrapper: StatementWrapper
+  if (isBeginWithModes(config.text)) {
+    wrapper = new ScopedBegin(setter, statement, bound && (() => inTransaction(bound)))
+  } else if (isChainedTransactionEnd(config.text)) {
+    // The chained transaction starts without the setting: apply it again.
+    wrapper = new ScopedBegin(setter, statement)
+  } else {
+    const { prepared } = options
+    const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
+    const use = prepared && !(client as { pipeline?: boolean }).pipeline ? prepared.use(client, setter, retry) : undefined
+    wrapper = new ScopedQuery(setter, statement, { prepared: use, skip: bound && skipFor(bound, config.text) })
+  }
+  wrapper.query_timeout = (config as { query_timeout?: number }).query_timeout
+  client.query(wrapper as unknown as pg.QueryConfig)
 }
 
 function inTransaction(client: pg.ClientBase): boolean {

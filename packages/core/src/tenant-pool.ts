@@ -2,7 +2,8 @@ import pg from 'pg'
 import { mustDestroy, trackConnection } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
 import { toPgPool } from './pool-config.js'
-import { runQuery, type QueryInput } from './run-query.js'
+import { sendQuery, type QueryInput } from './run-query.js'
+import type { SetterStatement } from './setter.js'
 import { TenantPoolClient } from './tenant-client.js'
 import { TenantScope, type TenantScopeOptions } from './tenant-scope.js'
 import { beginStatement, type TransactionOptions } from './transaction-options.js'
@@ -135,19 +136,32 @@ export class TenantPool extends pg.Pool {
   // The hot path: one resolve, one checkout, one pipeline, no client wrapper.
   // A fresh checkout is never inside a transaction (release destroys those),
   // so the setter always rides along.
-  async #runOnce(input: QueryInput, values: unknown[] | undefined): Promise<pg.QueryResult> {
-    const { setterStatement } = this.#scope.resolve() // refuses before a connection is taken
-    const client = await this.#pool.connect()
-    let failure: unknown
+  // Callbacks rather than async/await: each promise costs more once
+  // AsyncLocalStorage is in use (Node 20 runs its hooks on every promise).
+  #runOnce(input: QueryInput, values: unknown[] | undefined): Promise<pg.QueryResult> {
+    let setterStatement: SetterStatement
     try {
-      trackConnection(client)
-      return await runQuery(client, setterStatement, input, values, { prepared: this.#scope.preparedSetters })
+      setterStatement = this.#scope.resolve().setterStatement // refuses before a connection is taken
     } catch (error) {
-      failure = error
-      throw error
-    } finally {
-      client.release(mustDestroy(client, failure) ? (failure instanceof Error ? failure : true) : undefined)
+      return Promise.reject(error)
     }
+    const prepared = this.#scope.preparedSetters
+    return new Promise((resolve, reject) => {
+      this.#pool.connect((connectError, client, release) => {
+        if (connectError || !client) return reject(connectError)
+        const finish = (error: Error | null, result?: pg.QueryResult) => {
+          release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined)
+          if (error) reject(error)
+          else resolve(result!)
+        }
+        try {
+          trackConnection(client)
+          sendQuery(client, setterStatement, input, values, { prepared }, finish)
+        } catch (error) {
+          finish(error as Error)
+        }
+      })
+    })
   }
 
   async #checkout(): Promise<TenantPoolClient & pg.PoolClient> {

@@ -26,17 +26,19 @@ export interface TenantScopeOptions {
    * Send the setter as a named statement, parsed once per server connection
    * instead of on every query, on `pool.query` and on the BEGIN of
    * `pool.transaction` (statements on clients from `pool.connect()` keep the
-   * unnamed setter). Saves PostgreSQL a parse per query: worth it on fast
-   * networks, where the server is CPU-bound.
+   * unnamed setter). Parsing and planning the unnamed setter costs the server
+   * more than binding a named one; on a fast network, where the server is
+   * CPU-bound, that is a visible share of a point read (docs/benchmarks.md).
    *
    * Safe behind PgBouncer in transaction mode, also before 1.21: when a
    * pooler moves the connection and the statement is missing (26000) or
    * already there (42P05), the setter failed before the statement ran, so
    * tenantscope sends both again with the unnamed setter, in the same call.
    * When that keeps happening the pool stops naming the setter.
-   * See docs/pgbouncer.md.
-   * @default false
-   * @example createTenantPool(pool, { prepareSetter: true })
+   * Set it to false for a pooler that pins a client to one server connection
+   * once it prepares a statement. See docs/pgbouncer.md.
+   * @default true
+   * @example createTenantPool(pool, { prepareSetter: false })
    */
   prepareSetter?: boolean
 }
@@ -52,7 +54,7 @@ export class TenantScope {
   readonly setting: string
   readonly parseTenantId: TenantIdParser
   readonly setter: TenantSetter
-  /** Per pool, null unless `prepareSetter`. */
+  /** Per pool; null when `prepareSetter: false`. */
   readonly preparedSetters: PreparedSetters | null
   readonly #resolved = new WeakMap<TenantContext, ResolvedTenant>()
 
@@ -63,7 +65,7 @@ export class TenantScope {
     }
     this.parseTenantId = options.parseTenantId ?? uuidTenantId
     this.setter = options.setter ?? setConfigSetter
-    this.preparedSetters = options.prepareSetter ? new PreparedSetters() : null
+    this.preparedSetters = options.prepareSetter === false ? null : new PreparedSetters()
   }
 
   /** The current context's tenant, parsed, and its setter; throws before anything is sent. */

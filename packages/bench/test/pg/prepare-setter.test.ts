@@ -2,9 +2,10 @@ import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core
 import { createTestDatabase, startWireCounter, withClient, type TestDatabase, type WireCounter } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
-// prepareSetter against PostgreSQL directly (the PgBouncer side is in
-// bench:pgbouncer): what goes on the wire, and how a lost statement heals.
-describe('prepareSetter on a direct connection', () => {
+// The named setter (the default; prepareSetter) against PostgreSQL directly
+// (the PgBouncer side is in bench:pgbouncer): what goes on the wire, and how
+// a lost statement heals.
+describe('the named setter on a direct connection', () => {
   let db: TestDatabase
   let wire: WireCounter
   let pool: TenantPool
@@ -19,7 +20,7 @@ describe('prepareSetter on a direct connection', () => {
     })
     const url = new URL(db.appUrl)
     wire = await startWireCounter({ host: url.hostname, port: Number(url.port || 5432) })
-    pool = createTenantPool({ connectionString: wire.url(db.appUrl), max: 1 }, { prepareSetter: true })
+    pool = createTenantPool({ connectionString: wire.url(db.appUrl), max: 1 })
   })
 
   afterAll(async () => {
@@ -42,6 +43,23 @@ describe('prepareSetter on a direct connection', () => {
     expect(names.rows.map((row) => row.name)).toEqual([expect.stringMatching(/^tenantscope_[0-9a-f]{32}$/)])
   })
 
+  test('prepareSetter: false parses the setter with every query and prepares nothing', async () => {
+    const unnamed = createTenantPool({ connectionString: wire.url(db.appUrl), max: 1 }, { prepareSetter: false })
+    try {
+      const run = async () => {
+        wire.reset()
+        const n = await withTenant(tenant, async () => (await unnamed.query('SELECT count(*)::int AS n FROM projects')).rows[0].n)
+        return { n, ...wire.messages() }
+      }
+      expect(await run()).toMatchObject({ n: 2, P: 2, S: 1 })
+      expect(await run()).toMatchObject({ n: 2, P: 2, S: 1 })
+      const names = await withTenant(tenant, () => unnamed.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements`))
+      expect(names.rows[0]!.n).toBe(0)
+    } finally {
+      await unnamed.end()
+    }
+  })
+
   test('a statement lost on the server (DEALLOCATE ALL) is sent again unnamed in the same call', async () => {
     await pool.unscopedPool.query('DEALLOCATE ALL')
     expect(await count()).toMatchObject({ n: 2, S: 2 })
@@ -61,7 +79,7 @@ describe('prepareSetter on a direct connection', () => {
   })
 
   test('a pool that keeps losing the statement stops naming the setter', async () => {
-    const flaky = createTenantPool({ connectionString: wire.url(db.appUrl), max: 1 }, { prepareSetter: true })
+    const flaky = createTenantPool({ connectionString: wire.url(db.appUrl), max: 1 })
     try {
       const query = async (): Promise<Counted> => {
         await flaky.unscopedPool.query('DEALLOCATE ALL')
