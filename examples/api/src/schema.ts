@@ -1,11 +1,11 @@
-import { sql } from 'drizzle-orm'
+import { tenantIdColumn } from '@tenantscope/drizzle'
 import { bigint, char, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 
 // The example schema shipped in sql/examples, as Drizzle tables. The SQL file
 // is the source of truth (it also enables RLS); these declarations only type
 // the queries. tenant_id defaults to the current tenant's setting, so inserts
-// never name it.
-const tenantId = () => uuid('tenant_id').notNull().default(sql`tenantscope.current_tenant_id()`)
+// never name it (tenantIdColumn: the same default as enable_tenant_rls sets).
+const tenantId = () => tenantIdColumn()
 
 export const tenants = pgTable('tenants', {
   id: uuid('id').primaryKey(),

@@ -1,14 +1,20 @@
-import { sql } from 'drizzle-orm'
 import { uuid } from 'drizzle-orm/pg-core'
+import { tenantSettingAs } from './_tenant-setting.js'
 
-/** The SQL that reads the current tenant back as a uuid (NULL when unset), from @tenantscope/sql. */
-export const currentTenantId = sql`tenantscope.current_tenant_id()`
+/**
+ * The SQL that reads the current tenant back as a uuid (NULL when unset):
+ * `NULLIF(current_setting('app.current_tenant', true), '')::uuid`, what
+ * `tenantscope.current_tenant_id()` returns, written out so the planner need
+ * not inline a function body.
+ */
+export const currentTenantId = tenantSettingAs('uuid')
 
 /** The type of `tenantIdColumn()`: a `uuid not null` column with a default. */
 export type TenantIdColumn = ReturnType<ReturnType<ReturnType<typeof uuid>['notNull']>['default']>
 
 /**
- * The tenant column: `uuid NOT NULL DEFAULT tenantscope.current_tenant_id()`,
+ * The tenant column: `uuid NOT NULL DEFAULT NULLIF(current_setting('app.current_tenant', true), '')::uuid`
+ * (the default `tenantscope.enable_tenant_rls` sets),
  * so inserts need not name the tenant (the default reads the setting, and
  * the policy's WITH CHECK refuses any other value).
  * @example

@@ -1,6 +1,7 @@
 import { getTableColumns, sql, type SQL } from 'drizzle-orm'
 import { entityKindOf } from '../_drizzle-internals.js'
 import { pgPolicy, type PgColumn, type PgPolicy } from 'drizzle-orm/pg-core'
+import { tenantSettingAs } from './_tenant-setting.js'
 
 /** The policy name that `tenantscope.enable_tenant_rls` uses; keep it so both paths converge. */
 export const TENANT_POLICY_NAME = 'tenantscope_isolation'
@@ -14,17 +15,14 @@ export interface TenantPolicyOptions {
 }
 
 /**
- * `tenant_id = (SELECT tenantscope.current_tenant_id())` on the bare column:
- * no cast on the column side, so the tenant-first index applies, and a
- * sub-select so the setting is read once per statement (an InitPlan).
- * For a column of another type (text, bigint) the setting is cast to the
- * column's type, as `tenantscope.enable_tenant_rls` does.
+ * `tenant_id = (SELECT NULLIF(current_setting('app.current_tenant', true), '')::uuid)`
+ * on the bare column: no cast on the column side, so the tenant-first index
+ * applies, and a sub-select so the setting is read once per statement (an
+ * InitPlan). For a column of another type the setting is cast to the
+ * column's type (text: no cast), as `tenantscope.enable_tenant_rls` does.
  */
 export function tenantCondition(column: PgColumn): SQL {
-  const type = sqlTypeOf(column)
-  if (type === 'uuid') return sql`${column} = (SELECT tenantscope.current_tenant_id())`
-  // The type comes from the schema definition, not from input.
-  return sql`${column} = (SELECT tenantscope.current_tenant()::${sql.raw(type)})`
+  return sql`${column} = (SELECT ${tenantSettingAs(sqlTypeOf(column))})`
 }
 
 /**

@@ -32,7 +32,7 @@ for (const { version, orm, core, drizzle } of versions) {
   const projects = pgTable(
     'projects',
     {
-      tenantId: uuid('tenant_id').notNull().default(orm.sql`tenantscope.current_tenant_id()`),
+      tenantId: uuid('tenant_id').notNull().default(orm.sql`NULLIF(current_setting('app.current_tenant', true), '')::uuid`),
       id: uuid('id').notNull().defaultRandom(),
       name: text('name').notNull(),
       ownerId: uuid('owner_id'),

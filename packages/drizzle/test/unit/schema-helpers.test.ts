@@ -1,16 +1,20 @@
-import { TENANT_POLICY_NAME, forceRowLevelSecurity, tenantIdColumn, tenantIndex, tenantPolicy } from '@tenantscope/drizzle'
+import { TENANT_POLICY_NAME, currentTenantId, forceRowLevelSecurity, tenantIdColumn, tenantIndex, tenantPolicy } from '@tenantscope/drizzle'
 import { PgDialect, bigint, getTableConfig, pgSchema, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { describe, expect, test } from 'vitest'
 import { invoices, projects, tenants, users } from '../fixtures/schema.js'
 
 const dialect = new PgDialect()
 
+// The expression tenantscope.enable_tenant_rls writes out (no call to the SQL helpers).
+const SETTING = "NULLIF(current_setting('app.current_tenant', true), '')"
+
 describe('schema helpers', () => {
-  test('tenantIdColumn: uuid NOT NULL DEFAULT tenantscope.current_tenant_id(), named as asked', () => {
+  test('tenantIdColumn: uuid NOT NULL DEFAULT the setting as uuid, named as asked', () => {
     const t = pgTable('t', { tenantId: tenantIdColumn(), orgId: tenantIdColumn('org_id') })
     const [tenant, org] = getTableConfig(t).columns
     expect([tenant!.name, tenant!.getSQLType(), tenant!.notNull, tenant!.hasDefault]).toEqual(['tenant_id', 'uuid', true, true])
-    expect(dialect.sqlToQuery(tenant!.default as never).sql).toBe('tenantscope.current_tenant_id()')
+    expect(dialect.sqlToQuery(tenant!.default as never).sql).toBe(`${SETTING}::uuid`)
+    expect(dialect.sqlToQuery(currentTenantId).sql).toBe(`${SETTING}::uuid`)
     expect(org!.name).toBe('org_id')
   })
 
@@ -20,17 +24,17 @@ describe('schema helpers', () => {
     const [policy] = policies
     expect(policy).toMatchObject({ name: TENANT_POLICY_NAME, as: 'permissive', for: 'all', to: 'public' })
     const using = dialect.sqlToQuery(policy!.using!).sql
-    expect(using).toBe('"projects"."tenant_id" = (SELECT tenantscope.current_tenant_id())')
+    expect(using).toBe(`"projects"."tenant_id" = (SELECT ${SETTING}::uuid)`)
     expect(dialect.sqlToQuery(policy!.withCheck!).sql).toBe(using)
-    expect(dialect.sqlToQuery(getTableConfig(tenants).policies[0]!.using!).sql).toBe('"tenants"."id" = (SELECT tenantscope.current_tenant_id())')
+    expect(dialect.sqlToQuery(getTableConfig(tenants).policies[0]!.using!).sql).toBe(`"tenants"."id" = (SELECT ${SETTING}::uuid)`)
     expect(tenantPolicy(users.tenantId, { name: 'custom' }).name).toBe('custom')
   })
 
-  test('tenantPolicy on a text or bigint tenant column casts the setting, as enable_tenant_rls does', () => {
+  test('tenantPolicy on a text or bigint tenant column: text uncast, others cast to the column type, as enable_tenant_rls does', () => {
     const notes = pgTable('notes', { org: text('org').notNull(), shard: bigint('shard', { mode: 'bigint' }).notNull() })
     const [org, shard] = getTableConfig(notes).columns
-    expect(dialect.sqlToQuery(tenantPolicy(org!).using!).sql).toBe('"notes"."org" = (SELECT tenantscope.current_tenant()::text)')
-    expect(dialect.sqlToQuery(tenantPolicy(shard!).using!).sql).toBe('"notes"."shard" = (SELECT tenantscope.current_tenant()::bigint)')
+    expect(dialect.sqlToQuery(tenantPolicy(org!).using!).sql).toBe(`"notes"."org" = (SELECT ${SETTING})`)
+    expect(dialect.sqlToQuery(tenantPolicy(shard!).using!).sql).toBe(`"notes"."shard" = (SELECT ${SETTING}::bigint)`)
   })
 
   test('tenantIndex: an index that starts with the tenant column', () => {

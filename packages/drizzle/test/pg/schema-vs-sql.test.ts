@@ -1,0 +1,53 @@
+// The schema helpers' SQL and tenantscope.enable_tenant_rls must leave the
+// same policy and default in the catalog, for every tenant column type the
+// helpers handle (drizzle-kit.test.ts checks the uuid example schema end to end).
+import { tenantCondition, tenantIdColumn } from '@tenantscope/drizzle'
+import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
+import { getTableConfig, PgDialect, bigint, pgTable, text, type PgColumn } from 'drizzle-orm/pg-core'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+
+const dialect = new PgDialect()
+
+const CATALOG = `
+  SELECT (SELECT json_build_object('qual', pg_get_expr(polqual, polrelid), 'check', pg_get_expr(polwithcheck, polrelid))
+            FROM pg_policy WHERE polrelid = $1::regclass) AS policy,
+         (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+           WHERE d.adrelid = $1::regclass AND a.attname = 'tenant_id') AS tenant_default`
+
+describe('schema helpers = enable_tenant_rls, in the catalog', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase()
+  })
+  afterAll(async () => {
+    await db?.drop()
+  })
+
+  const columns: [string, string, (table: string) => PgColumn][] = [
+    ['uuid', 'uuid', (name) => getTableConfig(pgTable(name, { tenantId: tenantIdColumn() })).columns[0]!],
+    ['text', 'text', (name) => getTableConfig(pgTable(name, { tenantId: text('tenant_id').notNull() })).columns[0]!],
+    ['bigint', 'bigint', (name) => getTableConfig(pgTable(name, { tenantId: bigint('tenant_id', { mode: 'bigint' }).notNull() })).columns[0]!],
+  ]
+
+  test.each(columns)('a %s tenant column', async (label, type, column) => {
+    const [viaSql, viaDrizzle] = [`via_sql_${label}`, `via_drizzle_${label}`]
+    const drizzleColumn = column(viaDrizzle)
+    const condition = dialect.sqlToQuery(tenantCondition(drizzleColumn)).sql
+    // Only the uuid column has a helper with a default (tenantIdColumn).
+    const withDefault = drizzleColumn.default !== undefined
+    const defaultSql = withDefault ? ` DEFAULT ${dialect.sqlToQuery(drizzleColumn.default as never).sql}` : ''
+    await withClient(db.adminUrl, async (admin) => {
+      await admin.query(`
+        CREATE TABLE ${viaSql} (tenant_id ${type} NOT NULL);
+        SELECT tenantscope.enable_tenant_rls('${viaSql}');
+        CREATE TABLE ${viaDrizzle} (tenant_id ${type} NOT NULL${defaultSql});
+        ALTER TABLE ${viaDrizzle} ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY tenantscope_isolation ON ${viaDrizzle} AS PERMISSIVE FOR ALL TO public USING (${condition}) WITH CHECK (${condition});`)
+      const [fromSql, fromDrizzle] = [(await admin.query(CATALOG, [viaSql])).rows[0], (await admin.query(CATALOG, [viaDrizzle])).rows[0]]
+      expect(fromDrizzle.policy).toEqual(fromSql.policy)
+      if (withDefault) expect(fromDrizzle.tenant_default).toBe(fromSql.tenant_default)
+      expect(JSON.stringify(fromSql)).toContain(`current_setting('app.current_tenant'::text, true)`)
+      expect(JSON.stringify(fromSql)).not.toContain('tenantscope.')
+    })
+  })
+})
