@@ -1,8 +1,12 @@
 /**
  * @internal Recognises the one shape of policy clause that scopes rows to the
  * tenant: `<tenant column> = <tenant expression>` (either way round), alone or
- * as one operand of a top-level AND. Works on the text pg_get_expr prints,
- * e.g. `(tenant_id = ( SELECT tenantscope.current_tenant_id() AS current_tenant_id))`.
+ * as one operand of a top-level AND. Works on the text pg_get_expr prints:
+ * the policy enable_tenant_rls creates writes the setting out,
+ * `(tenant_id = ( SELECT (NULLIF(current_setting('app.current_tenant'::text, true), ''::text))::uuid AS "nullif"))`
+ * (no cast for text), and earlier versions called the helper,
+ * `(tenant_id = ( SELECT tenantscope.current_tenant_id() AS current_tenant_id))`;
+ * both are the same shape here.
  * Anything else (an OR, `<>`, `IS [NOT] NULL`, COALESCE on the setting, another
  * column) is not recognised: the doctor cannot prove it scopes rows, so it says so.
  */
