@@ -56,28 +56,29 @@ export function sendQuery(
   options: RunOptions,
   done: (error: Error | null, result?: pg.QueryResult) => void,
 ): void {
-  const config = typeof input === 'string' ? { text: input } : { ...input }
   // pg's own Query: results come out exactly as pg makes them. The wrapper
-  // switches it to the extended protocol when it adds the setter.
-  const statement = new pg.Query({ ...config, values: values ?? config.values } as pg.QueryConfig) as unknown as Submittable
+  // switches it to the extended protocol when it adds the setter. pg copies a
+  // config object itself (and a string costs no copy), so it is passed as given.
+  const statement = new pg.Query(input as pg.QueryConfig, values as never) as unknown as Submittable
+  const { text } = statement
   statement.callback = (error: Error | null, result: pg.QueryResult) => {
     if (error) done(explain(error))
     else done(null, result)
   }
   const bound = options.decideWhenSent
   let wrapper: StatementWrapper
-  if (isBeginWithModes(config.text)) {
+  if (isBeginWithModes(text)) {
     wrapper = new ScopedBegin(setter, statement, bound && (() => inTransaction(bound)))
-  } else if (isChainedTransactionEnd(config.text)) {
+  } else if (isChainedTransactionEnd(text)) {
     // The chained transaction starts without the setting: apply it again.
     wrapper = new ScopedBegin(setter, statement)
   } else {
     const { prepared } = options
     const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
     const use = prepared && !(client as { pipeline?: boolean }).pipeline ? prepared.use(client, setter, retry) : undefined
-    wrapper = new ScopedQuery(setter, statement, { prepared: use, skip: bound && skipFor(bound, config.text) })
+    wrapper = new ScopedQuery(setter, statement, { prepared: use, skip: bound && skipFor(bound, text) })
   }
-  wrapper.query_timeout = (config as { query_timeout?: number }).query_timeout
+  wrapper.query_timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
   client.query(wrapper as unknown as pg.QueryConfig)
 }
 
