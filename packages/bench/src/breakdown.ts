@@ -1,7 +1,7 @@
 import { createTenantPool, withTenant } from '@tenantscope/core'
 import pg from 'pg'
 import type { BenchDatabase } from './database.js'
-import { medianRatio, rotation, type Sample } from './runner.js'
+import { medianRatio, rotation, runClosedLoop, type Sample } from './runner.js'
 import type { Tenant } from './seed.js'
 
 export interface BreakdownRow {
@@ -22,8 +22,8 @@ const RAW_POINT = 'SELECT id, name, owner_id, created_at FROM projects WHERE ten
  * adding one piece: raw pg; the same statement under RLS with the tenant
  * already on the session (the policy's planning and InitPlan, no setter: not
  * a safe pattern, the ceiling of any RLS design); withTenant around raw pg;
- * tenantscope; tenantscope with the unnamed setter. Run at concurrency 1 and
- * at `concurrency` (workers over as many connections).
+ * tenantscope; tenantscope with the unnamed setter. Run at each of
+ * `concurrencies` (that many workers over as many connections).
  */
 export async function runBreakdown(
   database: BenchDatabase,
@@ -57,11 +57,11 @@ async function breakdownAt(database: BenchDatabase, tenant: Tenant, concurrency:
     ]
     const samples = new Map<string, Sample[]>()
     const cpu = new Map<string, number>()
-    for (const step of steps) await slice(step.run, options.sliceMs / 2, concurrency)
+    for (const step of steps) await runClosedLoop(step.name, step.run, concurrency, options.sliceMs / 2)
     for (let round = 0; round < options.rounds; round++) {
       for (const step of rotation(steps, round)) {
         const before = process.cpuUsage()
-        const sample = await slice(step.run, options.sliceMs, concurrency)
+        const sample = await runClosedLoop(step.name, step.run, concurrency, options.sliceMs)
         const used = process.cpuUsage(before)
         cpu.set(step.name, (cpu.get(step.name) ?? 0) + used.user + used.system)
         samples.set(step.name, [...(samples.get(step.name) ?? []), sample])
@@ -84,17 +84,4 @@ async function breakdownAt(database: BenchDatabase, tenant: Tenant, concurrency:
   } finally {
     await Promise.all([raw.end(), rls.end(), app.end(), unnamedApp.end()])
   }
-}
-
-async function slice(run: () => Promise<unknown>, durationMs: number, workers: number): Promise<Sample> {
-  const start = performance.now()
-  let operations = 0
-  const worker = async () => {
-    while (performance.now() - start < durationMs) {
-      await run()
-      operations++
-    }
-  }
-  await Promise.all(Array.from({ length: workers }, worker))
-  return { operations, elapsedMs: performance.now() - start, latencies: [], errors: 0 }
 }

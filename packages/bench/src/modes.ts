@@ -79,17 +79,9 @@ async function runRaw(pool: pg.Pool, operation: Operation): Promise<void> {
     await pool.query(text, values)
     return
   }
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+  await inTransaction(pool, async (client) => {
     for (const { raw } of operation.statements) await client.query(raw.text, raw.values)
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
-  } finally {
-    client.release()
-  }
+  })
 }
 
 function runTenantPool(pool: TenantPool, operation: Operation): Promise<void> {
@@ -106,12 +98,19 @@ function runTenantPool(pool: TenantPool, operation: Operation): Promise<void> {
 }
 
 // What a hand-written wrapper does: four round trips for one statement.
-async function runNaive(pool: pg.Pool, operation: Operation): Promise<void> {
+function runNaive(pool: pg.Pool, operation: Operation): Promise<void> {
+  return inTransaction(pool, async (client) => {
+    await client.query(`SELECT set_config('app.current_tenant', $1, true)`, [operation.tenantId])
+    for (const { scoped } of operation.statements) await client.query(scoped.text, scoped.values)
+  })
+}
+
+// BEGIN, the body, COMMIT (ROLLBACK on error) on one connection of `pool`.
+async function inTransaction(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<void>): Promise<void> {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
-    await client.query(`SELECT set_config('app.current_tenant', $1, true)`, [operation.tenantId])
-    for (const { scoped } of operation.statements) await client.query(scoped.text, scoped.values)
+    await body(client)
     await client.query('COMMIT')
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined)

@@ -14,7 +14,12 @@ export interface Sample {
  * `durationMs`, each worker starting its next operation as soon as the last
  * one finished (closed loop).
  */
-export async function runSlice(mode: Mode, workload: Workload, pick: Picker, concurrency: number, durationMs: number): Promise<Sample> {
+export function runSlice(mode: Mode, workload: Workload, pick: Picker, concurrency: number, durationMs: number): Promise<Sample> {
+  return runClosedLoop(`${mode.name} / ${workload.name}`, () => mode.run(workload.next(pick), workload.name), concurrency, durationMs)
+}
+
+/** `concurrency` workers each running `operation` back to back for about `durationMs`. */
+export async function runClosedLoop(label: string, operation: () => Promise<unknown>, concurrency: number, durationMs: number): Promise<Sample> {
   const latencies: number[] = []
   let errors = 0
   let firstError: unknown
@@ -22,10 +27,9 @@ export async function runSlice(mode: Mode, workload: Workload, pick: Picker, con
   const deadline = start + durationMs
   const worker = async () => {
     while (performance.now() < deadline) {
-      const operation = workload.next(pick)
       const began = performance.now()
       try {
-        await mode.run(operation, workload.name)
+        await operation()
         latencies.push(performance.now() - began)
       } catch (error) {
         errors++
@@ -36,7 +40,7 @@ export async function runSlice(mode: Mode, workload: Workload, pick: Picker, con
   await Promise.all(Array.from({ length: concurrency }, worker))
   const elapsedMs = performance.now() - start
   if (errors > 0) {
-    throw new Error(`${mode.name} / ${workload.name}: ${errors} operations failed; first: ${String((firstError as Error)?.message ?? firstError)}`)
+    throw new Error(`${label}: ${errors} operations failed; first: ${String((firstError as Error)?.message ?? firstError)}`)
   }
   return { operations: latencies.length, elapsedMs, latencies, errors }
 }

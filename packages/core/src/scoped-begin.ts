@@ -36,16 +36,13 @@ export class ScopedBegin extends StatementWrapper {
     if (this.#skip?.()) return this.statement.submit(connection) ?? null
     this.#setterSent = true
     this.useExtendedProtocol()
-    const setter = this.#setter
     // pg's Query validates before writing anything; the setter is written
     // only with the Sync, so a refused BEGIN leaves nothing half-sent.
     const withSetterBeforeSync = new Proxy(connection, {
-      get(target, property) {
+      get: (target, property) => {
         if (property === 'sync') {
           return () => {
-            target.parse({ text: setter.text })
-            target.bind({ values: setter.values })
-            target.execute({})
+            this.writeSetter(target, this.#setter)
             target.sync()
           }
         }

@@ -62,16 +62,7 @@ export class ScopedQuery extends StatementWrapper {
     this.useExtendedProtocol()
     connection.stream.cork?.()
     try {
-      const prepared = this.#prepared
-      if (prepared === undefined) {
-        connection.parse({ text: this.#setter.text })
-        connection.bind({ values: this.#setter.values })
-      } else {
-        // Named (see prepared-setter.ts): parsed once per server connection.
-        if (prepared.parse) connection.parse({ text: this.#setter.text, name: prepared.name })
-        connection.bind({ statement: prepared.name, values: this.#setter.values })
-      }
-      connection.execute({})
+      this.writeSetter(connection, this.#setter, this.#prepared)
       return this.statement.submit(connection) ?? null
     } finally {
       connection.stream.uncork?.()

@@ -19,7 +19,7 @@ export function validateSettings(settings: unknown): TenantSettings {
   // would let the later one win silently.
   const seen = new Set<string>()
   for (const [name, value] of Object.entries(settings)) {
-    if (name.length > MAX_SETTING_NAME || !SETTING_NAME.test(name)) {
+    if (!isValidSettingName(name)) {
       throw new TenantScopeError('INVALID_SETTING', 'Setting names must be dotted identifiers such as app.user_id')
     }
     if (seen.has(name.toLowerCase())) {

@@ -1,4 +1,6 @@
 import type { PgConnection, Submittable } from './_pg-internals.js'
+import type { PreparedSetterUse } from './prepared-setter.js'
+import type { SetterStatement } from './setter.js'
 
 /**
  * @internal A pg query object that wraps another one (pg's own Query, or a
@@ -16,6 +18,22 @@ export abstract class StatementWrapper implements Submittable {
   }
 
   abstract submit(connection: PgConnection): Error | null
+
+  /**
+   * Writes the setter's Parse (unless it is a named statement the connection
+   * already holds), Bind and Execute; its replies are the subclass's to swallow.
+   */
+  protected writeSetter(connection: PgConnection, setter: SetterStatement, prepared?: PreparedSetterUse): void {
+    if (prepared === undefined) {
+      connection.parse({ text: setter.text })
+      connection.bind({ values: setter.values })
+    } else {
+      // Named (see prepared-setter.ts): parsed once per server connection.
+      if (prepared.parse) connection.parse({ text: setter.text, name: prepared.name })
+      connection.bind({ statement: prepared.name, values: setter.values })
+    }
+    connection.execute({})
+  }
 
   /** A simple-protocol query cannot share a pipeline: switch pg's Query to Parse/Bind/Execute. */
   protected useExtendedProtocol(): void {
