@@ -7,7 +7,8 @@ export type TenantResolutionCode =
   /** The tenant id is not a valid id (e.g. not a UUID): 400. */
   | 'INVALID_TENANT_ID'
 
-const STATUS: Record<TenantResolutionCode, 400 | 401 | 403> = {
+/** @internal The HTTP status of each refusal. */
+export const RESOLUTION_STATUS: Record<TenantResolutionCode, 400 | 401 | 403> = {
   UNAUTHENTICATED: 401,
   TENANT_FORBIDDEN: 403,
   INVALID_TENANT_ID: 400,
@@ -30,7 +31,7 @@ export class TenantResolutionError extends Error {
   constructor(code: TenantResolutionCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
-    this.status = STATUS[code]
+    this.status = RESOLUTION_STATUS[code]
   }
 
   /** True for a TenantResolutionError from any installed copy of tenantscope. */

@@ -1,5 +1,5 @@
 import { TenantScopeError, uuidTenantId, type TenantIdParser, type TenantSettings } from '@tenantscope/core'
-import { TenantResolutionError, type TenantResolutionCode } from './resolution-error.js'
+import { RESOLUTION_STATUS, TenantResolutionError, type TenantResolutionCode } from './resolution-error.js'
 import type { TenantResolver } from './tenant-resolver.js'
 
 export interface TenantRequestOptions<Req> {
@@ -58,7 +58,7 @@ export async function resolveRequestTenant<Req>(options: TenantRequestOptions<Re
 }
 
 function refusal(code: TenantResolutionCode, message: string): RequestTenantOutcome {
-  const status = new TenantResolutionError(code, message).status
+  const status = RESOLUTION_STATUS[code]
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
   if (status === 401) headers['www-authenticate'] = 'Bearer'
   return { ok: false, status, body: { error: { code, message } }, headers }
