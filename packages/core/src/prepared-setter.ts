@@ -20,11 +20,15 @@ export interface PreparedSetterUse {
 // us onto a connection where another client had prepared it).
 const RETRYABLE = new Set(['26000', '42P05'])
 
-// Give up naming for the pool when misses are frequent: a pooler that resets
-// every server connection (server_reset_query_always) would otherwise cost
-// a second round trip on every other query.
-const MISS_ALLOWANCE = 32
-const MISS_RATIO = 64
+// When to give up naming for the pool: a pooler that resets every server
+// connection (server_reset_query_always) loses the statement before about
+// every other query, and each loss costs a second round trip. Only 26000
+// counts: 42P05 means the statement is there (another client prepared it).
+// Judged per window of attempts, so warm-up behind PgBouncer, where each
+// server connection lacks the statement until one client prepares it there,
+// stays well below the limit even with a hundred server connections.
+const WINDOW = 256
+const MAX_MISSING_PER_WINDOW = 64
 
 /**
  * @internal Per pool: which connections already hold which named setter
@@ -35,14 +39,9 @@ const MISS_RATIO = 64
 export class PreparedSetters {
   readonly #parsed = new WeakMap<object, Set<string>>()
   readonly #names = new Map<string, string>()
-  #hits = 0
-  #misses = 0
+  #attempts = 0
+  #missing = 0
   #disabled = false
-
-  /** True once misses made naming pointless; every setter is then sent unnamed. */
-  get disabled(): boolean {
-    return this.#disabled
-  }
 
   /**
    * How to send `setter` on `connection`, or undefined to send it unnamed.
@@ -59,7 +58,7 @@ export class PreparedSetters {
       parse: !known.has(name),
       applied: () => {
         known.add(name)
-        this.#hits++
+        this.#count(false)
       },
       failed: (error) => {
         const code = (error as { code?: unknown } | null)?.code
@@ -71,12 +70,16 @@ export class PreparedSetters {
         }
         if (code === '42P05') known.add(name)
         else known.delete(name)
-        this.#misses++
-        if (this.#misses >= MISS_ALLOWANCE && this.#misses * MISS_RATIO > this.#hits) this.#disabled = true
+        this.#count(code === '26000')
         retry()
         return true
       },
     }
+  }
+
+  #count(missing: boolean): void {
+    if (missing && ++this.#missing >= MAX_MISSING_PER_WINDOW) this.#disabled = true
+    if (++this.#attempts >= WINDOW) this.#attempts = this.#missing = 0
   }
 
   #nameOf(text: string): string {

@@ -88,13 +88,14 @@ describe('the named setter on a direct connection', () => {
         return { n, ...wire.messages() }
       }
       const retried: number[] = []
-      for (let i = 0; i < 70; i++) {
+      for (let i = 0; i < 140; i++) {
         const result = await query()
         expect(result.n).toBe(2)
         if (result.S === 2) retried.push(i)
       }
-      // Every other query missed (the statement was lost after each), up to the allowance ...
-      expect(retried.length).toBe(32)
+      // Every other query missed (the statement was lost after each), up to
+      // the limit of 64 missing statements in a window of 256 attempts ...
+      expect(retried.length).toBe(64)
       // ... then the setter goes unnamed: one pipeline, no retry, every time.
       expect(await query()).toMatchObject({ n: 2, P: 2, S: 1 })
       expect(await query()).toMatchObject({ n: 2, P: 2, S: 1 })
