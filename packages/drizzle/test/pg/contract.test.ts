@@ -1,27 +1,16 @@
 import type { TenantPool } from '@tenantscope/core'
 import { createTenantDrizzle, tenantDrizzle } from '@tenantscope/drizzle'
 import { describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
-import { DrizzleQueryError, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type { PgTransaction } from 'drizzle-orm/pg-core'
 import pg from 'pg'
+import { databaseError } from '../fixtures/database-error.js'
 import * as schema from '../fixtures/schema.js'
 
 const { projects } = schema
 
 type Db = NodePgDatabase<typeof schema> | PgTransaction<any, typeof schema, any>
-
-// Drizzle wraps database errors in DrizzleQueryError; the contract speaks of
-// the database's error (its SQLSTATE), which Drizzle keeps as `cause`.
-// tenantscope's own refusals are NOT unwrapped here: the adapter itself must
-// throw them as TenantScopeError, and the contract checks that.
-async function databaseError<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run()
-  } catch (error) {
-    throw error instanceof DrizzleQueryError && error.cause ? error.cause : error
-  }
-}
 
 function drizzleAdapter(db: Db): ContractAdapter {
   return {

@@ -4,11 +4,12 @@
 import { TenantPool, withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
 import { describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
-import { DrizzleQueryError, eq, sql } from 'drizzle-orm-v1'
+import { eq, sql } from 'drizzle-orm-v1'
 import { drizzle } from 'drizzle-orm-v1/node-postgres'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { appPool, createFixture, type Fixture } from '../fixtures/database.js'
+import { databaseError } from '../fixtures/database-error.js'
 import { projects, relations } from '../fixtures/schema-v1.js'
 
 function makeDb(client: pg.Pool) {
@@ -16,14 +17,6 @@ function makeDb(client: pg.Pool) {
 }
 type Db = ReturnType<typeof makeDb>
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
-
-async function databaseError<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run()
-  } catch (error) {
-    throw error instanceof DrizzleQueryError && error.cause ? error.cause : error
-  }
-}
 
 function adapter(db: Db | Tx): ContractAdapter {
   return {

@@ -14,6 +14,7 @@ import * as core044 from 'drizzle-orm-044/pg-core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { appPool, createFixture, type Fixture } from '../fixtures/database.js'
+import { databaseError } from '../fixtures/database-error.js'
 
 // Each version's types are its own; the adapter only needs what every
 // version has, so it talks to the instances loosely.
@@ -43,23 +44,15 @@ for (const { version, orm, core, drizzle } of versions) {
     owner: one(users, { fields: [projects.tenantId, projects.ownerId], references: [users.tenantId, users.id] }),
   }))
   const schema = { users, projects, projectsRelations }
-  const unwrap = async <T>(run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run()
-    } catch (error) {
-      // 0.44+ wraps database errors in DrizzleQueryError; 0.36 does not.
-      throw (error as { constructor?: { name?: string } }).constructor?.name === 'DrizzleQueryError' ? (error as Error).cause : error
-    }
-  }
   const adapter = (db: AnyDb): ContractAdapter => ({
-    insertProject: (name) => unwrap(async () => void (await db.insert(projects).values({ name }))),
-    insertProjectFor: (tenantId, name) => unwrap(async () => void (await db.insert(projects).values({ tenantId, name }))),
-    listProjects: () => unwrap(() => db.select({ tenant_id: projects.tenantId, name: projects.name }).from(projects)),
-    renameProjects: (name) => unwrap(async () => (await db.update(projects).set({ name })).rowCount ?? 0),
-    moveProjectsTo: (tenantId) => unwrap(async () => (await db.update(projects).set({ tenantId })).rowCount ?? 0),
-    deleteProjects: () => unwrap(async () => (await db.delete(projects)).rowCount ?? 0),
+    insertProject: (name) => databaseError(async () => void (await db.insert(projects).values({ name }))),
+    insertProjectFor: (tenantId, name) => databaseError(async () => void (await db.insert(projects).values({ tenantId, name }))),
+    listProjects: () => databaseError(() => db.select({ tenant_id: projects.tenantId, name: projects.name }).from(projects)),
+    renameProjects: (name) => databaseError(async () => (await db.update(projects).set({ name })).rowCount ?? 0),
+    moveProjectsTo: (tenantId) => databaseError(async () => (await db.update(projects).set({ tenantId })).rowCount ?? 0),
+    deleteProjects: () => databaseError(async () => (await db.delete(projects)).rowCount ?? 0),
     transaction: (fn) => db.transaction((tx: AnyDb) => fn(adapter(tx))),
-    failingStatement: () => unwrap(() => db.execute(orm.sql`SELECT 1 / 0`)),
+    failingStatement: () => databaseError(() => db.execute(orm.sql`SELECT 1 / 0`)),
   })
 
   describeTenantContract(`Drizzle ${version}, tenantDrizzle(drizzle(pool, { schema }))`, (config) => {
