@@ -15,14 +15,14 @@ export function refuseQueryCache(cache: unknown): void {
 }
 
 /**
- * @internal Drizzle wraps every error a query throws in a DrizzleQueryError
+ * Drizzle wraps every error a query throws in a DrizzleQueryError
  * (whose message, in 0.x, lists the parameters). tenantscope's own refusals
  * (TENANT_CONTEXT_MISSING, TENANT_MISMATCH, ...) are not query failures: they
  * are thrown before anything is sent, and come out as the TenantScopeError
  * itself, so `TenantScopeError.is(error, code)` works on what the caller sees.
  * Database errors stay as Drizzle makes them (SQLSTATE on `error.cause.code`).
  */
-export function unwrapRefusal(error: unknown): unknown {
+function unwrapRefusal(error: unknown): unknown {
   const cause = (error as { cause?: unknown } | null | undefined)?.cause
   return !TenantScopeError.is(error) && TenantScopeError.is(cause) ? cause : error
 }

@@ -67,11 +67,11 @@ export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?:
 }
 
 /**
- * @internal A copy of `db` built from its own classes, over `pool`. Drizzle's
+ * A copy of `db` built from its own classes, over `pool`. Drizzle's
  * query builders and relational queries capture the session when they are
  * made, so the copy gets a new session rather than a patched one.
  */
-export function rebuildOver(db: DrizzleDatabaseLike, pool: pg.Pool): DrizzleDatabaseLike {
+function rebuildOver(db: DrizzleDatabaseLike, pool: pg.Pool): DrizzleDatabaseLike {
   const { session } = db
   // 0.x keeps the relational schema as `schema`, 1.0 its relations as `relations`.
   const schema = 'relations' in session && session.relations !== undefined ? session.relations : session.schema

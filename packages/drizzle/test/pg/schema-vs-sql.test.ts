@@ -23,14 +23,15 @@ describe('schema helpers = enable_tenant_rls, in the catalog', () => {
     await db?.drop()
   })
 
-  const columns: [string, string, (table: string) => PgColumn][] = [
-    ['uuid', 'uuid', (name) => getTableConfig(pgTable(name, { tenantId: tenantIdColumn() })).columns[0]!],
-    ['text', 'text', (name) => getTableConfig(pgTable(name, { tenantId: text('tenant_id').notNull() })).columns[0]!],
-    ['bigint', 'bigint', (name) => getTableConfig(pgTable(name, { tenantId: bigint('tenant_id', { mode: 'bigint' }).notNull() })).columns[0]!],
+  // [the column's SQL type, the column declared with Drizzle in a table of the given name]
+  const columns: [string, (table: string) => PgColumn][] = [
+    ['uuid', (name) => getTableConfig(pgTable(name, { tenantId: tenantIdColumn() })).columns[0]!],
+    ['text', (name) => getTableConfig(pgTable(name, { tenantId: text('tenant_id').notNull() })).columns[0]!],
+    ['bigint', (name) => getTableConfig(pgTable(name, { tenantId: bigint('tenant_id', { mode: 'bigint' }).notNull() })).columns[0]!],
   ]
 
-  test.each(columns)('a %s tenant column', async (label, type, column) => {
-    const [viaSql, viaDrizzle] = [`via_sql_${label}`, `via_drizzle_${label}`]
+  test.each(columns)('a %s tenant column', async (type, column) => {
+    const [viaSql, viaDrizzle] = [`via_sql_${type}`, `via_drizzle_${type}`]
     const drizzleColumn = column(viaDrizzle)
     const condition = dialect.sqlToQuery(tenantCondition(drizzleColumn)).sql
     // Only the uuid column has a helper with a default (tenantIdColumn).
