@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { DoctorError } from '../doctor/doctor-error.js'
 import { SEVERITIES, type Severity } from '../doctor/finding.js'
 import { formatReport } from '../doctor/format-report.js'
 import { hasFindingsAtLeast, runDoctor, type DoctorReport } from '../doctor/run-doctor.js'
 import type { CliIo } from './io.js'
+import { parseOptions } from './parse-options.js'
 import { safeMessage } from './safe-message.js'
 import { UsageError } from './usage-error.js'
 
@@ -28,7 +28,17 @@ Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 bad arguments or 
 
 /** @internal */
 export async function doctorCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseOrThrow(args)
+  const values = parseOptions(args, {
+    'database-url': { type: 'string' },
+    role: { type: 'string' },
+    'tenant-column': { type: 'string' },
+    setting: { type: 'string' },
+    schema: { type: 'string', multiple: true },
+    table: { type: 'string', multiple: true },
+    'fail-on': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  })
   if (values.help) {
     io.stdout(DOCTOR_HELP)
     return 0
@@ -63,30 +73,6 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
   }
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
   return hasFindingsAtLeast(report, failOn) ? 1 : 0
-}
-
-function parseOrThrow(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'database-url': { type: 'string' },
-        role: { type: 'string' },
-        'tenant-column': { type: 'string' },
-        setting: { type: 'string' },
-        schema: { type: 'string', multiple: true },
-        table: { type: 'string', multiple: true },
-        'fail-on': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    })
-  } catch (error) {
-    // parseArgs names the bad option; it never repeats a value.
-    throw new UsageError(safeMessage(error))
-  }
 }
 
 // pg only notices a malformed URL deep inside connect(); say so plainly, without repeating it.

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util'
 import { exampleMigrations, migrations, writeMigrations, type Migration } from '@tenantscope/sql'
 import type { CliIo } from './io.js'
+import { parseOptions } from './parse-options.js'
 import { safeMessage } from './safe-message.js'
 import { UsageError } from './usage-error.js'
 
@@ -23,23 +23,13 @@ Examples:
 
 /** @internal */
 export async function sqlCommand(args: string[], io: CliIo): Promise<number> {
-  let values
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        out: { type: 'string' },
-        overwrite: { type: 'boolean' },
-        examples: { type: 'boolean' },
-        list: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values
-  } catch (error) {
-    throw new UsageError(safeMessage(error))
-  }
+  const values = parseOptions(args, {
+    out: { type: 'string' },
+    overwrite: { type: 'boolean' },
+    examples: { type: 'boolean' },
+    list: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  })
   if (values.help) {
     io.stdout(SQL_HELP)
     return 0

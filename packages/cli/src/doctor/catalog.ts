@@ -1,3 +1,4 @@
+import { DoctorError } from './doctor-error.js'
 import { VIEWS_OVER_TABLES } from './views-over-tables.js'
 
 /** Anything with pg's `query(text, values)`: a pg.Pool, pg.Client or PoolClient. */
@@ -98,9 +99,6 @@ export interface Catalog {
   functions: SecurityDefinerFunction[]
 }
 
-/** @internal */
-export class RoleNotFoundError extends Error {}
-
 const SYSTEM_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenantscope') AND n.nspname !~ '^pg_(toast|temp_)'`
 
 /** @internal */
@@ -119,13 +117,14 @@ export async function loadCatalog(
             has_table_privilege($2, c.oid, 'INSERT') AS can_insert,
             has_table_privilege($2, c.oid, 'UPDATE') AS can_update,
             has_table_privilege($2, c.oid, 'DELETE') AS can_delete,
-            CASE WHEN has_table_privilege($2, c.oid, 'TRUNCATE') THEN
+            -- A superuser's right to TRUNCATE is reported as superuser instead.
+            CASE WHEN NOT $4::boolean AND has_table_privilege($2, c.oid, 'TRUNCATE') THEN
               ARRAY(SELECT DISTINCT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(acl.grantee)) END
                       FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) AS acl
                      WHERE acl.privilege_type = 'TRUNCATE'
                        AND (acl.grantee = 0 OR pg_has_role($2, acl.grantee, 'MEMBER'))
-                       -- The owner's own right: reported as ownership (or superuser) instead.
-                       AND acl.grantee <> c.relowner AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = $2)
+                       -- The owner's own right: reported as ownership instead.
+                       AND acl.grantee <> c.relowner
                      ORDER BY 1)
             ELSE '{}'::text[] END AS truncate_grantees,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum) AS has_tenant_first_index,
@@ -138,7 +137,7 @@ export async function loadCatalog(
       WHERE c.relkind IN ('r', 'p') AND ${SYSTEM_SCHEMAS}
         AND ($3::text[] IS NULL OR n.nspname = ANY ($3::text[]))
       ORDER BY 2`,
-    [options.tenantColumn, role.name, schemas],
+    [options.tenantColumn, role.name, schemas, role.superuser],
   )
   const tables: TenantTable[] = tableRows.map((row) => ({
     oid: Number(row.oid),
@@ -181,7 +180,7 @@ async function loadRole(db: DoctorQueryable, name: string | undefined): Promise<
     [name ?? null],
   )
   const row = rows[0]
-  if (!row) throw new RoleNotFoundError('role not found')
+  if (!row) throw new DoctorError('ROLE_NOT_FOUND', `Role ${name ?? '(current)'} does not exist`)
   return { name: row.name, superuser: row.superuser, bypassrls: row.bypassrls, createrole: row.createrole, memberOf: row.member_of, grants: row.grants, privilegedMemberships: row.privileged }
 }
 

@@ -49,10 +49,12 @@ function policyPatterns(catalog: Catalog): Patterns {
 function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patterns: Patterns): Finding[] {
   const object = `${ident(policy.name)} ON ${table.name}`
   const sources = policy.functionSources.join('\n')
+  // When a function the policy calls reads the setting, an expression that calls a function reads the tenant through it.
+  const sourcesReadTenant = patterns.tenantSetting.test(sources)
   const referencesTenant = (expression: string | null) =>
     expression !== null &&
-    (patterns.tenantSetting.test(expression) || patterns.helper.test(expression) || (patterns.tenantSetting.test(sources) && /\w\(/.test(expression)))
-  const matchers = { tenantColumn: catalog.tenantColumn, readsTenant: (text: string) => referencesTenant(text) }
+    (patterns.tenantSetting.test(expression) || patterns.helper.test(expression) || (sourcesReadTenant && /\w\(/.test(expression)))
+  const matchers = { tenantColumn: catalog.tenantColumn, readsTenant: referencesTenant }
   // Judged one clause at a time: a correct WITH CHECK must not hide a USING that lets every row through.
   const scoped = (expression: string | null) => expression !== null && isTenantScopedClause(expression, matchers)
   const otherSettings = (expression: string | null) =>

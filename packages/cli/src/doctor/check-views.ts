@@ -1,4 +1,4 @@
-import type { Catalog } from './catalog.js'
+import type { Catalog, TenantTable } from './catalog.js'
 import type { Finding } from './finding.js'
 import { escapeRegExp } from './sql-text.js'
 
@@ -27,7 +27,7 @@ export function checkViews(catalog: Catalog): Finding[] {
       continue
     }
     if (view.securityInvoker) continue
-    const ownerBypasses = view.ownerBypasses || over.some((table) => table.owner === view.owner && !table.forced)
+    const ownerBypasses = ownerBypassesRls(view, over)
     findings.push({
       code: 'view_without_security_invoker',
       severity: ownerBypasses ? 'error' : 'warning',
@@ -43,7 +43,7 @@ export function checkViews(catalog: Catalog): Finding[] {
   for (const fn of catalog.functions) {
     const read = catalog.tables.filter((table) => mentions(fn.definition, table.name))
     if (read.length === 0) continue
-    const ownerBypasses = fn.ownerBypasses || read.some((table) => table.owner === fn.owner && !table.forced)
+    const ownerBypasses = ownerBypassesRls(fn, read)
     findings.push({
       code: 'security_definer_reads_tenant_table',
       severity: ownerBypasses ? 'error' : 'warning',
@@ -57,6 +57,12 @@ export function checkViews(catalog: Catalog): Finding[] {
     })
   }
   return findings
+}
+
+// A view or function runs with its owner's rights: those bypass RLS on these tables when the owner is superuser or
+// BYPASSRLS, or owns one of them without FORCE.
+function ownerBypassesRls(object: { owner: string; ownerBypasses: boolean }, tables: TenantTable[]): boolean {
+  return object.ownerBypasses || tables.some((table) => table.owner === object.owner && !table.forced)
 }
 
 // Matches `invoices`, `public.invoices` and quoted spellings as whole words.

@@ -17,6 +17,17 @@ const KEYWORDS = new Set(['and', 'or', 'not', 'is', 'in', 'any', 'all', 'some', 
 // Functions that can turn a missing tenant into a value that matches rows.
 const UNSAFE_FUNCTIONS = new Set(['coalesce', 'greatest', 'least', 'concat', 'concat_ws', 'format'])
 
+// Tried in order at each position; the first that matches is the token.
+const TOKEN_RULES: { kind: Token['kind']; re: RegExp }[] = [
+  { kind: 'string', re: /^'(?:[^']|'')*'/ },
+  { kind: 'quoted', re: /^"(?:[^"]|"")*"/ },
+  { kind: 'ident', re: /^[A-Za-z_][A-Za-z0-9_$]*/ },
+  { kind: 'number', re: /^\d+(\.\d+)?/ },
+  { kind: 'punct', re: /^::/ },
+  { kind: 'punct', re: /^[(),.[\]]/ },
+  { kind: 'op', re: /^[+\-*/<>=~!@#%^&|`?]+/ },
+]
+
 function tokenize(text: string): Token[] | null {
   const tokens: Token[] = []
   let i = 0
@@ -27,18 +38,17 @@ function tokenize(text: string): Token[] | null {
       i += space[0].length
       continue
     }
-    const match =
-      (/^'(?:[^']|'')*'/.exec(rest) && { kind: 'string' as const, re: /^'(?:[^']|'')*'/ }) ||
-      (/^"(?:[^"]|"")*"/.exec(rest) && { kind: 'quoted' as const, re: /^"(?:[^"]|"")*"/ }) ||
-      (/^[A-Za-z_][A-Za-z0-9_$]*/.exec(rest) && { kind: 'ident' as const, re: /^[A-Za-z_][A-Za-z0-9_$]*/ }) ||
-      (/^\d+(\.\d+)?/.exec(rest) && { kind: 'number' as const, re: /^\d+(\.\d+)?/ }) ||
-      (/^::/.exec(rest) && { kind: 'punct' as const, re: /^::/ }) ||
-      (/^[(),.[\]]/.exec(rest) && { kind: 'punct' as const, re: /^[(),.[\]]/ }) ||
-      (/^[+\-*/<>=~!@#%^&|`?]+/.exec(rest) && { kind: 'op' as const, re: /^[+\-*/<>=~!@#%^&|`?]+/ })
-    if (!match) return null
-    const found = match.re.exec(rest)![0]
-    tokens.push({ kind: match.kind, text: found })
-    i += found.length
+    let found: Token | undefined
+    for (const { kind, re } of TOKEN_RULES) {
+      const match = re.exec(rest)
+      if (match) {
+        found = { kind, text: match[0] }
+        break
+      }
+    }
+    if (!found) return null
+    tokens.push(found)
+    i += found.text.length
   }
   return tokens
 }

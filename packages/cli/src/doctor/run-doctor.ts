@@ -1,4 +1,4 @@
-import { loadCatalog, RoleNotFoundError, type DoctorQueryable } from './catalog.js'
+import { loadCatalog, type DoctorQueryable } from './catalog.js'
 import { checkKeys } from './check-keys.js'
 import { checkPolicies } from './check-policies.js'
 import { checkRole } from './check-role.js'
@@ -66,14 +66,8 @@ export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}
   if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(setting)) {
     throw new DoctorError('INVALID_OPTION', 'setting must be a dotted name such as app.current_tenant')
   }
-  let catalog
-  try {
-    const target = (db as { unscopedPool?: DoctorQueryable }).unscopedPool ?? db
-    catalog = await loadCatalog(target, { tenantColumn, setting, role: options.role, schemas: options.schemas })
-  } catch (error) {
-    if (error instanceof RoleNotFoundError) throw new DoctorError('ROLE_NOT_FOUND', `Role ${options.role ?? '(current)'} does not exist`)
-    throw error
-  }
+  const target = (db as { unscopedPool?: DoctorQueryable }).unscopedPool ?? db
+  const catalog = await loadCatalog(target, { tenantColumn, setting, role: options.role, schemas: options.schemas })
   let findings = [...checkTables(catalog), ...checkPolicies(catalog), ...checkKeys(catalog), ...checkViews(catalog), ...checkRole(catalog)]
   let tables = catalog.tables.map((table) => table.name)
   if (options.tables && options.tables.length > 0) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { createTestDatabase, freePort, withClient, type TestDatabase } from '@tenantscope/test-harness'
+import { createTestDatabase, freePort, withClient, withDatabase, type TestDatabase } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { DoctorReport } from 'tenantscope'
 import { runCli } from '../run-cli.js'
@@ -80,7 +80,7 @@ describe('doctor on a database with one of each mistake', () => {
   })
   afterAll(async () => {
     await db.drop()
-    await withClient(db.adminUrl.replace(/\/[^/]*$/, '/postgres'), async (admin) => {
+    await withClient(withDatabase(db.adminUrl, 'postgres'), async (admin) => {
       for (const name of [...roles].reverse()) await admin.query(`DROP ROLE IF EXISTS ${role(name)}`)
     })
   })
@@ -256,10 +256,10 @@ describe('tenantscope sql output is what PostgreSQL runs', () => {
     const db = await createTestDatabase()
     try {
       const empty = `${db.name}_empty`
-      const serverUrl = db.adminUrl.replace(/\/[^/]*$/, '/postgres')
+      const serverUrl = withDatabase(db.adminUrl, 'postgres')
       await withClient(serverUrl, (admin) => admin.query(`CREATE DATABASE ${empty} TEMPLATE template0`))
       try {
-        const emptyUrl = db.adminUrl.replace(/\/[^/]*$/, `/${empty}`)
+        const emptyUrl = withDatabase(db.adminUrl, empty)
         const printed = await runCli(['sql', '--examples'])
         expect(printed.code).toBe(0)
         await withClient(emptyUrl, async (admin) => {
