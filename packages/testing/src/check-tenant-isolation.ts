@@ -4,10 +4,11 @@ import { discoverTables, discoverViews, type KitTable } from './discover.js'
 import { generateTenantId } from './generate-value.js'
 import { TenantIsolationError } from './isolation-error.js'
 import type { KitClient, TenantIsolationOptions } from './options.js'
+import { parentsFirst } from './parents-first.js'
 import { describeFailures, type IsolationFailure, type TenantIsolationReport } from './report.js'
 import { buildInsert, requiredTenantKeys, type WrittenRow } from './row-builder.js'
 import { matchesTable, quoteIdent } from './sql-text.js'
-import { createWithAdmin, parentInsert, tenantParents } from './tenant-parents.js'
+import { createWithAdmin, parentInserts, tenantParents } from './tenant-parents.js'
 
 /**
  * Checks that tenants are isolated in your schema, as your application's
@@ -69,9 +70,8 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
     try {
       const setTenant = (id: string) => client.query('SELECT set_config($1, $2, true)', [setting, id])
       for (const parent of options.tenantIds ? [] : byApp) {
-        for (const id of ids) {
-          await setTenant(id)
-          const insert = await parentInsert(client, parent, id)
+        for (const insert of await parentInserts(client, parent, ids)) {
+          await setTenant(insert.id)
           const result = await attempt(client, insert.sql, insert.values, true)
           if (!result.ok) throw new TenantIsolationError('SETUP_FAILED', `Could not create a throwaway tenant in ${parent.name}: ${result.error.message}`)
         }
@@ -175,7 +175,8 @@ async function writeRows(
 ): Promise<Written> {
   const { all, tenantColumn } = context
   const tenantOids = new Set(all.map((table) => table.oid))
-  const order = writeOrder(context.tested, all, tenantColumn)
+  // Parents before children, and only the tables the checked ones need.
+  const order = parentsFirst(context.tested, all, (table) => requiredTenantKeys(table, tenantColumn, tenantOids))
   const written: Written = new Map()
   const reasons = new Map<number, string>()
   for (const id of context.ids) {
@@ -204,25 +205,6 @@ async function writeRows(
     if (reason) context.failures.push({ table: table.name, check: 'setup', reason })
   }
   return written
-}
-
-// Parents before children, and only the tables the checked ones need.
-function writeOrder(tested: KitTable[], all: KitTable[], tenantColumn: string): KitTable[] {
-  const byOid = new Map(all.map((table) => [table.oid, table]))
-  const tenantOids = new Set(byOid.keys())
-  const order: KitTable[] = []
-  const seen = new Set<number>()
-  const visit = (table: KitTable) => {
-    if (seen.has(table.oid)) return
-    seen.add(table.oid)
-    for (const key of requiredTenantKeys(table, tenantColumn, tenantOids)) {
-      const parent = byOid.get(key.referencedOid)
-      if (parent) visit(parent)
-    }
-    order.push(table)
-  }
-  tested.forEach(visit)
-  return order
 }
 
 function factoryFor(factories: TenantIsolationOptions['factories'], name: string) {

@@ -2,6 +2,7 @@ import { discoverColumns, type KitTable } from './discover.js'
 import { generateValue } from './generate-value.js'
 import { TenantIsolationError } from './isolation-error.js'
 import type { KitAdminPool, KitClient } from './options.js'
+import { parentsFirst } from './parents-first.js'
 import { quoteIdent } from './sql-text.js'
 
 /** @internal A table the tenant column references, such as `tenants (id)`. */
@@ -25,24 +26,31 @@ export function tenantParents(tables: KitTable[], tenantColumn: string): TenantP
   return [...parents.values()]
 }
 
-/** @internal An INSERT of a generated row whose `column` is `id`. */
-export async function parentInsert(db: { query: KitClient['query'] }, parent: TenantParent, id: string): Promise<{ sql: string; values: unknown[] }> {
+/** @internal One INSERT of a generated row per id, its `column` set to the id (the columns are read once). */
+export async function parentInserts(
+  db: { query: KitClient['query'] },
+  parent: TenantParent,
+  ids: readonly string[],
+): Promise<{ id: string; sql: string; values: unknown[] }[]> {
   const columns = await discoverColumns(db, parent.oid)
-  const assigned = new Map<string, unknown>([[parent.column, id]])
-  for (const column of columns) {
-    if (assigned.has(column.name) || column.automatic || column.hasDefault || !column.notNull) continue
-    const value = generateValue(column)
-    if (value === undefined) {
-      throw new TenantIsolationError('SETUP_FAILED', `Cannot invent a value for ${parent.name}.${column.name} (${column.type}) to create a throwaway tenant: pass tenantIds of tenants that exist`)
-    }
-    assigned.set(column.name, value)
-  }
-  const names = [...assigned.keys()]
   const types = new Map(columns.map((column) => [column.name, column.type]))
-  return {
-    sql: `INSERT INTO ${parent.name} (${names.map(quoteIdent).join(', ')}) VALUES (${names.map((name, index) => `$${index + 1}::${types.get(name)}`).join(', ')})`,
-    values: names.map((name) => assigned.get(name)),
-  }
+  return ids.map((id) => {
+    const assigned = new Map<string, unknown>([[parent.column, id]])
+    for (const column of columns) {
+      if (assigned.has(column.name) || column.automatic || column.hasDefault || !column.notNull) continue
+      const value = generateValue(column)
+      if (value === undefined) {
+        throw new TenantIsolationError('SETUP_FAILED', `Cannot invent a value for ${parent.name}.${column.name} (${column.type}) to create a throwaway tenant: pass tenantIds of tenants that exist`)
+      }
+      assigned.set(column.name, value)
+    }
+    const names = [...assigned.keys()]
+    return {
+      id,
+      sql: `INSERT INTO ${parent.name} (${names.map(quoteIdent).join(', ')}) VALUES (${names.map((name, index) => `$${index + 1}::${types.get(name)}`).join(', ')})`,
+      values: names.map((name) => assigned.get(name)),
+    }
+  })
 }
 
 /** @internal Creates the tenant rows with the admin pool (committed); returns how to delete them. */
@@ -76,10 +84,9 @@ export async function createWithAdmin(
   }
   try {
     for (const parent of parents) {
-      for (const id of ids) {
-        const insert = await parentInsert(admin, parent, id)
+      for (const insert of await parentInserts(admin, parent, ids)) {
         await admin.query(insert.sql, insert.values)
-        created.push({ parent, id })
+        created.push({ parent, id: insert.id })
       }
     }
   } catch (error) {
@@ -95,28 +102,11 @@ export async function createWithAdmin(
 function cascadeSql(parent: TenantParent, id: string, context: { tables: KitTable[]; tenantColumn: string; setting: string }): string {
   const value = literal(id)
   const statements = [`SELECT set_config(${literal(context.setting)}, ${value}, true)`]
-  for (const table of childrenFirst(context.tables)) {
+  for (const table of parentsFirst(context.tables, context.tables, (table) => table.foreignKeys).reverse()) {
     statements.push(`DELETE FROM ${table.name} WHERE ${quoteIdent(context.tenantColumn)}::text = ${value}`)
   }
   statements.push(`DELETE FROM ${parent.name} WHERE ${quoteIdent(parent.column)}::text = ${value}`)
   return statements.join(';\n')
-}
-
-function childrenFirst(tables: KitTable[]): KitTable[] {
-  const byOid = new Map(tables.map((table) => [table.oid, table]))
-  const order: KitTable[] = []
-  const seen = new Set<number>()
-  const visit = (table: KitTable) => {
-    if (seen.has(table.oid)) return
-    seen.add(table.oid)
-    for (const key of table.foreignKeys) {
-      const parent = byOid.get(key.referencedOid)
-      if (parent) visit(parent)
-    }
-    order.push(table)
-  }
-  tables.forEach(visit)
-  return order.reverse()
 }
 
 function literal(value: string): string {
