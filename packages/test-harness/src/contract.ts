@@ -4,6 +4,7 @@ import { TenantScopeError, withTenant } from '@tenantscope/core'
 import fc from 'fast-check'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { APP_ROLE } from './roles.js'
 import { createTestDatabase, type TestDatabase } from './test-database.js'
 
 /** A project row as the contract sees it. */
@@ -180,7 +181,7 @@ export function describeTenantContract(name: string, factory: ContractFactory): 
         const killed = withTenant(A, () =>
           adapter.transaction(async (tx) => {
             await tx.insertProject('never committed')
-            const { rows } = await rawPoolPidOf(admin)
+            const { rows } = await appRoleBackends(admin)
             for (const { pid } of rows) await admin.query('SELECT pg_terminate_backend($1)', [pid])
             await sleep(50)
             await tx.listProjects()
@@ -273,9 +274,8 @@ export const badTenantIds: readonly unknown[] = [
   '111111111111111111111111111111111111',
 ]
 
-// Backends of the app role, other than our own admin connection.
-function rawPoolPidOf(admin: pg.Pool) {
-  return admin.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE usename = 'tenantscope_test_app' AND datname = current_database()`,
-  )
+// Backends of the app role in this database: the subject's connections, never
+// the admin's own.
+function appRoleBackends(admin: pg.Pool) {
+  return admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE usename = $1 AND datname = current_database()`, [APP_ROLE.name])
 }

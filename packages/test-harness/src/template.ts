@@ -2,6 +2,7 @@ import { applyMigrations, exampleMigrations, migrations } from '@tenantscope/sql
 import pg from 'pg'
 import { ROLES_SQL } from './roles.js'
 import { withDatabase } from './urls.js'
+import { withClient } from './with-client.js'
 
 /**
  * Builds the template every test database is copied from: tenantscope's
@@ -28,14 +29,4 @@ export async function dropDatabases(adminUrl: string, prefix: string): Promise<v
       await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`)
     }
   })
-}
-
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
 }

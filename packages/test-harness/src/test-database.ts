@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import './harness-info.js'
 import { APP_ROLE, MAINTENANCE_ROLE } from './roles.js'
-import { withClient } from './template.js'
+import { withClient } from './with-client.js'
 import { withDatabase } from './urls.js'
 
 export interface TestDatabase {
@@ -53,10 +53,5 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       })
     },
   }
-}
-
-/** Where the harness found PostgreSQL: 'env', 'testcontainers' or 'embedded'. */
-export function databaseSource(): string {
-  return inject('tenantscope').source
 }
 
