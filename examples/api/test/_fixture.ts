@@ -37,13 +37,7 @@ export async function seedDatabase(): Promise<Seeded> {
     admin,
     tenants,
     async close() {
-      // pg.Pool#end() resolves before its connections have closed; wait for
-      // them so that DROP ... WITH (FORCE) terminates nothing mid-close.
-      for (let i = 0; i < 100; i++) {
-        const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
-        if (rows[0].n === 0) break
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
+      // drop() waits for the API's closing connections before it forces.
       await admin.end()
       await db.drop()
     },

@@ -5,17 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@tenantscope/test-harness
 import { REPORT_QUEUE, startWorker, type RunningWorker } from '@tenantscope/example-worker'
 import pg from 'pg'
 import PgBoss from 'pg-boss'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-
-async function until<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 
 describe('example worker: per-tenant invoice reports from pg-boss', () => {
   let db: TestDatabase
@@ -26,10 +16,13 @@ describe('example worker: per-tenant invoice reports from pg-boss', () => {
   const globex = randomUUID()
 
   const finished = (id: string) =>
-    until(async () => {
-      const job = await boss.getJobById(REPORT_QUEUE, id)
-      return job && (job.state === 'completed' || job.state === 'failed') ? job : undefined
-    })
+    vi.waitUntil(
+      async () => {
+        const job = await boss.getJobById(REPORT_QUEUE, id)
+        return job && (job.state === 'completed' || job.state === 'failed') ? job : undefined
+      },
+      { timeout: 20_000, interval: 100 },
+    )
 
   beforeAll(async () => {
     db = await createTestDatabase()
@@ -50,13 +43,8 @@ describe('example worker: per-tenant invoice reports from pg-boss', () => {
   })
   afterAll(async () => {
     await worker?.close()
-    for (let i = 0; i < 100 && admin; i++) {
-      const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
-      if (rows[0].n === 0) break
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
     await admin?.end()
-    await db?.drop()
+    await db?.drop() // waits for the worker's closing connections before it forces
   })
 
   test('each job reports on its own tenant only', async () => {
