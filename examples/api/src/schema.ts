@@ -5,7 +5,6 @@ import { bigint, char, index, pgTable, primaryKey, text, timestamp, uuid } from 
 // is the source of truth (it also enables RLS); these declarations only type
 // the queries. tenant_id defaults to the current tenant's setting, so inserts
 // never name it (tenantIdColumn: the same default as enable_tenant_rls sets).
-const tenantId = () => tenantIdColumn()
 
 export const tenants = pgTable('tenants', {
   id: uuid('id').primaryKey(),
@@ -16,7 +15,7 @@ export const tenants = pgTable('tenants', {
 export const users = pgTable(
   'users',
   {
-    tenantId: tenantId(),
+    tenantId: tenantIdColumn(),
     id: uuid('id').notNull().defaultRandom(),
     email: text('email').notNull(),
     name: text('name').notNull(),
@@ -28,7 +27,7 @@ export const users = pgTable(
 export const projects = pgTable(
   'projects',
   {
-    tenantId: tenantId(),
+    tenantId: tenantIdColumn(),
     id: uuid('id').notNull().defaultRandom(),
     name: text('name').notNull(),
     ownerId: uuid('owner_id'),
@@ -40,7 +39,7 @@ export const projects = pgTable(
 export const invoices = pgTable(
   'invoices',
   {
-    tenantId: tenantId(),
+    tenantId: tenantIdColumn(),
     id: uuid('id').notNull().defaultRandom(),
     projectId: uuid('project_id').notNull(),
     amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),

@@ -14,6 +14,12 @@ export function optionalUuid(value: unknown, field: string): string | undefined 
   return value.toLowerCase()
 }
 
+/** An ISO 4217 code such as `EUR`. */
+export function currencyCode(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Z]{3}$/.test(value)) throw badRequest('currency must be a 3-letter ISO code')
+  return value
+}
+
 export function requiredText(value: unknown, field: string, max = 200): string {
   if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
     throw badRequest(`${field} must be a non-empty string of at most ${max} characters`)

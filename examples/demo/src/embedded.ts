@@ -7,7 +7,6 @@ import { dirname, join, sep } from 'node:path'
 
 export interface EmbeddedServer {
   adminUrl: string
-  dataDir: string
   stop(): Promise<void>
 }
 
@@ -48,7 +47,6 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
   }
   return {
     adminUrl: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
-    dataDir,
     async stop() {
       await server.stop().catch(() => undefined)
       await rm(dataDir, { recursive: true, force: true })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
+import { withClient } from './database.js'
 
 export interface SeedInvoice {
   amountCents: number
@@ -68,32 +68,30 @@ export function expectedTotals(tenant: SeedTenant): { count: number; paid: numbe
 
 /** Inserts the tenants as the admin, in one transaction. */
 export async function seed(adminUrl: string, tenants: SeedTenant[]): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
+  await withClient(adminUrl, async (client) => {
     await client.query('BEGIN')
-    for (const tenant of tenants) {
-      await client.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [tenant.id, tenant.name])
-      for (const user of tenant.users) {
-        await client.query('INSERT INTO users (tenant_id, email, name) VALUES ($1, $2, $3)', [tenant.id, user.email, user.name])
-      }
-      for (const project of tenant.projects) {
-        await client.query('INSERT INTO projects (tenant_id, id, name) VALUES ($1, $2, $3)', [tenant.id, project.id, project.name])
-        for (const invoice of project.invoices) {
-          await client.query('INSERT INTO invoices (tenant_id, project_id, amount_cents, status) VALUES ($1, $2, $3, $4)', [
-            tenant.id,
-            project.id,
-            invoice.amountCents,
-            invoice.status,
-          ])
+    try {
+      for (const tenant of tenants) {
+        await client.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [tenant.id, tenant.name])
+        for (const user of tenant.users) {
+          await client.query('INSERT INTO users (tenant_id, email, name) VALUES ($1, $2, $3)', [tenant.id, user.email, user.name])
+        }
+        for (const project of tenant.projects) {
+          await client.query('INSERT INTO projects (tenant_id, id, name) VALUES ($1, $2, $3)', [tenant.id, project.id, project.name])
+          for (const invoice of project.invoices) {
+            await client.query('INSERT INTO invoices (tenant_id, project_id, amount_cents, status) VALUES ($1, $2, $3, $4)', [
+              tenant.id,
+              project.id,
+              invoice.amountCents,
+              invoice.status,
+            ])
+          }
         }
       }
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
     }
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
-  } finally {
-    await client.end()
-  }
+  })
 }

@@ -3,9 +3,9 @@ import { Router } from 'express'
 import type { Database } from '../db.js'
 import { badRequest, notFound } from '../http-errors.js'
 import { invoices, projects } from '../schema.js'
-import { page, paged, pathId } from '../validate.js'
+import { currencyCode, page, paged, pathId } from '../validate.js'
 
-const STATUSES = ['draft', 'sent', 'paid'] as const
+const STATUSES = invoices.status.enumValues
 type Status = (typeof STATUSES)[number]
 
 export function invoiceRoutes(db: Database): Router {
@@ -32,8 +32,7 @@ export function invoiceRoutes(db: Database): Router {
     const projectId = pathId(req.body?.projectId, 'project')
     const amountCents = req.body?.amountCents
     if (!Number.isSafeInteger(amountCents) || amountCents < 0) throw badRequest('amountCents must be a non-negative integer')
-    const currency = req.body?.currency ?? 'EUR'
-    if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw badRequest('currency must be a 3-letter ISO code')
+    const currency = currencyCode(req.body?.currency ?? 'EUR')
     const result = await db.transaction(async (tx) => {
       // The project must be visible to this tenant: another tenant's project
       // id is a 404 here, and the composite foreign key would refuse it anyway.

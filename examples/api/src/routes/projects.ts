@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm'
+import { desc, eq } from 'drizzle-orm'
 import { Router } from 'express'
 import type { Database } from '../db.js'
 import { notFound } from '../http-errors.js'
@@ -40,7 +40,7 @@ export function projectRoutes(db: Database): Router {
 
   router.delete('/:id', async (req, res) => {
     const id = pathId(req.params.id, 'project')
-    const deleted = await db.delete(projects).where(and(eq(projects.id, id))).returning({ id: projects.id })
+    const deleted = await db.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id })
     if (deleted.length === 0) throw notFound('project')
     res.status(204).end()
   })

@@ -2,8 +2,8 @@ import { getTenantId } from '@tenantscope/core'
 import { readJobTenant, sendTenantJob } from '@tenantscope/core/jobs'
 import { Router } from 'express'
 import type PgBoss from 'pg-boss'
-import { badRequest, notFound } from '../http-errors.js'
-import { pathId } from '../validate.js'
+import { notFound } from '../http-errors.js'
+import { currencyCode, pathId } from '../validate.js'
 
 /** The queue the worker example consumes. */
 export const REPORT_QUEUE = 'invoice-report'
@@ -19,10 +19,7 @@ export function reportRoutes(boss: PgBoss): Router {
 
   router.post('/', async (req, res) => {
     const currency = req.body?.currency
-    if (currency !== undefined && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))) {
-      throw badRequest('currency must be a 3-letter ISO code')
-    }
-    const id = await sendTenantJob(boss, REPORT_QUEUE, currency ? { currency } : {}, { retryLimit: 2, retryDelay: 1 })
+    const id = await sendTenantJob(boss, REPORT_QUEUE, currency === undefined ? {} : { currency: currencyCode(currency) }, { retryLimit: 2, retryDelay: 1 })
     res.status(202).json({ id, state: 'created' })
   })
 
