@@ -3,7 +3,7 @@ import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core
 import { JobTenantError, sendTenantJob, tenantJob } from '@tenantscope/core/jobs'
 import pg from 'pg'
 import PgBoss from 'pg-boss'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { useFixture } from './_fixtures.js'
 
 interface ReportJob {
@@ -11,15 +11,7 @@ interface ReportJob {
   label: string
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const waiting = { timeout: 15_000, interval: 100 }
 
 describe('pg-boss jobs run for the tenant that enqueued them', () => {
   const fixture = useFixture()
@@ -59,7 +51,7 @@ describe('pg-boss jobs run for the tenant that enqueued them', () => {
   test('sendTenantJob captures the tenant; the worker sees only that tenant\'s rows', async () => {
     await withTenant(fixture.tenantA, () => sendTenantJob(boss, queue, { label: 'for A' }))
     await withTenant(fixture.tenantB, () => sendTenantJob(boss, queue, { label: 'for B' }))
-    await until(async () => (handled.length >= 2 ? true : undefined))
+    await vi.waitUntil(() => handled.length >= 2, waiting)
     expect(handled.find((job) => job.label === 'for A')).toEqual({ label: 'for A', tenant: fixture.tenantA, names: ['A1', 'A2'] })
     expect(handled.find((job) => job.label === 'for B')).toEqual({ label: 'for B', tenant: fixture.tenantB, names: ['B1'] })
   })
@@ -69,10 +61,10 @@ describe('pg-boss jobs run for the tenant that enqueued them', () => {
     const missing = await boss.send(queue, { label: 'no tenant' }, { retryLimit: 0 })
     const malformed = await boss.send(queue, { label: 'bad tenant', tenantId: "x' OR '1'='1" }, { retryLimit: 0 })
     for (const id of [missing!, malformed!]) {
-      const job = await until(async () => {
+      const job = await vi.waitUntil(async () => {
         const found = await boss.getJobById(queue, id)
         return found?.state === 'failed' ? found : undefined
-      })
+      }, waiting)
       expect(job.output).toMatchObject({ name: 'JobTenantError' })
     }
     expect(handled.length).toBe(before)
