@@ -56,7 +56,6 @@ export class TenantScope {
   readonly setter: TenantSetter
   /** Per pool; null when `prepareSetter: false`. */
   readonly preparedSetters: PreparedSetters | null
-  readonly #resolved = new WeakMap<TenantContext, ResolvedTenant>()
 
   constructor(options: TenantScopeOptions = {}) {
     this.setting = options.setting ?? 'app.current_tenant'
@@ -71,13 +70,13 @@ export class TenantScope {
   /** The current context's tenant, parsed, and its setter; throws before anything is sent. */
   resolve(): ResolvedTenant {
     const context = getTenantContext()
-    // A context is immutable: parse and build once, however many statements it runs.
-    let resolved = this.#resolved.get(context)
-    if (resolved === undefined) {
-      resolved = this.#build(context)
-      this.#resolved.set(context, resolved)
-    }
-    return resolved
+    // A context is immutable: parse and build once, however many statements
+    // it runs. One slot: a second pool over the same context rebuilds.
+    const cached = context.resolved
+    if (cached?.by === this) return cached.value as ResolvedTenant
+    const value = this.#build(context)
+    context.resolved = { by: this, value }
+    return value
   }
 
   #build(context: TenantContext): ResolvedTenant {

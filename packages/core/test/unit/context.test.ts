@@ -45,6 +45,17 @@ describe('tenant context', () => {
     ).rejects.toBe(boom)
   })
 
+  test('a promise from fn is passed back as it is; a thenable is adopted inside the tenant context', async () => {
+    const own = Promise.resolve('mine')
+    expect(withTenant(A, () => own)).toBe(own)
+    const thenable = {
+      then(resolve: (value: string | undefined) => void) {
+        resolve(tryGetTenantId())
+      },
+    }
+    expect(await withTenant(A, () => thenable as unknown as Promise<string | undefined>)).toBe(A)
+  })
+
   test('obviously bad ids are refused by withTenant itself, and fn is not called', async () => {
     let called = false
     for (const bad of ['', 'x'.repeat(10_000), 42, null, undefined, {}]) {
