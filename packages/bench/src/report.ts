@@ -77,6 +77,15 @@ export function renderReport(input: ReportInput): string {
   push('## Read targets (tenantscope default options / raw)', '', '| network | concurrency | workload | ratio | target | met |', '| --- | ---: | --- | ---: | ---: | --- |')
   for (const t of targets) push(`| ${t.network} | ${t.concurrency} | ${t.workload} | ${fmt(t.ratio, 3)} | ≥ ${t.target} | ${t.met ? 'yes' : '**no**'} |`)
   push('')
+  const floors = input.breakdown?.filter((row) => row.name === 'rls-statement') ?? []
+  if (floors.length > 0 && targets.some((t) => t.network === 'loopback' && !t.met)) {
+    const measured = floors.map((row) => `${fmt(row.ratio, 3)} at concurrency ${row.concurrency}`).join(', ')
+    push(
+      'Below target on loopback: the floor of setting the tenant transaction-locally in the same round trip, RLS with',
+      `one no-op statement ahead of the query, reached ${measured} in this run (see "Where the loopback cost goes").`,
+      '',
+    )
+  }
   const unnamed = input.cells.filter((cell) => cell.mode === 'tenantscope-unnamed')
   if (unnamed.length > 0) {
     push(
