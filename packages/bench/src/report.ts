@@ -175,7 +175,7 @@ export function renderReport(input: ReportInput): string {
     const worst = Math.max(...rows.filter((row) => row.tenants === largest).map((row) => row.flatness))
     push('', `Flatness at ${int(largest)} tenants (target ≤ 1.2): ${fmt(worst, 3)} — ${worst <= 1.2 ? 'met' : '**not met**'}.`)
     if (worst > 1.2) {
-      // Raw pg reads the same rows by the same index: its growth is the data's (a deeper index, colder caches), not isolation's.
+      // Raw pg reads the same rows by the same index: its growth tells the data's cost (a deeper index, colder caches) from isolation's.
       const row = rows.find((r) => r.tenants === largest && r.flatness === worst)!
       push(
         '',
