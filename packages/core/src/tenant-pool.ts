@@ -21,23 +21,6 @@ const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove'] as const
  * connections come from the wrapped pool; this object's own pg.Pool state
  * stays empty and unused.
  */
-// The typed overloads: pg.Pool's own query signatures, and connect()
-// returning a tenant-bound client.
-export interface TenantPool {
-  // pg.Pool's own overloads, so a TenantPool is assignable wherever a pg.Pool
-  // is typed (drizzle(pool), new PostgresDialect({ pool })).
-  /** Not supported on the pool (throws a TypeError): use `pool.connect()` and `client.query(cursor)`. */
-  query<T extends pg.Submittable>(queryStream: T): T
-  query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryArrayResult<R>>
-  query<R extends pg.QueryResultRow = any, I = any[]>(queryConfig: pg.QueryConfig<I>): Promise<pg.QueryResult<R>>
-  query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryResult<R>>
-  query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, callback: (err: Error, result: pg.QueryArrayResult<R>) => void): void
-  query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
-  query<R extends pg.QueryResultRow = any, I = any[]>(queryText: string, values: pg.QueryConfigValues<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
-  connect(): Promise<TenantPoolClient & pg.PoolClient>
-  connect(callback: (err: Error | undefined, client: (TenantPoolClient & pg.PoolClient) | undefined, done: (release?: any) => void) => void): void
-}
-
 export class TenantPool extends pg.Pool {
   readonly #pool: pg.Pool
   readonly #scope: TenantScope
@@ -70,6 +53,18 @@ export class TenantPool extends pg.Pool {
     return this.#pool
   }
 
+  // pg.Pool's own overloads, so a TenantPool is assignable wherever a pg.Pool
+  // is typed (drizzle(pool), new PostgresDialect({ pool })). They are on the
+  // class, not on a merged interface: merged, the any-typed implementation
+  // signature below came first and every call typed as any.
+  /** Not supported on the pool (throws a TypeError): use `pool.connect()` and `client.query(cursor)`. */
+  override query<T extends pg.Submittable>(queryStream: T): T
+  override query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryArrayResult<R>>
+  override query<R extends pg.QueryResultRow = any, I = any[]>(queryConfig: pg.QueryConfig<I>): Promise<pg.QueryResult<R>>
+  override query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryResult<R>>
+  override query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, callback: (err: Error, result: pg.QueryArrayResult<R>) => void): void
+  override query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
+  override query<R extends pg.QueryResultRow = any, I = any[]>(queryText: string, values: pg.QueryConfigValues<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
   /**
    * Runs one statement for the current tenant in one round trip: the
    * setting and the statement travel in one pipeline and share one implicit
@@ -89,6 +84,9 @@ export class TenantPool extends pg.Pool {
     promise.then((result) => callback(null, result), (error: Error) => callback(error))
   }
 
+  // connect() returns a tenant-bound client.
+  override connect(): Promise<TenantPoolClient & pg.PoolClient>
+  override connect(callback: (err: Error | undefined, client: (TenantPoolClient & pg.PoolClient) | undefined, done: (release?: any) => void) => void): void
   /**
    * Checks out a connection bound to the current tenant. Every statement on
    * it, and every transaction it opens, runs for that tenant.
