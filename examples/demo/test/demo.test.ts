@@ -6,6 +6,8 @@ import { describe, expect, inject, test } from 'vitest'
 
 const demoDir = join(dirname(fileURLToPath(import.meta.url)), '..')
 const tsx = join(demoDir, 'node_modules', '.bin', 'tsx')
+// The demo runs from source, as `pnpm demo` does: the workspace packages resolve to src, no build first.
+const FROM_SOURCE = '--conditions=@tenantscope/source'
 
 interface Run {
   child: ChildProcess
@@ -16,7 +18,7 @@ interface Run {
 function startDemo(args: string[], env: Record<string, string | undefined>): Run {
   const childEnv: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...env }
   for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key]
-  const child = spawn(tsx, ['src/main.ts', ...args], { cwd: demoDir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(tsx, [FROM_SOURCE, 'src/main.ts', ...args], { cwd: demoDir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.on('data', (chunk) => (output += chunk))
   child.stderr!.on('data', (chunk) => (output += chunk))

@@ -1,6 +1,6 @@
 // Embeds the repository's sql/ files into src/_embedded-sql.ts so the
 // published package carries them with no file-system lookups at run time.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -19,4 +19,7 @@ export const migrationFiles = ${JSON.stringify(read(sqlDir), null, 2)} as const
 
 export const exampleFiles = ${JSON.stringify(read(join(sqlDir, 'examples')), null, 2)} as const
 `
-writeFileSync(join(here, '../src/_embedded-sql.ts'), out)
+const target = join(here, '../src/_embedded-sql.ts')
+// Written only on a change: the test run and typecheck call this too, and a
+// rewrite of the same text would wake every watcher.
+if (!existsSync(target) || readFileSync(target, 'utf8') !== out) writeFileSync(target, out)

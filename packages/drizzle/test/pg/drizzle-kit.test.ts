@@ -28,7 +28,7 @@ const drizzleKit = join(packageDir, 'node_modules', 'drizzle-kit', 'bin.cjs')
 async function generate(out: string, ...extra: string[]): Promise<string> {
   const { stdout } = await run(
     process.execPath,
-    [drizzleKit, 'generate', '--dialect=postgresql', `--schema=${schemaPath}`, `--out=./${basename(out)}`, ...extra],
+    ['--conditions=@tenantscope/source', drizzleKit, 'generate', '--dialect=postgresql', `--schema=${schemaPath}`, `--out=./${basename(out)}`, ...extra],
     { cwd: dirname(out), env: { ...process.env, NO_COLOR: '1' } },
   )
   return stdout
