@@ -185,7 +185,7 @@ export function renderReport(input: ReportInput): string {
           : 'raw pg stays flat, so the growth is tenantscope\'s own.',
       )
     }
-    push('', 'Plan of the scoped top-10 query at the largest size, as the application role (the test `bench:pg` asserts this shape):', '', '```', plan, '```', '')
+    push('', 'Plan of the scoped top-10 query at the largest size, as the application role (the test `sql:pg` asserts this shape):', '', '```', plan, '```', '')
   }
   return `${lines.join('\n')}\n`
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { PreparedSetters } from '../../src/prepared-setter.js'
 
 // When the pool stops naming the setter. The server side (what 26000 and
-// 42P05 look like through a real PgBouncer) is tested in bench:pgbouncer;
+// 42P05 look like through a real PgBouncer) is tested in core:pgbouncer;
 // here, the decision over many queries, with PgBouncer's connection
 // assignment played by a seeded random pick.
 const setter = { text: 'SELECT set_config($1, $2, true)', values: ['app.current_tenant', 'a'] }

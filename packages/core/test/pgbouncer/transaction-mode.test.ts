@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { TenantScopeError, createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
-import { tenantDrizzle } from '@tenantscope/drizzle'
-import { createTestDatabase, startPgBouncer, startWireCounter, withClient, type PgBouncer, type TestDatabase } from '@tenantscope/test-harness'
-import { sql } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/node-postgres'
+import {
+  createTestDatabase,
+  pgbouncerAvailable,
+  startPgBouncer,
+  startWireCounter,
+  withClient,
+  type PgBouncer,
+  type TestDatabase,
+} from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { pgbouncerAvailable } from './_pgbouncer.js'
 
 const TENANTS = Array.from({ length: 24 }, () => randomUUID())
 
@@ -212,35 +216,5 @@ describe.skipIf(!pgbouncerAvailable())('through PgBouncer in transaction mode', 
     } finally {
       await wire.close()
     }
-  })
-
-  test('Drizzle: queries and transactions through PgBouncer stay in their tenant and leave nothing', async () => {
-    const db2 = tenantDrizzle(drizzle(newPool(double.url(db.appUrl), 6)))
-    await Promise.all(
-      TENANTS.slice(0, 12).flatMap((tenant, index) =>
-        [0, 1, 2].map((round) =>
-          withTenant(tenant, async () => {
-            await db2.transaction(async (tx) => {
-              await tx.execute(sql`INSERT INTO projects (name) VALUES (${`drizzle ${index}/${round}`})`)
-              const { rows } = await tx.execute<{ tenant_id: string }>(sql`SELECT DISTINCT tenant_id FROM projects`)
-              expect(rows).toEqual([{ tenant_id: tenant }])
-            })
-            await expect(
-              db2.transaction(async (tx) => {
-                await tx.execute(sql`INSERT INTO projects (name) VALUES ('drizzle rolled back')`)
-                tx.rollback()
-              }),
-            ).rejects.toThrow()
-            const { rows } = await db2.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM projects WHERE name LIKE 'drizzle %'`)
-            expect(rows[0]!.n).toBeGreaterThanOrEqual(1)
-          }),
-        ),
-      ),
-    )
-    const counts = await withClient(db.adminUrl, (admin) =>
-      admin.query<{ n: number; rolled: number }>(`SELECT count(*) FILTER (WHERE name LIKE 'drizzle %/%')::int AS n, count(*) FILTER (WHERE name = 'drizzle rolled back')::int AS rolled FROM projects`),
-    )
-    expect(counts.rows[0]).toEqual({ n: 36, rolled: 0 })
-    expect(await leftover(double)).toMatchObject({ visible: 0 })
   })
 })

@@ -3,7 +3,7 @@ import { createTestDatabase, startWireCounter, withClient, type TestDatabase, ty
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 // The named setter (the default; prepareSetter) against PostgreSQL directly
-// (the PgBouncer side is in bench:pgbouncer): what goes on the wire, and how
+// (the PgBouncer side is in core:pgbouncer): what goes on the wire, and how
 // a lost statement heals.
 describe('the named setter on a direct connection', () => {
   let db: TestDatabase

@@ -1,5 +1,0 @@
-import { defineProject } from 'vitest/config'
-
-export default defineProject({
-  test: { name: 'bench:pg', include: ['test/pg/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
-})
