@@ -7,7 +7,7 @@ import { runQuery, scopeSubmittable, type QueryInput } from './run-query.js'
 import type { SetterStatement } from './setter.js'
 import type { TenantScope } from './tenant-scope.js'
 
-type Callback = (error: Error | null, result?: pg.QueryResult) => void
+type Callback<R extends pg.QueryResultRow = any> = (error: Error | null, result?: pg.QueryResult<R>) => void
 
 /**
  * A connection checked out for one tenant. It stands in for pg's PoolClient:
@@ -36,8 +36,8 @@ export class TenantPoolClient {
 
   /** pg's result, exactly; promise, callback and config-object forms as in pg. */
   query<R extends pg.QueryResultRow = any>(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult<R>>
-  query<R extends pg.QueryResultRow = any>(input: QueryInput, callback: Callback): void
-  query<R extends pg.QueryResultRow = any>(input: QueryInput, values: unknown[] | undefined, callback: Callback): void
+  query<R extends pg.QueryResultRow = any>(input: QueryInput, callback: Callback<R>): void
+  query<R extends pg.QueryResultRow = any>(input: QueryInput, values: unknown[] | undefined, callback: Callback<R>): void
   query<T extends Submittable>(submittable: T): T
   query(input: QueryInput | Submittable, values?: unknown[] | Callback, callback?: Callback): unknown {
     if (typeof values === 'function') {

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node'
-import { resolveServer, type PostgresServer } from './server.js'
+import { resolveServer } from './server.js'
 import { createTemplate, dropDatabases } from './template.js'
 import './harness-info.js'
 

@@ -49,6 +49,7 @@ describe('tenant context', () => {
     const own = Promise.resolve('mine')
     expect(withTenant(A, () => own)).toBe(own)
     const thenable = {
+      // biome-ignore lint/suspicious/noThenProperty: the test needs a thenable that is not a Promise.
       then(resolve: (value: string | undefined) => void) {
         resolve(tryGetTenantId())
       },
