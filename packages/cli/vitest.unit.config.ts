@@ -1,5 +1,6 @@
 import { defineProject } from 'vitest/config'
 
 export default defineProject({
-  test: { name: 'cli', include: ['test/unit/**/*.test.ts'] },
+  // The process tests start the CLI from source through tsx: several per test.
+  test: { name: 'cli', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 },
 })

@@ -1,14 +1,20 @@
 import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 const suite = fileURLToPath(new URL('./fixtures/node-test-suite.mjs', import.meta.url))
+// The suite imports the workspace packages from source, as every test does:
+// tsx compiles them, the `@tenantscope/source` condition finds them (in
+// NODE_OPTIONS, so the process node:test starts for the file gets both).
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
+const NODE_OPTIONS = `--import=${tsx} --conditions=@tenantscope/source`
 
 function runNodeTest(env: Record<string, string>): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--test', suite], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--test', suite], { env: { ...process.env, NODE_OPTIONS, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr })
     })
   })
