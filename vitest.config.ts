@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { defaultClientConditions, defaultServerConditions, type Plugin } from 'vite'
 import { defineConfig } from 'vitest/config'
 
@@ -10,6 +11,8 @@ import { defineConfig } from 'vitest/config'
 // in `src/*.ts`, and no test needs a build. Published packages ship only
 // dist; nobody else asks for this condition.
 const SOURCE_CONDITION = '@tenantscope/source'
+// Paths from this file, so the run does not depend on the working directory.
+const ROOT = dirname(fileURLToPath(import.meta.url))
 
 // Vitest resolves in several Vite environments: `ssr` for the tests (whose
 // conditions it also passes to Node for externalized dependencies) and its
@@ -26,20 +29,21 @@ const fromSource: Plugin = {
 
 // The sql package's source imports a module generated from sql/*.sql: bring
 // it up to date before anything imports it (it writes only on a change).
-execFileSync(process.execPath, ['packages/sql/scripts/embed-sql.mjs'], { stdio: 'inherit' })
+execFileSync(process.execPath, [join(ROOT, 'packages/sql/scripts/embed-sql.mjs')], { stdio: 'inherit' })
 
 // One run, many projects: each package names its own (`core` for unit tests,
 // `core:pg` for tests against a real PostgreSQL) in `vitest.<kind>.config.ts`.
 // Config files do not inherit this one, so each is listed here, extended with
 // the source condition and rooted in its own folder.
 const projects = ['packages', 'examples'].flatMap((parent) =>
-  readdirSync(parent, { withFileTypes: true })
+  readdirSync(join(ROOT, parent), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
-    .flatMap((entry) =>
-      readdirSync(join(parent, entry.name))
+    .flatMap((entry) => {
+      const root = join(ROOT, parent, entry.name)
+      return readdirSync(root)
         .filter((file) => /^vitest\.[\w-]+\.config\.ts$/.test(file))
-        .map((file) => ({ extends: `./${parent}/${entry.name}/${file}`, root: resolve(parent, entry.name), plugins: [fromSource] })),
-    ),
+        .map((file) => ({ extends: join(root, file), root, plugins: [fromSource] }))
+    }),
 )
 
 // The harness resolves one PostgreSQL for the whole run.
@@ -47,6 +51,6 @@ export default defineConfig({
   plugins: [fromSource],
   test: {
     projects,
-    globalSetup: ['./packages/test-harness/src/global-setup.ts'],
+    globalSetup: [join(ROOT, 'packages/test-harness/src/global-setup.ts')],
   },
 })
