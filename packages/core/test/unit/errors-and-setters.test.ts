@@ -18,6 +18,32 @@ describe('TenantScopeError', () => {
   })
 })
 
+describe('error brands', () => {
+  const brand = (name: string) => Symbol.for(`tenantscope:${name}`)
+
+  test('every error class is recognised by the brand key other copies use, both ways', async () => {
+    const { JobTenantError } = await import('@tenantscope/core/jobs')
+    const { TenantResolutionError } = await import('@tenantscope/core/http')
+    const cases = [
+      [TenantScopeError, 'TenantScopeError', new TenantScopeError('INVALID_CONFIG', 'x'), 'INVALID_CONFIG'],
+      [JobTenantError, 'JobTenantError', new JobTenantError('JOB_TENANT_MISSING', 'x'), 'JOB_TENANT_MISSING'],
+      [TenantResolutionError, 'TenantResolutionError', new TenantResolutionError('TENANT_FORBIDDEN', 'x'), 'TENANT_FORBIDDEN'],
+    ] as const
+    for (const [ErrorClass, name, error, code] of cases) {
+      // An older copy's is() reads the brand off the error.
+      expect((error as unknown as Record<symbol, unknown>)[brand(name)]).toBe(true)
+      // An older copy's instance carries the brand as an own field.
+      const foreign = Object.assign(new Error('x'), { code, [brand(name)]: true })
+      expect((ErrorClass.is as (e: unknown, c?: string) => boolean)(foreign, code)).toBe(true)
+      expect((ErrorClass.is as (e: unknown, c?: string) => boolean)(foreign, 'OTHER')).toBe(false)
+      expect(ErrorClass.is(new Error('x'))).toBe(false)
+    }
+    // A JobTenantError is a TenantScopeError too; a TenantScopeError is no JobTenantError.
+    expect(TenantScopeError.is(new JobTenantError('JOB_TENANT_MISSING', 'x'), 'JOB_TENANT_MISSING')).toBe(true)
+    expect(JobTenantError.is(new TenantScopeError('INVALID_CONFIG', 'x'))).toBe(false)
+  })
+})
+
 describe('setters', () => {
   test('every value is a bind parameter, never part of the text', () => {
     const hostile = "x'); DROP TABLE t; --"
