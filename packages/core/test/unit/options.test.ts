@@ -58,6 +58,26 @@ describe('options are checked where they are given (INVALID_CONFIG naming the op
     }
   })
 
+  test('pool.transaction refuses a typo or a wrong type before a connection is taken', async () => {
+    const raw = idlePool()
+    const pool = createTenantPool(raw)
+    let ran = false
+    const fn = async () => {
+      ran = true
+    }
+    try {
+      await expect(withTenant(A, () => pool.transaction(fn, { readonly: true } as never))).rejects.toSatisfy(invalidConfig('readonly'))
+      await expect(withTenant(A, () => pool.transaction(fn, { readOnly: 'yes' } as never))).rejects.toSatisfy(invalidConfig('readOnly'))
+      await expect(withTenant(A, () => pool.transaction(fn, { isolationLevel: 'snapshot' } as never))).rejects.toSatisfy(
+        invalidConfig('isolationLevel'),
+      )
+      expect(ran).toBe(false)
+      expect(raw.totalCount).toBe(0)
+    } finally {
+      await pool.end()
+    }
+  })
+
   test('withTenant refuses unknown options, before fn runs', async () => {
     let ran = false
     const run = () => {
