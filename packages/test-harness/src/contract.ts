@@ -283,13 +283,15 @@ export const badTenantIds: readonly unknown[] = [
 // Backends of the app role in this database: the subject's connections, never
 // the admin's own.
 /**
- * The error of a statement whose connection was killed, as pg reports it
- * (57P01 when the server's message arrived first, else its own "terminated"
- * or "not queryable" error), also inside a driver's wrapper (a cause).
+ * The error of a statement whose connection was killed, as pg reports it:
+ * 57P01 when the server's message arrived first, pg's own "terminated" or
+ * "not queryable" error, or the socket's ECONNRESET/EPIPE when the statement
+ * was written after the server closed it (seen under load); also inside a
+ * driver's wrapper (a cause).
  */
 function isConnectionLost(error: unknown): boolean {
   for (let current = error; current instanceof Error; current = current.cause) {
-    if ((current as { code?: unknown }).code === '57P01') return true
+    if (['57P01', 'ECONNRESET', 'EPIPE'].includes(String((current as { code?: unknown }).code))) return true
     if (/Connection terminated|not queryable|terminating connection/i.test(current.message)) return true
   }
   return false
