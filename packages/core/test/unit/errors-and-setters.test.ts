@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { setConfigSetter, setLocalSetter, TenantScopeError } from '@tenantscope/core'
 import { describe, expect, test } from 'vitest'
 
@@ -41,6 +42,31 @@ describe('error brands', () => {
     // A JobTenantError is a TenantScopeError too; a TenantScopeError is no JobTenantError.
     expect(TenantScopeError.is(new JobTenantError('JOB_TENANT_MISSING', 'x'), 'JOB_TENANT_MISSING')).toBe(true)
     expect(JobTenantError.is(new TenantScopeError('INVALID_CONFIG', 'x'))).toBe(false)
+  })
+})
+
+describe('two installed copies', () => {
+  // The CommonJS and the ESM builds are two copies of every class, as two
+  // installed versions would be: instanceof fails across them, is() does not.
+  test('is() recognises the errors of the other copy, with their codes', async () => {
+    const require = createRequire(import.meta.url)
+    const cjs = require('@tenantscope/core') as typeof import('@tenantscope/core')
+    const cjsJobs = require('@tenantscope/core/jobs') as typeof import('@tenantscope/core/jobs')
+    const cjsHttp = require('@tenantscope/core/http') as typeof import('@tenantscope/core/http')
+    const { JobTenantError } = await import('@tenantscope/core/jobs')
+    const { TenantResolutionError } = await import('@tenantscope/core/http')
+    expect(cjs.TenantScopeError).not.toBe(TenantScopeError)
+
+    const fromCjs = new cjs.TenantScopeError('TENANT_MISMATCH', 'x')
+    expect(fromCjs).not.toBeInstanceOf(TenantScopeError)
+    expect(TenantScopeError.is(fromCjs, 'TENANT_MISMATCH')).toBe(true)
+    expect(cjs.TenantScopeError.is(new TenantScopeError('INVALID_CONFIG', 'x'), 'INVALID_CONFIG')).toBe(true)
+
+    const jobError = new cjsJobs.JobTenantError('JOB_TENANT_INVALID', 'x')
+    expect(JobTenantError.is(jobError, 'JOB_TENANT_INVALID')).toBe(true)
+    expect(TenantScopeError.is(jobError, 'JOB_TENANT_INVALID')).toBe(true)
+    expect(TenantResolutionError.is(new cjsHttp.TenantResolutionError('TENANT_FORBIDDEN', 'x'), 'TENANT_FORBIDDEN')).toBe(true)
+    expect(TenantResolutionError.is(fromCjs)).toBe(false)
   })
 })
 
