@@ -60,7 +60,8 @@ function roleSettings(options: ApplyMigrationsOptions): string {
   ] as const) {
     if (value === undefined) continue
     if (typeof value !== 'string' || !ROLE_NAME.test(value)) {
-      throw new TypeError(`applyMigrations: ${setting === 'tenantscope.app_role' ? 'appRole' : 'maintenanceRole'} must be a lower-case identifier`)
+      const option = setting === 'tenantscope.app_role' ? 'appRole' : 'maintenanceRole'
+      throw new TypeError(`applyMigrations: ${option} must be a lower-case identifier`)
     }
     text += `SET LOCAL ${setting} = '${value}';\n`
   }

@@ -110,7 +110,8 @@ const JWT_RULES: OptionRules<JwtTenantOptions<unknown>> = {
 }
 
 export function jwtTenant<Req extends HeaderSource = HeaderSource>(given: JwtTenantOptions<Req>): TenantResolver<Req> {
-  const options = readOptions(given, JWT_RULES, (message) => new TenantScopeError('INVALID_CONFIG', `jwtTenant: ${message}`)) as JwtTenantOptions<Req>
+  const fail = (message: string) => new TenantScopeError('INVALID_CONFIG', `jwtTenant: ${message}`)
+  const options = readOptions(given, JWT_RULES, fail) as JwtTenantOptions<Req>
   const key = verificationKey(options)
   const algorithms = options.algorithms ?? (options.secret !== undefined ? ['HS256'] : ['RS256'])
   const verifyOptions: Record<string, unknown> = { algorithms }

@@ -21,7 +21,8 @@ export function readHeader(source: HeaderSource, name: string): string | undefin
     return (headers as { get(name: string): string | null }).get(lower) ?? undefined
   }
   // An own header only: one inherited from a polluted Object.prototype was never sent.
-  const value = (headers !== null && typeof headers === 'object' ? ownValue(headers, lower) : undefined) as string | readonly string[] | undefined
+  const own = headers !== null && typeof headers === 'object' ? ownValue(headers, lower) : undefined
+  const value = own as string | readonly string[] | undefined
   if (Array.isArray(value)) return value.length === 1 ? (value[0] as string) : 'ambiguous'
   return value as string | undefined
 }

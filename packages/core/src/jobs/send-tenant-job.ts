@@ -17,7 +17,9 @@ export function sendTenantJob(boss: PgBossSender, name: string, data: object = {
   let payload: object
   try {
     if (typeof boss?.send !== 'function') throw new TenantScopeError('INVALID_CONFIG', 'sendTenantJob: boss must have a send() method')
-    if (typeof name !== 'string' || name === '') throw new TenantScopeError('INVALID_CONFIG', 'sendTenantJob: name must be a non-empty string')
+    if (typeof name !== 'string' || name === '') {
+      throw new TenantScopeError('INVALID_CONFIG', 'sendTenantJob: name must be a non-empty string')
+    }
     payload = tenantPayload(data, options)
   } catch (error) {
     return Promise.reject(error)

@@ -14,7 +14,10 @@ export type TenantPayload<T extends object, K extends string = 'tenantId'> = T &
  * tenant that asked for it.
  * @example await withTenant(tenantId, () => boss.send('report', tenantPayload({ month: '2026-11' })))
  */
-export function tenantPayload<T extends object, K extends string = 'tenantId'>(data: T, options?: JobTenantOptions & { key?: K }): TenantPayload<T, K> {
+export function tenantPayload<T extends object, K extends string = 'tenantId'>(
+  data: T,
+  options?: JobTenantOptions & { key?: K },
+): TenantPayload<T, K> {
   const { key = DEFAULT_KEY, parseTenantId = uuidTenantId } = readJobOptions('tenantPayload', options)
   if (!isRecord(data)) {
     throw new JobTenantError('JOB_PAYLOAD_INVALID', 'A tenant job payload must be a plain object')

@@ -23,7 +23,10 @@ describe('settings inherited from Object.prototype', () => {
     try {
       const { rows } = await withTenant(
         fixture.tenantA,
-        () => pool.query(`SELECT current_setting('app.injected', true) AS injected, current_setting('app.user_id', true) AS user_id, id FROM tenants`),
+        () =>
+          pool.query(
+            `SELECT current_setting('app.injected', true) AS injected, current_setting('app.user_id', true) AS user_id, id FROM tenants`,
+          ),
         { settings: { 'app.user_id': 'u1' } },
       )
       expect(rows).toEqual([{ injected: null, user_id: 'u1', id: fixture.tenantA }])

@@ -95,7 +95,8 @@ describe('options are checked where they are given (INVALID_CONFIG naming the op
     expect(thrown(() => readJobTenant({ tenantId: A }, { key: '' }))).toSatisfy(invalidConfig('key'))
     await expect(withTenant(A, () => tenantPayload({}, { key: 7 } as never))).rejects.toSatisfy(invalidConfig('key'))
     const boss = { send: async () => 'job' }
-    await expect(withTenant(A, () => sendTenantJob(boss, 'report', {}, undefined, { parse: 1 } as never))).rejects.toSatisfy(invalidConfig('parse'))
+    const typo = { parse: 1 } as never
+    await expect(withTenant(A, () => sendTenantJob(boss, 'report', {}, undefined, typo))).rejects.toSatisfy(invalidConfig('parse'))
     await expect(withTenant(A, () => sendTenantJob({} as never, 'report'))).rejects.toSatisfy(invalidConfig('send'))
     await expect(withTenant(A, () => sendTenantJob(boss, ''))).rejects.toSatisfy(invalidConfig('name'))
   })
@@ -117,7 +118,8 @@ describe('options are checked where they are given (INVALID_CONFIG naming the op
     const instance = { addHook: (_name: string, hook: unknown) => hooks.push(hook) }
     tenantScope(instance, { resolveTenant: () => A, prefix: '/api', logLevel: 'warn' } as never, () => undefined)
     expect(hooks).toHaveLength(1)
-    expect(thrown(() => tenantScope(instance, { resolveTenat: () => A } as never, () => undefined))).toSatisfy(invalidConfig('resolveTenat'))
+    const typo = { resolveTenat: () => A } as never
+    expect(thrown(() => tenantScope(instance, typo, () => undefined))).toSatisfy(invalidConfig('resolveTenat'))
   })
 
   test('jwtTenant refuses bad options without printing a secret', () => {

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createTenantPool, withTenant } from '@tenantscope/core'
-import { APP_ROLE, createTestDatabase, startPgBouncerWithIni, withDatabase, type PgBouncer, type TestDatabase } from '@tenantscope/test-harness'
+import {
+  APP_ROLE,
+  createTestDatabase,
+  startPgBouncerWithIni,
+  withDatabase,
+  type PgBouncer,
+  type TestDatabase,
+} from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 

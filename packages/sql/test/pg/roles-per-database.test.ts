@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createTenantPool, withTenant } from '@tenantscope/core'
-import { applyMigrations } from '@tenantscope/sql'
+import { applyMigrations, migrations } from '@tenantscope/sql'
 import { createTestDatabase, withClient, withDatabase, type TestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -103,8 +103,8 @@ describe('one app role per database, CONNECT revoked from PUBLIC', () => {
   test('a role name that is not a lower-case identifier is refused, in JS and in SQL', async () => {
     await withClient(dbA.adminUrl, async (admin) => {
       await expect(applyMigrations(admin, { appRole: 'x; DROP TABLE projects' })).rejects.toThrow(/appRole/)
-      await expect(admin.query(`BEGIN; SET LOCAL tenantscope.app_role = 'Bad"Name'; ${(await import('@tenantscope/sql')).migrations[2]!.sql}`))
-        .rejects.toMatchObject({ code: '22023' })
+      const roles = migrations.find((migration) => migration.name === '0003_roles')!
+      await expect(admin.query(`BEGIN; SET LOCAL tenantscope.app_role = 'Bad"Name'; ${roles.sql}`)).rejects.toMatchObject({ code: '22023' })
       await admin.query('ROLLBACK')
     })
   })
