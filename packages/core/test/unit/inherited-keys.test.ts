@@ -1,7 +1,8 @@
-import { getTenantId, withTenant } from '@tenantscope/core'
+import { createTenantPool, getTenantId, withTenant } from '@tenantscope/core'
 import { resolveRequestTenant, trustedHeaderTenant } from '@tenantscope/core/http'
 import { JobTenantError, readJobTenant, tenantJob, tenantPayload } from '@tenantscope/core/jobs'
 import { jwtTenant } from '@tenantscope/core/jwt'
+import pg from 'pg'
 import { describe, expect, test } from 'vitest'
 import { TenantScope } from '../../src/tenant-scope.js'
 import { SECRET, sign } from './http/_tokens.js'
@@ -117,6 +118,21 @@ describe('keys inherited from Object.prototype are never read', () => {
     await withPolluted('tenants', [POLLUTED], () =>
       expect(resolve(request)).rejects.toMatchObject({ code: 'TENANT_FORBIDDEN' }),
     )
+  })
+
+  test('a config object is not taken for a pool because Object.prototype has connect, query and end', async () => {
+    const fake = () => {
+      throw new Error('the polluted method ran')
+    }
+    const config = { connectionString: 'postgres://nobody@127.0.0.1:1/none' }
+    const pool = await withPolluted('connect', fake, () =>
+      withPolluted('query', fake, () => withPolluted('end', fake, () => createTenantPool(config))),
+    )
+    try {
+      expect(pool.unscopedPool).toBeInstanceOf(pg.Pool)
+    } finally {
+      await pool.end()
+    }
   })
 
   test('the handler still runs for an own tenant while Object.prototype is polluted', async () => {
