@@ -39,5 +39,12 @@ $$;
 
 CREATE OR REPLACE VIEW tenantscope.rls_audit AS SELECT * FROM tenantscope.audit();
 
-GRANT EXECUTE ON FUNCTION tenantscope.audit(name) TO tenantscope_app;
-GRANT SELECT ON tenantscope.rls_audit TO tenantscope_app;
+-- To the app role of this database (see 0003_roles: tenantscope.app_role).
+DO $$
+DECLARE
+  app_role text := coalesce(nullif(current_setting('tenantscope.app_role', true), ''), 'tenantscope_app');
+BEGIN
+  EXECUTE format('GRANT EXECUTE ON FUNCTION tenantscope.audit(name) TO %I', app_role);
+  EXECUTE format('GRANT SELECT ON tenantscope.rls_audit TO %I', app_role);
+END
+$$;

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { TenantScopeError } from './errors.js'
-import { validateSettings, type TenantSettings } from './settings.js'
+import { readWithTenantSettings, type TenantSettings } from './settings.js'
 
 /** @internal What `withTenant` binds for the duration of its callback. */
 export interface TenantContext {
@@ -53,7 +53,7 @@ export function withTenant<T>(
   }
   let settings: TenantSettings
   try {
-    settings = validateSettings(options?.settings)
+    settings = readWithTenantSettings(options)
   } catch (error) {
     return Promise.reject(error)
   }

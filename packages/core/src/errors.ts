@@ -1,3 +1,6 @@
+import { brandError } from './_branded-error.js'
+import type { JobTenantErrorCode } from './jobs/job-tenant-error-code.js'
+
 /** Stable codes: match on `error.code`, never on the message. */
 export type TenantScopeErrorCode =
   /** A tenant-scoped query ran outside `withTenant`: refused before anything was sent. */
@@ -16,14 +19,9 @@ export type TenantScopeErrorCode =
   | 'INVALID_SETTING'
   /** A pool configuration that cannot work (e.g. a malformed connection string). */
   | 'INVALID_CONFIG'
-  /** A job payload carries no tenant (`@tenantscope/core/jobs`): the job is not run. */
-  | 'JOB_TENANT_MISSING'
-  /** A job payload's tenant id failed validation: the job is not run. */
-  | 'JOB_TENANT_INVALID'
-  /** A job payload is not an object, so it cannot carry a tenant: the job is not run. */
-  | 'JOB_PAYLOAD_INVALID'
 
-const brand = Symbol.for('tenantscope:TenantScopeError')
+/** Every code a TenantScopeError can carry: its own, and those of its subclass JobTenantError (`@tenantscope/core/jobs`). */
+type AnyTenantScopeErrorCode = TenantScopeErrorCode | JobTenantErrorCode
 
 /**
  * The one error class of tenantscope. Database errors are never wrapped
@@ -32,21 +30,18 @@ const brand = Symbol.for('tenantscope:TenantScopeError')
  */
 export class TenantScopeError extends Error {
   override readonly name: string = 'TenantScopeError'
-  readonly code: TenantScopeErrorCode
-  readonly [brand] = true
+  /** A JobTenantError (a subclass) carries a JobTenantErrorCode instead. */
+  readonly code: AnyTenantScopeErrorCode
 
-  constructor(code: TenantScopeErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: AnyTenantScopeErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
   }
 
-  /** True for a TenantScopeError from any installed copy of tenantscope. */
-  static is(error: unknown, code?: TenantScopeErrorCode): error is TenantScopeError {
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      (error as { [brand]?: unknown })[brand] === true &&
-      (code === undefined || (error as TenantScopeError).code === code)
-    )
+  /** True for a TenantScopeError (or a subclass) from any installed copy of tenantscope. */
+  static is(error: unknown, code?: AnyTenantScopeErrorCode): error is TenantScopeError {
+    return isTenantScopeError(error, code)
   }
 }
+
+const isTenantScopeError = brandError(TenantScopeError, 'TenantScopeError')

@@ -17,12 +17,23 @@ export function toPgPool(poolOrConfig: pg.Pool | pg.PoolConfig | undefined): pg.
 
 // By shape, not by class: pool-config must not import tenant-pool (a cycle).
 function isTenantPool(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && 'unscopedPool' in value && 'transaction' in value
+  return definesMember(value, 'unscopedPool') && definesMember(value, 'transaction')
 }
 
 function isPoolLike(value: unknown): boolean {
-  const candidate = value as { connect?: unknown; query?: unknown; end?: unknown } | null | undefined
-  return typeof candidate?.connect === 'function' && typeof candidate.query === 'function' && typeof candidate.end === 'function'
+  return (['connect', 'query', 'end'] as const).every(
+    (name) => definesMember(value, name) && typeof (value as Record<string, unknown>)[name] === 'function',
+  )
+}
+
+// The object itself or its class defines `name`; a member that only
+// Object.prototype has (a polluted one) does not make a config a pool.
+function definesMember(value: unknown, name: string): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  for (let owner: object | null = value; owner !== null && owner !== Object.prototype; owner = Object.getPrototypeOf(owner)) {
+    if (Object.prototype.hasOwnProperty.call(owner, name)) return true
+  }
+  return false
 }
 
 // pg only notices a malformed URL on the first connect, far from the mistake.

@@ -1,3 +1,4 @@
+import { anyOption, isRecord, ownValue, readOptions } from './_options.js'
 import { TenantScopeError } from './errors.js'
 
 /** Extra transaction-local settings sent with the tenant, e.g. `{ 'app.user_id': userId }`. */
@@ -9,16 +10,37 @@ const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/
 const MAX_SETTING_NAME = 127
 const MAX_SETTING_VALUE = 8192
 
-/** @internal Checks names and values once, when the context is entered. */
+const NO_SETTINGS: TenantSettings = Object.freeze(Object.create(null) as Record<string, string>)
+
+/**
+ * @internal The settings of `withTenant`'s options, checked once when the
+ * context is entered. Unknown options are refused (INVALID_CONFIG); only
+ * own properties count, of the options and of the settings.
+ */
+export function readWithTenantSettings(options: unknown): TenantSettings {
+  if (options === undefined) return NO_SETTINGS // the common case, on every request: no allocation
+  const read = readOptions<{ settings: unknown }>(options, { settings: anyOption }, (message) =>
+    new TenantScopeError('INVALID_CONFIG', `withTenant: ${message}`),
+  )
+  return validateSettings(read.settings)
+}
+
+/**
+ * @internal Checks names and values. Returns a frozen copy of the own keys
+ * only, with no prototype: whoever iterates it can never meet a key that
+ * was set on Object.prototype, which was never validated.
+ */
 export function validateSettings(settings: unknown): TenantSettings {
-  if (settings === undefined) return {}
-  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+  if (settings === undefined) return NO_SETTINGS
+  if (!isRecord(settings)) {
     throw new TenantScopeError('INVALID_SETTING', 'settings must be an object of name → string value')
   }
   // PostgreSQL setting names are case-insensitive: two keys for one setting
   // would let the later one win silently.
   const seen = new Set<string>()
-  for (const [name, value] of Object.entries(settings)) {
+  const copy = Object.create(null) as Record<string, string>
+  for (const name of Object.keys(settings)) {
+    const value = ownValue(settings, name)
     if (!isValidSettingName(name)) {
       throw new TenantScopeError('INVALID_SETTING', 'Setting names must be dotted identifiers such as app.user_id')
     }
@@ -29,8 +51,9 @@ export function validateSettings(settings: unknown): TenantSettings {
     if (typeof value !== 'string' || value.length > MAX_SETTING_VALUE || value.includes('\0')) {
       throw new TenantScopeError('INVALID_SETTING', `Setting ${name} must be a string without NUL bytes, at most ${MAX_SETTING_VALUE} characters`)
     }
+    copy[name] = value
   }
-  return Object.freeze({ ...(settings as Record<string, string>) })
+  return Object.freeze(copy)
 }
 
 /** @internal */

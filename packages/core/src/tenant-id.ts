@@ -1,3 +1,4 @@
+import { checkTenantId } from './_check-tenant-id.js'
 import { TenantScopeError } from './errors.js'
 
 /**
@@ -34,18 +35,7 @@ export const bigintTenantId: TenantIdParser = (raw) => {
 
 /** @internal Runs a parser; every failure becomes INVALID_TENANT_ID and no id is echoed. */
 export function parseTenantIdWith(parser: TenantIdParser, raw: unknown): string {
-  if (typeof raw !== 'string') {
-    throw new TenantScopeError('INVALID_TENANT_ID', `Tenant id must be a string, got ${typeof raw}`)
-  }
-  let parsed: unknown
-  try {
-    parsed = parser(raw)
-  } catch {
-    // No cause: a custom parser's message may well repeat the id.
-    throw new TenantScopeError('INVALID_TENANT_ID', 'Tenant id was rejected by parseTenantId')
-  }
-  if (typeof parsed !== 'string' || parsed.length === 0) {
-    throw new TenantScopeError('INVALID_TENANT_ID', 'parseTenantId must return a non-empty string')
-  }
-  return parsed
+  const checked = checkTenantId(parser, raw)
+  if (!checked.ok) throw new TenantScopeError('INVALID_TENANT_ID', checked.reason)
+  return checked.tenantId
 }

@@ -1,3 +1,4 @@
+import { booleanOption, functionOption, nonEmptyStringOption, readOptions, type OptionRules } from './_options.js'
 import { getTenantContext, type TenantContext } from './context.js'
 import { TenantScopeError } from './errors.js'
 import { PreparedSetters } from './prepared-setter.js'
@@ -43,6 +44,18 @@ export interface TenantScopeOptions {
   prepareSetter?: boolean
 }
 
+/**
+ * @internal What each option must be; a key not listed here is refused
+ * (INVALID_CONFIG), so that a typo such as `settting` fails at construction
+ * instead of being ignored. A new option is added here.
+ */
+export const TENANT_SCOPE_OPTION_RULES: OptionRules<TenantScopeOptions> = {
+  setting: nonEmptyStringOption,
+  parseTenantId: functionOption,
+  setter: functionOption,
+  prepareSetter: booleanOption,
+}
+
 /** @internal The current tenant, checked, and the statement that applies it. */
 export interface ResolvedTenant {
   readonly tenantId: string
@@ -57,7 +70,12 @@ export class TenantScope {
   /** Per pool; null when `prepareSetter: false`. */
   readonly preparedSetters: PreparedSetters | null
 
-  constructor(options: TenantScopeOptions = {}) {
+  constructor(given?: TenantScopeOptions) {
+    // Checked here, before any query: a wrong option would otherwise surface
+    // later as a misleading INVALID_TENANT_ID or a TypeError on every query.
+    const options = readOptions(given, TENANT_SCOPE_OPTION_RULES, (message) =>
+      new TenantScopeError('INVALID_CONFIG', `TenantPool: ${message}`),
+    )
     this.setting = options.setting ?? 'app.current_tenant'
     if (!isValidSettingName(this.setting)) {
       throw new TenantScopeError('INVALID_CONFIG', 'setting must be a dotted identifier such as app.current_tenant')
@@ -82,12 +100,14 @@ export class TenantScope {
   #build(context: TenantContext): ResolvedTenant {
     const tenantId = parseTenantIdWith(this.parseTenantId, context.tenantId)
     const entries: SettingEntry[] = [[this.setting, tenantId]]
-    for (const name in context.settings) {
+    // Own keys only, the ones validateSettings checked (never a key
+    // inherited from Object.prototype).
+    for (const [name, value] of Object.entries(context.settings)) {
       // Case-insensitive, as PostgreSQL compares setting names.
       if (name.toLowerCase() === this.setting.toLowerCase()) {
         throw new TenantScopeError('INVALID_SETTING', `${name} carries the tenant and cannot be set as an extra setting`)
       }
-      entries.push([name, context.settings[name]!])
+      entries.push([name, value])
     }
     return { tenantId, setterStatement: this.setter(entries) }
   }

@@ -1,3 +1,4 @@
+import { booleanOption, readOptions, type OptionRules } from './_options.js'
 import { TenantScopeError } from './errors.js'
 
 export interface TransactionOptions {
@@ -10,15 +11,21 @@ export interface TransactionOptions {
 
 const ISOLATION_LEVELS = new Set(['read committed', 'repeatable read', 'serializable'])
 
+// A typo (`readonly: true`) must not silently give a read-write transaction.
+const RULES: OptionRules<TransactionOptions> = {
+  isolationLevel: {
+    expected: 'read committed, repeatable read or serializable',
+    check: (value) => typeof value === 'string' && ISOLATION_LEVELS.has(value),
+  },
+  readOnly: booleanOption,
+  deferrable: booleanOption,
+}
+
 /** @internal The BEGIN statement, built only from known words. */
-export function beginStatement(options: TransactionOptions = {}): string {
+export function beginStatement(given?: TransactionOptions): string {
+  const options = readOptions(given, RULES, (message) => new TenantScopeError('INVALID_CONFIG', `transaction: ${message}`))
   const parts = ['BEGIN']
-  if (options.isolationLevel !== undefined) {
-    if (!ISOLATION_LEVELS.has(options.isolationLevel)) {
-      throw new TenantScopeError('INVALID_CONFIG', 'isolationLevel must be read committed, repeatable read or serializable')
-    }
-    parts.push(`ISOLATION LEVEL ${options.isolationLevel.toUpperCase()}`)
-  }
+  if (options.isolationLevel !== undefined) parts.push(`ISOLATION LEVEL ${options.isolationLevel.toUpperCase()}`)
   if (options.readOnly) parts.push('READ ONLY')
   if (options.deferrable) parts.push('DEFERRABLE')
   return parts.join(' ')

@@ -1,6 +1,6 @@
 export { migrations, exampleMigrations } from './migration.js'
 export type { Migration } from './migration.js'
 export { applyMigrations } from './apply-migrations.js'
-export type { SqlExecutor } from './apply-migrations.js'
+export type { SqlExecutor, ApplyMigrationsOptions } from './apply-migrations.js'
 export { writeMigrations } from './write-migrations.js'
 export type { WriteMigrationsOptions } from './write-migrations.js'

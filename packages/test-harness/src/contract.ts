@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { TenantScopeError, withTenant } from '@tenantscope/core'
 import fc from 'fast-check'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { APP_ROLE } from './roles.js'
 import { createTestDatabase, type TestDatabase } from './test-database.js'
 
@@ -182,12 +182,18 @@ export function describeTenantContract(name: string, factory: ContractFactory): 
           adapter.transaction(async (tx) => {
             await tx.insertProject('never committed')
             const { rows } = await appRoleBackends(admin)
-            for (const { pid } of rows) await admin.query('SELECT pg_terminate_backend($1)', [pid])
-            await sleep(50)
+            const pids = rows.map((row) => row.pid)
+            for (const pid of pids) await admin.query('SELECT pg_terminate_backend($1)', [pid])
+            // Wait on the condition itself: the killed backends are gone.
+            await vi.waitUntil(
+              async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1)', [pids])).rows.length === 0,
+              { timeout: 10_000, interval: 20 },
+            )
             await tx.listProjects()
           }),
         )
-        await expect(killed).rejects.toThrow()
+        // The transaction fails because its connection is gone, not for any other reason.
+        await expect(killed).rejects.toSatisfy(isConnectionLost)
         // The pool hands out a fresh connection that works and carries nothing.
         expect(await withTenant(B, () => adapter.listProjects())).toEqual([])
         const { rows } = await rawPool.query(`SELECT current_setting('app.current_tenant', true) AS tenant`)
@@ -276,6 +282,21 @@ export const badTenantIds: readonly unknown[] = [
 
 // Backends of the app role in this database: the subject's connections, never
 // the admin's own.
+/**
+ * The error of a statement whose connection was killed, as pg reports it:
+ * 57P01 when the server's message arrived first, pg's own "terminated" or
+ * "not queryable" error, or the socket's ECONNRESET/EPIPE when the statement
+ * was written after the server closed it (seen under load); also inside a
+ * driver's wrapper (a cause).
+ */
+function isConnectionLost(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (['57P01', 'ECONNRESET', 'EPIPE'].includes(String((current as { code?: unknown }).code))) return true
+    if (/Connection terminated|not queryable|terminating connection/i.test(current.message)) return true
+  }
+  return false
+}
+
 function appRoleBackends(admin: pg.Pool) {
   return admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE usename = $1 AND datname = current_database()`, [APP_ROLE.name])
 }

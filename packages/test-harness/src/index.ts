@@ -11,6 +11,6 @@ export type { ContractAdapter, ContractFactory, ContractSubject, ProjectRow } fr
 export { resolveServer } from './server.js'
 export type { PostgresServer } from './server.js'
 export { createTemplate, dropDatabases } from './template.js'
-export { startPgBouncer, findPgBouncer } from './pgbouncer.js'
+export { startPgBouncer, startPgBouncerWithIni, findPgBouncer } from './pgbouncer.js'
 export { pgbouncerAvailable } from './pgbouncer-available.js'
-export type { PgBouncer, PgBouncerOptions } from './pgbouncer.js'
+export type { PgBouncer, PgBouncerOptions, PgBouncerSetup } from './pgbouncer.js'

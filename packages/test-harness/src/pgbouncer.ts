@@ -40,6 +40,19 @@ export function findPgBouncer(): string | undefined {
   return undefined
 }
 
+/** Where startPgBouncerWithIni puts things, for the ini to name. */
+export interface PgBouncerSetup {
+  /** The free port to listen on. */
+  readonly port: number
+  /** host and port of the server behind `adminUrl`. */
+  readonly serverHost: string
+  readonly serverPort: string
+  /** The auth_file: the admin's and the test roles' passwords. */
+  readonly authFile: string
+  readonly logFile: string
+  readonly pidFile: string
+}
+
 /**
  * Starts a real PgBouncer in front of the server of `adminUrl`, on a free
  * port, with a generated ini: any database name is passed through, clients
@@ -49,6 +62,38 @@ export function findPgBouncer(): string | undefined {
  * alike. PgBouncer refuses to run as root: as root it runs as `postgres`.
  */
 export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions = {}): Promise<PgBouncer> {
+  return startPgBouncerWithIni(adminUrl, (setup) =>
+    [
+      '[databases]',
+      `* = host=${setup.serverHost} port=${setup.serverPort}`,
+      '',
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${setup.port}`,
+      'unix_socket_dir =',
+      'auth_type = trust',
+      `auth_file = ${setup.authFile}`,
+      `pool_mode = ${options.poolMode ?? 'transaction'}`,
+      `default_pool_size = ${options.poolSize ?? 1}`,
+      'min_pool_size = 0',
+      'reserve_pool_size = 0',
+      'max_client_conn = 500',
+      'max_db_connections = 0',
+      'ignore_startup_parameters = extra_float_digits',
+      `logfile = ${setup.logFile}`,
+      `pidfile = ${setup.pidFile}`,
+      '',
+    ].join('\n'),
+  )
+}
+
+/**
+ * Starts PgBouncer with the ini that `ini` writes for the given setup (a
+ * free port, an auth_file holding the admin's and the test roles' plain
+ * passwords, log and pid files), e.g. the shipped sql/pgbouncer.ini with its
+ * site-specific lines replaced.
+ */
+export async function startPgBouncerWithIni(adminUrl: string, ini: (setup: PgBouncerSetup) => string): Promise<PgBouncer> {
   const binary = findPgBouncer()
   if (!binary) throw new Error('pgbouncer is not installed (Debian: apt-get install pgbouncer)')
   const server = new URL(adminUrl)
@@ -58,29 +103,16 @@ export async function startPgBouncer(adminUrl: string, options: PgBouncerOptions
   const users = [admin, APP_ROLE, MAINTENANCE_ROLE]
   const quote = (value: string) => `"${value.replace(/"/g, '""')}"`
   await writeFile(join(directory, 'userlist.txt'), users.map((user) => `${quote(user.name)} ${quote(user.password)}\n`).join(''))
-  const ini = [
-    '[databases]',
-    `* = host=${server.hostname} port=${server.port || '5432'}`,
-    '',
-    '[pgbouncer]',
-    'listen_addr = 127.0.0.1',
-    `listen_port = ${port}`,
-    'unix_socket_dir =',
-    'auth_type = trust',
-    `auth_file = ${join(directory, 'userlist.txt')}`,
-    `pool_mode = ${options.poolMode ?? 'transaction'}`,
-    `default_pool_size = ${options.poolSize ?? 1}`,
-    'min_pool_size = 0',
-    'reserve_pool_size = 0',
-    'max_client_conn = 500',
-    'max_db_connections = 0',
-    'ignore_startup_parameters = extra_float_digits',
-    `logfile = ${join(directory, 'pgbouncer.log')}`,
-    `pidfile = ${join(directory, 'pgbouncer.pid')}`,
-    '',
-  ].join('\n')
+  const setup: PgBouncerSetup = {
+    port,
+    serverHost: server.hostname,
+    serverPort: server.port || '5432',
+    authFile: join(directory, 'userlist.txt'),
+    logFile: join(directory, 'pgbouncer.log'),
+    pidFile: join(directory, 'pgbouncer.pid'),
+  }
   const iniPath = join(directory, 'pgbouncer.ini')
-  await writeFile(iniPath, ini)
+  await writeFile(iniPath, ini(setup))
 
   let uid: number | undefined
   let gid: number | undefined

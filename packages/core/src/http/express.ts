@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { withTenant } from '@tenantscope/core'
-import { resolveRequestTenant, type RequestTenantOutcome, type TenantRequestOptions } from './resolve-request.js'
+import { readRequestOptions } from './request-options.js'
+import { resolveWithChecked, type RequestTenantOutcome, type TenantRequestOptions } from './resolve-request.js'
 
 export type { TenantRequestOptions } from './resolve-request.js'
 
@@ -20,11 +21,9 @@ export type TenantMiddleware<Req> = (request: Req, response: ServerResponse, nex
  * app.get('/projects', async (req, res) => res.json((await pool.query('SELECT * FROM projects')).rows))
  */
 export function tenantMiddleware<Req extends IncomingMessage = IncomingMessage>(options: TenantRequestOptions<Req>): TenantMiddleware<Req> {
-  if (typeof options?.resolveTenant !== 'function') {
-    throw new TypeError('tenantMiddleware({ resolveTenant }): resolveTenant must be a function')
-  }
+  const checked = readRequestOptions<Req>('tenantMiddleware', options)
   return (request, response, next) => {
-    resolveRequestTenant(options, request).then((outcome) => {
+    resolveWithChecked(checked, request).then((outcome) => {
       if (!outcome.ok) return sendRefusal(response, outcome)
       // next() runs the following handlers synchronously, so they and all
       // their async continuations inherit the tenant context.

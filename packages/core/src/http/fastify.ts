@@ -1,5 +1,6 @@
 import { withTenant } from '@tenantscope/core'
-import { resolveRequestTenant, type TenantRequestOptions } from './resolve-request.js'
+import { readRequestOptions } from './request-options.js'
+import { resolveWithChecked, type TenantRequestOptions } from './resolve-request.js'
 
 export type { TenantRequestOptions } from './resolve-request.js'
 
@@ -22,11 +23,9 @@ export type TenantHook<Req> = (request: Req, reply: FastifyReplyLike, done: (err
  * @example app.addHook('preHandler', tenantHook({ resolveTenant: jwtTenant({ secret }) }))
  */
 export function tenantHook<Req = { headers: Record<string, string | string[] | undefined> }>(options: TenantRequestOptions<Req>): TenantHook<Req> {
-  if (typeof options?.resolveTenant !== 'function') {
-    throw new TypeError('tenantHook({ resolveTenant }): resolveTenant must be a function')
-  }
+  const checked = readRequestOptions<Req>('tenantHook', options)
   return (request, reply, done) => {
-    resolveRequestTenant(options, request).then((outcome) => {
+    resolveWithChecked(checked, request).then((outcome) => {
       if (!outcome.ok) {
         reply.code(outcome.status).headers(outcome.headers).send(JSON.stringify(outcome.body))
         return
@@ -49,8 +48,17 @@ export interface FastifyInstanceLike {
  */
 export const tenantScope = Object.assign(
   function tenantScope(instance: FastifyInstanceLike, options: TenantRequestOptions<any>, done: (error?: Error) => void): void {
-    instance.addHook('preHandler', tenantHook(options))
+    instance.addHook('preHandler', tenantHook(withoutRegisterOptions(options) as TenantRequestOptions<any>))
     done()
   },
   { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: '@tenantscope/core/fastify' },
 )
+
+// Fastify hands a plugin the object given to register(), which also holds
+// register's own options; those are Fastify's, not a typo of ours.
+const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
+
+function withoutRegisterOptions(options: unknown): unknown {
+  if (typeof options !== 'object' || options === null) return options
+  return Object.fromEntries(Object.entries(options).filter(([key]) => !REGISTER_OPTIONS.has(key)))
+}

@@ -1,5 +1,6 @@
 import { withTenant } from '@tenantscope/core'
-import { resolveRequestTenant, type TenantRequestOptions } from './resolve-request.js'
+import { readRequestOptions } from './request-options.js'
+import { resolveWithChecked, type TenantRequestOptions } from './resolve-request.js'
 
 export type { TenantRequestOptions } from './resolve-request.js'
 
@@ -18,11 +19,9 @@ export interface HonoContextLike {
 export function tenantMiddleware<C extends HonoContextLike = HonoContextLike>(
   options: TenantRequestOptions<C>,
 ): (context: C, next: () => Promise<void>) => Promise<Response | void> {
-  if (typeof options?.resolveTenant !== 'function') {
-    throw new TypeError('tenantMiddleware({ resolveTenant }): resolveTenant must be a function')
-  }
+  const checked = readRequestOptions<C>('tenantMiddleware', options)
   return async (context, next) => {
-    const outcome = await resolveRequestTenant(options, context)
+    const outcome = await resolveWithChecked(checked, context)
     if (!outcome.ok) return context.json(outcome.body, outcome.status, outcome.headers)
     // Hono awaits the rest of the chain inside next(): the whole of it runs
     // in the tenant context.

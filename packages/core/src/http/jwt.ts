@@ -1,5 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject, type webcrypto } from 'node:crypto'
-import { uuidTenantId, type TenantIdParser, type TenantSettings } from '@tenantscope/core'
+import { TenantScopeError, uuidTenantId, type TenantIdParser, type TenantSettings } from '@tenantscope/core'
+import { checkTenantId } from '../_check-tenant-id.js'
+import { functionOption, isRecord, nonEmptyStringOption, ownValue, readOptions, type OptionRule, type OptionRules } from '../_options.js'
 import { bearerToken } from './bearer-token.js'
 import type { HeaderSource } from './read-header.js'
 import { TenantResolutionError } from './resolution-error.js'
@@ -79,7 +81,37 @@ function loadJose(): Promise<Jose> {
  * @example
  * app.use(tenantMiddleware({ resolveTenant: jwtTenant({ secret: process.env.JWT_SECRET!, issuer: 'https://auth.example.com' }) }))
  */
-export function jwtTenant<Req extends HeaderSource = HeaderSource>(options: JwtTenantOptions<Req>): TenantResolver<Req> {
+const stringOrStrings: OptionRule = {
+  expected: 'a string or an array of strings',
+  check: (value) => typeof value === 'string' || (Array.isArray(value) && value.every((each) => typeof each === 'string')),
+}
+
+// Named, never printed: a secret's value must not reach a message.
+const JWT_RULES: OptionRules<JwtTenantOptions<unknown>> = {
+  secret: { expected: 'a string or a Uint8Array', check: (value) => typeof value === 'string' || value instanceof Uint8Array },
+  publicKey: { expected: 'PEM text, a KeyObject or a CryptoKey', check: (value) => typeof value === 'string' || isRecord(value) },
+  keys: functionOption,
+  algorithms: {
+    expected: 'a non-empty array of algorithm names',
+    check: (value) => Array.isArray(value) && value.length > 0 && value.every((each) => typeof each === 'string' && each !== ''),
+  },
+  issuer: stringOrStrings,
+  audience: stringOrStrings,
+  clockTolerance: {
+    expected: 'a number of seconds (at least 0) or a jose time span',
+    check: (value) => (typeof value === 'number' && value >= 0 && Number.isFinite(value)) || typeof value === 'string',
+  },
+  tenantClaim: nonEmptyStringOption,
+  tenantsClaim: nonEmptyStringOption,
+  requestedTenant: functionOption,
+  token: functionOption,
+  settings: functionOption,
+  parseTenantId: functionOption,
+}
+
+export function jwtTenant<Req extends HeaderSource = HeaderSource>(given: JwtTenantOptions<Req>): TenantResolver<Req> {
+  const fail = (message: string) => new TenantScopeError('INVALID_CONFIG', `jwtTenant: ${message}`)
+  const options = readOptions(given, JWT_RULES, fail) as JwtTenantOptions<Req>
   const key = verificationKey(options)
   const algorithms = options.algorithms ?? (options.secret !== undefined ? ['HS256'] : ['RS256'])
   const verifyOptions: Record<string, unknown> = { algorithms }
@@ -109,7 +141,7 @@ export function jwtTenant<Req extends HeaderSource = HeaderSource>(options: JwtT
         throw new TenantResolutionError('TENANT_FORBIDDEN', 'The token does not grant access to this tenant')
       }
     } else {
-      const own = claims[tenantClaim]
+      const own = ownValue(claims, tenantClaim)
       if (typeof own === 'string' && own !== '') tenantId = parseOr400(parse, own)
       else if (granted.length === 1) tenantId = granted[0]!
       else throw new TenantResolutionError('TENANT_FORBIDDEN', 'The token grants no tenant for this request')
@@ -121,36 +153,32 @@ export function jwtTenant<Req extends HeaderSource = HeaderSource>(options: JwtT
 
 function grantedTenants(claims: Record<string, unknown>, tenantClaim: string, tenantsClaim: string | undefined, parse: TenantIdParser): string[] {
   const raw: unknown[] = []
-  if (typeof claims[tenantClaim] === 'string') raw.push(claims[tenantClaim])
-  const list = tenantsClaim === undefined ? undefined : claims[tenantsClaim]
+  // Own claims only: a claim inherited from a polluted Object.prototype grants nothing.
+  const own = ownValue(claims, tenantClaim)
+  if (typeof own === 'string') raw.push(own)
+  const list = tenantsClaim === undefined ? undefined : ownValue(claims, tenantsClaim)
   if (Array.isArray(list)) raw.push(...list)
   const granted: string[] = []
   for (const value of raw) {
-    if (typeof value !== 'string') continue
-    try {
-      granted.push(parse(value))
-    } catch {
-      // a malformed grant grants nothing
-    }
+    const checked = checkTenantId(parse, value)
+    if (checked.ok) granted.push(checked.tenantId) // a malformed grant grants nothing
   }
   return granted
 }
 
 function parseOr400(parse: TenantIdParser, raw: string): string {
-  try {
-    return parse(raw)
-  } catch {
-    throw new TenantResolutionError('INVALID_TENANT_ID', 'The tenant id is not valid')
-  }
+  const checked = checkTenantId(parse, raw)
+  if (!checked.ok) throw new TenantResolutionError('INVALID_TENANT_ID', 'The tenant id is not valid')
+  return checked.tenantId
 }
 
 function verificationKey(options: JwtTenantOptions<never>): unknown {
   const given = [options.secret, options.publicKey, options.keys].filter((value) => value !== undefined)
-  if (given.length !== 1) throw new TypeError('jwtTenant: pass exactly one of secret, publicKey or keys')
+  if (given.length !== 1) throw new TenantScopeError('INVALID_CONFIG', 'jwtTenant: pass exactly one of secret, publicKey or keys')
   if (options.secret !== undefined) {
     const bytes = typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret
     // RFC 7518 §3.2: an HS256 key must be at least as long as the hash.
-    if (bytes.length < 32) throw new TypeError('jwtTenant: the secret must be at least 32 bytes')
+    if (bytes.length < 32) throw new TenantScopeError('INVALID_CONFIG', 'jwtTenant: the secret must be at least 32 bytes')
     return createSecretKey(bytes)
   }
   if (typeof options.publicKey === 'string') return createPublicKey(options.publicKey)

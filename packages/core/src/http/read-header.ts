@@ -1,3 +1,5 @@
+import { ownValue } from '../_options.js'
+
 /**
  * Request shapes the built-in resolvers read headers from: Node's
  * IncomingMessage (Express, Fastify, Koa's req), a Fetch `Request`, and a
@@ -18,7 +20,9 @@ export function readHeader(source: HeaderSource, name: string): string | undefin
   if (headers && typeof (headers as { get?: unknown }).get === 'function') {
     return (headers as { get(name: string): string | null }).get(lower) ?? undefined
   }
-  const value = (headers as Record<string, string | readonly string[] | undefined> | undefined)?.[lower]
+  // An own header only: one inherited from a polluted Object.prototype was never sent.
+  const own = headers !== null && typeof headers === 'object' ? ownValue(headers, lower) : undefined
+  const value = own as string | readonly string[] | undefined
   if (Array.isArray(value)) return value.length === 1 ? (value[0] as string) : 'ambiguous'
   return value as string | undefined
 }

@@ -1,3 +1,5 @@
+import { brandError } from '../_branded-error.js'
+
 /** Why a request got no tenant: each code has one HTTP status. */
 export type TenantResolutionCode =
   /** No credentials, or credentials that do not verify: 401. */
@@ -14,8 +16,6 @@ export const RESOLUTION_STATUS: Record<TenantResolutionCode, 400 | 401 | 403> = 
   INVALID_TENANT_ID: 400,
 }
 
-const brand = Symbol.for('tenantscope:TenantResolutionError')
-
 /**
  * Thrown by a `resolveTenant` function to refuse a request. The adapters turn
  * it into a JSON response with its `status`; the message is sent to the
@@ -26,7 +26,6 @@ export class TenantResolutionError extends Error {
   override readonly name = 'TenantResolutionError'
   readonly code: TenantResolutionCode
   readonly status: 400 | 401 | 403
-  readonly [brand] = true
 
   constructor(code: TenantResolutionCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
@@ -36,11 +35,8 @@ export class TenantResolutionError extends Error {
 
   /** True for a TenantResolutionError from any installed copy of tenantscope. */
   static is(error: unknown, code?: TenantResolutionCode): error is TenantResolutionError {
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      (error as { [brand]?: unknown })[brand] === true &&
-      (code === undefined || (error as TenantResolutionError).code === code)
-    )
+    return isTenantResolutionError(error, code)
   }
 }
+
+const isTenantResolutionError = brandError(TenantResolutionError, 'TenantResolutionError')

@@ -1,6 +1,9 @@
 import { TenantScopeError, uuidTenantId, type TenantIdParser, type TenantSettings } from '@tenantscope/core'
 import { RESOLUTION_STATUS, TenantResolutionError, type TenantResolutionCode } from './resolution-error.js'
 import type { TenantResolver } from './tenant-resolver.js'
+import { checkTenantId } from '../_check-tenant-id.js'
+import { isRecord, ownValue } from '../_options.js'
+import { readRequestOptions } from './request-options.js'
 
 export interface TenantRequestOptions<Req> {
   /** Finds the tenant of a request (see `jwtTenant`, `trustedHeaderTenant`). */
@@ -32,7 +35,11 @@ export type RequestTenantOutcome =
  * return withTenant(outcome.tenantId, handler, { settings: outcome.settings })
  */
 export async function resolveRequestTenant<Req>(options: TenantRequestOptions<Req>, request: Req): Promise<RequestTenantOutcome> {
-  const parse = options.parseTenantId ?? uuidTenantId
+  return resolveWithChecked(readRequestOptions<Req>('resolveRequestTenant', options), request)
+}
+
+/** @internal resolveRequestTenant with options already checked (the adapters check them once). */
+export async function resolveWithChecked<Req>(options: TenantRequestOptions<Req>, request: Req): Promise<RequestTenantOutcome> {
   let resolution
   try {
     resolution = await options.resolveTenant(request)
@@ -44,17 +51,13 @@ export async function resolveRequestTenant<Req>(options: TenantRequestOptions<Re
   if (resolution === undefined || resolution === null) {
     return refusal('UNAUTHENTICATED', 'Authentication required')
   }
-  const raw = typeof resolution === 'string' ? resolution : resolution.tenantId
-  const settings = typeof resolution === 'string' ? undefined : resolution.settings
-  let tenantId: string
-  try {
-    if (typeof raw !== 'string') throw new Error('not a string')
-    tenantId = parse(raw)
-    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new Error('parser returned no id')
-  } catch {
-    return refusal('INVALID_TENANT_ID', 'The tenant id is not valid')
-  }
-  return { ok: true, tenantId, settings }
+  // Own properties only: a tenantId or settings inherited from a polluted
+  // Object.prototype is not the resolver's answer.
+  const raw = typeof resolution === 'string' ? resolution : isRecord(resolution) ? ownValue(resolution, 'tenantId') : undefined
+  const settings = typeof resolution === 'string' || !isRecord(resolution) ? undefined : ownValue(resolution, 'settings')
+  const checked = checkTenantId(options.parseTenantId ?? uuidTenantId, raw)
+  if (!checked.ok) return refusal('INVALID_TENANT_ID', 'The tenant id is not valid')
+  return { ok: true, tenantId: checked.tenantId, settings: settings as TenantSettings | undefined }
 }
 
 function refusal(code: TenantResolutionCode, message: string): RequestTenantOutcome {

@@ -1,3 +1,5 @@
+import { TenantScopeError } from '@tenantscope/core'
+import { readOptions, type OptionRules } from '../_options.js'
 import { TenantResolutionError } from './resolution-error.js'
 import { readHeader, type HeaderSource } from './read-header.js'
 import type { TenantResolver } from './tenant-resolver.js'
@@ -5,6 +7,11 @@ import type { TenantResolver } from './tenant-resolver.js'
 export interface TrustedHeaderTenantOptions {
   /** @default 'x-tenant-id' */
   header?: string
+}
+
+// An HTTP header name (RFC 9110 token).
+const RULES: OptionRules<TrustedHeaderTenantOptions> = {
+  header: { expected: 'an HTTP header name', check: (value) => typeof value === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value) },
 }
 
 /**
@@ -17,8 +24,9 @@ export interface TrustedHeaderTenantOptions {
  * the tenant from a verified token (`jwtTenant`) or a session instead.
  * @example app.use(tenantMiddleware({ resolveTenant: trustedHeaderTenant() })) // behind the gateway only
  */
-export function trustedHeaderTenant(options: TrustedHeaderTenantOptions = {}): TenantResolver<HeaderSource> {
-  const header = (options.header ?? 'x-tenant-id').toLowerCase()
+export function trustedHeaderTenant(options?: TrustedHeaderTenantOptions): TenantResolver<HeaderSource> {
+  const read = readOptions(options, RULES, (message) => new TenantScopeError('INVALID_CONFIG', `trustedHeaderTenant: ${message}`))
+  const header = (read.header ?? 'x-tenant-id').toLowerCase()
   return (request) => {
     const value = readHeader(request, header)
     if (value === 'ambiguous') throw new TenantResolutionError('INVALID_TENANT_ID', `The ${header} header must appear once`)

@@ -1,4 +1,5 @@
-import type { TenantIdParser } from '@tenantscope/core'
+import { TenantScopeError, type TenantIdParser } from '@tenantscope/core'
+import { functionOption, nonEmptyStringOption, readOptions, type OptionRules } from '../_options.js'
 
 export interface JobTenantOptions {
   /**
@@ -16,3 +17,10 @@ export interface JobTenantOptions {
 
 /** @internal */
 export const DEFAULT_KEY = 'tenantId'
+
+const RULES: OptionRules<JobTenantOptions> = { key: nonEmptyStringOption, parseTenantId: functionOption }
+
+/** @internal The options, checked (INVALID_CONFIG names a typo or a wrong type), own properties only. */
+export function readJobOptions(where: string, options: unknown): JobTenantOptions {
+  return readOptions(options, RULES, (message) => new TenantScopeError('INVALID_CONFIG', `${where}: ${message}`))
+}

@@ -1,15 +1,8 @@
 import { TenantScopeError } from '@tenantscope/core'
+import { brandError } from '../_branded-error.js'
+import type { JobTenantErrorCode } from './job-tenant-error-code.js'
 
-/** Why a job was refused: it is never run under any tenant. */
-export type JobTenantErrorCode =
-  /** The payload carries no tenant (enqueued outside `withTenant`, or by hand). */
-  | 'JOB_TENANT_MISSING'
-  /** The payload's tenant id failed validation. */
-  | 'JOB_TENANT_INVALID'
-  /** The payload is not an object, so it cannot carry a tenant. */
-  | 'JOB_PAYLOAD_INVALID'
-
-const brand = Symbol.for('tenantscope:JobTenantError')
+export type { JobTenantErrorCode } from './job-tenant-error-code.js'
 
 /**
  * Thrown when a job cannot be run for a tenant, before the handler is
@@ -19,7 +12,6 @@ const brand = Symbol.for('tenantscope:JobTenantError')
 export class JobTenantError extends TenantScopeError {
   override readonly name: string = 'JobTenantError'
   declare readonly code: JobTenantErrorCode
-  readonly [brand] = true
 
   constructor(code: JobTenantErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options)
@@ -27,11 +19,8 @@ export class JobTenantError extends TenantScopeError {
 
   /** True for a JobTenantError from any installed copy of tenantscope. */
   static override is(error: unknown, code?: JobTenantErrorCode): error is JobTenantError {
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      (error as { [brand]?: unknown })[brand] === true &&
-      (code === undefined || (error as JobTenantError).code === code)
-    )
+    return isJobTenantError(error, code)
   }
 }
+
+const isJobTenantError = brandError(JobTenantError, 'JobTenantError')

@@ -1,3 +1,4 @@
+import { TenantScopeError } from '@tenantscope/core'
 import type { JobTenantOptions } from './job-options.js'
 import { tenantPayload } from './tenant-payload.js'
 
@@ -15,6 +16,10 @@ export interface PgBossSender {
 export function sendTenantJob(boss: PgBossSender, name: string, data: object = {}, sendOptions?: object, options?: JobTenantOptions): Promise<string | null> {
   let payload: object
   try {
+    if (typeof boss?.send !== 'function') throw new TenantScopeError('INVALID_CONFIG', 'sendTenantJob: boss must have a send() method')
+    if (typeof name !== 'string' || name === '') {
+      throw new TenantScopeError('INVALID_CONFIG', 'sendTenantJob: name must be a non-empty string')
+    }
     payload = tenantPayload(data, options)
   } catch (error) {
     return Promise.reject(error)

@@ -1,6 +1,7 @@
-import { withTenant } from '@tenantscope/core'
-import type { JobTenantOptions } from './job-options.js'
-import { readJobTenant } from './read-job-tenant.js'
+import { TenantScopeError, withTenant } from '@tenantscope/core'
+import { isRecord } from '../_options.js'
+import { readJobOptions, type JobTenantOptions } from './job-options.js'
+import { readTenantOf } from './read-job-tenant.js'
 
 /** Any queue's job: pg-boss, BullMQ, Graphile Worker... all carry `data`. */
 export interface JobLike {
@@ -26,18 +27,29 @@ export function tenantJob<J extends JobLike, R>(handler: (job: J) => R | Promise
   (job: J): Promise<R>
   (jobs: J[]): Promise<R[]>
 } {
-  if (typeof handler !== 'function') throw new TypeError('tenantJob(handler): handler must be a function')
+  if (typeof handler !== 'function') throw new TenantScopeError('INVALID_CONFIG', 'tenantJob(handler): handler must be a function')
+  const checked = readJobOptions('tenantJob', options)
   async function run(jobOrJobs: J | J[]): Promise<R | R[]> {
     if (Array.isArray(jobOrJobs)) {
-      const tenants = jobOrJobs.map((job) => readJobTenant(job?.data, options))
+      const tenants = jobOrJobs.map((job) => readTenantOf(dataOf(job), checked))
       const results: R[] = []
       for (const [index, job] of jobOrJobs.entries()) {
         results.push(await withTenant(tenants[index]!, () => handler(job)))
       }
       return results
     }
-    const tenantId = readJobTenant(jobOrJobs?.data, options)
+    const tenantId = readTenantOf(dataOf(jobOrJobs), checked)
     return withTenant(tenantId, () => handler(jobOrJobs))
   }
   return run as { (job: J): Promise<R>; (jobs: J[]): Promise<R[]> }
+}
+
+// The job's `data`: its own, or a getter of its class (a queue's Job class
+// may define one), never one that reaches Object.prototype (polluted).
+function dataOf(job: unknown): unknown {
+  if (!isRecord(job)) return undefined
+  for (let owner: object | null = job; owner !== null && owner !== Object.prototype; owner = Object.getPrototypeOf(owner)) {
+    if (Object.prototype.hasOwnProperty.call(owner, 'data')) return (job as { data?: unknown }).data
+  }
+  return undefined
 }

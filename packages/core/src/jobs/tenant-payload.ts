@@ -1,5 +1,7 @@
 import { getTenantId, TenantScopeError, uuidTenantId } from '@tenantscope/core'
-import { DEFAULT_KEY, type JobTenantOptions } from './job-options.js'
+import { checkTenantId } from '../_check-tenant-id.js'
+import { isRecord, ownValue } from '../_options.js'
+import { DEFAULT_KEY, readJobOptions, type JobTenantOptions } from './job-options.js'
 import { JobTenantError } from './job-tenant-error.js'
 
 /** A payload with the tenant it was enqueued for. */
@@ -12,20 +14,20 @@ export type TenantPayload<T extends object, K extends string = 'tenantId'> = T &
  * tenant that asked for it.
  * @example await withTenant(tenantId, () => boss.send('report', tenantPayload({ month: '2026-11' })))
  */
-export function tenantPayload<T extends object, K extends string = 'tenantId'>(data: T, options: JobTenantOptions & { key?: K } = {}): TenantPayload<T, K> {
-  const key = options.key ?? DEFAULT_KEY
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+export function tenantPayload<T extends object, K extends string = 'tenantId'>(
+  data: T,
+  options?: JobTenantOptions & { key?: K },
+): TenantPayload<T, K> {
+  const { key = DEFAULT_KEY, parseTenantId = uuidTenantId } = readJobOptions('tenantPayload', options)
+  if (!isRecord(data)) {
     throw new JobTenantError('JOB_PAYLOAD_INVALID', 'A tenant job payload must be a plain object')
   }
   const current = getTenantId()
-  const parse = options.parseTenantId ?? uuidTenantId
-  let tenantId: string
-  try {
-    tenantId = parse(current)
-  } catch (cause) {
-    throw new TenantScopeError('INVALID_TENANT_ID', 'The current tenant id was rejected by parseTenantId', { cause })
-  }
-  const existing = (data as Record<string, unknown>)[key]
+  // No cause: the parser's error may repeat the id.
+  const checked = checkTenantId(parseTenantId, current)
+  if (!checked.ok) throw new TenantScopeError('INVALID_TENANT_ID', 'The current tenant id was rejected by parseTenantId')
+  const tenantId = checked.tenantId
+  const existing = ownValue(data, key)
   if (existing !== undefined && existing !== tenantId && existing !== current) {
     throw new TenantScopeError('TENANT_MISMATCH', `The payload's ${key} is not the current tenant`)
   }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { setConfigSetter, setLocalSetter, TenantScopeError } from '@tenantscope/core'
 import { describe, expect, test } from 'vitest'
 
@@ -15,6 +16,57 @@ describe('TenantScopeError', () => {
     const foreign = Object.assign(new Error('x'), { code: 'TENANT_MISMATCH', [Symbol.for('tenantscope:TenantScopeError')]: true })
     expect(TenantScopeError.is(foreign, 'TENANT_MISMATCH')).toBe(true)
     expect(TenantScopeError.is(Object.assign(new Error('x'), { code: 'TENANT_MISMATCH' }))).toBe(false)
+  })
+})
+
+describe('error brands', () => {
+  const brand = (name: string) => Symbol.for(`tenantscope:${name}`)
+
+  test('every error class is recognised by the brand key other copies use, both ways', async () => {
+    const { JobTenantError } = await import('@tenantscope/core/jobs')
+    const { TenantResolutionError } = await import('@tenantscope/core/http')
+    const cases = [
+      [TenantScopeError, 'TenantScopeError', new TenantScopeError('INVALID_CONFIG', 'x'), 'INVALID_CONFIG'],
+      [JobTenantError, 'JobTenantError', new JobTenantError('JOB_TENANT_MISSING', 'x'), 'JOB_TENANT_MISSING'],
+      [TenantResolutionError, 'TenantResolutionError', new TenantResolutionError('TENANT_FORBIDDEN', 'x'), 'TENANT_FORBIDDEN'],
+    ] as const
+    for (const [ErrorClass, name, error, code] of cases) {
+      // An older copy's is() reads the brand off the error.
+      expect((error as unknown as Record<symbol, unknown>)[brand(name)]).toBe(true)
+      // An older copy's instance carries the brand as an own field.
+      const foreign = Object.assign(new Error('x'), { code, [brand(name)]: true })
+      expect((ErrorClass.is as (e: unknown, c?: string) => boolean)(foreign, code)).toBe(true)
+      expect((ErrorClass.is as (e: unknown, c?: string) => boolean)(foreign, 'OTHER')).toBe(false)
+      expect(ErrorClass.is(new Error('x'))).toBe(false)
+    }
+    // A JobTenantError is a TenantScopeError too; a TenantScopeError is no JobTenantError.
+    expect(TenantScopeError.is(new JobTenantError('JOB_TENANT_MISSING', 'x'), 'JOB_TENANT_MISSING')).toBe(true)
+    expect(JobTenantError.is(new TenantScopeError('INVALID_CONFIG', 'x'))).toBe(false)
+  })
+})
+
+describe('two installed copies', () => {
+  // The CommonJS and the ESM builds are two copies of every class, as two
+  // installed versions would be: instanceof fails across them, is() does not.
+  test('is() recognises the errors of the other copy, with their codes', async () => {
+    const require = createRequire(import.meta.url)
+    const cjs = require('@tenantscope/core') as typeof import('@tenantscope/core')
+    const cjsJobs = require('@tenantscope/core/jobs') as typeof import('@tenantscope/core/jobs')
+    const cjsHttp = require('@tenantscope/core/http') as typeof import('@tenantscope/core/http')
+    const { JobTenantError } = await import('@tenantscope/core/jobs')
+    const { TenantResolutionError } = await import('@tenantscope/core/http')
+    expect(cjs.TenantScopeError).not.toBe(TenantScopeError)
+
+    const fromCjs = new cjs.TenantScopeError('TENANT_MISMATCH', 'x')
+    expect(fromCjs).not.toBeInstanceOf(TenantScopeError)
+    expect(TenantScopeError.is(fromCjs, 'TENANT_MISMATCH')).toBe(true)
+    expect(cjs.TenantScopeError.is(new TenantScopeError('INVALID_CONFIG', 'x'), 'INVALID_CONFIG')).toBe(true)
+
+    const jobError = new cjsJobs.JobTenantError('JOB_TENANT_INVALID', 'x')
+    expect(JobTenantError.is(jobError, 'JOB_TENANT_INVALID')).toBe(true)
+    expect(TenantScopeError.is(jobError, 'JOB_TENANT_INVALID')).toBe(true)
+    expect(TenantResolutionError.is(new cjsHttp.TenantResolutionError('TENANT_FORBIDDEN', 'x'), 'TENANT_FORBIDDEN')).toBe(true)
+    expect(TenantResolutionError.is(fromCjs)).toBe(false)
   })
 })
 

@@ -29,3 +29,38 @@ describe('tenant id parsers', () => {
     }
   })
 })
+
+describe('a rejected id is never repeated, in a message or a cause', () => {
+  // A custom parser whose error repeats the id, as many do.
+  const ID = 'tenant-secret-id-42'
+  const loud = (raw: string) => {
+    throw new Error(`unknown tenant ${raw}`)
+  }
+  const repeats = (error: unknown): boolean => {
+    for (let current = error; current instanceof Error; current = current.cause) {
+      if (current.message.includes(ID) || String(current.stack).includes(ID)) return true
+    }
+    return false
+  }
+
+  test('tenantPayload, readJobTenant, tenantJob and the HTTP resolvers keep no cause', async () => {
+    const { withTenant } = await import('@tenantscope/core')
+    const { readJobTenant, tenantJob, tenantPayload } = await import('@tenantscope/core/jobs')
+    const { resolveRequestTenant } = await import('@tenantscope/core/http')
+    const errors: unknown[] = []
+    errors.push(await withTenant(ID, () => tenantPayload({}, { parseTenantId: loud })).catch((e: unknown) => e))
+    try {
+      readJobTenant({ tenantId: ID }, { parseTenantId: loud })
+    } catch (error) {
+      errors.push(error)
+    }
+    errors.push(await tenantJob(async () => undefined, { parseTenantId: loud })({ data: { tenantId: ID } }).catch((e: unknown) => e))
+    expect(await resolveRequestTenant({ resolveTenant: () => ID, parseTenantId: loud }, {})).toMatchObject({ ok: false, status: 400 })
+    expect(errors).toHaveLength(3)
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(Error)
+      expect((error as Error).cause).toBeUndefined()
+      expect(repeats(error)).toBe(false)
+    }
+  })
+})

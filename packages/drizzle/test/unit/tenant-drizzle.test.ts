@@ -86,6 +86,21 @@ describe('tenantDrizzle', () => {
     expect(() => tenantDrizzle(drizzle.mock())).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
   })
 
+  test('bad TenantPool options are refused at once, naming the option (a typo, a wrong type)', () => {
+    const named = (option: string) => (fn: () => unknown) => {
+      try {
+        fn()
+        return false
+      } catch (error) {
+        return invalidConfig(error) && (error as Error).message.includes(option)
+      }
+    }
+    expect(() => tenantDrizzle(drizzle(pool()), { settting: 'app.tenant' } as never)).toSatisfy(named('settting'))
+    expect(() => tenantDrizzle(drizzle(pool()), { parseTenantId: 'uuid' } as never)).toSatisfy(named('parseTenantId'))
+    expect(() => createTenantDrizzle(pool(), {}, { setter: 'set_config' } as never)).toSatisfy(named('setter'))
+    expect(() => createTenantDrizzle(pool(), {}, { prepareSetter: 'no' } as never)).toSatisfy(named('prepareSetter'))
+  })
+
   test("refuses Drizzle's query cache, which keys on SQL and parameters, not on the tenant", () => {
     const cached = drizzle({ client: pool(), cache: new EveryQueryCache() })
     expect(() => tenantDrizzle(cached)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/cache/) }))

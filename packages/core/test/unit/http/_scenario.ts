@@ -75,4 +75,9 @@ export function describeAdapter(baseUrl: () => string): void {
   })
 }
 
-export const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
+/**
+ * One turn of the event loop, so that a handler reads the tenant after a
+ * real asynchronous boundary (a macrotask, as I/O would be), without a timer
+ * whose length means nothing.
+ */
+export const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
