@@ -17,3 +17,8 @@ export type {
   ViewInfo,
   RoleInfo,
 } from './catalog/index.js'
+export { formatSarif } from './format-sarif.js'
+export { formatJunit } from './format-junit.js'
+export { fixScript } from './fix-script.js'
+export { diffReports } from './diff-reports.js'
+export type { DoctorDiff } from './diff-reports.js'
