@@ -6,7 +6,7 @@ import { ident } from './sql-text.js'
  * @internal What the app role may do with each tenant table, beyond its
  * policies: nothing at all (every query fails with 42501, which reads like a
  * policy refusal), a partition queried directly (only the partition's own
- * policies apply), a sequence every tenant shares.
+ * policies apply), a sequence or large objects every tenant shares.
  */
 export function checkPrivileges(catalog: Catalog): Finding[] {
   const findings: Finding[] = []
@@ -53,6 +53,21 @@ export function checkPrivileges(catalog: Catalog): Finding[] {
         ...(setval ? { fix: `REVOKE UPDATE ON SEQUENCE ${sequence.name} FROM ${sequence.setvalGrantees.join(', ')};` } : {}),
       })
     }
+  }
+  const lo = catalog.largeObjects
+  if (lo.count > 0) {
+    findings.push({
+      code: 'large_objects_shared_across_tenants',
+      severity: 'warning',
+      objectType: 'database',
+      object: 'large objects',
+      why:
+        `Role ${role.name} may read ${lo.count} large object${lo.count === 1 ? '' : 's'} (lo_get, lo_open)` +
+        (lo.compatPrivileges ? ', since lo_compat_privileges is on' : lo.grantees.length > 0 ? ` (granted to ${lo.grantees.join(', ')}, or owned)` : ' (as their owner)') +
+        `: large objects have no row level security, so one tenant reads another's by guessing its oid. Keep tenant data in bytea columns of tenant tables` +
+        (lo.compatPrivileges ? ', and turn lo_compat_privileges off.' : '.'),
+      // No SQL: which objects belong to whom is the application's knowledge.
+    })
   }
   return findings
 }

@@ -34,6 +34,7 @@ export type FindingCode =
   | 'app_role_reaches_other_database'
   | 'partition_readable_directly'
   | 'sequence_shared_across_tenants'
+  | 'large_objects_shared_across_tenants'
   | 'policy_function_per_row'
   | 'policy_non_leakproof_function'
   | 'security_definer_owner_bypasses_rls'

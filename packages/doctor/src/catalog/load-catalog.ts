@@ -22,6 +22,8 @@ export interface Catalog {
   constraints: Constraint[]
   views: ViewInfo[]
   functions: SecurityDefinerFunction[]
+  /** Large objects the role may read or write: they have no row level security, whoever wrote them. */
+  largeObjects: { count: number; grantees: string[]; compatPrivileges: boolean }
   /** Other databases of the server where the role reaches tenant tables; empty unless `otherDatabases` was given. */
   otherDatabases: ReachedDatabase[]
 }
@@ -38,7 +40,17 @@ export async function loadCatalog(
   },
 ): Promise<Catalog> {
   const role = await loadRole(db, options.role)
-  const { rows } = await db.query(`SELECT current_user::text AS connected, to_regrole('tenantscope_app') IS NOT NULL AS has_app_group`)
+  const { rows } = await db.query(
+    `SELECT current_user::text AS connected, to_regrole('tenantscope_app') IS NOT NULL AS has_app_group,
+            current_setting('lo_compat_privileges')::boolean AS lo_compat,
+            (SELECT count(*)::int FROM pg_largeobject_metadata m
+              WHERE current_setting('lo_compat_privileges')::boolean OR pg_has_role($1, m.lomowner, 'MEMBER')
+                 OR EXISTS (SELECT 1 FROM aclexplode(m.lomacl) AS acl WHERE acl.grantee = 0 OR pg_has_role($1, acl.grantee, 'MEMBER'))) AS lo_count,
+            ARRAY(SELECT DISTINCT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(acl.grantee)) END
+                    FROM pg_largeobject_metadata m, aclexplode(m.lomacl) AS acl
+                   WHERE acl.grantee = 0 OR pg_has_role($1, acl.grantee, 'MEMBER') ORDER BY 1) AS lo_grantees`,
+    [role.name],
+  )
   const tables = await loadTenantTables(db, { tenantColumn: options.tenantColumn, role: role.name, superuser: role.superuser, schemas: options.schemas })
   const oids = tables.map((table) => String(table.oid))
   // One after the other: `db` may be a single client.
@@ -61,6 +73,7 @@ export async function loadCatalog(
     constraints,
     views,
     functions,
+    largeObjects: { count: rows[0].lo_count, grantees: rows[0].lo_grantees, compatPrivileges: rows[0].lo_compat },
     otherDatabases,
   }
 }

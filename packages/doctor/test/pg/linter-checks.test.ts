@@ -79,6 +79,31 @@ describe('linter checks on the live catalog', () => {
   })
 })
 
+describe('large objects the app role may read', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase()
+  })
+  afterAll(async () => {
+    await db?.drop()
+  })
+
+  test('have no row level security: reported, naming the grant', async () => {
+    const client = new pg.Client({ connectionString: db.adminUrl })
+    await client.connect()
+    try {
+      expect((await runDoctor(client, { role: APP })).findings).toEqual([])
+      await client.query(`DO $$ DECLARE o oid := lo_from_bytea(0, 'tenant A''s invoice'); BEGIN
+                            EXECUTE format('GRANT SELECT ON LARGE OBJECT %s TO tenantscope_app', o); END $$`)
+      const report = await runDoctor(client, { role: APP })
+      expect(report.findings.map((f) => [f.code, f.severity, f.object])).toEqual([['large_objects_shared_across_tenants', 'warning', 'large objects']])
+      expect(report.findings[0]!.why).toContain('1 large object (lo_get, lo_open) (granted to tenantscope_app, or owned)')
+    } finally {
+      await client.end()
+    }
+  })
+})
+
 // Issue 11: roles are cluster-wide. The harness's app role is a member of tenantscope_app, which
 // holds grants in every test database: from one database, the doctor sees it reach the other.
 describe('an app role that reaches tenant tables in another database of the server', () => {
