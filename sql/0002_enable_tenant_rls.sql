@@ -110,3 +110,19 @@ AS $$ SELECT tenantscope.enable_tenant_rls(tbl, col, 'app.current_tenant') $$;
 
 -- Only owners and maintenance may change a table's policies (0003 does the same for the two-argument form).
 REVOKE ALL ON FUNCTION tenantscope.enable_tenant_rls(regclass, name, text) FROM PUBLIC;
+-- The two-argument form now calls the three-argument one: whoever was granted
+-- EXECUTE on the former (a migration role) gets the latter too.
+DO $$
+DECLARE
+  grantee text;
+BEGIN
+  FOR grantee IN
+    SELECT DISTINCT pg_get_userbyid(acl.grantee)
+      FROM pg_proc p, aclexplode(p.proacl) AS acl
+     WHERE p.oid = 'tenantscope.enable_tenant_rls(regclass, name)'::regprocedure
+       AND acl.privilege_type = 'EXECUTE' AND acl.grantee <> 0 AND acl.grantee <> p.proowner
+  LOOP
+    EXECUTE format('GRANT EXECUTE ON FUNCTION tenantscope.enable_tenant_rls(regclass, name, text) TO %I', grantee);
+  END LOOP;
+END
+$$;

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT_SETTING } from '@tenantscope/sql'
 import { loadCatalog, type DoctorQueryable, type OtherDatabases } from './catalog/index.js'
 import { CHECKS } from './checks.js'
 import { DoctorError } from './doctor-error.js'
@@ -65,7 +66,7 @@ export interface DoctorReport {
  */
 export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}): Promise<DoctorReport> {
   const tenantColumn = options.tenantColumn ?? 'tenant_id'
-  const setting = options.setting ?? 'app.current_tenant'
+  const setting = options.setting ?? DEFAULT_TENANT_SETTING
   if (typeof tenantColumn !== 'string' || tenantColumn.length === 0 || tenantColumn.length > 63) {
     throw new DoctorError('INVALID_OPTION', 'tenantColumn must be a column name of 1 to 63 characters')
   }
