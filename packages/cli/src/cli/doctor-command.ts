@@ -20,6 +20,7 @@ Options:
   --fail-on <severity>    exit 1 on findings at or above: error, warning or info (default: error)
   --format <format>       text, json, sarif (SARIF 2.1.0, for code scanning) or junit (JUnit XML) (default: text)
   --json                  the same as --format json
+  --sarif-uri <path>      with --format sarif: the file results point at (your migrations), for code scanning to show them
   --fix                   print the SQL that fixes the findings, as one script to review (nothing is run)
   -h, --help              show this help
 
@@ -39,6 +40,7 @@ export async function doctorCommand(args: string[], io: CliIo, version: string):
     'fail-on': { type: 'string' },
     format: { type: 'string' },
     json: { type: 'boolean' },
+    'sarif-uri': { type: 'string' },
     fix: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
@@ -50,6 +52,7 @@ export async function doctorCommand(args: string[], io: CliIo, version: string):
   const format = values.format ?? (values.json ? 'json' : 'text')
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError('--format must be text, json, sarif or junit')
   if (values.json && values.format !== undefined && values.format !== 'json') throw new UsageError('--json and --format disagree')
+  if (values['sarif-uri'] !== undefined && format !== 'sarif') throw new UsageError('--sarif-uri needs --format sarif')
   const url = values['database-url'] ?? io.env.DATABASE_URL
   if (!url) throw new UsageError('no database: pass --database-url <url> or set DATABASE_URL')
   const only = values['other-database']
@@ -57,7 +60,10 @@ export async function doctorCommand(args: string[], io: CliIo, version: string):
   const report = await reportFor(url, { ...doctorOptionsOf(values), otherDatabases })
   if (values.fix) io.stdout(fixScript(report))
   else if (format === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`)
-  else if (format === 'sarif') io.stdout(formatSarif(report, { toolVersion: version }))
+  else if (format === 'sarif') {
+    const artifactUri = values['sarif-uri']
+    io.stdout(formatSarif(report, { toolVersion: version, ...(artifactUri ? { artifactUri } : {}) }))
+  }
   else if (format === 'junit') io.stdout(formatJunit(report, { failOn }))
   else io.stdout(formatReport(report))
   return hasFindingsAtLeast(report, failOn) ? 1 : 0

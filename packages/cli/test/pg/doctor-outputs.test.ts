@@ -53,6 +53,10 @@ describe('doctor output formats and fixes', () => {
     expect(forced.partialFingerprints['tenantscopeFinding/v1']).toBe('rls_not_forced:public.m_not_forced')
     expect(forced.properties.fix).toBe('ALTER TABLE public.m_not_forced FORCE ROW LEVEL SECURITY;')
     expect(new Set(run.results.map((r: { level: string }) => r.level))).toEqual(new Set(['error', 'warning', 'note']))
+    expect(run.tool.driver.version).toMatch(/^\d+\.\d+\.\d+/)
+    // Code scanning shows results at a file: --sarif-uri names it.
+    const located = JSON.parse((await runCli(['doctor', '--database-url', broken.adminUrl, '--role', APP, '--format', 'sarif', '--sarif-uri', 'db/migrations/0007_rls.sql'])).stdout)
+    expect(located.runs[0].results[0].locations[0].physicalLocation).toEqual({ artifactLocation: { uri: 'db/migrations/0007_rls.sql' } })
   })
 
   test('--format junit: a test case per tenant table, failures at or above --fail-on', async () => {
