@@ -15,9 +15,12 @@ export function checkDatabases(catalog: Catalog): Finding[] {
     objectType: 'database',
     object: ident(database.name),
     why:
-      `Role ${catalog.role.name} may connect to database ${database.name} (through ${database.connectGrantees.join(', ')}) and use its tenant tables ` +
-      `(${database.tables.slice(0, 3).join(', ')}${database.tables.length > 3 ? ', ...' : ''}): credentials of this application reach that one's tenants. ` +
-      `Give each application its own app role (not a group role both share), and REVOKE CONNECT ON DATABASE ... FROM PUBLIC with GRANT CONNECT to that database's own roles.`,
-    // No SQL: revoking CONNECT from PUBLIC or a shared group role locks out that database's own users until they are granted it again.
+      `Role ${catalog.role.name} may connect to database ${database.name} (through ${database.connectGrantees.join(', ')}) ` +
+      `and use its tenant tables (${database.tables.slice(0, 3).join(', ')}${database.tables.length > 3 ? ', ...' : ''}): ` +
+      `credentials of this application reach that one's tenants. ` +
+      `Give each application its own app role (not a group role both share), and REVOKE CONNECT ON DATABASE ... FROM PUBLIC with ` +
+      `GRANT CONNECT to that database's own roles.`,
+    // No SQL: revoking CONNECT from PUBLIC or a shared group role locks out that database's own users
+    // until they are granted it again.
   }))
 }

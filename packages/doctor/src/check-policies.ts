@@ -164,19 +164,24 @@ function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patte
     add(
       'policy_function_per_row',
       'warning',
-      `The policy calls ${perRow[0]}() outside a sub-select, so it runs once for every row a query reads; written as (SELECT ${perRow[0]}(...)) it is an InitPlan that runs once per statement, and the tenant-first index can be used.`,
+      `The policy calls ${perRow[0]}() outside a sub-select, so it runs once for every row a query reads; written as (SELECT ` +
+      `${perRow[0]}(...)) it is an InitPlan that runs once per statement, and the tenant-first index can be used.`,
       replace,
     )
   }
   // LEAKPROOF: a function that is not may put the values it is given into an error message, and a
   // policy runs on every tenant's rows before it filters them out. (Built-in functions never show here:
   // PostgreSQL records no dependency on them.)
-  const leaky = policy.functions.filter((fn) => !fn.leakproof && fn.args > 0 && !reads(fn.name.toLowerCase()) && !patterns.tenantSetting.test(fn.source))
+  const leaky = policy.functions.filter(
+    (fn) => !fn.leakproof && fn.args > 0 && !reads(fn.name.toLowerCase()) && !patterns.tenantSetting.test(fn.source),
+  )
   if (leaky.length > 0) {
     add(
       'policy_non_leakproof_function',
       'warning',
-      `The policy calls ${leaky.map((fn) => fn.name).join(', ')}, which ${leaky.length === 1 ? 'is' : 'are'} not LEAKPROOF: the policy runs on other tenants' rows too (before the tenant comparison filters them), and an error such a function raises can carry those rows' values to the caller.`,
+      `The policy calls ${leaky.map((fn) => fn.name).join(', ')}, which ${leaky.length === 1 ? 'is' : 'are'} not LEAKPROOF: the ` +
+      `policy runs on other tenants' rows too (before the tenant comparison filters them), and an error such a function raises can ` +
+      `carry those rows' values to the caller.`,
       // Marking a function LEAKPROOF is a promise only its author can make (and needs a superuser).
     )
   }

@@ -22,7 +22,9 @@ export function checkPrivileges(catalog: Catalog): Finding[] {
         objectType: 'table',
         object: table.name,
         table: table.name,
-        why: `Role ${role.name} may not SELECT, INSERT, UPDATE or DELETE on ${table.name}: every query fails with "permission denied" (42501), which looks like a policy refusal. Grant what the application needs (to the role, or to a group role it is a member of).`,
+        why: `Role ${role.name} may not SELECT, INSERT, UPDATE or DELETE on ${table.name}: every query fails with "permission denied" ` +
+          `(42501), which looks like a policy refusal. Grant what the application needs (to the role, or to a group role it is a member ` +
+          `of).`,
         fix: `GRANT SELECT, INSERT, UPDATE, DELETE ON ${table.name} TO ${ident(role.name)};`,
       })
     }
@@ -33,7 +35,9 @@ export function checkPrivileges(catalog: Catalog): Finding[] {
         objectType: 'table',
         object: table.name,
         table: table.name,
-        why: `Role ${role.name} may query the partition ${table.name} directly (granted to ${table.privilegeGrantees.join(', ')}): then only the partition's own row level security applies, not its parent's policies. Queries through the parent need no privileges on the partitions.`,
+        why: `Role ${role.name} may query the partition ${table.name} directly (granted to ${table.privilegeGrantees.join(', ')}): then ` +
+          `only the partition's own row level security applies, not its parent's policies. Queries through the parent need no ` +
+          `privileges on the partitions.`,
         fix: `REVOKE SELECT, INSERT, UPDATE, DELETE ON ${table.name} FROM ${table.privilegeGrantees.join(', ')};`,
       })
     }
@@ -46,9 +50,11 @@ export function checkPrivileges(catalog: Catalog): Finding[] {
         object: sequence.name,
         table: table.name,
         why:
-          `${table.name}.${sequence.column} takes its values from ${sequence.name}, one counter for every tenant: the ids a tenant receives tell it how many rows other tenants write` +
+          `${table.name}.${sequence.column} takes its values from ${sequence.name}, one counter for every tenant: ` +
+          'the ids a tenant receives tell it how many rows other tenants write' +
           (setval
-            ? `, and role ${role.name} may call setval() on it (granted to ${sequence.setvalGrantees.join(', ')}), which makes other tenants' inserts fail with duplicate keys.`
+            ? `, and role ${role.name} may call setval() on it (granted to ${sequence.setvalGrantees.join(', ')}), ` +
+              "which makes other tenants' inserts fail with duplicate keys."
             : '. A uuid key (gen_random_uuid()) or a key per tenant reveals nothing.'),
         ...(setval ? { fix: `REVOKE UPDATE ON SEQUENCE ${sequence.name} FROM ${sequence.setvalGrantees.join(', ')};` } : {}),
       })
@@ -63,8 +69,13 @@ export function checkPrivileges(catalog: Catalog): Finding[] {
       object: 'large objects',
       why:
         `Role ${role.name} may read ${lo.count} large object${lo.count === 1 ? '' : 's'} (lo_get, lo_open)` +
-        (lo.compatPrivileges ? ', since lo_compat_privileges is on' : lo.grantees.length > 0 ? ` (granted to ${lo.grantees.join(', ')}, or owned)` : ' (as their owner)') +
-        `: large objects have no row level security, so one tenant reads another's by guessing its oid. Keep tenant data in bytea columns of tenant tables` +
+        (lo.compatPrivileges
+          ? ', since lo_compat_privileges is on'
+          : lo.grantees.length > 0
+            ? ` (granted to ${lo.grantees.join(', ')}, or owned)`
+            : ' (as their owner)') +
+        ": large objects have no row level security, so one tenant reads another's by guessing its oid. " +
+        'Keep tenant data in bytea columns of tenant tables' +
         (lo.compatPrivileges ? ', and turn lo_compat_privileges off.' : '.'),
       // No SQL: which objects belong to whom is the application's knowledge.
     })

@@ -99,9 +99,13 @@ export function checkRole(catalog: Catalog): Finding[] {
 function dedicatedRoleSql(catalog: Catalog): string {
   const lines = [
     `-- ${catalog.role.name} is the role this check ran as: keep it for migrations and maintenance, and give the application its own role.`,
-    `CREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB${catalog.hasAppGroupRole ? ' IN ROLE tenantscope_app' : ''};`,
+    `CREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE ` +
+    `NOCREATEDB${catalog.hasAppGroupRole ? ' IN ROLE tenantscope_app' : ''};`,
   ]
-  if (!catalog.hasAppGroupRole) lines.push('-- GRANT SELECT, INSERT, UPDATE, DELETE ON <your tenant tables> TO app_user;')
-  lines.push(`-- Set its password (psql: \\password app_user), connect the application as app_user, and check it: tenantscope doctor --role app_user`)
+  if (!catalog.hasAppGroupRole) {
+    lines.push('-- GRANT SELECT, INSERT, UPDATE, DELETE ON <your tenant tables> TO app_user;')
+  }
+  lines.push('-- Set its password (psql: \\password app_user), connect the application as app_user,')
+  lines.push('-- and check it: tenantscope doctor --role app_user')
   return lines.join('\n')
 }

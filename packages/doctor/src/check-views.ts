@@ -51,7 +51,10 @@ export function checkViews(catalog: Catalog): Finding[] {
           severity: 'warning',
           objectType: 'function',
           object: fn.name,
-          why: `The SECURITY DEFINER function runs as ${fn.owner}, who bypasses row level security, and role ${catalog.role.name} may call it: whatever it reads (dynamic SQL, the views and functions it calls) it reads for every tenant. Make it SECURITY INVOKER, or give it an owner subject to RLS.`,
+          why:
+            `The SECURITY DEFINER function runs as ${fn.owner}, who bypasses row level security, and role ${catalog.role.name} may call ` +
+            `it: whatever it reads (dynamic SQL, the views and functions it calls) it reads for every tenant. Make it SECURITY INVOKER, ` +
+            `or give it an owner subject to RLS.`,
           fix: `ALTER FUNCTION ${fn.name} SECURITY INVOKER;`,
         })
       }

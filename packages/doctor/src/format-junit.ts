@@ -27,7 +27,8 @@ export function formatJunit(report: DoctorReport, options: { failOn?: Severity }
     body.push(`    <testcase classname="tenantscope.doctor.${escape(classname)}" name="${escape(name)}">`)
     if (failing.length > 0) {
       const message = failing.map((finding) => `${finding.severity} ${finding.code}`).join(', ')
-      body.push(`      <failure message="${escape(message)}" type="${failing[0]!.severity}">${escape(failing.map(describe).join('\n\n'))}</failure>`)
+      const text = escape(failing.map(describe).join('\n\n'))
+      body.push(`      <failure message="${escape(message)}" type="${failing[0]!.severity}">${text}</failure>`)
     }
     if (other.length > 0) body.push(`      <system-out>${escape(other.map(describe).join('\n\n'))}</system-out>`)
     body.push('    </testcase>')
@@ -45,7 +46,8 @@ export function formatJunit(report: DoctorReport, options: { failOn?: Severity }
 }
 
 function describe(finding: Finding): string {
-  return `${finding.severity.toUpperCase()} ${finding.code}: ${finding.objectType} ${finding.object}\nwhy: ${finding.why}${finding.fix ? `\nfix:\n${finding.fix}` : ''}`
+  const head = `${finding.severity.toUpperCase()} ${finding.code}: ${finding.objectType} ${finding.object}`
+  return `${head}\nwhy: ${finding.why}${finding.fix ? `\nfix:\n${finding.fix}` : ''}`
 }
 
 // Text and attribute values; characters XML 1.0 forbids are dropped.

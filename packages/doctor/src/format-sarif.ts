@@ -36,7 +36,11 @@ export function formatSarif(report: DoctorReport, options: { artifactUri?: strin
     ],
     // Stable across runs, so code scanning tracks a finding instead of opening a new one each time.
     partialFingerprints: { 'tenantscopeFinding/v1': `${finding.code}:${finding.object}` },
-    properties: { severity: finding.severity, ...(finding.table ? { table: finding.table } : {}), ...(finding.fix ? { fix: finding.fix } : {}) },
+    properties: {
+      severity: finding.severity,
+      ...(finding.table ? { table: finding.table } : {}),
+      ...(finding.fix ? { fix: finding.fix } : {}),
+    },
   })
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',

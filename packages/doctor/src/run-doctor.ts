@@ -36,7 +36,13 @@ export interface DoctorOptions {
    * application's tenant tables. The doctor opens each database the role may
    * connect to with `connect`, and reports those where it may use a tenant table.
    * @default not checked
-   * @example { otherDatabases: { connect: async (database) => { const c = new pg.Client({ ...config, database }); await c.connect(); return c } } }
+   * @example
+   * const connect = async (database: string) => {
+   *   const client = new pg.Client({ ...config, database })
+   *   await client.connect()
+   *   return client
+   * }
+   * await runDoctor(pool, { role: 'app_user', otherDatabases: { connect } })
    */
   otherDatabases?: OtherDatabases
 }
@@ -74,7 +80,13 @@ export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}
     throw new DoctorError('INVALID_OPTION', 'setting must be a dotted name such as app.current_tenant')
   }
   const target = (db as { unscopedPool?: DoctorQueryable }).unscopedPool ?? db
-  const catalog = await loadCatalog(target, { tenantColumn, setting, role: options.role, schemas: options.schemas, otherDatabases: options.otherDatabases })
+  const catalog = await loadCatalog(target, {
+    tenantColumn,
+    setting,
+    role: options.role,
+    schemas: options.schemas,
+    otherDatabases: options.otherDatabases,
+  })
   let findings = CHECKS.flatMap((check) => check(catalog))
   let tables = catalog.tables.map((table) => table.name)
   if (options.tables && options.tables.length > 0) {

@@ -142,7 +142,8 @@ async function refusePrivilegedRole(client: KitClient): Promise<string> {
   if (role.superuser || role.bypassrls) {
     throw new TenantIsolationError(
       'PRIVILEGED_ROLE',
-      `The pool connects as ${role.name}, which is ${role.superuser ? 'a superuser' : 'BYPASSRLS'}: row level security does not apply to it, so isolation checks would pass without proving anything. Connect the pool as your application's role.`,
+      `The pool connects as ${role.name}, which is ${role.superuser ? 'a superuser' : 'BYPASSRLS'}: row level security does not apply ` +
+      `to it, so isolation checks would pass without proving anything. Connect the pool as your application's role.`,
     )
   }
   return role.name

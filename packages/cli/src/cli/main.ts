@@ -15,6 +15,8 @@ Commands:
 Run tenantscope <command> --help for its options.
 `
 
+const COMMAND_HELP: Readonly<Record<string, string>> = { doctor: DOCTOR_HELP, diff: DIFF_HELP, sql: SQL_HELP }
+
 /** @internal Runs one CLI invocation and returns its exit code; never throws. */
 export async function main(args: string[], io: CliIo, version: string): Promise<number> {
   const [command, ...rest] = args
@@ -34,7 +36,7 @@ export async function main(args: string[], io: CliIo, version: string): Promise<
       case '--help':
       case '-h':
       case 'help':
-        io.stdout(command === 'help' ? (({ doctor: DOCTOR_HELP, diff: DIFF_HELP, sql: SQL_HELP } as Record<string, string>)[rest[0] ?? ''] ?? HELP) : HELP)
+        io.stdout(command === 'help' ? (COMMAND_HELP[rest[0] ?? ''] ?? HELP) : HELP)
         return command === undefined ? 2 : 0
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))} (expected doctor, diff or sql)`)

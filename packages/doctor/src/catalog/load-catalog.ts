@@ -45,13 +45,19 @@ export async function loadCatalog(
             current_setting('lo_compat_privileges')::boolean AS lo_compat,
             (SELECT count(*)::int FROM pg_largeobject_metadata m
               WHERE current_setting('lo_compat_privileges')::boolean OR pg_has_role($1, m.lomowner, 'MEMBER')
-                 OR EXISTS (SELECT 1 FROM aclexplode(m.lomacl) AS acl WHERE acl.grantee = 0 OR pg_has_role($1, acl.grantee, 'MEMBER'))) AS lo_count,
+                 OR EXISTS (SELECT 1 FROM aclexplode(m.lomacl) AS acl
+                             WHERE acl.grantee = 0 OR pg_has_role($1, acl.grantee, 'MEMBER'))) AS lo_count,
             ARRAY(SELECT DISTINCT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(acl.grantee)) END
                     FROM pg_largeobject_metadata m, aclexplode(m.lomacl) AS acl
                    WHERE acl.grantee = 0 OR pg_has_role($1, acl.grantee, 'MEMBER') ORDER BY 1) AS lo_grantees`,
     [role.name],
   )
-  const tables = await loadTenantTables(db, { tenantColumn: options.tenantColumn, role: role.name, superuser: role.superuser, schemas: options.schemas })
+  const tables = await loadTenantTables(db, {
+    tenantColumn: options.tenantColumn,
+    role: role.name,
+    superuser: role.superuser,
+    schemas: options.schemas,
+  })
   const oids = tables.map((table) => String(table.oid))
   // One after the other: `db` may be a single client.
   const policies = await loadPolicies(db, oids, role.name)

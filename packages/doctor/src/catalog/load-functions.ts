@@ -24,5 +24,11 @@ export async function loadSecurityDefinerFunctions(db: DoctorQueryable, role: st
       ORDER BY 1`,
     [role],
   )
-  return rows.map((row) => ({ name: row.name, owner: row.owner, ownerBypasses: row.owner_bypasses, definition: row.definition, canExecute: row.can_execute }))
+  return rows.map((row) => ({
+    name: row.name,
+    owner: row.owner,
+    ownerBypasses: row.owner_bypasses,
+    definition: row.definition,
+    canExecute: row.can_execute,
+  }))
 }

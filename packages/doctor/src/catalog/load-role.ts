@@ -30,7 +30,8 @@ export async function loadRole(db: DoctorQueryable, name?: string): Promise<Role
             ARRAY(SELECT m.rolname::text FROM pg_roles m WHERE pg_has_role(r.oid, m.oid, 'MEMBER') ORDER BY 1) AS member_of,
             coalesce((SELECT json_agg(json_build_object('role', pg_get_userbyid(am.roleid), 'member', pg_get_userbyid(am.member)) ORDER BY 1)
                         FROM pg_auth_members am WHERE pg_has_role(r.oid, am.member, 'MEMBER')), '[]'::json) AS grants,
-            coalesce((SELECT json_agg(json_build_object('name', m.rolname, 'superuser', m.rolsuper, 'bypassrls', m.rolbypassrls, 'createrole', m.rolcreaterole)
+            coalesce((SELECT json_agg(json_build_object('name', m.rolname, 'superuser', m.rolsuper, 'bypassrls', m.rolbypassrls,
+                                                        'createrole', m.rolcreaterole)
                                       ORDER BY m.rolname)
                         FROM pg_roles m
                        WHERE m.oid <> r.oid AND pg_has_role(r.oid, m.oid, 'MEMBER') AND (m.rolsuper OR m.rolbypassrls OR m.rolcreaterole)), '[]'::json) AS privileged

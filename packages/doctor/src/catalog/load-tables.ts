@@ -51,6 +51,7 @@ export async function loadTenantTables(
   options: { tenantColumn: string; role: string; superuser?: boolean; schemas?: readonly string[] | undefined },
 ): Promise<TenantTable[]> {
   const schemas = options.schemas && options.schemas.length > 0 ? [...options.schemas] : null
+  const privileges = `'SELECT', 'INSERT', 'UPDATE', 'DELETE'`
   const { rows } = await db.query(
     `SELECT c.oid::int8::text AS oid, format('%I.%I', n.nspname, c.relname) AS name, c.relkind AS kind, c.relispartition AS is_partition,
             pg_get_userbyid(c.relowner) AS owner, (o.rolsuper OR o.rolbypassrls) AS owner_bypasses,
@@ -64,13 +65,15 @@ export async function loadTenantTables(
             -- A superuser's right to TRUNCATE is reported as superuser instead.
             CASE WHEN NOT $4::boolean AND has_table_privilege($2, c.oid, 'TRUNCATE')
                  THEN ${grantees('c.relacl', 'r', 'c.relowner', `'TRUNCATE'`)} ELSE '{}'::text[] END AS truncate_grantees,
-            ${grantees('c.relacl', 'r', 'c.relowner', `'SELECT', 'INSERT', 'UPDATE', 'DELETE'`)} AS privilege_grantees,
+            ${grantees('c.relacl', 'r', 'c.relowner', privileges)} AS privilege_grantees,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum) AS has_tenant_first_index,
             ARRAY(WITH RECURSIVE up (oid) AS (SELECT c.oid UNION SELECT h.inhparent FROM pg_inherits h JOIN up ON h.inhrelid = up.oid)
-                  SELECT format('%I.%I', un.nspname, uc.relname) FROM up JOIN pg_class uc ON uc.oid = up.oid JOIN pg_namespace un ON un.oid = uc.relnamespace) AS ancestors,
+                  SELECT format('%I.%I', un.nspname, uc.relname)
+                    FROM up JOIN pg_class uc ON uc.oid = up.oid JOIN pg_namespace un ON un.oid = uc.relnamespace) AS ancestors,
             coalesce((SELECT json_agg(json_build_object('name', format('%I.%I', sn.nspname, s.relname), 'column', sa.attname,
                                                         'canSetval', has_sequence_privilege($2, s.oid, 'UPDATE'),
-                                                        'setvalGrantees', ${grantees('s.relacl', 's', 's.relowner', `'UPDATE'`)}) ORDER BY s.relname)
+                                                        'setvalGrantees', ${grantees('s.relacl', 's', 's.relowner', `'UPDATE'`)})
+                                      ORDER BY s.relname)
                         FROM pg_depend d
                         JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
                         JOIN pg_namespace sn ON sn.oid = s.relnamespace

@@ -59,7 +59,9 @@ export async function loadReachedDatabases(
           ORDER BY 1`,
         [options.role, options.tenantColumn],
       )
-      if (tables.rows.length > 0) reached.push({ name: row.name, connectGrantees: row.connect_grantees, tables: tables.rows.map((table) => table.name) })
+      if (tables.rows.length > 0) {
+        reached.push({ name: row.name, connectGrantees: row.connect_grantees, tables: tables.rows.map((table) => table.name) })
+      }
     } catch {
       // Dropped while we looked, or its catalog is not readable: nothing to report from here.
     } finally {
