@@ -10,7 +10,7 @@ export interface SecurityDefinerFunction {
   canExecute: boolean
 }
 
-/** SECURITY DEFINER functions and procedures outside the system schemas. */
+/** SECURITY DEFINER functions and procedures outside the system schemas and extensions. */
 export async function loadSecurityDefinerFunctions(db: DoctorQueryable, role: string): Promise<SecurityDefinerFunction[]> {
   const { rows } = await db.query(
     `SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) AS name,
@@ -21,6 +21,8 @@ export async function loadSecurityDefinerFunctions(db: DoctorQueryable, role: st
        JOIN pg_namespace n ON n.oid = p.pronamespace
        JOIN pg_roles o ON o.oid = p.proowner
       WHERE p.prosecdef AND ${SYSTEM_SCHEMAS}
+        -- An extension's functions are the extension's business (and come back on every upgrade).
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
       ORDER BY 1`,
     [role],
   )
