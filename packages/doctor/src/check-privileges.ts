@@ -1,4 +1,4 @@
-import type { Catalog } from './catalog/index.js'
+import type { Catalog, RoleInfo, TenantTable } from './catalog/index.js'
 import type { Finding } from './finding.js'
 import { ident } from './sql-text.js'
 
@@ -11,9 +11,10 @@ import { ident } from './sql-text.js'
 export function checkPrivileges(catalog: Catalog): Finding[] {
   const findings: Finding[] = []
   const { role } = catalog
-  // A superuser may do anything; that is reported on its own.
-  if (role.superuser) return findings
   for (const table of catalog.tables) {
+    findings.push(...sharedSequences(table, role))
+    // A superuser may do anything; that is reported on its own.
+    if (role.superuser) continue
     const any = table.canSelect || table.canInsert || table.canUpdate || table.canDelete
     if (!any && !table.isPartition) {
       findings.push({
@@ -41,27 +42,9 @@ export function checkPrivileges(catalog: Catalog): Finding[] {
         fix: `REVOKE SELECT, INSERT, UPDATE, DELETE ON ${table.name} FROM ${table.privilegeGrantees.join(', ')};`,
       })
     }
-    for (const sequence of table.sequences) {
-      const setval = sequence.canSetval && sequence.setvalGrantees.length > 0
-      findings.push({
-        code: 'sequence_shared_across_tenants',
-        severity: setval ? 'warning' : 'info',
-        objectType: 'sequence',
-        object: sequence.name,
-        table: table.name,
-        why:
-          `${table.name}.${sequence.column} takes its values from ${sequence.name}, one counter for every tenant: ` +
-          'the ids a tenant receives tell it how many rows other tenants write' +
-          (setval
-            ? `, and role ${role.name} may call setval() on it (granted to ${sequence.setvalGrantees.join(', ')}), ` +
-              "which makes other tenants' inserts fail with duplicate keys."
-            : '. A uuid key (gen_random_uuid()) or a key per tenant reveals nothing.'),
-        ...(setval ? { fix: `REVOKE UPDATE ON SEQUENCE ${sequence.name} FROM ${sequence.setvalGrantees.join(', ')};` } : {}),
-      })
-    }
   }
   const lo = catalog.largeObjects
-  if (lo.count > 0) {
+  if (lo.count > 0 && !role.superuser) {
     findings.push({
       code: 'large_objects_shared_across_tenants',
       severity: 'warning',
@@ -78,6 +61,30 @@ export function checkPrivileges(catalog: Catalog): Finding[] {
         'Keep tenant data in bytea columns of tenant tables' +
         (lo.compatPrivileges ? ', and turn lo_compat_privileges off.' : '.'),
       // No SQL: which objects belong to whom is the application's knowledge.
+    })
+  }
+  return findings
+}
+
+// One counter for every tenant: what its values tell, and who may reset it.
+function sharedSequences(table: TenantTable, role: RoleInfo): Finding[] {
+  const findings: Finding[] = []
+  for (const sequence of table.sequences) {
+    const setval = !role.superuser && sequence.canSetval && sequence.setvalGrantees.length > 0
+    findings.push({
+      code: 'sequence_shared_across_tenants',
+      severity: setval ? 'warning' : 'info',
+      objectType: 'sequence',
+      object: sequence.name,
+      table: table.name,
+      why:
+        `${table.name}.${sequence.column} takes its values from ${sequence.name}, one counter for every tenant: ` +
+        'the ids a tenant receives tell it how many rows other tenants write' +
+        (setval
+          ? `, and role ${role.name} may call setval() on it (granted to ${sequence.setvalGrantees.join(', ')}), ` +
+            "which makes other tenants' inserts fail with duplicate keys."
+          : '. A uuid key (gen_random_uuid()) or a key per tenant reveals nothing.'),
+      ...(setval ? { fix: `REVOKE UPDATE ON SEQUENCE ${sequence.name} FROM ${sequence.setvalGrantees.join(', ')};` } : {}),
     })
   }
   return findings

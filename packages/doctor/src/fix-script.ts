@@ -12,7 +12,11 @@ export function fixScript(report: Pick<DoctorReport, 'findings'>): string {
   const lines: string[] = ['-- tenantscope doctor --fix: review before running; nothing here has been run.']
   const seen = new Set<string>()
   const manual: string[] = []
+  // A policy that one fix drops and creates again needs no other fix: an ALTER POLICY written
+  // against its old expression would bring the old expression back.
+  const replaced = new Set(report.findings.filter((finding) => finding.fix?.startsWith('DROP POLICY ')).map((finding) => finding.object))
   for (const finding of report.findings) {
+    if (replaced.has(finding.object) && !finding.fix?.startsWith('DROP POLICY ')) continue
     const fix = finding.fix?.trim()
     const statements = fix?.split('\n').filter((line) => line.trim() !== '' && !line.trim().startsWith('--')) ?? []
     if (!fix || statements.length === 0) {

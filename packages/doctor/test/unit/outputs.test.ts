@@ -40,6 +40,14 @@ describe('fixScript', () => {
       ].join('\n'),
     )
   })
+
+  test('a policy that is dropped and created again gets no ALTER POLICY written against its old expression', () => {
+    const replace: Finding = { ...cast, fix: 'DROP POLICY p ON public.orders;\nCREATE POLICY p ON public.orders USING (true);' }
+    const implicit: Finding = { ...cast, code: 'policy_implicit_with_check', severity: 'info', fix: 'ALTER POLICY p ON public.orders WITH CHECK (old);' }
+    const script = fixScript(report([replace, implicit]))
+    expect(script).toContain('DROP POLICY p ON public.orders;')
+    expect(script).not.toContain('ALTER POLICY')
+  })
 })
 
 describe('diffReports', () => {
