@@ -1,25 +1,37 @@
--- tenantscope 0002: tenantscope.enable_tenant_rls(table, column)
+-- tenantscope 0002: tenantscope.enable_tenant_rls(table, column[, setting])
 -- Turns a table into a tenant table: RLS enabled AND forced (without FORCE the
 -- owner bypasses every policy), one policy for all commands with USING and
 -- WITH CHECK on the bare tenant column, a column default taken from the
 -- setting, and a tenant-first index when none exists. Idempotent.
+-- The setting defaults to app.current_tenant; pass the one you gave
+-- createTenantPool({ setting }) when it is another.
 
 -- The setting read back as the column's type, NULL when unset or reset to ''.
 -- Written out rather than calling tenantscope.current_tenant_id(): PostgreSQL
 -- re-parses a LANGUAGE sql function's body each time it inlines it while
 -- planning, which cost ~12% of point-read throughput (pgbench, 16 clients).
 -- text columns need no cast; any other type gets ::<type>, as before.
-CREATE OR REPLACE FUNCTION tenantscope.tenant_expression(col_type regtype)
+-- The same text as tenantExpression() of @tenantscope/sql, which the Drizzle
+-- helpers and the doctor use (a test holds the two spellings together).
+CREATE OR REPLACE FUNCTION tenantscope.tenant_expression(col_type regtype, setting text)
   RETURNS text
   LANGUAGE sql IMMUTABLE
 AS $$
   SELECT CASE
-    WHEN col_type = 'text'::regtype THEN $e$NULLIF(current_setting('app.current_tenant', true), '')$e$
-    ELSE format($e$NULLIF(current_setting('app.current_tenant', true), '')::%s$e$, col_type)
+    WHEN col_type = 'text'::regtype THEN format($e$NULLIF(current_setting(%L, true), '')$e$, setting)
+    ELSE format($e$NULLIF(current_setting(%L, true), '')::%s$e$, setting, col_type)
   END
 $$;
 
-CREATE OR REPLACE FUNCTION tenantscope.enable_tenant_rls(tbl regclass, col name DEFAULT 'tenant_id')
+-- The one-argument form of earlier versions: the default setting. (Two
+-- functions rather than a DEFAULT: a call with one argument must not be
+-- ambiguous on a database that still has the old function.)
+CREATE OR REPLACE FUNCTION tenantscope.tenant_expression(col_type regtype)
+  RETURNS text
+  LANGUAGE sql IMMUTABLE
+AS $$ SELECT tenantscope.tenant_expression(col_type, 'app.current_tenant') $$;
+
+CREATE OR REPLACE FUNCTION tenantscope.enable_tenant_rls(tbl regclass, col name, setting text)
   RETURNS void
   LANGUAGE plpgsql
   -- Names print schema-qualified, so a default is recognised whatever the
@@ -41,8 +53,13 @@ BEGIN
   IF col_num IS NULL THEN
     RAISE EXCEPTION 'tenantscope.enable_tenant_rls: % has no column %', tbl, col USING ERRCODE = '42703';
   END IF;
+  -- The name rule of createTenantPool({ setting }): a custom setting needs a dot.
+  IF setting IS NULL OR setting !~ '^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$' THEN
+    RAISE EXCEPTION 'tenantscope.enable_tenant_rls: the setting must be a dotted name such as app.current_tenant'
+      USING ERRCODE = '22023';
+  END IF;
 
-  tenant_expr := tenantscope.tenant_expression(col_type);
+  tenant_expr := tenantscope.tenant_expression(col_type, setting);
 
   EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
   EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
@@ -63,8 +80,12 @@ BEGIN
   -- search_path) is replaced, so a re-run converges. Matched per type: an
   -- implicit cast prints as nothing, so current_tenant_id() on a text column
   -- reads the same as on a uuid one, and that default is not ours.
+  -- An inlined default that reads a setting (this function's, maybe with
+  -- another setting) is replaced too, so a re-run with a new setting converges.
   -- (The CASE is parenthesised: PL/pgSQL ends an IF condition at the first bare THEN.)
-  IF current_default IS NULL OR current_default = (CASE
+  IF current_default IS NULL
+     OR current_default ~ '^\(*NULLIF\(current_setting\(''[A-Za-z0-9_.]+''::text, true\), ''''::text\)\)*(::[a-z ]+)?$'
+     OR current_default = (CASE
        WHEN col_type = 'uuid'::regtype THEN 'tenantscope.current_tenant_id()'
        WHEN col_type = 'text'::regtype THEN 'tenantscope.current_tenant()'
        ELSE format('(tenantscope.current_tenant())::%s', col_type)
@@ -78,5 +99,30 @@ BEGIN
   ) THEN
     EXECUTE format('CREATE INDEX ON %s (%I)', tbl, col);
   END IF;
+END
+$$;
+
+-- The two-argument form of earlier versions (and of most calls): the default setting.
+CREATE OR REPLACE FUNCTION tenantscope.enable_tenant_rls(tbl regclass, col name DEFAULT 'tenant_id')
+  RETURNS void
+  LANGUAGE sql
+AS $$ SELECT tenantscope.enable_tenant_rls(tbl, col, 'app.current_tenant') $$;
+
+-- Only owners and maintenance may change a table's policies (0003 does the same for the two-argument form).
+REVOKE ALL ON FUNCTION tenantscope.enable_tenant_rls(regclass, name, text) FROM PUBLIC;
+-- The two-argument form now calls the three-argument one: whoever was granted
+-- EXECUTE on the former (a migration role) gets the latter too.
+DO $$
+DECLARE
+  grantee text;
+BEGIN
+  FOR grantee IN
+    SELECT DISTINCT pg_get_userbyid(acl.grantee)
+      FROM pg_proc p, aclexplode(p.proacl) AS acl
+     WHERE p.oid = 'tenantscope.enable_tenant_rls(regclass, name)'::regprocedure
+       AND acl.privilege_type = 'EXECUTE' AND acl.grantee <> 0 AND acl.grantee <> p.proowner
+  LOOP
+    EXECUTE format('GRANT EXECUTE ON FUNCTION tenantscope.enable_tenant_rls(regclass, name, text) TO %I', grantee);
+  END LOOP;
 END
 $$;

@@ -1,10 +1,17 @@
-export { runDoctor, hasFindingsAtLeast } from './doctor/run-doctor.js'
-export type { DoctorOptions, DoctorReport } from './doctor/run-doctor.js'
-export type { DoctorQueryable } from './doctor/catalog.js'
-export type { Finding, FindingCode, ObjectType, Severity } from './doctor/finding.js'
-export { isAtLeast } from './doctor/finding.js'
-export { DoctorError } from './doctor/doctor-error.js'
-export type { DoctorErrorCode } from './doctor/doctor-error.js'
-export { formatReport } from './doctor/format-report.js'
-/** @internal Shared with @tenantscope/testing. */
-export { VIEWS_OVER_TABLES } from './doctor/views-over-tables.js'
+// The doctor lives in @tenantscope/doctor; this package is its command line.
+// Its API stays importable from here, as it was before the split.
+export {
+  runDoctor,
+  hasFindingsAtLeast,
+  isAtLeast,
+  DoctorError,
+  formatReport,
+  type DoctorOptions,
+  type DoctorReport,
+  type DoctorQueryable,
+  type Finding,
+  type FindingCode,
+  type ObjectType,
+  type Severity,
+  type DoctorErrorCode,
+} from '@tenantscope/doctor'

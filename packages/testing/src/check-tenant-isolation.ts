@@ -1,4 +1,4 @@
-import { isAtLeast, runDoctor } from 'tenantscope'
+import { isAtLeast, loadRole, matchesTable, runDoctor } from '@tenantscope/doctor'
 import { attempt } from './attempt.js'
 import { discoverTables, discoverViews, type KitTable } from './discover.js'
 import { generateTenantId } from './generate-value.js'
@@ -7,7 +7,7 @@ import type { KitClient, TenantIsolationOptions } from './options.js'
 import { parentsFirst } from './parents-first.js'
 import { describeFailures, type IsolationFailure, type TenantIsolationReport } from './report.js'
 import { buildInsert, requiredTenantKeys, type WrittenRow } from './row-builder.js'
-import { matchesTable, quoteIdent } from './sql-text.js'
+import { quoteIdent } from './sql-text.js'
 import { createWithAdmin, parentInserts, tenantParents } from './tenant-parents.js'
 
 /**
@@ -138,15 +138,15 @@ export async function assertTenantIsolation(options: TenantIsolationOptions): Pr
 }
 
 async function refusePrivilegedRole(client: KitClient): Promise<string> {
-  const { rows } = await client.query(`SELECT current_user::text AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`)
-  const row = rows[0]
-  if (row.rolsuper || row.rolbypassrls) {
+  const role = await loadRole(client)
+  if (role.superuser || role.bypassrls) {
     throw new TenantIsolationError(
       'PRIVILEGED_ROLE',
-      `The pool connects as ${row.role}, which is ${row.rolsuper ? 'a superuser' : 'BYPASSRLS'}: row level security does not apply to it, so isolation checks would pass without proving anything. Connect the pool as your application's role.`,
+      `The pool connects as ${role.name}, which is ${role.superuser ? 'a superuser' : 'BYPASSRLS'}: row level security does not apply ` +
+      `to it, so isolation checks would pass without proving anything. Connect the pool as your application's role.`,
     )
   }
-  return row.role
+  return role.name
 }
 
 function selectTables(all: KitTable[], wanted: readonly string[] | undefined, tenantColumn: string): KitTable[] {

@@ -1,5 +1,5 @@
+import { loadConstraints, loadRole, loadTenantTables, loadViews } from '@tenantscope/doctor'
 import type { KitClient } from './options.js'
-import { VIEWS_OVER_TABLES } from 'tenantscope'
 
 /** @internal */
 export interface Column {
@@ -46,59 +46,40 @@ export interface KitView {
   tableOids: number[]
 }
 
-/** @internal Tables with the tenant column, their columns and foreign keys. */
+/**
+ * @internal Tables with the tenant column (partitions left out: they are
+ * written and read through their parent), with the connected role's
+ * privileges, columns and foreign keys. Read through the doctor's catalog.
+ */
 export async function discoverTables(client: KitClient, tenantColumn: string): Promise<KitTable[]> {
-  const { rows } = await client.query(
-    `SELECT c.oid::int8::text AS oid, format('%I.%I', n.nspname, c.relname) AS name,
-            has_table_privilege(c.oid, 'SELECT') AS can_select, has_table_privilege(c.oid, 'INSERT') AS can_insert,
-            has_table_privilege(c.oid, 'UPDATE') AS can_update, has_table_privilege(c.oid, 'DELETE') AS can_delete,
-            -- An owner may always TRUNCATE: that is reported as ownership by the catalog checks.
-            (has_table_privilege(c.oid, 'TRUNCATE') AND NOT pg_has_role(c.relowner, 'MEMBER')) AS can_truncate
-       FROM pg_class c
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenantscope') AND n.nspname !~ '^pg_(toast|temp_)'
-        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = $1 AND NOT a.attisdropped)
-      ORDER BY 2`,
-    [tenantColumn],
-  )
-  const tables: KitTable[] = rows.map((row) => ({
-    oid: Number(row.oid),
-    name: row.name,
-    columns: [],
-    foreignKeys: [],
-    canSelect: row.can_select,
-    canInsert: row.can_insert,
-    canUpdate: row.can_update,
-    canDelete: row.can_delete,
-    canTruncate: row.can_truncate,
-  }))
+  const role = await loadRole(client)
+  const found = await loadTenantTables(client, { tenantColumn, role: role.name, superuser: role.superuser })
+  const tables: KitTable[] = found
+    .filter((table) => !table.isPartition)
+    .map((table) => ({
+      oid: table.oid,
+      name: table.name,
+      columns: [],
+      foreignKeys: [],
+      canSelect: table.canSelect,
+      canInsert: table.canInsert,
+      canUpdate: table.canUpdate,
+      canDelete: table.canDelete,
+      canTruncate: table.canTruncate,
+    }))
   const byOid = new Map(tables.map((table) => [table.oid, table]))
   const oids = tables.map((table) => String(table.oid))
   if (oids.length === 0) return tables
   const columns = await client.query(COLUMNS_SQL, [oids])
   for (const row of columns.rows) byOid.get(Number(row.oid))?.columns.push(toColumn(row))
-  const keys = await client.query(
-    `SELECT con.conname::text AS name, con.conrelid::int8::text AS oid, con.confrelid::int8::text AS referenced_oid,
-            format('%I.%I', n.nspname, p.relname) AS referenced_table,
-            ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-                    JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
-            ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
-                    JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord) AS referenced_columns
-       FROM pg_constraint con
-       JOIN pg_class p ON p.oid = con.confrelid
-       JOIN pg_namespace n ON n.oid = p.relnamespace
-      WHERE con.contype = 'f' AND con.conrelid = ANY ($1::oid[])
-      ORDER BY con.conname`,
-    [oids],
-  )
-  for (const row of keys.rows) {
-    byOid.get(Number(row.oid))?.foreignKeys.push({
-      name: row.name,
-      columns: row.columns,
-      referencedOid: Number(row.referenced_oid),
-      referencedTable: row.referenced_table,
-      referencedColumns: row.referenced_columns,
+  for (const key of await loadConstraints(client, oids)) {
+    if (key.type !== 'f' || key.referencedOid === null || key.referencedTable === null) continue
+    byOid.get(key.tableOid)?.foreignKeys.push({
+      name: key.name,
+      columns: key.columns,
+      referencedOid: key.referencedOid,
+      referencedTable: key.referencedTable,
+      referencedColumns: key.referencedColumns,
     })
   }
   return tables
@@ -138,22 +119,11 @@ function toColumn(row: any): Column {
   }
 }
 
-/** @internal Views (not materialized: the doctor reports those) over the given tables, and views over those. */
+/** @internal Views (not materialized: the doctor reports those) over the given tables, and views over those, that the role may read. */
 export async function discoverViews(client: KitClient, tableOids: number[], tenantColumn: string): Promise<KitView[]> {
-  if (tableOids.length === 0) return []
-  const { rows } = await client.query(
-    `${VIEWS_OVER_TABLES}
-     SELECT format('%I.%I', n.nspname, v.relname) AS name,
-            EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = v.oid AND a.attname = $2 AND NOT a.attisdropped) AS has_tenant_column,
-            array_agg(DISTINCT over.table_oid::int8::text) AS table_oids
-       FROM over
-       JOIN pg_class v ON v.oid = over.view_oid
-       JOIN pg_namespace n ON n.oid = v.relnamespace
-      WHERE v.relkind = 'v' AND has_table_privilege(v.oid, 'SELECT')
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenantscope')
-      GROUP BY v.oid, n.nspname, v.relname
-      ORDER BY 1`,
-    [tableOids.map(String), tenantColumn],
-  )
-  return rows.map((row) => ({ name: row.name, hasTenantColumn: row.has_tenant_column, tableOids: (row.table_oids as string[]).map(Number) }))
+  const role = await loadRole(client)
+  const views = await loadViews(client, tableOids.map(String), { tenantColumn, role: role.name })
+  return views
+    .filter((view) => view.kind === 'v' && view.canSelect)
+    .map((view) => ({ name: view.name, hasTenantColumn: view.hasTenantColumn, tableOids: view.tableOids }))
 }

@@ -1,4 +1,4 @@
-import type { Severity } from 'tenantscope'
+import type { Severity } from '@tenantscope/doctor'
 
 /** A pooled client, as pg's PoolClient has it. */
 export interface KitClient {

@@ -1,4 +1,4 @@
-import type { Finding } from 'tenantscope'
+import type { Finding } from '@tenantscope/doctor'
 
 /** What each check proves; a failure names the one that broke. */
 export type IsolationCheck =

@@ -1,11 +1,7 @@
-import pg from 'pg'
-import { DoctorError } from '../doctor/doctor-error.js'
-import { SEVERITIES, type Severity } from '../doctor/finding.js'
-import { formatReport } from '../doctor/format-report.js'
-import { hasFindingsAtLeast, runDoctor, type DoctorReport } from '../doctor/run-doctor.js'
+import { fixScript, formatJunit, formatReport, formatSarif, hasFindingsAtLeast, SEVERITIES, type Severity } from '@tenantscope/doctor'
 import type { CliIo } from './io.js'
 import { parseOptions } from './parse-options.js'
-import { safeMessage } from './safe-message.js'
+import { DOCTOR_OPTIONS, doctorOptionsOf, reportFor } from './run-report.js'
 import { UsageError } from './usage-error.js'
 
 export const DOCTOR_HELP = `Usage: tenantscope doctor [options]
@@ -19,68 +15,63 @@ Options:
   --setting <name>        the setting policies read the tenant from (default: app.current_tenant)
   --schema <name>         only tables in this schema (repeatable)
   --table <name>          only report on this table (repeatable)
+  --other-databases       also open the server's other databases: does the role reach tenant tables there?
+  --other-database <name> only this other database (repeatable; implies --other-databases)
   --fail-on <severity>    exit 1 on findings at or above: error, warning or info (default: error)
-  --json                  print the report as JSON
+  --format <format>       text, json, sarif (SARIF 2.1.0, for code scanning) or junit (JUnit XML) (default: text)
+  --json                  the same as --format json
+  --sarif-uri <path>      with --format sarif: the file results point at (your migrations), for code scanning to show them
+  --fix                   print the SQL that fixes the findings, as one script to review (nothing is run)
   -h, --help              show this help
 
 Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 bad arguments or cannot connect.
+See also: tenantscope diff (what a migration made worse).
 `
 
+const FORMATS = ['text', 'json', 'sarif', 'junit'] as const
+
 /** @internal */
-export async function doctorCommand(args: string[], io: CliIo): Promise<number> {
+export async function doctorCommand(args: string[], io: CliIo, version: string): Promise<number> {
   const values = parseOptions(args, {
     'database-url': { type: 'string' },
-    role: { type: 'string' },
-    'tenant-column': { type: 'string' },
-    setting: { type: 'string' },
-    schema: { type: 'string', multiple: true },
-    table: { type: 'string', multiple: true },
+    ...DOCTOR_OPTIONS,
+    'other-databases': { type: 'boolean' },
+    'other-database': { type: 'string', multiple: true },
     'fail-on': { type: 'string' },
+    format: { type: 'string' },
     json: { type: 'boolean' },
+    'sarif-uri': { type: 'string' },
+    fix: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) {
     io.stdout(DOCTOR_HELP)
     return 0
   }
-  const failOn = (values['fail-on'] ?? 'error') as Severity
-  if (!SEVERITIES.includes(failOn)) throw new UsageError('--fail-on must be error, warning or info')
+  const failOn = failOnOf(values['fail-on'])
+  const format = values.format ?? (values.json ? 'json' : 'text')
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError('--format must be text, json, sarif or junit')
+  if (values.json && values.format !== undefined && values.format !== 'json') throw new UsageError('--json and --format disagree')
+  if (values['sarif-uri'] !== undefined && format !== 'sarif') throw new UsageError('--sarif-uri needs --format sarif')
   const url = values['database-url'] ?? io.env.DATABASE_URL
   if (!url) throw new UsageError('no database: pass --database-url <url> or set DATABASE_URL')
-  checkUrl(url)
-
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'tenantscope doctor' })
-  // A dropped connection emits 'error' on the client; the pending query reports it.
-  client.on('error', () => undefined)
-  try {
-    await client.connect()
-  } catch (error) {
-    throw new UsageError(`cannot connect to the database: ${safeMessage(error, url)}`)
+  const only = values['other-database']
+  const otherDatabases = only && only.length > 0 ? only : (values['other-databases'] ?? false)
+  const report = await reportFor(url, { ...doctorOptionsOf(values), otherDatabases })
+  if (values.fix) io.stdout(fixScript(report))
+  else if (format === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`)
+  else if (format === 'sarif') {
+    const artifactUri = values['sarif-uri']
+    io.stdout(formatSarif(report, { toolVersion: version, ...(artifactUri ? { artifactUri } : {}) }))
   }
-  let report: DoctorReport
-  try {
-    report = await runDoctor(client, {
-      role: values.role,
-      tenantColumn: values['tenant-column'],
-      setting: values.setting,
-      schemas: values.schema,
-      tables: values.table,
-    })
-  } catch (error) {
-    throw new UsageError(DoctorError.is(error) ? error.message : `reading the catalog failed: ${safeMessage(error, url)}`)
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-  io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
+  else if (format === 'junit') io.stdout(formatJunit(report, { failOn }))
+  else io.stdout(formatReport(report))
   return hasFindingsAtLeast(report, failOn) ? 1 : 0
 }
 
-// pg only notices a malformed URL deep inside connect(); say so plainly, without repeating it.
-function checkUrl(url: string): void {
-  if (!/^postgres(ql)?:\/\//i.test(url)) throw new UsageError('the database URL must start with postgres:// or postgresql://')
-  try {
-    new URL(url)
-  } catch {
-    throw new UsageError('the database URL is not a valid URL')
-  }
+/** @internal */
+export function failOnOf(value: string | undefined): Severity {
+  const failOn = (value ?? 'error') as Severity
+  if (!SEVERITIES.includes(failOn)) throw new UsageError('--fail-on must be error, warning or info')
+  return failOn
 }

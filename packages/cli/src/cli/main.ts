@@ -1,3 +1,4 @@
+import { DIFF_HELP, diffCommand } from './diff-command.js'
 import { DOCTOR_HELP, doctorCommand } from './doctor-command.js'
 import type { CliIo } from './io.js'
 import { safeMessage } from './safe-message.js'
@@ -8,10 +9,13 @@ const HELP = `Usage: tenantscope <command> [options]
 
 Commands:
   doctor   audit a live database for row-level-security mistakes
+  diff     what a migration made worse: the doctor on two databases
   sql      print or copy tenantscope's migrations
 
 Run tenantscope <command> --help for its options.
 `
+
+const COMMAND_HELP: Readonly<Record<string, string>> = { doctor: DOCTOR_HELP, diff: DIFF_HELP, sql: SQL_HELP }
 
 /** @internal Runs one CLI invocation and returns its exit code; never throws. */
 export async function main(args: string[], io: CliIo, version: string): Promise<number> {
@@ -19,7 +23,9 @@ export async function main(args: string[], io: CliIo, version: string): Promise<
   try {
     switch (command) {
       case 'doctor':
-        return await doctorCommand(rest, io)
+        return await doctorCommand(rest, io, version)
+      case 'diff':
+        return await diffCommand(rest, io)
       case 'sql':
         return await sqlCommand(rest, io)
       case '--version':
@@ -30,14 +36,14 @@ export async function main(args: string[], io: CliIo, version: string): Promise<
       case '--help':
       case '-h':
       case 'help':
-        io.stdout(command === 'help' && rest[0] === 'doctor' ? DOCTOR_HELP : command === 'help' && rest[0] === 'sql' ? SQL_HELP : HELP)
+        io.stdout(command === 'help' ? (COMMAND_HELP[rest[0] ?? ''] ?? HELP) : HELP)
         return command === undefined ? 2 : 0
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))} (expected doctor or sql)`)
+        throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))} (expected doctor, diff or sql)`)
     }
   } catch (error) {
     // One line, never a stack trace, never the connection string.
-    const prefix = command === 'doctor' || command === 'sql' ? `tenantscope ${command}` : 'tenantscope'
+    const prefix = command === 'doctor' || command === 'diff' || command === 'sql' ? `tenantscope ${command}` : 'tenantscope'
     io.stderr(`${prefix}: ${error instanceof UsageError ? error.message : `unexpected error: ${safeMessage(error)}`}\n`)
     return 2
   }

@@ -37,10 +37,23 @@ describe('doctor on the shipped example schema', () => {
     expect(result.stdout).toContain('No findings.')
   })
 
-  test('the role the tests connect as for maintenance is reported: BYPASSRLS', async () => {
+  // Issue 18: without --role the checked role is the connected one, the maintenance role here: the fix
+  // must not demote it (pasted, that breaks maintenance) but give the application a role of its own.
+  test('the role the tests connect as for maintenance is reported: BYPASSRLS, and the fix keeps it', async () => {
     const result = await runCli(['doctor', '--database-url', db.maintenanceUrl, '--json'])
     expect(result.code).toBe(1)
-    expect(json(result.stdout).findings.map((f) => f.code)).toEqual(['app_role_bypassrls'])
+    const findings = json(result.stdout).findings
+    expect(findings.map((f) => f.code)).toEqual(['app_role_bypassrls'])
+    expect(findings[0]!.fix).not.toMatch(/ALTER ROLE/)
+    expect(findings[0]!.fix).toContain('CREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB IN ROLE tenantscope_app;')
+  })
+
+  test('run as the superuser without --role: never ALTER ROLE ... NOSUPERUSER on it', async () => {
+    const result = await runCli(['doctor', '--database-url', db.adminUrl, '--json'])
+    expect(result.code).toBe(1)
+    const findings = json(result.stdout).findings
+    expect(findings.map((f) => f.code)).toContain('app_role_superuser')
+    for (const finding of findings) expect(finding.fix ?? '').not.toMatch(/ALTER ROLE|NOSUPERUSER;|NOBYPASSRLS;/)
   })
 
   // Was a warning with exit 0 (review finding 8): a typo in the tenant column must not read as clean.
@@ -120,6 +133,14 @@ describe('doctor on a database with one of each mistake', () => {
     ['policy_unrecognized', 'error', 'm_delete_open_any ON public.m_delete_open'],
     ['app_role_can_truncate', 'error', 'public.m_truncate'],
     ['rls_disabled', 'error', 'public.m_part_0'],
+    ['partition_readable_directly', 'warning', 'public.m_part_0'],
+    ['app_role_no_privileges', 'warning', 'public.m_owned'],
+    ['policy_function_per_row', 'warning', 'm_bypass_all ON public.m_bypass'],
+    ['policy_function_per_row', 'warning', 'm_helper_all ON public.m_helper'],
+    ['policy_function_per_row', 'warning', 'm_no_nullif_all ON public.m_no_nullif'],
+    ['policy_function_per_row', 'warning', 'm_not_missing_ok_all ON public.m_not_missing_ok'],
+    ['sequence_shared_across_tenants', 'info', 'public.m_bigint_tenant_id_seq'],
+    ['sequence_shared_across_tenants', 'info', 'public.m_text_tenant_id_seq'],
   ]
   const sorted = (rows: string[][]) => rows.map((row) => row.join(' | ')).sort()
 
@@ -129,22 +150,24 @@ describe('doctor on a database with one of each mistake', () => {
     expect(result.code).toBe(1)
     const report = json(result.stdout)
     expect(sorted(report.findings.map((f) => [f.code, f.severity, f.object]))).toEqual(sorted(expected))
-    expect(report.counts).toEqual({ error: 19, warning: 12, info: 1 })
+    expect(report.counts).toEqual({ error: 19, warning: 18, info: 3 })
     for (const finding of report.findings) {
       expect(finding.why.length).toBeGreaterThan(20)
-      if (finding.code !== 'materialized_view_over_tenant_table') expect(finding.fix).toMatch(/;$/)
+      // A decision only the user can make has no SQL; every other fix is statements.
+      if (!['materialized_view_over_tenant_table', 'sequence_shared_across_tenants'].includes(finding.code)) expect(finding.fix).toMatch(/;$/)
     }
   })
 
   test.each([
     ['super', ['app_role_superuser']],
-    ['bypass', ['app_role_bypassrls']],
+    // These roles hold no GRANT on the table (only the owner's members do): reported too.
+    ['bypass', ['app_role_bypassrls', 'app_role_no_privileges']],
     ['owner', ['app_role_owns_tenant_table']],
     ['owner_member', ['app_role_member_of_privileged_role']],
-    ['bypass_member', ['app_role_member_of_privileged_role']],
+    ['bypass_member', ['app_role_member_of_privileged_role', 'app_role_no_privileges']],
     // CREATEROLE on PG 15: GRANT itself tenantscope_maintenance, SET ROLE, and RLS is off.
-    ['createrole', ['app_role_createrole']],
-    ['createrole_member', ['app_role_member_of_privileged_role']],
+    ['createrole', ['app_role_createrole', 'app_role_no_privileges']],
+    ['createrole_member', ['app_role_member_of_privileged_role', 'app_role_no_privileges']],
   ])('the application role %s is reported', async (name, codes) => {
     const result = await runCli(['doctor', '--database-url', db.adminUrl, '--role', role(name), '--json', '--table', 'm_owned'])
     expect(result.code).toBe(1)
@@ -178,7 +201,10 @@ describe('doctor on a database with one of each mistake', () => {
     expect(result.code).toBe(1)
     const report = json(result.stdout)
     expect(report.tables).toEqual(['public.m_part', 'public.m_part_0'])
-    expect(report.findings.map((f) => [f.code, f.object])).toEqual([['rls_disabled', 'public.m_part_0']])
+    expect(report.findings.map((f) => [f.code, f.object])).toEqual([
+      ['rls_disabled', 'public.m_part_0'],
+      ['partition_readable_directly', 'public.m_part_0'],
+    ])
   })
 
   test('a --table that names no tenant table is a usage error (exit 2), not a clean report', async () => {
@@ -205,7 +231,8 @@ describe('doctor on a database with one of each mistake', () => {
   // Last: it changes the fixture.
   test('the fixes are SQL that PostgreSQL accepts and that clears the findings', async () => {
     const before = json((await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif', '--table', 'm_delete_open', '--table', 'm_truncate'])).stdout)
-    expect(before.findings).toHaveLength(8)
+    // The eight mistakes, and the per-row setting reads of m_bypass and m_no_nullif (same fix as their other finding).
+    expect(before.findings).toHaveLength(10)
     await withClient(db.adminUrl, async (admin) => {
       for (const finding of before.findings) await admin.query(`BEGIN; ${finding.fix}; COMMIT`)
     })

@@ -20,6 +20,10 @@ describe('tenantscope (no database needed)', () => {
     const doctorHelp = await runCli(['doctor', '--help'])
     expect(doctorHelp.code).toBe(0)
     expect(doctorHelp.stdout).toContain('--fail-on')
+    expect(doctorHelp.stdout).toContain('--format <format>')
+    const diffHelp = await runCli(['help', 'diff'])
+    expect(diffHelp.code).toBe(0)
+    expect(diffHelp.stdout).toContain('Usage: tenantscope diff --before')
   })
 
   test('an unknown command exits 2 with one line', async () => {
@@ -35,6 +39,11 @@ describe('tenantscope (no database needed)', () => {
     [['doctor'], /no database: pass --database-url/],
     [['doctor', '--database-url', 'mysql://root:hunter2@db/app'], /must start with postgres:\/\//],
     [['doctor', '--database-url', 'postgres://root:hunter2@[bad/app'], /not a valid URL/],
+    [['doctor', '--database-url', 'postgres://x@127.0.0.1/db', '--format', 'xml'], /--format must be text, json, sarif or junit/],
+    [['doctor', '--database-url', 'postgres://x@127.0.0.1/db', '--json', '--format', 'sarif'], /--json and --format disagree/],
+    [['doctor', '--database-url', 'postgres://x@127.0.0.1/db', '--sarif-uri', 'x.sql'], /--sarif-uri needs --format sarif/],
+    [['diff', '--after', 'postgres://x@127.0.0.1/db'], /--before <url\|report.json> is required/],
+    [['diff', '--before', '/no/such/report.json', '--after', 'postgres://root:hunter2@127.0.0.1/db'], /--before: cannot read a doctor report/],
     [['sql', '--overwrite'], /--overwrite needs --out/],
     [['sql', 'extra'], /Unexpected argument/],
   ])('bad arguments %j exit 2 with a one-line message', async (args, message) => {

@@ -12,6 +12,11 @@ export interface TenantPolicyOptions {
    * @default 'tenantscope_isolation' (the name `tenantscope.enable_tenant_rls` gives it)
    */
   name?: string
+  /**
+   * The setting the policy reads the tenant from: the `setting` you gave `createTenantPool`.
+   * @default 'app.current_tenant'
+   */
+  setting?: string
 }
 
 /**
@@ -20,9 +25,10 @@ export interface TenantPolicyOptions {
  * applies, and a sub-select so the setting is read once per statement (an
  * InitPlan). For a column of another type the setting is cast to the
  * column's type (text: no cast), as `tenantscope.enable_tenant_rls` does.
+ * `{ setting }` reads another setting than app.current_tenant.
  */
-export function tenantCondition(column: PgColumn): SQL {
-  return sql`${column} = (SELECT ${tenantSettingAs(sqlTypeOf(column))})`
+export function tenantCondition(column: PgColumn, options: { setting?: string } = {}): SQL {
+  return sql`${column} = (SELECT ${tenantSettingAs(sqlTypeOf(column), options.setting)})`
 }
 
 /**
@@ -36,7 +42,7 @@ export function tenantCondition(column: PgColumn): SQL {
  *   (t) => [tenantPolicy(t.tenantId), tenantIndex('projects_tenant_idx', t.tenantId)])
  */
 export function tenantPolicy(column: PgColumn, options: TenantPolicyOptions = {}): PgPolicy {
-  const condition = tenantCondition(column)
+  const condition = tenantCondition(column, { setting: options.setting })
   return pgPolicy(options.name ?? TENANT_POLICY_NAME, {
     as: 'permissive',
     for: 'all',

@@ -51,4 +51,32 @@ describe('schema helpers = enable_tenant_rls, in the catalog', () => {
       expect(JSON.stringify(fromSql)).not.toContain('tenantscope.')
     })
   })
+
+  // Issue 13: the setting is not hard-coded. The same catalog again, for a custom setting on both paths.
+  test('a custom setting: tenantIdColumn and tenantCondition with { setting } = enable_tenant_rls(table, column, setting)', async () => {
+    const setting = 'myapp.tenant'
+    const drizzleColumn = getTableConfig(pgTable('via_drizzle_custom', { tenantId: tenantIdColumn('tenant_id', { setting }) })).columns[0]!
+    const condition = dialect.sqlToQuery(tenantCondition(drizzleColumn, { setting })).sql
+    const defaultSql = dialect.sqlToQuery(drizzleColumn.default as never).sql
+    await withClient(db.adminUrl, async (admin) => {
+      await admin.query(`
+        CREATE TABLE via_sql_custom (tenant_id uuid NOT NULL);
+        SELECT tenantscope.enable_tenant_rls('via_sql_custom', 'tenant_id', '${setting}');
+        CREATE TABLE via_drizzle_custom (tenant_id uuid NOT NULL DEFAULT ${defaultSql});
+        ALTER TABLE via_drizzle_custom ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY tenantscope_isolation ON via_drizzle_custom AS PERMISSIVE FOR ALL TO public USING (${condition}) WITH CHECK (${condition});`)
+      const [fromSql, fromDrizzle] = [(await admin.query(CATALOG, ['via_sql_custom'])).rows[0], (await admin.query(CATALOG, ['via_drizzle_custom'])).rows[0]]
+      expect(fromDrizzle).toEqual(fromSql)
+      expect(JSON.stringify(fromSql)).toContain(`current_setting('myapp.tenant'::text, true)`)
+      expect(JSON.stringify(fromSql)).not.toContain('app.current_tenant')
+    })
+  })
+
+  test('a setting name that is not a dotted identifier is refused when the schema is defined (INVALID_CONFIG)', () => {
+    const column = getTableConfig(pgTable('t', { tenantId: tenantIdColumn() })).columns[0]!
+    for (const setting of ["x'); DROP TABLE t; --", 'nodot', '']) {
+      expect(() => tenantCondition(column, { setting })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
+      expect(() => tenantIdColumn('tenant_id', { setting })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
+    }
+  })
 })

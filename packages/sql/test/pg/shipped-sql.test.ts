@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createTenantPool, withTenant } from '@tenantscope/core'
-import { applyMigrations, exampleMigrations, migrations } from '@tenantscope/sql'
+import { applyMigrations, exampleMigrations, migrations, tenantExpression } from '@tenantscope/sql'
 import { createTestDatabase, type TestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -131,5 +131,47 @@ describe('shipped SQL on a real database', () => {
   test('the app role cannot change policies or switch RLS off', async () => {
     await expect(app.query(`ALTER TABLE projects DISABLE ROW LEVEL SECURITY`)).rejects.toMatchObject({ code: '42501' })
     await expect(app.query(`SELECT tenantscope.enable_tenant_rls('projects')`)).rejects.toMatchObject({ code: '42501' })
+  })
+})
+
+// Issue 13: the SQL helper and the JS builder are two spellings of one expression; a custom setting works.
+describe('tenantscope.tenant_expression and enable_tenant_rls take the setting', () => {
+  let db: TestDatabase
+  let admin: pg.Pool
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    admin = new pg.Pool({ connectionString: db.adminUrl, max: 1 })
+  })
+  afterAll(async () => {
+    await admin?.end()
+    await db?.drop()
+  })
+
+  test.each(['uuid', 'bigint', 'text'])('%s: the SQL function writes what tenantExpression() writes, for any setting', async (columnType) => {
+    for (const setting of ['app.current_tenant', 'myapp.tenant']) {
+      const { rows } = await admin.query('SELECT tenantscope.tenant_expression($1::regtype, $2) AS expr', [columnType, setting])
+      expect(rows[0].expr).toBe(tenantExpression({ setting, columnType }))
+    }
+    const { rows } = await admin.query('SELECT tenantscope.tenant_expression($1::regtype) AS expr', [columnType])
+    expect(rows[0].expr).toBe(tenantExpression({ columnType }))
+  })
+
+  test('enable_tenant_rls(table, column, setting): policy and default read the setting; a re-run with another setting converges', async () => {
+    const catalog = async () =>
+      (
+        await admin.query(`SELECT (SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'custom_notes'::regclass) AS qual,
+                                  (SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'custom_notes'::regclass) AS def`)
+      ).rows[0]
+    await admin.query(`CREATE TABLE custom_notes (tenant_id uuid NOT NULL, body text)`)
+    await admin.query(`SELECT tenantscope.enable_tenant_rls('custom_notes')`)
+    expect(JSON.stringify(await catalog())).toContain("'app.current_tenant'")
+    await admin.query(`SELECT tenantscope.enable_tenant_rls('custom_notes', 'tenant_id', 'myapp.tenant')`)
+    const custom = await catalog()
+    expect(custom.qual).toContain("current_setting('myapp.tenant'::text, true)")
+    expect(custom.def).toContain("current_setting('myapp.tenant'::text, true)")
+    expect(JSON.stringify(custom)).not.toContain('app.current_tenant')
+    const refused = await admin.query(`SELECT tenantscope.enable_tenant_rls('custom_notes', 'tenant_id', $1)`, ["x'; DROP TABLE custom_notes; --"]).catch((error: { code?: string }) => error)
+    expect((refused as { code?: string }).code).toBe('22023')
+    expect(await catalog()).toEqual(custom)
   })
 })

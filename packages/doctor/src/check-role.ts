@@ -1,4 +1,4 @@
-import type { Catalog } from './catalog.js'
+import type { Catalog } from './catalog/index.js'
 import type { Finding } from './finding.js'
 import { ident } from './sql-text.js'
 
@@ -18,6 +18,11 @@ export function checkRole(catalog: Catalog): Finding[] {
     return `REVOKE ${ident(target)} FROM ${(members.length > 0 ? members : [role.name]).map(ident).join(', ')};`
   }
   const hint = ' If the application connects as another role, pass it with --role.'
+  // Never suggest demoting the role the check runs as (the maintenance or migration role that ran
+  // it without --role), nor the bootstrap superuser: pasted, that locks its owner out. Suggest a
+  // dedicated application role instead.
+  const keep = role.connected || role.bootstrap
+  const attributeFix = (alter: string) => (keep ? dedicatedRoleSql(catalog) : alter)
   if (role.superuser) {
     findings.push({
       code: 'app_role_superuser',
@@ -25,7 +30,7 @@ export function checkRole(catalog: Catalog): Finding[] {
       objectType: 'role',
       object: name,
       why: `Role ${role.name} is a superuser: superusers bypass every policy, so RLS protects nothing for it.${hint}`,
-      fix: `ALTER ROLE ${name} NOSUPERUSER;`,
+      fix: attributeFix(`ALTER ROLE ${name} NOSUPERUSER;`),
     })
   }
   if (role.bypassrls) {
@@ -35,7 +40,7 @@ export function checkRole(catalog: Catalog): Finding[] {
       objectType: 'role',
       object: name,
       why: `Role ${role.name} has BYPASSRLS: every policy is skipped for it. Keep BYPASSRLS for a separate maintenance role and pool.${hint}`,
-      fix: `ALTER ROLE ${name} NOBYPASSRLS;`,
+      fix: attributeFix(`ALTER ROLE ${name} NOBYPASSRLS;`),
     })
   }
   if (role.createrole && !role.superuser) {
@@ -45,7 +50,7 @@ export function checkRole(catalog: Catalog): Finding[] {
       objectType: 'role',
       object: name,
       why: `Role ${role.name} has CREATEROLE: it can GRANT itself any role that is not a superuser (a BYPASSRLS maintenance role, a table owner) and SET ROLE to it, which turns RLS off.${hint}`,
-      fix: `ALTER ROLE ${name} NOCREATEROLE;`,
+      fix: attributeFix(`ALTER ROLE ${name} NOCREATEROLE;`),
     })
   }
   // A superuser is a member of every role; the finding above says it all.
@@ -59,7 +64,11 @@ export function checkRole(catalog: Catalog): Finding[] {
         object: name,
         table: table.name,
         why: `Role ${role.name} owns ${table.name}: an owner bypasses RLS unless the table is forced, and can always disable RLS or drop its policies with one ALTER TABLE.`,
-        fix: `ALTER TABLE ${table.name} OWNER TO <migration_role>;`,
+        // Handed to the role the check runs as (the one that runs migrations), unless that is the app role itself.
+        fix:
+          catalog.connectedRole === role.name
+            ? `-- Connect as the role that runs your migrations and run:\n-- ALTER TABLE ${table.name} OWNER TO <that role>;`
+            : `ALTER TABLE ${table.name} OWNER TO ${ident(catalog.connectedRole)};`,
       })
     } else if (role.memberOf.includes(table.owner)) {
       findings.push({
@@ -84,4 +93,19 @@ export function checkRole(catalog: Catalog): Finding[] {
     })
   }
   return findings
+}
+
+// A role for the application: subject to RLS, owns nothing, no password in the pasted SQL.
+function dedicatedRoleSql(catalog: Catalog): string {
+  const lines = [
+    `-- ${catalog.role.name} is the role this check ran as: keep it for migrations and maintenance, and give the application its own role.`,
+    `CREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE ` +
+    `NOCREATEDB${catalog.hasAppGroupRole ? ' IN ROLE tenantscope_app' : ''};`,
+  ]
+  if (!catalog.hasAppGroupRole) {
+    lines.push('-- GRANT SELECT, INSERT, UPDATE, DELETE ON <your tenant tables> TO app_user;')
+  }
+  lines.push('-- Set its password (psql: \\password app_user), connect the application as app_user,')
+  lines.push('-- and check it: tenantscope doctor --role app_user')
+  return lines.join('\n')
 }

@@ -181,3 +181,64 @@ export function isTenantScopedClause(expression: string, matchers: TenantExpress
   if (splitTop(whole, 'or').length > 1) return false
   return splitTop(whole, 'and').some((part) => isCanonicalComparison(part, matchers))
 }
+
+/**
+ * @internal The clause as a comparable token string: parentheses, the
+ * `::text` PostgreSQL adds to string literals, and a sub-select's `AS alias`
+ * dropped, identifiers lowercased unless quoted. pg_get_expr's text of a
+ * policy and the text it was created from normalise to the same string.
+ */
+export function normalizeExpression(expression: string): string | null {
+  const tokens = tokenize(expression)
+  if (!tokens) return null
+  const out: string[] = []
+  for (let index = 0; index < tokens.length; index++) {
+    const token = tokens[index]!
+    if (token.text === '(' || token.text === ')') continue
+    if (token.text === '::' && tokens[index - 1]?.kind === 'string' && isWord(tokens[index + 1], 'text')) {
+      index++
+      continue
+    }
+    if (isWord(token, 'as') && (tokens[index + 1]?.kind === 'ident' || tokens[index + 1]?.kind === 'quoted')) {
+      index++
+      continue
+    }
+    out.push(token.kind === 'ident' ? token.text.toLowerCase() : token.text)
+  }
+  return out.join(' ')
+}
+
+/**
+ * @internal True when the clause is exactly the policy that tenantscope ships
+ * (`tenantPredicate` of @tenantscope/sql, which `enable_tenant_rls` and the
+ * Drizzle helpers write too) for this column, type and setting.
+ */
+export function isShippedPredicate(expression: string | null, shipped: string): boolean {
+  if (expression === null) return false
+  const normalized = normalizeExpression(expression)
+  return normalized !== null && normalized === normalizeExpression(shipped)
+}
+
+/**
+ * @internal The calls in the clause, outside any sub-select, of functions
+ * `reads` picks out: such a call runs once per row, where `(SELECT f())` would
+ * be an InitPlan that runs once per statement.
+ */
+export function callsPerRow(expression: string, reads: (name: string) => boolean): string[] {
+  const tokens = tokenize(expression)
+  if (!tokens) return []
+  const calls: string[] = []
+  // One entry per open parenthesis: does a sub-select start right after it?
+  const stack: boolean[] = []
+  for (let index = 0; index < tokens.length; index++) {
+    const token = tokens[index]!
+    if (token.text === '(' || token.text === '[') stack.push(isWord(tokens[index + 1], 'select'))
+    else if (token.text === ')' || token.text === ']') stack.pop()
+    else if (token.kind === 'ident' && tokens[index + 1]?.text === '(' && !stack.includes(true)) {
+      // A qualified name: schema . function
+      const qualified = tokens[index - 1]?.text === '.' && tokens[index - 2] ? `${tokens[index - 2]!.text}.${token.text}` : token.text
+      if (reads(qualified.toLowerCase())) calls.push(qualified)
+    }
+  }
+  return calls
+}

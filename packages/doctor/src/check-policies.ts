@@ -1,7 +1,8 @@
-import type { Catalog, Policy, TenantTable } from './catalog.js'
+import type { Catalog, Policy, TenantTable } from './catalog/index.js'
 import type { Finding, FindingCode, Severity } from './finding.js'
 import { escapeRegExp, ident } from './sql-text.js'
-import { isTenantScopedClause } from './policy-expression.js'
+import { tenantPredicate } from '@tenantscope/sql'
+import { callsPerRow, isShippedPredicate, isTenantScopedClause } from './policy-expression.js'
 import { policySql } from './tenant-expression.js'
 
 /**
@@ -47,6 +48,9 @@ function policyPatterns(catalog: Catalog): Patterns {
 }
 
 function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patterns: Patterns): Finding[] {
+  // The policy tenantscope ships, as @tenantscope/sql builds it: nothing to say.
+  const shipped = tenantPredicate(ident(catalog.tenantColumn), { setting: catalog.setting, columnType: table.columnType })
+  if (policy.cmd === '*' && isShippedPredicate(policy.using, shipped) && isShippedPredicate(policy.check, shipped)) return []
   const object = `${ident(policy.name)} ON ${table.name}`
   const sources = policy.functionSources.join('\n')
   // When a function the policy calls reads the setting, an expression that calls a function reads the tenant through it.
@@ -147,6 +151,38 @@ function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patte
       'warning',
       `The policy casts current_setting('${catalog.setting}', true) without NULLIF(..., ''): once a pooled connection has carried a tenant, the setting reads '' after the transaction, and the cast fails every later query without a tenant instead of returning no rows.`,
       replace,
+    )
+  }
+  // The setting read per row: a call outside a sub-select is evaluated for every row the query looks at.
+  const readers = new Set(['current_setting', 'tenantscope.current_tenant', 'tenantscope.current_tenant_id'])
+  for (const fn of policy.functions) {
+    if (!fn.name.startsWith('operator ') && patterns.tenantSetting.test(fn.source)) readers.add(fn.name.toLowerCase())
+  }
+  const reads = (name: string) => readers.has(name) || [...readers].some((reader) => reader.endsWith(`.${name}`))
+  const perRow = expressions.flatMap((expression) => callsPerRow(expression, reads))
+  if (perRow.length > 0 && !found.has('policy_unrecognized') && !found.has('policy_not_tenant_scoped')) {
+    add(
+      'policy_function_per_row',
+      'warning',
+      `The policy calls ${perRow[0]}() outside a sub-select, so it runs once for every row a query reads; written as (SELECT ` +
+      `${perRow[0]}(...)) it is an InitPlan that runs once per statement, and the tenant-first index can be used.`,
+      replace,
+    )
+  }
+  // LEAKPROOF: a function that is not may put the values it is given into an error message, and a
+  // policy runs on every tenant's rows before it filters them out. (Built-in functions never show here:
+  // PostgreSQL records no dependency on them.)
+  const leaky = policy.functions.filter(
+    (fn) => !fn.leakproof && fn.args > 0 && !reads(fn.name.toLowerCase()) && !patterns.tenantSetting.test(fn.source),
+  )
+  if (leaky.length > 0) {
+    add(
+      'policy_non_leakproof_function',
+      'warning',
+      `The policy calls ${leaky.map((fn) => fn.name).join(', ')}, which ${leaky.length === 1 ? 'is' : 'are'} not LEAKPROOF: the ` +
+      `policy runs on other tenants' rows too (before the tenant comparison filters them), and an error such a function raises can ` +
+      `carry those rows' values to the caller.`,
+      // Marking a function LEAKPROOF is a promise only its author can make (and needs a superuser).
     )
   }
   return [...found.values()]

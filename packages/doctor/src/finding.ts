@@ -30,9 +30,17 @@ export type FindingCode =
   | 'app_role_owns_tenant_table'
   | 'app_role_can_truncate'
   | 'app_role_member_of_privileged_role'
+  | 'app_role_no_privileges'
+  | 'app_role_reaches_other_database'
+  | 'partition_readable_directly'
+  | 'sequence_shared_across_tenants'
+  | 'large_objects_shared_across_tenants'
+  | 'policy_function_per_row'
+  | 'policy_non_leakproof_function'
+  | 'security_definer_owner_bypasses_rls'
 
 /** The kind of database object a finding is about. */
-export type ObjectType = 'database' | 'table' | 'policy' | 'index' | 'constraint' | 'view' | 'function' | 'role'
+export type ObjectType = 'database' | 'table' | 'policy' | 'index' | 'constraint' | 'view' | 'function' | 'role' | 'sequence'
 
 /** One problem the doctor found. Plain data: print it, filter it, or fail a test on it. */
 export interface Finding {
@@ -61,5 +69,5 @@ export function compareFindings(a: Finding, b: Finding): number {
   return RANK[b.severity] - RANK[a.severity] || a.object.localeCompare(b.object) || a.code.localeCompare(b.code)
 }
 
-/** @internal */
+/** Every severity, most severe first. */
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info']

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { formatReport, hasFindingsAtLeast, isAtLeast, type DoctorReport, type Finding } from 'tenantscope'
+import { formatReport, hasFindingsAtLeast, isAtLeast, type DoctorReport, type Finding } from '@tenantscope/doctor'
 
 const forced: Finding = {
   code: 'rls_not_forced',

@@ -1,11 +1,9 @@
-import { loadCatalog, type DoctorQueryable } from './catalog.js'
-import { checkKeys } from './check-keys.js'
-import { checkPolicies } from './check-policies.js'
-import { checkRole } from './check-role.js'
-import { checkTables } from './check-tables.js'
-import { checkViews } from './check-views.js'
+import { DEFAULT_TENANT_SETTING } from '@tenantscope/sql'
+import { loadCatalog, type DoctorQueryable, type OtherDatabases } from './catalog/index.js'
+import { CHECKS } from './checks.js'
 import { DoctorError } from './doctor-error.js'
 import { compareFindings, isAtLeast, type Finding, type Severity } from './finding.js'
+import { matchesTable } from './table-name.js'
 
 export interface DoctorOptions {
   /**
@@ -32,6 +30,21 @@ export interface DoctorOptions {
    * that names no tenant table throws DoctorError INVALID_OPTION. @default every tenant table
    */
   tables?: readonly string[]
+  /**
+   * Also look at the other databases of the server: roles are cluster-wide,
+   * so an app role (or a group role such as tenantscope_app) may reach another
+   * application's tenant tables. The doctor opens each database the role may
+   * connect to with `connect`, and reports those where it may use a tenant table.
+   * @default not checked
+   * @example
+   * const connect = async (database: string) => {
+   *   const client = new pg.Client({ ...config, database })
+   *   await client.connect()
+   *   return client
+   * }
+   * await runDoctor(pool, { role: 'app_user', otherDatabases: { connect } })
+   */
+  otherDatabases?: OtherDatabases
 }
 
 export interface DoctorReport {
@@ -59,7 +72,7 @@ export interface DoctorReport {
  */
 export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}): Promise<DoctorReport> {
   const tenantColumn = options.tenantColumn ?? 'tenant_id'
-  const setting = options.setting ?? 'app.current_tenant'
+  const setting = options.setting ?? DEFAULT_TENANT_SETTING
   if (typeof tenantColumn !== 'string' || tenantColumn.length === 0 || tenantColumn.length > 63) {
     throw new DoctorError('INVALID_OPTION', 'tenantColumn must be a column name of 1 to 63 characters')
   }
@@ -67,12 +80,18 @@ export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}
     throw new DoctorError('INVALID_OPTION', 'setting must be a dotted name such as app.current_tenant')
   }
   const target = (db as { unscopedPool?: DoctorQueryable }).unscopedPool ?? db
-  const catalog = await loadCatalog(target, { tenantColumn, setting, role: options.role, schemas: options.schemas })
-  let findings = [...checkTables(catalog), ...checkPolicies(catalog), ...checkKeys(catalog), ...checkViews(catalog), ...checkRole(catalog)]
+  const catalog = await loadCatalog(target, {
+    tenantColumn,
+    setting,
+    role: options.role,
+    schemas: options.schemas,
+    otherDatabases: options.otherDatabases,
+  })
+  let findings = CHECKS.flatMap((check) => check(catalog))
   let tables = catalog.tables.map((table) => table.name)
   if (options.tables && options.tables.length > 0) {
     const wanted = options.tables
-    const matches = (entry: string, name: string) => entry === name || (!entry.includes('.') && name.endsWith(`.${entry}`))
+    const matches = (entry: string, name: string) => matchesTable(name, entry)
     // A typo must not read as "clean": every entry has to name a tenant table.
     const unknown = wanted.filter((entry) => !catalog.tables.some((table) => matches(entry, table.name)))
     if (unknown.length > 0) {
@@ -81,7 +100,9 @@ export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}
     // A wanted table brings its partitions (and inheritance children): the application can query them directly.
     const kept = new Set(catalog.tables.filter((table) => table.ancestors.some((name) => wanted.some((entry) => matches(entry, name)))).map((table) => table.name))
     tables = tables.filter((name) => kept.has(name))
-    findings = findings.filter((finding) => (finding.table === undefined ? finding.objectType === 'role' : kept.has(finding.table)))
+    findings = findings.filter((finding) =>
+      finding.table === undefined ? finding.objectType === 'role' || finding.objectType === 'database' : kept.has(finding.table),
+    )
   }
   findings.sort(compareFindings)
   const counts = { error: 0, warning: 0, info: 0 }

@@ -1,4 +1,4 @@
-import type { Catalog, TenantTable } from './catalog.js'
+import type { Catalog, TenantTable } from './catalog/index.js'
 import type { Finding } from './finding.js'
 import { ident } from './sql-text.js'
 import { policySql } from './tenant-expression.js'

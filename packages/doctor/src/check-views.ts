@@ -1,4 +1,4 @@
-import type { Catalog, TenantTable } from './catalog.js'
+import type { Catalog, TenantTable } from './catalog/index.js'
 import type { Finding } from './finding.js'
 import { escapeRegExp } from './sql-text.js'
 
@@ -42,7 +42,24 @@ export function checkViews(catalog: Catalog): Finding[] {
   }
   for (const fn of catalog.functions) {
     const read = catalog.tables.filter((table) => mentions(fn.definition, table.name))
-    if (read.length === 0) continue
+    if (read.length === 0) {
+      // No tenant table named in it, but its owner bypasses RLS and the app may call it: dynamic SQL,
+      // or a view or function it calls, reaches every tenant's rows with nothing to show for it here.
+      if (fn.ownerBypasses && fn.canExecute && catalog.tables.length > 0) {
+        findings.push({
+          code: 'security_definer_owner_bypasses_rls',
+          severity: 'warning',
+          objectType: 'function',
+          object: fn.name,
+          why:
+            `The SECURITY DEFINER function runs as ${fn.owner}, who bypasses row level security, and role ${catalog.role.name} may call ` +
+            `it: whatever it reads (dynamic SQL, the views and functions it calls) it reads for every tenant. Make it SECURITY INVOKER, ` +
+            `or give it an owner subject to RLS.`,
+          fix: `ALTER FUNCTION ${fn.name} SECURITY INVOKER;`,
+        })
+      }
+      continue
+    }
     const ownerBypasses = ownerBypassesRls(fn, read)
     findings.push({
       code: 'security_definer_reads_tenant_table',

@@ -1,0 +1,11 @@
+// The catalog module: every query the doctor and the test kit run against pg_catalog.
+export { loadCatalog, type Catalog } from './load-catalog.js'
+export { loadConstraints, type Constraint } from './load-constraints.js'
+export { loadSecurityDefinerFunctions, type SecurityDefinerFunction } from './load-functions.js'
+export { loadPolicies, type Policy, type PolicyFunction } from './load-policies.js'
+export { loadRole, type RoleInfo } from './load-role.js'
+export { loadTenantTables, type TenantTable } from './load-tables.js'
+export { loadViews, type ViewInfo } from './load-views.js'
+export { loadReachedDatabases, type OtherDatabases, type ReachedDatabase } from './other-databases.js'
+export type { DoctorConnection, DoctorQueryable } from './queryable.js'
+export { SYSTEM_SCHEMAS } from './system-schemas.js'
