@@ -24,6 +24,10 @@ export type TenantScopeErrorCode =
   | 'JOB_PAYLOAD_INVALID'
 
 const brand = Symbol.for('tenantscope:TenantScopeError')
+// Where a wrapper that copies `meta` (Prisma's PrismaClientKnownRequestError) keeps the original.
+// A symbol key: spread copies it, JSON.stringify and Object.keys do not see it.
+const original = Symbol.for('tenantscope:TenantScopeError:original')
+const MAX_CAUSE_DEPTH = 8
 
 /**
  * The one error class of tenantscope. Database errors are never wrapped
@@ -40,13 +44,47 @@ export class TenantScopeError extends Error {
     this.code = code
   }
 
-  /** True for a TenantScopeError from any installed copy of tenantscope. */
+  /**
+   * Prisma turns an error with a `code` that its driver adapter throws into a
+   * `PrismaClientKnownRequestError` with the same `code` and a copy of the
+   * error's `meta`, and drops the error itself. This `meta` carries the
+   * original through (under a symbol key), for `is()` and `from()`.
+   */
+  get meta(): Readonly<Record<symbol, TenantScopeError>> {
+    return { [original]: this }
+  }
+
+  /**
+   * True for a TenantScopeError from any installed copy of tenantscope, and
+   * for an error of a driver or ORM that wraps one: as its `cause` (at any
+   * depth), or as Prisma does (a `PrismaClientKnownRequestError` with the
+   * same `code`). A wrapper keeps the refusal's `code`; `from()` returns the
+   * TenantScopeError itself.
+   * @example
+   * catch (error) { if (TenantScopeError.is(error, 'TENANT_CONTEXT_MISSING')) ... } // pg, Drizzle, Kysely, Prisma
+   */
   static is(error: unknown, code?: TenantScopeErrorCode): error is TenantScopeError {
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      (error as { [brand]?: unknown })[brand] === true &&
-      (code === undefined || (error as TenantScopeError).code === code)
-    )
+    const found = TenantScopeError.from(error)
+    return found !== undefined && (code === undefined || found.code === code)
+  }
+
+  /**
+   * The TenantScopeError in `error`: `error` itself, its `cause` chain, or
+   * the original a Prisma error kept in its `meta`; `undefined` when there is none.
+   * @example const refusal = TenantScopeError.from(prismaError) // refusal?.code, refusal?.cause
+   */
+  static from(error: unknown): TenantScopeError | undefined {
+    let current = error
+    for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === 'object' && current !== null; depth++) {
+      if ((current as { [brand]?: unknown })[brand] === true) return current as TenantScopeError
+      const meta = (current as { meta?: unknown }).meta
+      const kept = typeof meta === 'object' && meta !== null ? (meta as { [original]?: unknown })[original] : undefined
+      if (typeof kept === 'object' && kept !== null && (kept as { [brand]?: unknown })[brand] === true) {
+        // Only when the wrapper still carries the same code: a meta copied onto an unrelated error does not count.
+        if ((kept as TenantScopeError).code === (current as { code?: unknown }).code) return kept as TenantScopeError
+      }
+      current = (current as { cause?: unknown }).cause
+    }
+    return undefined
   }
 }
