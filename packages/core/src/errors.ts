@@ -56,35 +56,45 @@ export class TenantScopeError extends Error {
 
   /**
    * True for a TenantScopeError from any installed copy of tenantscope, and
-   * for an error of a driver or ORM that wraps one: as its `cause` (at any
-   * depth), or as Prisma does (a `PrismaClientKnownRequestError` with the
-   * same `code`). A wrapper keeps the refusal's `code`; `from()` returns the
-   * TenantScopeError itself.
+   * for the error Prisma makes of one (a `PrismaClientKnownRequestError` with
+   * the same `code`, whose `meta` kept the original). Other wrappers are not
+   * recognised here, so that `is(wrapper)` stays false for an error that only
+   * carries a refusal as its `cause`: `from()` looks there too.
    * @example
    * catch (error) { if (TenantScopeError.is(error, 'TENANT_CONTEXT_MISSING')) ... } // pg, Drizzle, Kysely, Prisma
    */
   static is(error: unknown, code?: TenantScopeErrorCode): error is TenantScopeError {
-    const found = TenantScopeError.from(error)
+    const found = ownOrKept(error)
     return found !== undefined && (code === undefined || found.code === code)
   }
 
   /**
-   * The TenantScopeError in `error`: `error` itself, its `cause` chain, or
-   * the original a Prisma error kept in its `meta`; `undefined` when there is none.
-   * @example const refusal = TenantScopeError.from(prismaError) // refusal?.code, refusal?.cause
+   * The TenantScopeError in `error`: `error` itself, the original a Prisma
+   * error kept in its `meta`, or either of those along its `cause` chain;
+   * `undefined` when there is none.
+   * @example const refusal = TenantScopeError.from(error) // refusal?.code, refusal?.cause
    */
   static from(error: unknown): TenantScopeError | undefined {
     let current = error
     for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === 'object' && current !== null; depth++) {
-      if ((current as { [brand]?: unknown })[brand] === true) return current as TenantScopeError
-      const meta = (current as { meta?: unknown }).meta
-      const kept = typeof meta === 'object' && meta !== null ? (meta as { [original]?: unknown })[original] : undefined
-      if (typeof kept === 'object' && kept !== null && (kept as { [brand]?: unknown })[brand] === true) {
-        // Only when the wrapper still carries the same code: a meta copied onto an unrelated error does not count.
-        if ((kept as TenantScopeError).code === (current as { code?: unknown }).code) return kept as TenantScopeError
-      }
+      const found = ownOrKept(current)
+      if (found !== undefined) return found
       current = (current as { cause?: unknown }).cause
     }
     return undefined
   }
+}
+
+function isBranded(value: unknown): value is TenantScopeError {
+  return typeof value === 'object' && value !== null && (value as { [brand]?: unknown })[brand] === true
+}
+
+// The error itself, or the original a wrapper kept in its `meta` (Prisma), as long as the
+// wrapper still carries the same code: a meta copied onto an unrelated error does not count.
+function ownOrKept(error: unknown): TenantScopeError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  if (isBranded(error)) return error
+  const meta = (error as { meta?: unknown }).meta
+  const kept = typeof meta === 'object' && meta !== null ? (meta as { [original]?: unknown })[original] : undefined
+  return isBranded(kept) && kept.code === (error as { code?: unknown }).code ? kept : undefined
 }
