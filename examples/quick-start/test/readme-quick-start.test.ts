@@ -40,7 +40,7 @@ describe.each(readmes)('$name', ({ readme, heading }) => {
     // Written inside this package, so that the packages resolve as in a user's project.
     const dir = new URL('.readme/', here)
     await mkdir(dir, { recursive: true })
-    script = new URL(`${database}.ts`, dir)
+    script = new URL(`${database}.mjs`, dir) // as the READMEs say: plain JavaScript, run by node
     await writeFile(script, firstTsBlock(await readFile(new URL(readme, here), 'utf8'), heading))
   })
 
@@ -50,7 +50,7 @@ describe.each(readmes)('$name', ({ readme, heading }) => {
   })
 
   async function runScript() {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', fileURLToPath(script!)], {
+    const { stdout } = await run(process.execPath, [fileURLToPath(script!)], {
       cwd: fileURLToPath(here),
       env: { ...process.env, ADMIN_DATABASE_URL: adminUrl, DATABASE_URL: appUrl },
       timeout: 50_000,
