@@ -95,9 +95,13 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     })())
 
   // Ctrl+C in the middle: clean up, then leave with the conventional 130.
+  // `on`, not `once`: one Ctrl+C can arrive more than once (the terminal signals
+  // the whole process group, and pnpm forwards it to its child as well); with
+  // no listener left, the second one would kill the demo in the middle of its
+  // cleanup, and pnpm would report the script as failed.
   const interrupted = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(130))
-    process.once('SIGTERM', () => resolve(143))
+    process.on('SIGINT', () => resolve(130))
+    process.on('SIGTERM', () => resolve(143))
   })
 
   const run = async (): Promise<number> => {

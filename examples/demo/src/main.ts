@@ -7,8 +7,8 @@
 const early: { code?: number } = {}
 const onSigint = () => (early.code = 130)
 const onSigterm = () => (early.code = 143)
-process.once('SIGINT', onSigint)
-process.once('SIGTERM', onSigterm)
+process.on('SIGINT', onSigint)
+process.on('SIGTERM', onSigterm)
 
 const { runDemo } = await import('./demo.js')
 process.off('SIGINT', onSigint)

@@ -131,6 +131,33 @@ describe('pnpm demo', () => {
     expect(run.output()).not.toMatch(/\n\s+at /) // no stack trace
   })
 
+  test('`pnpm demo --keep`, stopped by Ctrl+C to the whole process group as a terminal sends it, exits 0 without a pnpm error', async () => {
+    // Through pnpm itself, as a user runs it: pnpm forwards SIGINT to its script's shell, which
+    // used to die of it and make pnpm report ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL / ELIFECYCLE.
+    const root = join(demoDir, '..', '..')
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', DATABASE_URL: serverUrl() }
+    const child = spawn('pnpm', ['demo', '--keep'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout!.on('data', (chunk) => (output += chunk))
+    child.stderr!.on('data', (chunk) => (output += chunk))
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const run: Run = { child, output: () => output, exit }
+    try {
+      await waitFor(run, /export ACME_TOKEN=/)
+      process.kill(-child.pid!, 'SIGINT')
+      expect(await exit, output).toBe(0)
+      expect(output).not.toMatch(/ERR_PNPM|ELIFECYCLE/)
+      const suffix = output.match(/tenantscope_demo_app_([0-9a-f]{8})/)![1]!
+      expect(await demoLeftovers(suffix)).toEqual({ databases: 1, roles: 1 })
+      await withClient(serverUrl(), async (admin) => {
+        await admin.query(`DROP DATABASE tenantscope_demo_${suffix} WITH (FORCE)`)
+        await admin.query(`DROP ROLE tenantscope_demo_app_${suffix}`)
+      })
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL')
+    }
+  })
+
   test('refuses an unknown option with the usage and exit code 2', async () => {
     const run = startDemo(['--frobnicate'], { DATABASE_URL: serverUrl() })
     expect(await run.exit).toBe(2)

@@ -23,6 +23,11 @@ export type TenantScopeErrorCode =
 /** Every code a TenantScopeError can carry: its own, and those of its subclass JobTenantError (`@tenantscope/core/jobs`). */
 type AnyTenantScopeErrorCode = TenantScopeErrorCode | JobTenantErrorCode
 
+// Where a wrapper that copies `meta` (Prisma's PrismaClientKnownRequestError) keeps the original.
+// A symbol key: spread copies it, JSON.stringify and Object.keys do not see it.
+const original = Symbol.for('tenantscope:TenantScopeError:original')
+const MAX_CAUSE_DEPTH = 8
+
 /**
  * The one error class of tenantscope. Database errors are never wrapped
  * (their SQLSTATE `code` survives); these are tenantscope's own refusals.
@@ -38,10 +43,56 @@ export class TenantScopeError extends Error {
     this.code = code
   }
 
-  /** True for a TenantScopeError (or a subclass) from any installed copy of tenantscope. */
+  /**
+   * Prisma turns an error with a `code` that its driver adapter throws into a
+   * `PrismaClientKnownRequestError` with the same `code` and a copy of the
+   * error's `meta`, and drops the error itself. This `meta` carries the
+   * original through (under a symbol key), for `is()` and `from()`.
+   */
+  get meta(): Readonly<Record<symbol, TenantScopeError>> {
+    return { [original]: this }
+  }
+
+  /**
+   * True for a TenantScopeError (or a subclass) from any installed copy of
+   * tenantscope, and for the error Prisma makes of one (a
+   * `PrismaClientKnownRequestError` with the same `code`, whose `meta` kept
+   * the original). Other wrappers are not recognised here, so that
+   * `is(wrapper)` stays false for an error that only carries a refusal as its
+   * `cause`: `from()` looks there too.
+   * @example
+   * catch (error) { if (TenantScopeError.is(error, 'TENANT_CONTEXT_MISSING')) ... } // pg, Drizzle, Kysely, Prisma
+   */
   static is(error: unknown, code?: AnyTenantScopeErrorCode): error is TenantScopeError {
-    return isTenantScopeError(error, code)
+    const found = ownOrKept(error)
+    return found !== undefined && (code === undefined || found.code === code)
+  }
+
+  /**
+   * The TenantScopeError in `error`: `error` itself, the original a Prisma
+   * error kept in its `meta`, or either of those along its `cause` chain;
+   * `undefined` when there is none.
+   * @example const refusal = TenantScopeError.from(error) // refusal?.code, refusal?.cause
+   */
+  static from(error: unknown): TenantScopeError | undefined {
+    let current = error
+    for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === 'object' && current !== null; depth++) {
+      const found = ownOrKept(current)
+      if (found !== undefined) return found
+      current = (current as { cause?: unknown }).cause
+    }
+    return undefined
   }
 }
 
-const isTenantScopeError = brandError(TenantScopeError, 'TenantScopeError')
+const isBranded = brandError(TenantScopeError, 'TenantScopeError')
+
+// The error itself, or the original a wrapper kept in its `meta` (Prisma), as long as the
+// wrapper still carries the same code: a meta copied onto an unrelated error does not count.
+function ownOrKept(error: unknown): TenantScopeError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  if (isBranded(error)) return error
+  const meta = (error as { meta?: unknown }).meta
+  const kept = typeof meta === 'object' && meta !== null ? (meta as { [original]?: unknown })[original] : undefined
+  return isBranded(kept) && kept.code === (error as { code?: unknown }).code ? kept : undefined
+}

@@ -74,6 +74,10 @@ export function describeTenantContract(name: string, factory: ContractFactory): 
         return await fn(subject)
       } finally {
         await subject.end()
+        // pg.Pool#end() resolves before its sockets close. A backend still closing would be
+        // killed by the next test's pg_terminate_backend, and its client would report it as
+        // an idle error after the test that made it.
+        await vi.waitUntil(async () => (await appRoleBackends(admin)).rows.length === 0, { timeout: 5_000, interval: 20 })
       }
     }
 
