@@ -16,6 +16,12 @@ export type TenantScopeErrorCode =
   | 'INVALID_SETTING'
   /** A pool configuration that cannot work (e.g. a malformed connection string). */
   | 'INVALID_CONFIG'
+  /**
+   * The tenant's share of the pool is used up: its queue is full, or its
+   * request waited too long for a connection (see `fairness`). Retryable:
+   * `TenantOverloadError` carries a `retryAfter` hint in seconds.
+   */
+  | 'TENANT_OVERLOADED'
   /** A job payload carries no tenant (`@tenantscope/core/jobs`): the job is not run. */
   | 'JOB_TENANT_MISSING'
   /** A job payload's tenant id failed validation: the job is not run. */

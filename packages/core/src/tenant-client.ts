@@ -3,6 +3,7 @@ import type pg from 'pg'
 import type { Submittable } from './_pg-internals.js'
 import { mustDestroy } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
+import type { Permit } from './fair-admission.js'
 import { runQuery, scopeSubmittable, type QueryInput } from './run-query.js'
 import type { SetterStatement } from './setter.js'
 import type { TenantScope } from './tenant-scope.js'
@@ -20,13 +21,15 @@ export class TenantPoolClient {
   readonly #client: pg.PoolClient
   readonly #scope: TenantScope
   readonly #tenantId: string
+  readonly #permit: Permit | undefined
   #released = false
 
-  /** @internal */
-  constructor(client: pg.PoolClient, scope: TenantScope, tenantId: string) {
+  /** @internal `permit`: the fair queue's share this connection holds until release. */
+  constructor(client: pg.PoolClient, scope: TenantScope, tenantId: string, permit?: Permit) {
     this.#client = client
     this.#scope = scope
     this.#tenantId = tenantId
+    this.#permit = permit
   }
 
   /** The tenant this connection is bound to (normalised by parseTenantId). */
@@ -105,6 +108,7 @@ export class TenantPoolClient {
     this.#released = true
     const destroy = Boolean(error) || mustDestroy(this.#client)
     this.#client.release(destroy ? (error instanceof Error ? error : true) : undefined)
+    this.#permit?.release()
   }
 
   get #events(): EventEmitter {

@@ -1,6 +1,8 @@
 import pg from 'pg'
 import { mustDestroy, trackConnection } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
+import { FairAdmission, type Permit, type TenantAdmissionStats } from './fair-admission.js'
+import { FairnessPolicy, type FairnessOptions } from './fairness-options.js'
 import { toPgPool } from './pool-config.js'
 import { sendQuery, type QueryInput } from './run-query.js'
 import type { SetterStatement } from './setter.js'
@@ -8,7 +10,32 @@ import { TenantPoolClient } from './tenant-client.js'
 import { TenantScope, type TenantScopeOptions } from './tenant-scope.js'
 import { beginStatement, type TransactionOptions } from './transaction-options.js'
 
-export type TenantPoolOptions = TenantScopeOptions
+export interface TenantPoolOptions extends TenantScopeOptions {
+  /**
+   * Shares the pool's connections fairly between tenants: per-tenant caps,
+   * a round-robin queue when the pool is saturated, tiers with weights and
+   * per-tenant database timeouts, and a typed, retryable TENANT_OVERLOADED
+   * instead of an endless wait. Off by default (first come, first served).
+   * @example createTenantPool(pool, { fairness: { maxConnectionsPerTenant: 3, maxWaitMs: 2000 } })
+   */
+  fairness?: FairnessOptions
+}
+
+/** What `pool.stats()` reports. */
+export interface TenantPoolStats {
+  /** The wrapped pg.Pool's connections: open, idle, and callers waiting inside pg.Pool. */
+  totalCount: number
+  idleCount: number
+  waitingCount: number
+  /** The fair queue's figures, when `fairness` is set. */
+  fairness?: {
+    /** Connections the fair queue hands out at most at once (the pool's `max`). */
+    capacity: number
+    inUse: number
+    waiting: number
+    tenants: Record<string, TenantAdmissionStats>
+  }
+}
 
 const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove'] as const
 
@@ -41,6 +68,7 @@ export interface TenantPool {
 export class TenantPool extends pg.Pool {
   readonly #pool: pg.Pool
   readonly #scope: TenantScope
+  readonly #admission: FairAdmission | undefined
 
   // Live values of the wrapped pool (pg.Pool declares them as fields).
   declare readonly totalCount: number
@@ -52,7 +80,12 @@ export class TenantPool extends pg.Pool {
   constructor(pool: pg.Pool, options: TenantPoolOptions = {}) {
     super()
     this.#pool = pool
-    this.#scope = new TenantScope(options)
+    const { fairness, ...scopeOptions } = options
+    // pg.Pool's default size is 10.
+    const capacity = pool.options?.max ?? 10
+    const policy = fairness === undefined ? undefined : new FairnessPolicy(fairness, capacity)
+    this.#scope = new TenantScope(scopeOptions, policy)
+    this.#admission = policy && new FairAdmission(policy, capacity)
     // pg.Pool's constructor wrote its own copies; point them at the wrapped pool.
     Object.defineProperties(this, {
       options: { get: () => this.#pool.options, configurable: true },
@@ -129,6 +162,14 @@ export class TenantPool extends pg.Pool {
     }
   }
 
+  /** Connection counts, and per-tenant figures of the fair queue when `fairness` is set. */
+  stats(): TenantPoolStats {
+    const pool = this.#pool
+    const stats: TenantPoolStats = { totalCount: pool.totalCount, idleCount: pool.idleCount, waitingCount: pool.waitingCount }
+    if (this.#admission) stats.fairness = this.#admission.stats()
+    return stats
+  }
+
   override end(callback?: () => void): any {
     return callback ? this.#pool.end(callback) : this.#pool.end()
   }
@@ -139,18 +180,30 @@ export class TenantPool extends pg.Pool {
   // Callbacks rather than async/await: each promise costs more once
   // AsyncLocalStorage is in use (Node 20 runs its hooks on every promise).
   #runOnce(input: QueryInput, values: unknown[] | undefined): Promise<pg.QueryResult> {
-    let setterStatement: SetterStatement
+    let tenant: { tenantId: string; setterStatement: SetterStatement }
     try {
-      setterStatement = this.#scope.resolve().setterStatement // refuses before a connection is taken
+      tenant = this.#scope.resolve() // refuses before a connection is taken
     } catch (error) {
       return Promise.reject(error)
     }
+    const admission = this.#admission
+    if (admission === undefined) return this.#send(tenant.setterStatement, input, values, undefined)
+    const permit = admission.tryAcquire(tenant.tenantId)
+    if (permit) return this.#send(tenant.setterStatement, input, values, permit)
+    return admission.wait(tenant.tenantId).then((granted) => this.#send(tenant.setterStatement, input, values, granted))
+  }
+
+  #send(setterStatement: SetterStatement, input: QueryInput, values: unknown[] | undefined, permit: Permit | undefined): Promise<pg.QueryResult> {
     const prepared = this.#scope.preparedSetters
     return new Promise((resolve, reject) => {
       this.#pool.connect((connectError, client, release) => {
-        if (connectError || !client) return reject(connectError)
+        if (connectError || !client) {
+          permit?.release()
+          return reject(connectError)
+        }
         const finish = (error: Error | null, result?: pg.QueryResult) => {
           release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined)
+          permit?.release()
           if (error) reject(error)
           else resolve(result!)
         }
@@ -166,14 +219,25 @@ export class TenantPool extends pg.Pool {
 
   async #checkout(): Promise<TenantPoolClient & pg.PoolClient> {
     const { tenantId } = this.#scope.resolve()
-    const raw = await this.#pool.connect()
+    const admission = this.#admission
+    // A checked-out client (and so a transaction) holds its share until
+    // release(): it is never preempted.
+    const permit = admission && (admission.tryAcquire(tenantId) ?? (await admission.wait(tenantId)))
+    let raw: pg.PoolClient
+    try {
+      raw = await this.#pool.connect()
+    } catch (error) {
+      permit?.release()
+      throw error
+    }
     try {
       trackConnection(raw)
     } catch (error) {
       raw.release(error as Error)
+      permit?.release()
       throw error
     }
-    return new TenantPoolClient(raw, this.#scope, tenantId) as TenantPoolClient & pg.PoolClient
+    return new TenantPoolClient(raw, this.#scope, tenantId, permit) as TenantPoolClient & pg.PoolClient
   }
 }
 

@@ -1,4 +1,5 @@
 import { withTenant } from '@tenantscope/core'
+import { overloadResponse } from './overload-response.js'
 import { resolveRequestTenant, type TenantRequestOptions } from './resolve-request.js'
 
 export type { TenantRequestOptions } from './resolve-request.js'
@@ -54,3 +55,22 @@ export const tenantScope = Object.assign(
   },
   { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: '@tenantscope/core/fastify' },
 )
+
+/** Fastify's error handler signature, as `setErrorHandler` takes it (`this` is the instance). */
+export type TenantErrorHandler = (this: { errorHandler?: TenantErrorHandler }, error: any, request: any, reply: any) => unknown
+
+/**
+ * A Fastify error handler: answers TENANT_OVERLOADED (the fair queue refused
+ * the request, see the pool's `fairness` option) with 429 and `Retry-After`,
+ * and hands every other error to `fallback`, or to Fastify's default handler.
+ * @example app.setErrorHandler(tenantErrorHandler())
+ */
+export function tenantErrorHandler(fallback?: TenantErrorHandler): TenantErrorHandler {
+  return function tenantErrorHandler(error, request, reply) {
+    const overload = overloadResponse(error)
+    if (overload) return reply.code(overload.status).headers(overload.headers).send(JSON.stringify(overload.body))
+    const next = fallback ?? this.errorHandler
+    if (next) return next.call(this, error, request, reply)
+    return reply.send(error)
+  }
+}
