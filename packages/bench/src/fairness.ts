@@ -1,0 +1,209 @@
+import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
+import pg from 'pg'
+import type { BenchDatabase } from './database.js'
+import { seedWorkload, type Tenant } from './seed.js'
+
+/**
+ * The noisy-neighbour scenario: a pool of 10 connections, 200 closed-loop
+ * workers, one hot tenant sending 90% of the operations and 50 cold tenants
+ * the rest. Each operation holds its connection for a fixed server time
+ * (pg_sleep), so the pool, not the machine's CPU, is the bottleneck, as it
+ * is for a real database under a burst. The cold tenants' latency includes
+ * the wait for a connection.
+ */
+export interface FairnessScenario {
+  poolSize: number
+  workers: number
+  hotShare: number
+  coldTenants: number
+  /** Server time each operation holds its connection, in milliseconds. */
+  holdMs: number
+  sliceMs: number
+  rounds: number
+}
+
+export const DEFAULT_FAIRNESS_SCENARIO: FairnessScenario = {
+  poolSize: 10,
+  workers: 200,
+  hotShare: 0.9,
+  coldTenants: 50,
+  holdMs: 2,
+  sliceMs: 3000,
+  rounds: 3,
+}
+
+export interface FairnessModeResult {
+  mode: string
+  label: string
+  /** Medians over rounds, with [min, max]. */
+  coldP50: Spread
+  coldP99: Spread
+  hotP99: Spread
+  throughput: Spread
+  /** Client CPU per operation, in microseconds. */
+  cpuMicroseconds: Spread
+}
+
+export interface Spread {
+  median: number
+  min: number
+  max: number
+}
+
+export interface FairnessResult {
+  scenario: FairnessScenario
+  modes: FairnessModeResult[]
+  /** Cold p99 with fairness over cold p99 alone, per round: median and spread. */
+  coldP99Ratio: Spread
+  /** Throughput with fairness over without, per round. */
+  throughputRatio: Spread
+}
+
+interface RoundSample {
+  cold: number[]
+  hot: number[]
+  operations: number
+  elapsedMs: number
+  cpuMicros: number
+}
+
+type Operation = (tenantId: string, projectId: string) => Promise<unknown>
+
+const LABELS: Record<string, string> = {
+  raw: '(a) raw pg, explicit tenant_id',
+  plain: '(b) tenantscope, no fairness',
+  fair: '(c) tenantscope, fairness',
+  alone: '(d) cold tenants alone (tenantscope, no fairness)',
+}
+
+export async function runFairness(
+  database: BenchDatabase,
+  scenario: FairnessScenario,
+  log: (line: string) => void,
+): Promise<FairnessResult> {
+  const tenants = await seedWorkload(database.adminUrl, scenario.coldTenants + 1, 20)
+  const [hot, ...cold] = tenants as [Tenant, ...Tenant[]]
+  const sleep = `pg_sleep(${scenario.holdMs / 1000})`
+  const text = `SELECT id, name, ${sleep} FROM projects WHERE id = $1`
+  const rawText = `SELECT id, name, ${sleep} FROM projects WHERE tenant_id = $1 AND id = $2`
+
+  const rawPool = new pg.Pool({ connectionString: database.maintenanceUrl, max: scenario.poolSize })
+  const plain = createTenantPool({ connectionString: database.appUrl, max: scenario.poolSize })
+  const fair = createTenantPool({ connectionString: database.appUrl, max: scenario.poolSize }, { fairness: { maxWaitMs: 60_000 } })
+  const scoped = (pool: TenantPool): Operation => (tenantId, projectId) => withTenant(tenantId, () => pool.query(text, [projectId]))
+  const modes: [string, Operation, number][] = [
+    ['raw', (tenantId, projectId) => rawPool.query(rawText, [tenantId, projectId]), scenario.hotShare],
+    ['plain', scoped(plain), scenario.hotShare],
+    ['fair', scoped(fair), scenario.hotShare],
+    ['alone', scoped(plain), 0],
+  ]
+  const samples = new Map<string, RoundSample[]>()
+  try {
+    for (const [, operation, share] of modes) await runRound(operation, hot, cold, share, scenario, Math.min(500, scenario.sliceMs))
+    for (let round = 0; round < scenario.rounds; round++) {
+      for (const [name, operation, share] of rotate(modes, round)) {
+        const sample = await runRound(operation, hot, cold, share, scenario, scenario.sliceMs)
+        samples.set(name, [...(samples.get(name) ?? []), sample])
+        log(`fairness round ${round + 1} ${name}: cold p99 ${quantile(sample.cold, 0.99).toFixed(1)} ms, ${Math.round((sample.operations * 1000) / sample.elapsedMs)} ops/s`)
+      }
+    }
+  } finally {
+    await Promise.all([rawPool.end(), plain.end(), fair.end()])
+  }
+  const results = modes.map(([name]) => summarizeMode(name, samples.get(name)!))
+  const perRound = (f: (round: number) => number) => spread(Array.from({ length: scenario.rounds }, (_, round) => f(round)))
+  return {
+    scenario,
+    modes: results,
+    coldP99Ratio: perRound((round) => quantile(samples.get('fair')![round]!.cold, 0.99) / quantile(samples.get('alone')![round]!.cold, 0.99)),
+    throughputRatio: perRound((round) => throughputOf(samples.get('fair')![round]!) / throughputOf(samples.get('plain')![round]!)),
+  }
+}
+
+// In the scenario with the hot tenant, every worker picks hot or cold per
+// operation; alone, only the cold share of the workers runs.
+async function runRound(
+  operation: Operation,
+  hot: Tenant,
+  cold: readonly Tenant[],
+  hotShare: number,
+  scenario: FairnessScenario,
+  durationMs: number,
+): Promise<RoundSample> {
+  const workers = hotShare === 0 ? Math.round(scenario.workers * (1 - scenario.hotShare)) : scenario.workers
+  const sample: RoundSample = { cold: [], hot: [], operations: 0, elapsedMs: 0, cpuMicros: 0 }
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  const deadline = start + durationMs
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const isHot = Math.random() < hotShare
+      const tenant = isHot ? hot : cold[Math.floor(Math.random() * cold.length)]!
+      const projectId = tenant.projectIds[Math.floor(Math.random() * tenant.projectIds.length)]!
+      const began = performance.now()
+      await operation(tenant.id, projectId)
+      ;(isHot ? sample.hot : sample.cold).push(performance.now() - began)
+      sample.operations++
+    }
+  }
+  await Promise.all(Array.from({ length: workers }, worker))
+  sample.elapsedMs = performance.now() - start
+  const used = process.cpuUsage(cpu)
+  sample.cpuMicros = used.user + used.system
+  return sample
+}
+
+function summarizeMode(mode: string, rounds: readonly RoundSample[]): FairnessModeResult {
+  return {
+    mode,
+    label: LABELS[mode] ?? mode,
+    coldP50: spread(rounds.map((round) => quantile(round.cold, 0.5))),
+    coldP99: spread(rounds.map((round) => quantile(round.cold, 0.99))),
+    hotP99: spread(rounds.map((round) => quantile(round.hot, 0.99))),
+    throughput: spread(rounds.map(throughputOf)),
+    cpuMicroseconds: spread(rounds.map((round) => round.cpuMicros / Math.max(1, round.operations))),
+  }
+}
+
+const throughputOf = (round: RoundSample) => (round.operations * 1000) / round.elapsedMs
+
+function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
+
+function spread(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length / 2
+  const median = sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+  return { median, min: sorted[0]!, max: sorted.at(-1)! }
+}
+
+function rotate<T>(items: readonly T[], round: number): T[] {
+  const shift = round % items.length
+  return [...items.slice(shift), ...items.slice(0, shift)]
+}
+
+/** The report section: a table per mode and the two targets, judged on the whole spread. */
+export function renderFairness(result: FairnessResult): string {
+  const { scenario } = result
+  const ms = (s: Spread) => (Number.isNaN(s.median) ? '—' : `${s.median.toFixed(1)} [${s.min.toFixed(1)}–${s.max.toFixed(1)}]`)
+  const ratio = (s: Spread) => `${s.median.toFixed(2)} [${s.min.toFixed(2)}–${s.max.toFixed(2)}]`
+  const lines = [
+    '## Noisy neighbours: fairness',
+    '',
+    `A pool of ${scenario.poolSize} connections, ${scenario.workers} closed-loop workers; one hot tenant sends ${Math.round(scenario.hotShare * 100)}% of the operations, ${scenario.coldTenants} cold tenants the rest. Each operation is a point read holding its connection ${scenario.holdMs} ms on the server (\`pg_sleep\`), so the pool is the bottleneck. Latency includes the wait for a connection. ${scenario.rounds} rounds of ${scenario.sliceMs} ms per mode, rotated; medians with [min–max] over rounds. (d) runs only the cold share of the workers (${Math.round(scenario.workers * (1 - scenario.hotShare))}).`,
+    '',
+    '| mode | cold p50 (ms) | cold p99 (ms) | hot p99 (ms) | ops/s | client CPU per op (µs) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...result.modes.map((m) => `| ${m.label} | ${ms(m.coldP50)} | ${ms(m.coldP99)} | ${ms(m.hotP99)} | ${m.throughput.median.toFixed(0)} [${m.throughput.min.toFixed(0)}–${m.throughput.max.toFixed(0)}] | ${m.cpuMicroseconds.median.toFixed(0)} |`),
+    '',
+    '| target | measured | met (whole spread) |',
+    '| --- | ---: | --- |',
+    `| cold p99 with fairness ≤ 2 × cold p99 alone | ${ratio(result.coldP99Ratio)} | ${result.coldP99Ratio.max <= 2 ? 'yes' : 'no'} |`,
+    `| throughput with fairness ≥ 0.9 × without | ${ratio(result.throughputRatio)} | ${result.throughputRatio.min >= 0.9 ? 'yes' : 'no'} |`,
+    '',
+  ]
+  return lines.join('\n')
+}
