@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import pg from 'pg'
 import { mustDestroy, trackConnection } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
@@ -196,7 +197,9 @@ export class TenantPool extends pg.Pool {
   #send(setterStatement: SetterStatement, input: QueryInput, values: unknown[] | undefined, permit: Permit | undefined): Promise<pg.QueryResult> {
     const prepared = this.#scope.preparedSetters
     return new Promise((resolve, reject) => {
-      this.#pool.connect((connectError, client, release) => {
+      // Bound to the caller: a new connection calls back from its socket's
+      // events, which must not decide whose context the statement is sent in.
+      this.#pool.connect(AsyncResource.bind((connectError, client, release) => {
         if (connectError || !client) {
           permit?.release()
           return reject(connectError)
@@ -213,7 +216,7 @@ export class TenantPool extends pg.Pool {
         } catch (error) {
           finish(error as Error)
         }
-      })
+      }))
     })
   }
 
