@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openDatabases } from './database.js'
-import { DEFAULT_FAIRNESS_SCENARIO, renderFairness, runFairness } from './fairness.js'
+import { DEFAULT_FAIRNESS_SCENARIO, renderFairness, renderOptionCosts, runFairness, runOptionCosts } from './fairness.js'
 
 // `pnpm bench:fairness [--quick]`: the noisy-neighbour scenario alone,
 // written to docs/benchmarks-fairness.md (--quick: shorter, not written).
@@ -16,7 +16,10 @@ async function main(): Promise<void> {
     const database = await databases.create('fairness')
     const scenario = quick ? { ...DEFAULT_FAIRNESS_SCENARIO, sliceMs: 1000, rounds: 3 } : DEFAULT_FAIRNESS_SCENARIO
     const result = await runFairness(database, scenario, log)
-    const markdown = renderFairness(result)
+    const costRounds = quick ? 3 : 5
+    const costSliceMs = quick ? 500 : 1500
+    const costs = await runOptionCosts(await databases.create('options'), costSliceMs, costRounds, log)
+    const markdown = `${renderFairness(result)}\n${renderOptionCosts(costs, costSliceMs, costRounds)}`
     process.stdout.write(`${markdown}\n`)
     if (!quick) {
       const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../../docs/benchmarks-fairness.md')

@@ -207,3 +207,73 @@ export function renderFairness(result: FairnessResult): string {
   ]
   return lines.join('\n')
 }
+
+export interface OptionCost {
+  label: string
+  /** Throughput over the plain pool's, per round: median and spread. */
+  ratio: Spread
+  /** Client CPU per operation, in microseconds (median over rounds). */
+  cpuMicroseconds: number
+}
+
+/**
+ * What each observability and fairness option costs on a point read when
+ * nothing contends: the same closed loop (16 workers, pool of 16) through a
+ * plain TenantPool and through one with the option, rotated, several rounds.
+ */
+export async function runOptionCosts(database: BenchDatabase, sliceMs: number, rounds: number, log: (line: string) => void): Promise<OptionCost[]> {
+  const tenants = await seedWorkload(database.adminUrl, 20, 20)
+  const options: [string, Parameters<typeof createTenantPool>[1]][] = [
+    ['no options (baseline)', {}],
+    ['fairness (uncontended)', { fairness: {} }],
+    ["activityTag: true (application_name per statement)", { activityTag: true }],
+    ["activityTag: 'sha256'", { activityTag: 'sha256' }],
+  ]
+  const pools = options.map(([, option]) => createTenantPool({ connectionString: database.appUrl, max: 16, application_name: 'bench' }, option))
+  const samples = options.map(() => [] as { throughput: number; cpu: number }[])
+  try {
+    const loop = async (pool: TenantPool, durationMs: number) => {
+      let operations = 0
+      const cpu = process.cpuUsage()
+      const start = performance.now()
+      const deadline = start + durationMs
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (performance.now() < deadline) {
+            const tenant = tenants[Math.floor(Math.random() * tenants.length)]!
+            await withTenant(tenant.id, () => pool.query('SELECT id, name FROM projects WHERE id = $1', [tenant.projectIds[0]]))
+            operations++
+          }
+        }),
+      )
+      const used = process.cpuUsage(cpu)
+      return { throughput: (operations * 1000) / (performance.now() - start), cpu: (used.user + used.system) / Math.max(1, operations) }
+    }
+    for (const pool of pools) await loop(pool, Math.min(300, sliceMs))
+    for (let round = 0; round < rounds; round++) {
+      for (const index of rotate(pools.map((_, i) => i), round)) samples[index]!.push(await loop(pools[index]!, sliceMs))
+    }
+  } finally {
+    await Promise.all(pools.map((pool) => pool.end()))
+  }
+  const costs = options.map(([label], index) => ({
+    label,
+    ratio: spread(samples[index]!.map((sample, round) => sample.throughput / samples[0]![round]!.throughput)),
+    cpuMicroseconds: spread(samples[index]!.map((sample) => sample.cpu)).median,
+  }))
+  for (const cost of costs) log(`option cost ${cost.label}: ${cost.ratio.median.toFixed(3)} × baseline, ${cost.cpuMicroseconds.toFixed(0)} µs client CPU/op`)
+  return costs
+}
+
+export function renderOptionCosts(costs: readonly OptionCost[], sliceMs: number, rounds: number): string {
+  return [
+    '## What the options cost on a point read',
+    '',
+    `Loopback, 16 closed-loop workers on a pool of 16, one tenant of 20 per operation, nothing contending. ${rounds} rounds of ${sliceMs} ms per option, rotated; throughput relative to the plain pool in the same round, median [min–max].`,
+    '',
+    '| option | throughput × baseline | client CPU per op (µs) |',
+    '| --- | ---: | ---: |',
+    ...costs.map((cost) => `| ${cost.label} | ${cost.ratio.median.toFixed(3)} [${cost.ratio.min.toFixed(3)}–${cost.ratio.max.toFixed(3)}] | ${cost.cpuMicroseconds.toFixed(0)} |`),
+    '',
+  ].join('\n')
+}

@@ -4,9 +4,10 @@ import { mustDestroy, trackConnection } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
 import { FairAdmission, type Permit, type TenantAdmissionStats } from './fair-admission.js'
 import { FairnessPolicy, type FairnessOptions } from './fairness-options.js'
+import { activityTagger, type ActivityTagOption } from './activity-tag.js'
 import { toPgPool } from './pool-config.js'
 import { sendQuery, type QueryInput } from './run-query.js'
-import type { SetterStatement } from './setter.js'
+import type { SetterStatement, SettingEntry } from './setter.js'
 import { TenantPoolClient } from './tenant-client.js'
 import { TenantScope, type TenantScopeOptions } from './tenant-scope.js'
 import { beginStatement, type TransactionOptions } from './transaction-options.js'
@@ -20,6 +21,18 @@ export interface TenantPoolOptions extends TenantScopeOptions {
    * @example createTenantPool(pool, { fairness: { maxConnectionsPerTenant: 3, maxWaitMs: 2000 } })
    */
   fairness?: FairnessOptions
+  /**
+   * Shows the tenant a statement serves in `pg_stat_activity`: its
+   * `application_name` becomes `<your application_name> tenant:<id>` for the
+   * statement (or transaction) only, set with `set_config(..., true)` in the
+   * same round trip as the tenant, and back to yours after it. `'sha256'`
+   * shows a digest instead of the id; a function shows what it returns
+   * (printable ASCII; PostgreSQL keeps 63 bytes). Costs the server a little
+   * per statement (see docs/benchmarks.md); safe behind PgBouncer.
+   * @default false
+   * @example createTenantPool(pool, { activityTag: 'sha256' })
+   */
+  activityTag?: ActivityTagOption
 }
 
 /** What `pool.stats()` reports. */
@@ -81,11 +94,12 @@ export class TenantPool extends pg.Pool {
   constructor(pool: pg.Pool, options: TenantPoolOptions = {}) {
     super()
     this.#pool = pool
-    const { fairness, ...scopeOptions } = options
+    const { fairness, activityTag = false, ...scopeOptions } = options
     // pg.Pool's default size is 10.
     const capacity = pool.options?.max ?? 10
     const policy = fairness === undefined ? undefined : new FairnessPolicy(fairness, capacity)
-    this.#scope = new TenantScope(scopeOptions, policy)
+    const tag = activityTagger(activityTag, pool.options?.application_name)
+    this.#scope = new TenantScope(scopeOptions, extraSettingsOf(policy, tag))
     this.#admission = policy && new FairAdmission(policy, capacity)
     // pg.Pool's constructor wrote its own copies; point them at the wrapped pool.
     Object.defineProperties(this, {
@@ -251,6 +265,19 @@ for (const name of ['totalCount', 'idleCount', 'waitingCount', 'expiredCount'] a
     },
     configurable: true,
   })
+}
+
+// The settings a pool adds to every tenant's setter: its tier's database
+// limits and its activity tag. Built once per context, with the setter.
+function extraSettingsOf(
+  policy: FairnessPolicy | undefined,
+  tag: ((tenantId: string) => SettingEntry) | undefined,
+): ((tenantId: string) => readonly SettingEntry[]) | undefined {
+  if (policy === undefined && tag === undefined) return undefined
+  return (tenantId) => {
+    const limits = policy?.of(tenantId).limitSettings ?? []
+    return tag === undefined ? limits : [...limits, tag(tenantId)]
+  }
 }
 
 const wrappersOf = new WeakMap<pg.Pool, Set<TenantPool>>()

@@ -1,6 +1,5 @@
 import { getTenantContext, type TenantContext } from './context.js'
 import { TenantScopeError } from './errors.js'
-import type { FairnessPolicy } from './fairness-options.js'
 import { PreparedSetters } from './prepared-setter.js'
 import { isValidSettingName } from './settings.js'
 import { setConfigSetter, type SettingEntry, type SetterStatement, type TenantSetter } from './setter.js'
@@ -57,11 +56,11 @@ export class TenantScope {
   readonly setter: TenantSetter
   /** Per pool; null when `prepareSetter: false`. */
   readonly preparedSetters: PreparedSetters | null
-  /** Per-tenant database limits ride in the setter (see FairnessOptions). */
-  readonly #fairness: FairnessPolicy | undefined
+  /** More settings per tenant, set by the pool (database limits, the activity tag). */
+  readonly #extraSettings: ((tenantId: string) => readonly SettingEntry[]) | undefined
 
-  constructor(options: TenantScopeOptions = {}, fairness?: FairnessPolicy) {
-    this.#fairness = fairness
+  constructor(options: TenantScopeOptions = {}, extraSettings?: (tenantId: string) => readonly SettingEntry[]) {
+    this.#extraSettings = extraSettings
     this.setting = options.setting ?? 'app.current_tenant'
     if (!isValidSettingName(this.setting)) {
       throw new TenantScopeError('INVALID_CONFIG', 'setting must be a dotted identifier such as app.current_tenant')
@@ -93,7 +92,7 @@ export class TenantScope {
       }
       entries.push([name, context.settings[name]!])
     }
-    if (this.#fairness) entries.push(...this.#fairness.of(tenantId).limitSettings)
+    if (this.#extraSettings) entries.push(...this.#extraSettings(tenantId))
     return { tenantId, setterStatement: this.setter(entries) }
   }
 
