@@ -5,11 +5,12 @@ import { TenantScopeError } from './errors.js'
 import { FairAdmission, type Permit, type TenantAdmissionStats } from './fair-admission.js'
 import { FairnessPolicy, type FairnessOptions } from './fairness-options.js'
 import { activityTagger, type ActivityTagOption } from './activity-tag.js'
+import { TenantStats, type TenantStatementStats } from './tenant-stats.js'
 import { toPgPool } from './pool-config.js'
 import { sendQuery, type QueryInput } from './run-query.js'
 import type { SetterStatement, SettingEntry } from './setter.js'
 import { TenantPoolClient } from './tenant-client.js'
-import { TenantScope, type TenantScopeOptions } from './tenant-scope.js'
+import { TenantScope, type ResolvedTenant, type TenantScopeOptions } from './tenant-scope.js'
 import { beginStatement, type TransactionOptions } from './transaction-options.js'
 
 export interface TenantPoolOptions extends TenantScopeOptions {
@@ -33,6 +34,13 @@ export interface TenantPoolOptions extends TenantScopeOptions {
    * @example createTenantPool(pool, { activityTag: 'sha256' })
    */
   activityTag?: ActivityTagOption
+  /**
+   * Count statements and errors (by SQLSTATE) per tenant, for
+   * `pool.stats().statements` and `observeTenantPool()`. One map lookup per
+   * statement; memory grows with the number of distinct tenants served.
+   * @default false
+   */
+  stats?: boolean
 }
 
 /** What `pool.stats()` reports. */
@@ -49,6 +57,8 @@ export interface TenantPoolStats {
     waiting: number
     tenants: Record<string, TenantAdmissionStats>
   }
+  /** Statements and errors per tenant, when `stats: true`. */
+  statements?: Record<string, TenantStatementStats>
 }
 
 const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove'] as const
@@ -83,6 +93,7 @@ export class TenantPool extends pg.Pool {
   readonly #pool: pg.Pool
   readonly #scope: TenantScope
   readonly #admission: FairAdmission | undefined
+  readonly #stats: TenantStats | undefined
 
   // Live values of the wrapped pool (pg.Pool declares them as fields).
   declare readonly totalCount: number
@@ -94,7 +105,9 @@ export class TenantPool extends pg.Pool {
   constructor(pool: pg.Pool, options: TenantPoolOptions = {}) {
     super()
     this.#pool = pool
-    const { fairness, activityTag = false, ...scopeOptions } = options
+    const { fairness, activityTag = false, stats = false, ...scopeOptions } = options
+    if (typeof stats !== 'boolean') throw new TenantScopeError('INVALID_CONFIG', 'stats must be a boolean')
+    this.#stats = stats ? new TenantStats() : undefined
     // pg.Pool's default size is 10.
     const capacity = pool.options?.max ?? 10
     const policy = fairness === undefined ? undefined : new FairnessPolicy(fairness, capacity)
@@ -182,6 +195,7 @@ export class TenantPool extends pg.Pool {
     const pool = this.#pool
     const stats: TenantPoolStats = { totalCount: pool.totalCount, idleCount: pool.idleCount, waitingCount: pool.waitingCount }
     if (this.#admission) stats.fairness = this.#admission.stats()
+    if (this.#stats) stats.statements = this.#stats.snapshot()
     return stats
   }
 
@@ -195,20 +209,22 @@ export class TenantPool extends pg.Pool {
   // Callbacks rather than async/await: each promise costs more once
   // AsyncLocalStorage is in use (Node 20 runs its hooks on every promise).
   #runOnce(input: QueryInput, values: unknown[] | undefined): Promise<pg.QueryResult> {
-    let tenant: { tenantId: string; setterStatement: SetterStatement }
+    let tenant: ResolvedTenant
     try {
       tenant = this.#scope.resolve() // refuses before a connection is taken
     } catch (error) {
       return Promise.reject(error)
     }
     const admission = this.#admission
-    if (admission === undefined) return this.#send(tenant.setterStatement, input, values, undefined)
+    if (admission === undefined) return this.#send(tenant, input, values, undefined)
     const permit = admission.tryAcquire(tenant.tenantId)
-    if (permit) return this.#send(tenant.setterStatement, input, values, permit)
-    return admission.wait(tenant.tenantId).then((granted) => this.#send(tenant.setterStatement, input, values, granted))
+    if (permit) return this.#send(tenant, input, values, permit)
+    return admission.wait(tenant.tenantId).then((granted) => this.#send(tenant, input, values, granted))
   }
 
-  #send(setterStatement: SetterStatement, input: QueryInput, values: unknown[] | undefined, permit: Permit | undefined): Promise<pg.QueryResult> {
+  #send(tenant: ResolvedTenant, input: QueryInput, values: unknown[] | undefined, permit: Permit | undefined): Promise<pg.QueryResult> {
+    const { setterStatement } = tenant
+    const stats = this.#stats
     const prepared = this.#scope.preparedSetters
     return new Promise((resolve, reject) => {
       // Bound to the caller: a new connection calls back from its socket's
@@ -221,6 +237,7 @@ export class TenantPool extends pg.Pool {
         const finish = (error: Error | null, result?: pg.QueryResult) => {
           release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined)
           permit?.release()
+          stats?.record(tenant.tenantId, error)
           if (error) reject(error)
           else resolve(result!)
         }
@@ -254,7 +271,7 @@ export class TenantPool extends pg.Pool {
       permit?.release()
       throw error
     }
-    return new TenantPoolClient(raw, this.#scope, tenantId, permit) as TenantPoolClient & pg.PoolClient
+    return new TenantPoolClient(raw, this.#scope, tenantId, { permit, stats: this.#stats }) as TenantPoolClient & pg.PoolClient
   }
 }
 
