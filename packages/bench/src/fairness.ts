@@ -277,3 +277,32 @@ export function renderOptionCosts(costs: readonly OptionCost[], sliceMs: number,
     '',
   ].join('\n')
 }
+
+/** A horizontal bar chart of the cold tenants' p50 and p99 per mode (SVG). */
+export function renderFairnessChart(result: FairnessResult): string {
+  const rows = result.modes.flatMap((mode) => [
+    { label: `${mode.label} — cold p50`, value: mode.coldP50.median },
+    { label: `${mode.label} — cold p99`, value: mode.coldP99.median },
+  ])
+  const max = Math.max(...rows.map((row) => row.value))
+  const [labelWidth, barWidth, rowHeight] = [420, 360, 22]
+  const height = rows.length * rowHeight + 40
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;')
+  const bars = rows.map((row, i) => {
+    const y = 30 + i * rowHeight
+    const width = Math.max(1, (row.value / max) * barWidth)
+    const fill = row.label.startsWith('(c)') ? '#2a7' : '#888'
+    return [
+      `<text x="${labelWidth - 8}" y="${y + 14}" text-anchor="end">${escape(row.label)}</text>`,
+      `<rect x="${labelWidth}" y="${y + 3}" width="${width.toFixed(1)}" height="${rowHeight - 6}" fill="${fill}"/>`,
+      `<text x="${labelWidth + width + 6}" y="${y + 14}">${row.value.toFixed(1)} ms</text>`,
+    ].join('')
+  })
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + barWidth + 90}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<text x="8" y="18" font-weight="bold">Cold tenants' latency under a hot tenant (pool of ${result.scenario.poolSize}, ${result.scenario.workers} workers, medians)</text>`,
+    ...bars,
+    '</svg>',
+    '',
+  ].join('\n')
+}
