@@ -19,6 +19,12 @@ export type TenantScopeErrorCode =
   | 'INVALID_SETTING'
   /** A pool configuration that cannot work (e.g. a malformed connection string). */
   | 'INVALID_CONFIG'
+  /**
+   * The tenant's share of the pool is used up: its queue is full, or its
+   * request waited too long for a connection (see `fairness`). Retryable:
+   * `TenantOverloadError` carries a `retryAfter` hint in seconds.
+   */
+  | 'TENANT_OVERLOADED'
 
 /** Every code a TenantScopeError can carry: its own, and those of its subclass JobTenantError (`@tenantscope/core/jobs`). */
 type AnyTenantScopeErrorCode = TenantScopeErrorCode | JobTenantErrorCode

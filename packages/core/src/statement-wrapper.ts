@@ -12,9 +12,22 @@ export abstract class StatementWrapper implements Submittable {
   protected readonly statement: Submittable
   /** pg's Client reads a per-query timeout from the object it runs. */
   query_timeout: number | undefined
+  /**
+   * The completion callback, as a plain own property of the object pg runs:
+   * pg's Client swaps it for its timeout, and tracers such as
+   * @opentelemetry/instrumentation-pg find it only as an own property (they
+   * copy the query object's own properties) to end their span. The wrapped
+   * statement calls whatever is here at the time it completes.
+   */
+  callback: unknown
 
   constructor(statement: Submittable) {
     this.statement = statement
+    const { callback } = statement
+    this.callback = callback
+    if (typeof callback === 'function') {
+      statement.callback = (error: unknown, result: unknown) => (this.callback as typeof callback)(error, result)
+    }
   }
 
   abstract submit(connection: PgConnection): Error | null
@@ -55,12 +68,6 @@ export abstract class StatementWrapper implements Submittable {
   }
   set binary(value: boolean | undefined) {
     this.statement.binary = value
-  }
-  get callback(): unknown {
-    return this.statement.callback
-  }
-  set callback(value: unknown) {
-    this.statement.callback = value
   }
 
   handleRowDescription(message: unknown): void {

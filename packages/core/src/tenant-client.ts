@@ -3,6 +3,8 @@ import type pg from 'pg'
 import type { Submittable } from './_pg-internals.js'
 import { mustDestroy } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
+import type { Permit } from './fair-admission.js'
+import type { TenantStats } from './tenant-stats.js'
 import { runQuery, scopeSubmittable, type QueryInput } from './run-query.js'
 import type { SetterStatement } from './setter.js'
 import type { TenantScope } from './tenant-scope.js'
@@ -20,13 +22,20 @@ export class TenantPoolClient {
   readonly #client: pg.PoolClient
   readonly #scope: TenantScope
   readonly #tenantId: string
+  readonly #permit: Permit | undefined
+  readonly #stats: TenantStats | undefined
   #released = false
 
-  /** @internal */
-  constructor(client: pg.PoolClient, scope: TenantScope, tenantId: string) {
+  /**
+   * @internal `permit`: the fair queue's share this connection holds until
+   * release; `stats`: the pool's statement counters.
+   */
+  constructor(client: pg.PoolClient, scope: TenantScope, tenantId: string, observers: { permit?: Permit | undefined; stats?: TenantStats | undefined } = {}) {
     this.#client = client
     this.#scope = scope
     this.#tenantId = tenantId
+    this.#permit = observers.permit
+    this.#stats = observers.stats
   }
 
   /** The tenant this connection is bound to (normalised by parseTenantId). */
@@ -50,6 +59,20 @@ export class TenantPoolClient {
       promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client })
     } catch (error) {
       promise = Promise.reject(error)
+    }
+    const stats = this.#stats
+    if (stats) {
+      const tenantId = this.#tenantId
+      promise = promise.then(
+        (result) => {
+          stats.record(tenantId, undefined)
+          return result
+        },
+        (error: unknown) => {
+          stats.record(tenantId, error)
+          throw error
+        },
+      )
     }
     if (!callback) return promise
     promise.then((result) => callback(null, result), (error: Error) => callback(error))
@@ -105,6 +128,7 @@ export class TenantPoolClient {
     this.#released = true
     const destroy = Boolean(error) || mustDestroy(this.#client)
     this.#client.release(destroy ? (error instanceof Error ? error : true) : undefined)
+    this.#permit?.release()
   }
 
   get #events(): EventEmitter {

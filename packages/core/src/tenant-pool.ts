@@ -1,16 +1,70 @@
+import { AsyncResource } from 'node:async_hooks'
 import pg from 'pg'
 import { mustDestroy, trackConnection } from './connection-state.js'
+import { isRecord, ownValue } from './_options.js'
 import { TenantScopeError } from './errors.js'
+import { FairAdmission, type Permit, type TenantAdmissionStats } from './fair-admission.js'
+import { FairnessPolicy, type FairnessOptions } from './fairness-options.js'
+import { activityTagger, type ActivityTagOption } from './activity-tag.js'
+import { TenantStats, type TenantStatementStats } from './tenant-stats.js'
 import { toPgPool } from './pool-config.js'
 import { sendQuery, type QueryInput } from './run-query.js'
-import type { SetterStatement } from './setter.js'
+import type { SetterStatement, SettingEntry } from './setter.js'
 import { TenantPoolClient } from './tenant-client.js'
-import { TenantScope, type TenantScopeOptions } from './tenant-scope.js'
+import { TenantScope, type ResolvedTenant, type TenantScopeOptions } from './tenant-scope.js'
 import { beginStatement, type TransactionOptions } from './transaction-options.js'
 
-export type TenantPoolOptions = TenantScopeOptions
+export interface TenantPoolOptions extends TenantScopeOptions {
+  /**
+   * Shares the pool's connections fairly between tenants: per-tenant caps,
+   * a round-robin queue when the pool is saturated, tiers with weights and
+   * per-tenant database timeouts, and a typed, retryable TENANT_OVERLOADED
+   * instead of an endless wait. Off by default (first come, first served).
+   * @example createTenantPool(pool, { fairness: { maxConnectionsPerTenant: 3, maxWaitMs: 2000 } })
+   */
+  fairness?: FairnessOptions
+  /**
+   * Shows the tenant a statement serves in `pg_stat_activity`: its
+   * `application_name` becomes `<your application_name> tenant:<id>` for the
+   * statement (or transaction) only, set with `set_config(..., true)` in the
+   * same round trip as the tenant, and back to yours after it. `'sha256'`
+   * shows a digest instead of the id; a function shows what it returns
+   * (printable ASCII; PostgreSQL keeps 63 bytes). Costs the server a little
+   * per statement (see docs/benchmarks.md); safe behind PgBouncer.
+   * @default false
+   * @example createTenantPool(pool, { activityTag: 'sha256' })
+   */
+  activityTag?: ActivityTagOption
+  /**
+   * Count statements and errors (by SQLSTATE) per tenant, for
+   * `pool.stats().statements` and `observeTenantPool()`. One map lookup per
+   * statement; memory grows with the number of distinct tenants served.
+   * @default false
+   */
+  stats?: boolean
+}
+
+/** What `pool.stats()` reports. */
+export interface TenantPoolStats {
+  /** The wrapped pg.Pool's connections: open, idle, and callers waiting inside pg.Pool. */
+  totalCount: number
+  idleCount: number
+  waitingCount: number
+  /** The fair queue's figures, when `fairness` is set. */
+  fairness?: {
+    /** Connections the fair queue hands out at most at once (the pool's `max`). */
+    capacity: number
+    inUse: number
+    waiting: number
+    tenants: Record<string, TenantAdmissionStats>
+  }
+  /** Statements and errors per tenant, when `stats: true`. */
+  statements?: Record<string, TenantStatementStats>
+}
 
 const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove'] as const
+// Options the pool reads itself; the others are TenantScope's.
+const POOL_OPTIONS = new Set(['fairness', 'activityTag', 'stats'])
 
 /**
  * A pg.Pool whose every statement runs for the current tenant.
@@ -24,6 +78,8 @@ const POOL_EVENTS = ['connect', 'acquire', 'release', 'remove'] as const
 export class TenantPool extends pg.Pool {
   readonly #pool: pg.Pool
   readonly #scope: TenantScope
+  readonly #admission: FairAdmission | undefined
+  readonly #stats: TenantStats | undefined
 
   // Live values of the wrapped pool (pg.Pool declares them as fields).
   declare readonly totalCount: number
@@ -35,7 +91,20 @@ export class TenantPool extends pg.Pool {
   constructor(pool: pg.Pool, options: TenantPoolOptions = {}) {
     super()
     this.#pool = pool
-    this.#scope = new TenantScope(options)
+    // The pool's own options; the rest are the scope's (checked there). Own properties only.
+    const given: object = isRecord(options) ? options : {}
+    const fairness = ownValue(given, 'fairness') as FairnessOptions | undefined
+    const activityTag = (ownValue(given, 'activityTag') ?? false) as ActivityTagOption
+    const stats = ownValue(given, 'stats') ?? false
+    const scopeOptions = Object.fromEntries(Object.entries(given).filter(([key]) => !POOL_OPTIONS.has(key)))
+    if (typeof stats !== 'boolean') throw new TenantScopeError('INVALID_CONFIG', 'TenantPool: stats must be true or false')
+    this.#stats = stats ? new TenantStats() : undefined
+    // pg.Pool's default size is 10.
+    const capacity = pool.options?.max ?? 10
+    const policy = fairness === undefined ? undefined : new FairnessPolicy(fairness, capacity)
+    const tag = activityTagger(activityTag, pool.options?.application_name)
+    this.#scope = new TenantScope(scopeOptions, extraSettingsOf(policy, tag))
+    this.#admission = policy && new FairAdmission(policy, capacity)
     // pg.Pool's constructor wrote its own copies; point them at the wrapped pool.
     Object.defineProperties(this, {
       options: { get: () => this.#pool.options, configurable: true },
@@ -127,6 +196,15 @@ export class TenantPool extends pg.Pool {
     }
   }
 
+  /** Connection counts, and per-tenant figures of the fair queue when `fairness` is set. */
+  stats(): TenantPoolStats {
+    const pool = this.#pool
+    const stats: TenantPoolStats = { totalCount: pool.totalCount, idleCount: pool.idleCount, waitingCount: pool.waitingCount }
+    if (this.#admission) stats.fairness = this.#admission.stats()
+    if (this.#stats) stats.statements = this.#stats.snapshot()
+    return stats
+  }
+
   override end(callback?: () => void): any {
     return callback ? this.#pool.end(callback) : this.#pool.end()
   }
@@ -137,18 +215,35 @@ export class TenantPool extends pg.Pool {
   // Callbacks rather than async/await: each promise costs more once
   // AsyncLocalStorage is in use (Node 20 runs its hooks on every promise).
   #runOnce(input: QueryInput, values: unknown[] | undefined): Promise<pg.QueryResult> {
-    let setterStatement: SetterStatement
+    let tenant: ResolvedTenant
     try {
-      setterStatement = this.#scope.resolve().setterStatement // refuses before a connection is taken
+      tenant = this.#scope.resolve() // refuses before a connection is taken
     } catch (error) {
       return Promise.reject(error)
     }
+    const admission = this.#admission
+    if (admission === undefined) return this.#send(tenant, input, values, undefined)
+    const permit = admission.tryAcquire(tenant.tenantId)
+    if (permit) return this.#send(tenant, input, values, permit)
+    return admission.wait(tenant.tenantId).then((granted) => this.#send(tenant, input, values, granted))
+  }
+
+  #send(tenant: ResolvedTenant, input: QueryInput, values: unknown[] | undefined, permit: Permit | undefined): Promise<pg.QueryResult> {
+    const { setterStatement } = tenant
+    const stats = this.#stats
     const prepared = this.#scope.preparedSetters
     return new Promise((resolve, reject) => {
-      this.#pool.connect((connectError, client, release) => {
-        if (connectError || !client) return reject(connectError)
+      // Bound to the caller: a new connection calls back from its socket's
+      // events, which must not decide whose context the statement is sent in.
+      this.#pool.connect(AsyncResource.bind((connectError, client, release) => {
+        if (connectError || !client) {
+          permit?.release()
+          return reject(connectError)
+        }
         const finish = (error: Error | null, result?: pg.QueryResult) => {
           release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined)
+          permit?.release()
+          stats?.record(tenant.tenantId, error)
           if (error) reject(error)
           else resolve(result!)
         }
@@ -158,20 +253,31 @@ export class TenantPool extends pg.Pool {
         } catch (error) {
           finish(error as Error)
         }
-      })
+      }))
     })
   }
 
   async #checkout(): Promise<TenantPoolClient & pg.PoolClient> {
     const { tenantId } = this.#scope.resolve()
-    const raw = await this.#pool.connect()
+    const admission = this.#admission
+    // A checked-out client (and so a transaction) holds its share until
+    // release(): it is never preempted.
+    const permit = admission && (admission.tryAcquire(tenantId) ?? (await admission.wait(tenantId)))
+    let raw: pg.PoolClient
+    try {
+      raw = await this.#pool.connect()
+    } catch (error) {
+      permit?.release()
+      throw error
+    }
     try {
       trackConnection(raw)
     } catch (error) {
       raw.release(error as Error)
+      permit?.release()
       throw error
     }
-    return new TenantPoolClient(raw, this.#scope, tenantId) as TenantPoolClient & pg.PoolClient
+    return new TenantPoolClient(raw, this.#scope, tenantId, { permit, stats: this.#stats }) as TenantPoolClient & pg.PoolClient
   }
 }
 
@@ -182,6 +288,19 @@ for (const name of ['totalCount', 'idleCount', 'waitingCount', 'expiredCount'] a
     },
     configurable: true,
   })
+}
+
+// The settings a pool adds to every tenant's setter: its tier's database
+// limits and its activity tag. Built once per context, with the setter.
+function extraSettingsOf(
+  policy: FairnessPolicy | undefined,
+  tag: ((tenantId: string) => SettingEntry) | undefined,
+): ((tenantId: string) => readonly SettingEntry[]) | undefined {
+  if (policy === undefined && tag === undefined) return undefined
+  return (tenantId) => {
+    const limits = policy?.of(tenantId).limitSettings ?? []
+    return tag === undefined ? limits : [...limits, tag(tenantId)]
+  }
 }
 
 const wrappersOf = new WeakMap<pg.Pool, Set<TenantPool>>()

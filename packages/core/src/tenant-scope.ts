@@ -69,8 +69,11 @@ export class TenantScope {
   readonly setter: TenantSetter
   /** Per pool; null when `prepareSetter: false`. */
   readonly preparedSetters: PreparedSetters | null
+  /** More settings per tenant, set by the pool (database limits, the activity tag). */
+  readonly #extraSettings: ((tenantId: string) => readonly SettingEntry[]) | undefined
 
-  constructor(given?: TenantScopeOptions) {
+  constructor(given?: TenantScopeOptions, extraSettings?: (tenantId: string) => readonly SettingEntry[]) {
+    this.#extraSettings = extraSettings
     // Checked here, before any query: a wrong option would otherwise surface
     // later as a misleading INVALID_TENANT_ID or a TypeError on every query.
     const options = readOptions(given, TENANT_SCOPE_OPTION_RULES, (message) =>
@@ -109,6 +112,7 @@ export class TenantScope {
       }
       entries.push([name, value])
     }
+    if (this.#extraSettings) entries.push(...this.#extraSettings(tenantId))
     return { tenantId, setterStatement: this.setter(entries) }
   }
 

@@ -1,6 +1,7 @@
 import { DoctorError, runDoctor, type DoctorConnection, type DoctorOptions, type DoctorReport } from '@tenantscope/doctor'
 import pg from 'pg'
 import { safeMessage } from './safe-message.js'
+import { checkUrl } from './check-url.js'
 import { UsageError } from './usage-error.js'
 
 /** @internal The options `doctor` and `diff` share, as parseArgs takes them. */
@@ -63,14 +64,4 @@ function withDatabase(url: string, database: string): string {
   const parsed = new URL(url)
   parsed.pathname = `/${encodeURIComponent(database)}`
   return parsed.toString()
-}
-
-// pg only notices a malformed URL deep inside connect(); say so plainly, without repeating it.
-function checkUrl(url: string): void {
-  if (!/^postgres(ql)?:\/\//i.test(url)) throw new UsageError('the database URL must start with postgres:// or postgresql://')
-  try {
-    new URL(url)
-  } catch {
-    throw new UsageError('the database URL is not a valid URL')
-  }
 }

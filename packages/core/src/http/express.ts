@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { withTenant } from '@tenantscope/core'
+import { overloadResponse } from './overload-response.js'
 import { readRequestOptions } from './request-options.js'
 import { resolveWithChecked, type RequestTenantOutcome, type TenantRequestOptions } from './resolve-request.js'
 
@@ -37,4 +38,26 @@ function sendRefusal(response: ServerResponse, outcome: Extract<RequestTenantOut
   response.statusCode = outcome.status
   for (const [name, value] of Object.entries(outcome.headers)) response.setHeader(name, value)
   response.end(JSON.stringify(outcome.body))
+}
+
+/** Express error-handling middleware signature. */
+export type TenantErrorHandler<Req> = (error: unknown, request: Req, response: ServerResponse, next: (error?: unknown) => void) => void
+
+/**
+ * Express error handler: answers TENANT_OVERLOADED (the fair queue refused
+ * the request, see the pool's `fairness` option) with 429 and `Retry-After`,
+ * and passes every other error on. Register it after your routes.
+ * @example
+ * app.use(router)
+ * app.use(tenantErrorHandler())
+ */
+export function tenantErrorHandler<Req extends IncomingMessage = IncomingMessage>(): TenantErrorHandler<Req> {
+  // Express tells error handlers apart by their four parameters.
+  return function tenantErrorHandler(error, _request, response, next) {
+    const overload = overloadResponse(error)
+    if (!overload || response.headersSent) return next(error)
+    response.statusCode = overload.status
+    for (const [name, value] of Object.entries(overload.headers)) response.setHeader(name, value)
+    response.end(JSON.stringify(overload.body))
+  }
 }

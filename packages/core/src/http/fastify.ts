@@ -1,4 +1,5 @@
 import { withTenant } from '@tenantscope/core'
+import { overloadResponse } from './overload-response.js'
 import { readRequestOptions } from './request-options.js'
 import { resolveWithChecked, type TenantRequestOptions } from './resolve-request.js'
 
@@ -61,4 +62,23 @@ const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
 function withoutRegisterOptions(options: unknown): unknown {
   if (typeof options !== 'object' || options === null) return options
   return Object.fromEntries(Object.entries(options).filter(([key]) => !REGISTER_OPTIONS.has(key)))
+}
+
+/** Fastify's error handler signature, as `setErrorHandler` takes it (`this` is the instance). */
+export type TenantErrorHandler = (this: { errorHandler?: TenantErrorHandler }, error: any, request: any, reply: any) => unknown
+
+/**
+ * A Fastify error handler: answers TENANT_OVERLOADED (the fair queue refused
+ * the request, see the pool's `fairness` option) with 429 and `Retry-After`,
+ * and hands every other error to `fallback`, or to Fastify's default handler.
+ * @example app.setErrorHandler(tenantErrorHandler())
+ */
+export function tenantErrorHandler(fallback?: TenantErrorHandler): TenantErrorHandler {
+  return function tenantErrorHandler(error, request, reply) {
+    const overload = overloadResponse(error)
+    if (overload) return reply.code(overload.status).headers(overload.headers).send(JSON.stringify(overload.body))
+    const next = fallback ?? this.errorHandler
+    if (next) return next.call(this, error, request, reply)
+    return reply.send(error)
+  }
 }
