@@ -7,5 +7,6 @@ const code = await main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  stderrIsTTY: Boolean(process.stderr.isTTY),
 }, version)
 process.exitCode = code

@@ -3,6 +3,7 @@ import { DoctorError } from '../doctor/doctor-error.js'
 import { SEVERITIES, type Severity } from '../doctor/finding.js'
 import { formatReport } from '../doctor/format-report.js'
 import { hasFindingsAtLeast, runDoctor, type DoctorReport } from '../doctor/run-doctor.js'
+import { checkUrl } from './check-url.js'
 import type { CliIo } from './io.js'
 import { parseOptions } from './parse-options.js'
 import { safeMessage } from './safe-message.js'
@@ -73,14 +74,4 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
   }
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
   return hasFindingsAtLeast(report, failOn) ? 1 : 0
-}
-
-// pg only notices a malformed URL deep inside connect(); say so plainly, without repeating it.
-function checkUrl(url: string): void {
-  if (!/^postgres(ql)?:\/\//i.test(url)) throw new UsageError('the database URL must start with postgres:// or postgresql://')
-  try {
-    new URL(url)
-  } catch {
-    throw new UsageError('the database URL is not a valid URL')
-  }
 }
