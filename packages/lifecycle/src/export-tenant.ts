@@ -69,7 +69,7 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
           clearInterval(ticker)
         }
         await report()
-        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: digest.rows, bytes: digest.bytes, sha256: digest.digest() })
+        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: digest.rows, bytes: digest.bytes, sha256: digest.digest(), rowsDigest: digest.rowsDigest() })
       }
       if (tables.every((table) => table.rows === 0)) {
         throw new TenantLifecycleError('TENANT_NOT_FOUND', 'No table holds a row of this tenant')

@@ -22,7 +22,7 @@ export async function readArchive(directory: string): Promise<TenantManifest> {
     throw new TenantLifecycleError('ARCHIVE_INVALID', `manifest.json is not a ${ARCHIVE_FORMAT} manifest`)
   }
   for (const table of manifest.tables) {
-    if (typeof table.file !== 'string' || !/^\d{3}-[A-Za-z0-9_.-]+\.copy$/.test(table.file)) {
+    if (typeof table.file !== 'string' || !/^\d{3}-[A-Za-z0-9_.-]+\.copy$/.test(table.file) || typeof table.rowsDigest !== 'string') {
       throw new TenantLifecycleError('ARCHIVE_INVALID', `The manifest names a data file that is not one of an archive's`)
     }
     const digest = new CopyDigest()
@@ -31,7 +31,7 @@ export async function readArchive(directory: string): Promise<TenantManifest> {
     } catch {
       throw new TenantLifecycleError('ARCHIVE_INVALID', `The data file of ${table.name} is missing or unreadable`)
     }
-    if (digest.bytes !== table.bytes || digest.rows !== table.rows || digest.digest() !== table.sha256) {
+    if (digest.bytes !== table.bytes || digest.rows !== table.rows || digest.digest() !== table.sha256 || digest.rowsDigest() !== table.rowsDigest) {
       throw new TenantLifecycleError('ARCHIVE_INVALID', `The data file of ${table.name} does not match its checksum (truncated or altered)`)
     }
   }

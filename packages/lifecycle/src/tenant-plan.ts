@@ -27,8 +27,6 @@ export interface PlannedTable {
   sequences: { column: string; sequence: string }[]
   /** @internal The tenant's rows, with the tenant read from the transaction's TENANT_SETTING. */
   select: string
-  /** @internal The ORDER BY of `select` (the primary key, else every column): the same rows give the same bytes. */
-  orderBy: string
   /** @internal The same rows, as the condition `WHERE ${filter}` on the bare table (alias `t`). */
   filter: string
 }
@@ -52,7 +50,6 @@ interface TableRow {
   has_tenant_column: boolean
   tenant_type: string | null
   columns: PlannedColumn[]
-  key: string[]
   sequences: { column: string; sequence: string }[]
 }
 
@@ -84,10 +81,6 @@ export async function planTenant(client: pg.ClientBase, options: PlanOptions = {
             tc.attnum IS NOT NULL AS has_tenant_column, format_type(tc.atttypid, tc.atttypmod) AS tenant_type,
             (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum)
                FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns,
-            coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i
-                        CROSS JOIN unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-                        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                       WHERE i.indrelid = c.oid AND i.indisprimary), '{}') AS key,
             coalesce((SELECT json_agg(json_build_object('column', a.attname, 'sequence', format('%I.%I', sn.nspname, s.relname)))
                         FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
                         JOIN pg_namespace sn ON sn.oid = s.relnamespace
@@ -156,7 +149,6 @@ export async function planTenant(client: pg.ClientBase, options: PlanOptions = {
       .filter((key) => Number(key.child) === oid && Number(key.parent) !== oid && planned.has(Number(key.parent)))
       .map((key) => byOid.get(Number(key.parent))!.name)
     const columns = row.columns
-    const order = (row.key.length > 0 ? row.key : columns.map((c) => c.name)).map(ident).join(', ')
     result.push({
       name: row.name,
       via,
@@ -164,8 +156,7 @@ export async function planTenant(client: pg.ClientBase, options: PlanOptions = {
       parents: [...new Set(parents)],
       sequences: row.sequences,
       filter: filter('t'),
-      orderBy: order,
-      select: `SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM ${row.name} t WHERE ${filter('t')} ORDER BY ${order}`,
+      select: `SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM ${row.name} t WHERE ${filter('t')}`,
     })
   }
   return { tenantColumn, tables: parentsFirst(result) }

@@ -30,12 +30,13 @@ describe('interrupted export, import and erase', () => {
     const client = new pg.Client({ connectionString: db.db.maintenanceUrl })
     client.on('error', () => undefined)
     await client.connect()
+    const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
     let killed = false
     const onProgress = async () => {
       if (killed) return
       killed = true
-      await db.admin.query('SELECT pg_terminate_backend($1)', [client.processID])
-      await expect.poll(async () => (await db.admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [client.processID])).rows[0].n).toBe(0)
+      await db.admin.query('SELECT pg_terminate_backend($1)', [pid])
+      await expect.poll(async () => (await db.admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n).toBe(0)
     }
     return { client, onProgress }
   }
