@@ -11,6 +11,7 @@ const code = await main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  stderrIsTTY: Boolean(process.stderr.isTTY),
   isTTY: Boolean(process.stdout.isTTY),
   signal: interrupt.signal,
 }, version)

@@ -3,6 +3,8 @@ export interface CliIo {
   stdout: (text: string) => void
   stderr: (text: string) => void
   env: Readonly<Record<string, string | undefined>>
+  /** Whether stderr is a terminal: progress bars are drawn there. */
+  stderrIsTTY?: boolean
   /** Whether stdout is a terminal (live views redraw there). */
   isTTY?: boolean
   /** Aborted on Ctrl+C, for commands that run until then. */

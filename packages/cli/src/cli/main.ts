@@ -3,6 +3,7 @@ import { DOCTOR_HELP, doctorCommand } from './doctor-command.js'
 import type { CliIo } from './io.js'
 import { safeMessage } from './safe-message.js'
 import { SQL_HELP, sqlCommand } from './sql-command.js'
+import { TENANT_HELP, tenantCommand } from './tenant-command.js'
 import { TOP_HELP, topCommand } from './top-command.js'
 import { UsageError } from './usage-error.js'
 
@@ -12,12 +13,13 @@ Commands:
   doctor   audit a live database for row-level-security mistakes
   diff     what a migration made worse: the doctor on two databases
   sql      print or copy tenantscope's migrations
+  tenant   export, import or erase one tenant's rows
   top      a live table of per-tenant activity (pg_stat_activity)
 
 Run tenantscope <command> --help for its options.
 `
 
-const COMMAND_HELP: Readonly<Record<string, string>> = { doctor: DOCTOR_HELP, diff: DIFF_HELP, sql: SQL_HELP, top: TOP_HELP }
+const COMMAND_HELP: Readonly<Record<string, string>> = { doctor: DOCTOR_HELP, diff: DIFF_HELP, sql: SQL_HELP, tenant: TENANT_HELP, top: TOP_HELP }
 
 /** @internal Runs one CLI invocation and returns its exit code; never throws. */
 export async function main(args: string[], io: CliIo, version: string): Promise<number> {
@@ -30,6 +32,8 @@ export async function main(args: string[], io: CliIo, version: string): Promise<
         return await diffCommand(rest, io)
       case 'sql':
         return await sqlCommand(rest, io)
+      case 'tenant':
+        return await tenantCommand(rest, io)
       case 'top':
         return await topCommand(rest, io, { tty: io.isTTY ?? false, signal: io.signal })
       case '--version':
@@ -43,7 +47,7 @@ export async function main(args: string[], io: CliIo, version: string): Promise<
         io.stdout(command === 'help' ? (COMMAND_HELP[rest[0] ?? ''] ?? HELP) : HELP)
         return command === undefined ? 2 : 0
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))} (expected doctor, diff, sql or top)`)
+        throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))} (expected doctor, diff, sql, tenant or top)`)
     }
   } catch (error) {
     // One line, never a stack trace, never the connection string.

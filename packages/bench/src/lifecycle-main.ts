@@ -1,0 +1,122 @@
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { createTenantPool, withTenant } from '@tenantscope/core'
+import { eraseTenant, exportTenant, planTenant } from '@tenantscope/lifecycle'
+import { MAINTENANCE_ROLE, withClient } from '@tenantscope/test-harness'
+import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
+import { openDatabases } from './database.js'
+import { seedWorkload } from './seed.js'
+
+// `pnpm bench:lifecycle [--quick]`: exporting and erasing a large tenant.
+// - export: exportTenant against the obvious baseline, one
+//   `COPY (SELECT * FROM t WHERE tenant_id = '...') TO STDOUT` per table into
+//   a file, in the same run, alternating, several rounds;
+// - erase: other tenants' point-read p99 while the large tenant is erased,
+//   against their p99 just before.
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick')
+  const projects = quick ? 20_000 : 200_000
+  const rounds = quick ? 2 : 3
+  const databases = await openDatabases(log)
+  const folder = await mkdtemp(join(tmpdir(), 'tenantscope-bench-lifecycle-'))
+  try {
+    const database = await databases.create('lifecycle')
+    const small = await seedWorkload(database.adminUrl, 20, 50)
+    const big = await withClient(database.adminUrl, async (admin) => {
+      await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${MAINTENANCE_ROLE.name};
+        GRANT USAGE ON SCHEMA tenantscope TO ${MAINTENANCE_ROLE.name}; GRANT SELECT, INSERT ON tenantscope.tenant_erasures TO ${MAINTENANCE_ROLE.name}`)
+      const { rows } = await admin.query(`INSERT INTO tenants (name) VALUES ('big') RETURNING id`)
+      const id = rows[0].id as string
+      await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1, 'project ' || g FROM generate_series(1, $2::int) g`, [id, projects])
+      await admin.query(`INSERT INTO invoices (tenant_id, project_id, amount_cents) SELECT tenant_id, id, g FROM projects, generate_series(1, 4) g WHERE tenant_id = $1`, [id])
+      await admin.query('VACUUM ANALYZE')
+      return id
+    })
+    const total = projects * 5 + 1
+    log(`large tenant: ${total.toLocaleString('en')} rows (${projects} projects, ${projects * 4} invoices)`)
+
+    const client = new pg.Client({ connectionString: database.maintenanceUrl })
+    await client.connect()
+    const plan = await planTenant(client)
+    const timings = { export: [] as number[], baseline: [] as number[] }
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of round % 2 === 0 ? (['export', 'baseline'] as const) : (['baseline', 'export'] as const)) {
+        const started = performance.now()
+        if (mode === 'export') {
+          await exportTenant({ client, tenantId: big, directory: join(folder, `export-${round}`) })
+        } else {
+          for (const [index, table] of plan.tables.entries()) {
+            const column = table.via === 'registry' ? 'id' : 'tenant_id'
+            await pipeline(
+              client.query(copyTo(`COPY (SELECT * FROM ${table.name} WHERE ${column} = ${client.escapeLiteral(big)}) TO STDOUT`)),
+              createWriteStream(join(folder, `baseline-${round}-${index}.copy`)),
+            )
+          }
+        }
+        timings[mode].push(performance.now() - started)
+        log(`round ${round + 1} ${mode}: ${((performance.now() - started) / 1000).toFixed(2)} s`)
+      }
+    }
+    const ratios = timings.export.map((ms, i) => timings.baseline[i]! / ms).sort((a, b) => a - b)
+
+    // Erase: other tenants' reads before and during.
+    const pool = createTenantPool({ connectionString: database.appUrl, max: 8 })
+    const reads = async (until: () => boolean) => {
+      const latencies: number[] = []
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (!until()) {
+            const tenant = small[Math.floor(Math.random() * small.length)]!
+            const began = performance.now()
+            await withTenant(tenant.id, () => pool.query('SELECT id, name FROM projects WHERE id = $1', [tenant.projectIds[0]]))
+            latencies.push(performance.now() - began)
+          }
+        }),
+      )
+      latencies.sort((a, b) => a - b)
+      return { p99: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, count: latencies.length }
+    }
+    const baselineEnd = performance.now() + (quick ? 2000 : 5000)
+    const before = await reads(() => performance.now() > baselineEnd)
+    let erasing = true
+    const started = performance.now()
+    const erase = eraseTenant({ client, tenantId: big, force: true }).finally(() => (erasing = false))
+    const during = await reads(() => !erasing)
+    const receipt = await erase
+    const eraseSeconds = (performance.now() - started) / 1000
+    await pool.end()
+    await client.end()
+
+    const median = ratios[Math.floor(ratios.length / 2)]!
+    const markdown = [
+      '## Tenant lifecycle',
+      '',
+      `A tenant of ${total.toLocaleString('en')} rows (${projects.toLocaleString('en')} projects, ${(projects * 4).toLocaleString('en')} invoices) beside 20 small tenants. ${databases.version.split(' on ')[0]}.`,
+      '',
+      '| measure | result | target |',
+      '| --- | ---: | --- |',
+      `| export throughput × baseline (\`COPY (SELECT * ... WHERE tenant_id = ...)\` per table), median [min–max] of ${rounds} rounds | ${median.toFixed(2)} [${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}] | ≥ 0.9 |`,
+      `| export time, median | ${(timings.export.sort((a, b) => a - b)[Math.floor(rounds / 2)]! / 1000).toFixed(2)} s | |`,
+      `| erase: ${receipt.rows.toLocaleString('en')} rows in batches of 5000, verified | ${eraseSeconds.toFixed(1)} s | |`,
+      `| other tenants' point-read p99 during the erase × before it (${during.count} and ${before.count} reads) | ${(during.p99 / before.p99).toFixed(2)} (${during.p99.toFixed(1)} ms vs ${before.p99.toFixed(1)} ms) | ≤ 2 |`,
+      '',
+      'The export also sorts each table by its primary key (so that a restore can be verified byte for byte) and hashes every byte; the baseline does neither.',
+      '',
+    ].join('\n')
+    process.stdout.write(`${markdown}\n`)
+  } finally {
+    await rm(folder, { recursive: true, force: true })
+    await databases.close()
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exitCode = 1
+})

@@ -1,0 +1,121 @@
+import { createWriteStream } from 'node:fs'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { TenantIdParser } from '@tenantscope/core'
+import type pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
+import { ARCHIVE_FORMAT, CopyDigest, dataFileName, type ManifestTable, type TenantManifest } from './archive.js'
+import { asInterrupted } from './interrupted.js'
+import { TenantLifecycleError } from './lifecycle-error.js'
+import type { OnProgress } from './progress.js'
+import { useStableOutput } from './session-settings.js'
+import { parseTenant } from './tenant-id.js'
+import { planTenant, type PlanOptions } from './tenant-plan.js'
+
+export interface ExportTenantOptions extends PlanOptions {
+  /**
+   * A connected client of a role that reads every tenant's rows (the
+   * maintenance role, with BYPASSRLS). It is used for one read-only
+   * transaction and left connected.
+   */
+  client: pg.ClientBase
+  tenantId: string
+  /** The archive's folder: created if missing; files of an earlier, interrupted export in it are replaced. */
+  directory: string
+  /** @default uuidTenantId */
+  parseTenantId?: TenantIdParser
+  onProgress?: OnProgress
+}
+
+// Migration tables of common tools: their rows say how far a schema has come.
+const MIGRATION_TABLES = ['__drizzle_migrations', '_prisma_migrations', 'knex_migrations', 'schema_migrations', 'kysely_migration', 'tenantscope_migrations']
+
+/**
+ * Exports one tenant: every row of every table that holds its rows, in one
+ * repeatable-read, read-only snapshot, streamed table by table into
+ * `directory` as COPY text files, then `manifest.json` (tables in
+ * foreign-key order, columns and types, row counts, SHA-256 per file, and
+ * the source's migration state). The manifest is written last: a folder
+ * without one is an interrupted export, and a rerun replaces it.
+ */
+export async function exportTenant(options: ExportTenantOptions): Promise<TenantManifest> {
+  const tenantId = parseTenant(options.tenantId, options.parseTenantId)
+  const { client, directory, onProgress } = options
+  await mkdir(directory, { recursive: true })
+  await clearArchive(directory)
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    try {
+      await useStableOutput(client, tenantId)
+      const plan = await planTenant(client, options)
+      const tables: ManifestTable[] = []
+      for (const [index, table] of plan.tables.entries()) {
+        const file = dataFileName(index, table.name)
+        const digest = new CopyDigest()
+        const report = () => onProgress?.({ phase: 'export', table: table.name, index: index + 1, total: plan.tables.length, rows: digest.rows })
+        // During a long COPY, rows so far: not awaited (the stream goes on), and never allowed to break the export.
+        const tick = () => {
+          try {
+            void Promise.resolve(report()).catch(() => undefined)
+          } catch {
+            // a progress display that failed
+          }
+        }
+        const ticker = onProgress ? setInterval(tick, 250) : undefined
+        try {
+          await pipeline(client.query(copyTo(`COPY (${table.select}) TO STDOUT`)), digest, createWriteStream(join(directory, file)))
+        } finally {
+          clearInterval(ticker)
+        }
+        await report()
+        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: digest.rows, bytes: digest.bytes, sha256: digest.digest(), rowsDigest: digest.rowsDigest() })
+      }
+      if (tables.every((table) => table.rows === 0)) {
+        throw new TenantLifecycleError('TENANT_NOT_FOUND', 'No table holds a row of this tenant')
+      }
+      const manifest: TenantManifest = {
+        format: ARCHIVE_FORMAT,
+        tenantId,
+        tenantColumn: plan.tenantColumn,
+        exportedAt: new Date().toISOString(),
+        source: await describeSource(client),
+        tables,
+      }
+      await client.query('COMMIT')
+      await writeFile(join(directory, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+      return manifest
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
+    }
+  } catch (error) {
+    throw asInterrupted(error, 'The export was interrupted; the folder holds no manifest. Run it again.')
+  }
+}
+
+async function describeSource(client: pg.ClientBase): Promise<TenantManifest['source']> {
+  const { rows } = await client.query<{ version: string; database: string }>(`SELECT version() AS version, current_database() AS database`)
+  const found = await client.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND c.relname = ANY ($1::text[]) ORDER BY 1`,
+    [MIGRATION_TABLES],
+  )
+  const migrations = []
+  for (const { name } of found.rows) {
+    // The last row written, whatever the tool calls its columns.
+    const { rows: latest } = await client.query(
+      `SELECT (SELECT count(*)::int FROM ${name}) AS count, (SELECT to_jsonb(m)::text FROM ${name} m ORDER BY ctid DESC LIMIT 1) AS row`,
+    )
+    migrations.push({ table: name, count: latest[0]!.count, latest: latest[0]!.row })
+  }
+  return { serverVersion: rows[0]!.version, database: rows[0]!.database, migrations }
+}
+
+// Only what an archive holds: the manifest first, so a crash in between leaves no manifest.
+async function clearArchive(directory: string): Promise<void> {
+  await rm(join(directory, 'manifest.json'), { force: true })
+  for (const entry of await readdir(directory)) {
+    if (/^\d{3}-.*\.copy$/.test(entry)) await rm(join(directory, entry), { force: true })
+  }
+}

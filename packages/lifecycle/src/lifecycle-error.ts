@@ -1,0 +1,44 @@
+const brand = Symbol.for('tenantscope:TenantLifecycleError')
+
+/** Stable codes of tenant export, import and erase: match on `error.code`. */
+export type TenantLifecycleErrorCode =
+  /** No row of the tenant anywhere (export, erase), or no tenant table at all. */
+  | 'TENANT_NOT_FOUND'
+  /** The tenant id fails the parser: refused before anything is read or written. */
+  | 'INVALID_TENANT_ID'
+  /** The archive is missing a file, truncated, or a checksum does not match: nothing was written. */
+  | 'ARCHIVE_INVALID'
+  /** The target's tables do not match the archive's (a table or column missing, another type): nothing was written. */
+  | 'SCHEMA_INCOMPATIBLE'
+  /** The target already holds rows of the tenant, and `replace` was not asked for: nothing was written. */
+  | 'TENANT_EXISTS'
+  /** Erasing a tenant that may still be written to, without `force`. */
+  | 'ERASE_REFUSED'
+  /** After the work, a count or checksum did not match: an import was rolled back; an erase left rows (rerun it). */
+  | 'VERIFY_FAILED'
+  /** The connection failed midway: an export left a partial archive (rerun), an import rolled back, an erase stopped between batches (rerun it). */
+  | 'INTERRUPTED'
+  /** Options that cannot work. */
+  | 'INVALID_CONFIG'
+
+/** A refusal or failure of tenant export, import or erase. Messages never contain tenant ids. */
+export class TenantLifecycleError extends Error {
+  override readonly name = 'TenantLifecycleError'
+  readonly code: TenantLifecycleErrorCode
+  readonly [brand] = true
+
+  constructor(code: TenantLifecycleErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+
+  /** True for a TenantLifecycleError from any installed copy. */
+  static is(error: unknown, code?: TenantLifecycleErrorCode): error is TenantLifecycleError {
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as { [brand]?: unknown })[brand] === true &&
+      (code === undefined || (error as TenantLifecycleError).code === code)
+    )
+  }
+}
