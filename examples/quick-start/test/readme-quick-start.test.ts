@@ -1,13 +1,18 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { withClient, withDatabase } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 
 const run = promisify(execFile)
 const here = new URL('..', import.meta.url)
+// The packages as the tests run them, from source: no build comes first. (The README's
+// script itself is plain JavaScript; tsx only compiles the packages it imports.)
+const require = createRequire(import.meta.url)
+const NODE_ARGS = ['--import', pathToFileURL(require.resolve('tsx')).href, '--conditions', '@tenantscope/source']
 
 /** The first ```ts block after `heading` (or in the file): the code a newcomer pastes. */
 function firstTsBlock(readme: string, heading?: string): string {
@@ -50,7 +55,7 @@ describe.each(readmes)('$name', ({ readme, heading }) => {
   })
 
   async function runScript() {
-    const { stdout } = await run(process.execPath, [fileURLToPath(script!)], {
+    const { stdout } = await run(process.execPath, [...NODE_ARGS, fileURLToPath(script!)], {
       cwd: fileURLToPath(here),
       env: { ...process.env, ADMIN_DATABASE_URL: adminUrl, DATABASE_URL: appUrl },
       timeout: 50_000,

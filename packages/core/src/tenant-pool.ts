@@ -92,7 +92,9 @@ export class TenantPool extends pg.Pool {
     super()
     this.#pool = pool
     // The pool's own options; the rest are the scope's (checked there). Own properties only.
-    const given: object = isRecord(options) ? options : {}
+    // Anything but an object is refused there too (INVALID_CONFIG).
+    if (!isRecord(options)) new TenantScope(options as never)
+    const given: object = options
     const fairness = ownValue(given, 'fairness') as FairnessOptions | undefined
     const activityTag = (ownValue(given, 'activityTag') ?? false) as ActivityTagOption
     const stats = ownValue(given, 'stats') ?? false

@@ -23,7 +23,9 @@ export class TenantScopeMiddleware implements NestMiddleware<IncomingMessage, Se
   constructor(@Inject(TENANT_SCOPE_OPTIONS) private readonly options: TenantScopeModuleOptions) {}
 
   async use(request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void): Promise<void> {
-    const outcome = await resolveRequestTenant(this.options, request)
+    // Only the request options: the module's own (pool, routes) are not the resolver's.
+    const { resolveTenant, parseTenantId } = this.options
+    const outcome = await resolveRequestTenant({ resolveTenant, ...(parseTenantId ? { parseTenantId } : {}) }, request)
     if (!outcome.ok) {
       for (const [name, value] of Object.entries(outcome.headers)) response.setHeader(name, value)
       throw new HttpException(outcome.body, outcome.status)

@@ -1,12 +1,16 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
 
 const child = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'otel-child.cjs')
+// From source, as every test runs (tsx compiles the packages the child requires).
+const require = createRequire(import.meta.url)
+const NODE_ARGS = ['--import', pathToFileURL(require.resolve('tsx')).href, '--conditions', '@tenantscope/source']
 
 interface SpanSummary {
   name: string
@@ -28,7 +32,7 @@ describe('OpenTelemetry (instrumentation-pg)', () => {
   })
 
   async function traced(hash: boolean): Promise<{ failed: string; statements: string[]; spans: SpanSummary[] }> {
-    const { stdout } = await promisify(execFile)(process.execPath, [child], {
+    const { stdout } = await promisify(execFile)(process.execPath, [...NODE_ARGS, child], {
       cwd: join(dirname(child), '..', '..', '..'),
       env: { ...process.env, APP_URL: fixture.db.appUrl, TENANT_A: fixture.tenantA, TENANT_B: fixture.tenantB, OTEL_TENANT_HASH: hash ? '1' : '0' },
     })

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module'
 import { setConfigSetter, setLocalSetter, TenantScopeError } from '@tenantscope/core'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 
 describe('TenantScopeError', () => {
   test('keeps its code and cause, and is recognised across copies by its brand', () => {
@@ -46,27 +45,29 @@ describe('error brands', () => {
 })
 
 describe('two installed copies', () => {
-  // The CommonJS and the ESM builds are two copies of every class, as two
-  // installed versions would be: instanceof fails across them, is() does not.
+  // A fresh evaluation of the package's modules is a second copy of every
+  // class, as a second installed version would be: instanceof fails across
+  // them, is() does not.
   test('is() recognises the errors of the other copy, with their codes', async () => {
-    const require = createRequire(import.meta.url)
-    const cjs = require('@tenantscope/core') as typeof import('@tenantscope/core')
-    const cjsJobs = require('@tenantscope/core/jobs') as typeof import('@tenantscope/core/jobs')
-    const cjsHttp = require('@tenantscope/core/http') as typeof import('@tenantscope/core/http')
     const { JobTenantError } = await import('@tenantscope/core/jobs')
     const { TenantResolutionError } = await import('@tenantscope/core/http')
-    expect(cjs.TenantScopeError).not.toBe(TenantScopeError)
+    vi.resetModules()
+    const other = await import('@tenantscope/core')
+    const otherJobs = await import('@tenantscope/core/jobs')
+    const otherHttp = await import('@tenantscope/core/http')
+    expect(other.TenantScopeError).not.toBe(TenantScopeError)
 
-    const fromCjs = new cjs.TenantScopeError('TENANT_MISMATCH', 'x')
-    expect(fromCjs).not.toBeInstanceOf(TenantScopeError)
-    expect(TenantScopeError.is(fromCjs, 'TENANT_MISMATCH')).toBe(true)
-    expect(cjs.TenantScopeError.is(new TenantScopeError('INVALID_CONFIG', 'x'), 'INVALID_CONFIG')).toBe(true)
+    const fromOther = new other.TenantScopeError('TENANT_MISMATCH', 'x')
+    expect(fromOther).not.toBeInstanceOf(TenantScopeError)
+    expect(TenantScopeError.is(fromOther, 'TENANT_MISMATCH')).toBe(true)
+    expect(other.TenantScopeError.is(new TenantScopeError('INVALID_CONFIG', 'x'), 'INVALID_CONFIG')).toBe(true)
 
-    const jobError = new cjsJobs.JobTenantError('JOB_TENANT_INVALID', 'x')
+    const jobError = new otherJobs.JobTenantError('JOB_TENANT_INVALID', 'x')
+    expect(jobError).not.toBeInstanceOf(JobTenantError)
     expect(JobTenantError.is(jobError, 'JOB_TENANT_INVALID')).toBe(true)
     expect(TenantScopeError.is(jobError, 'JOB_TENANT_INVALID')).toBe(true)
-    expect(TenantResolutionError.is(new cjsHttp.TenantResolutionError('TENANT_FORBIDDEN', 'x'), 'TENANT_FORBIDDEN')).toBe(true)
-    expect(TenantResolutionError.is(fromCjs)).toBe(false)
+    expect(TenantResolutionError.is(new otherHttp.TenantResolutionError('TENANT_FORBIDDEN', 'x'), 'TENANT_FORBIDDEN')).toBe(true)
+    expect(TenantResolutionError.is(fromOther)).toBe(false)
   })
 })
 
