@@ -7,6 +7,7 @@ export interface PgConnection {
   bind(config: { values: readonly unknown[]; portal?: string; statement?: string }): void
   execute(config: { portal?: string; rows?: number }): void
   sync(): void
+  flush(): void
   stream: { cork?: () => void; uncork?: () => void }
   parsedStatements: Record<string, string>
   /** pg ≥ 8.20: named statements whose Parse is on the wire. */

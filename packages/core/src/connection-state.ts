@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import type { PgConnection } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
+import { hasSessionState, markSessionState } from './session-state.js'
 
 /**
  * @internal What a physical connection is doing, from the ReadyForQuery
@@ -46,6 +47,8 @@ export function trackConnection(client: pg.ClientBase): void {
     slot.state = toState(message.status)
     if (slot.state === 'I') slot.setterPending = false
   })
+  // A reported setting changed (SET TimeZone, SET SESSION AUTHORIZATION, ...): see session-state.ts.
+  ;(connection as unknown as EventEmitterLike).on('parameterStatus', () => markSessionState(connection))
   const markBroken = () => {
     slot.state = 'broken'
   }
@@ -53,6 +56,10 @@ export function trackConnection(client: pg.ClientBase): void {
   // query that was using it rejects, and the connection is then destroyed.
   client.on('error', markBroken)
   client.on('end', markBroken)
+}
+
+interface EventEmitterLike {
+  on(event: string, listener: () => void): unknown
 }
 
 function toState(status: string | null): ConnectionState {
@@ -77,10 +84,13 @@ export function isSetterPending(client: pg.ClientBase): boolean {
 
 /**
  * @internal True when handing the connection back could pass on a
- * transaction, a statement still running or queued, or a broken socket.
+ * transaction, a statement still running or queued, a broken socket, or
+ * session state that application SQL left (see session-state.ts).
  */
 export function mustDestroy(client: pg.ClientBase, error?: unknown): boolean {
   if (connectionState(client) !== 'I' || isBusy(client)) return true
+  const { connection } = client as unknown as ClientInternals
+  if (connection !== undefined && hasSessionState(connection)) return true
   if (error === undefined || TenantScopeError.is(error)) return false
   // Server errors end with a ReadyForQuery and leave the connection clean,
   // except those that end the session. Anything else (timeouts, socket

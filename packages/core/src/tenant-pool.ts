@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { mustDestroy, trackConnection } from './connection-state.js'
+import { runOutsideTenant } from './context.js'
 import { TenantScopeError } from './errors.js'
 import { toPgPool } from './pool-config.js'
 import { sendQuery, type QueryInput } from './run-query.js'
@@ -146,11 +147,14 @@ export class TenantPool extends pg.Pool {
       return Promise.reject(error)
     }
     const prepared = this.#scope.preparedSetters
+    // The wrapped pool is called outside any tenant's context: a connection
+    // it opens, and the timers it starts, must never carry this tenant (pg
+    // emits a socket's events in the context the socket was opened in).
     return new Promise((resolve, reject) => {
-      this.#pool.connect((connectError, client, release) => {
+      runOutsideTenant(() => this.#pool.connect((connectError, client, release) => {
         if (connectError || !client) return reject(connectError)
         const finish = (error: Error | null, result?: pg.QueryResult) => {
-          release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined)
+          runOutsideTenant(() => release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined))
           if (error) reject(error)
           else resolve(result!)
         }
@@ -160,17 +164,17 @@ export class TenantPool extends pg.Pool {
         } catch (error) {
           finish(error as Error)
         }
-      })
+      }))
     })
   }
 
   async #checkout(): Promise<TenantPoolClient & pg.PoolClient> {
     const { tenantId } = this.#scope.resolve()
-    const raw = await this.#pool.connect()
+    const raw = await runOutsideTenant(() => this.#pool.connect())
     try {
       trackConnection(raw)
     } catch (error) {
-      raw.release(error as Error)
+      runOutsideTenant(() => raw.release(error as Error))
       throw error
     }
     return new TenantPoolClient(raw, this.#scope, tenantId) as TenantPoolClient & pg.PoolClient
