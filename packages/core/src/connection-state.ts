@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import type { PgConnection } from './_pg-internals.js'
+import { isReadyForQuery, watchSyncs, type PgConnection } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
 import { hasSessionState, markSessionState } from './session-state.js'
 
@@ -14,6 +14,8 @@ interface Slot {
   state: ConnectionState
   /** A plain BEGIN went out without the setter: the transaction's first statement carries it. */
   setterPending: boolean
+  /** A Sync (or simple Query) went out that no ReadyForQuery has answered yet. */
+  syncInFlight: boolean
 }
 
 const states = new WeakMap<pg.ClientBase, Slot>()
@@ -40,12 +42,16 @@ export function trackConnection(client: pg.ClientBase): void {
   if (typeof connection?.prependListener !== 'function') {
     throw new TenantScopeError('INVALID_CONFIG', 'The wrapped pool must hand out pg clients (pg.Client); wrap a pg.Pool')
   }
-  const slot: Slot = { state: toState(internals.getTransactionStatus?.() ?? 'I'), setterPending: false }
+  const slot: Slot = { state: toState(internals.getTransactionStatus?.() ?? 'I'), setterPending: false, syncInFlight: false }
   states.set(client, slot)
   // Prepended: pg's own handler starts the next queued query, which must see the new state.
   connection.prependListener('readyForQuery', (message) => {
+    slot.syncInFlight = false
     slot.state = toState(message.status)
     if (slot.state === 'I') slot.setterPending = false
+  })
+  watchSyncs(connection, () => {
+    slot.syncInFlight = true
   })
   // A reported setting changed (SET TimeZone, SET SESSION AUTHORIZATION, ...): see session-state.ts.
   ;(connection as unknown as EventEmitterLike).on('parameterStatus', () => markSessionState(connection))
@@ -84,11 +90,12 @@ export function isSetterPending(client: pg.ClientBase): boolean {
 
 /**
  * @internal True when handing the connection back could pass on a
- * transaction, a statement still running or queued, a broken socket, or
+ * transaction, a statement still running or queued, a protocol exchange
+ * that will never end (see isStuck), a broken socket, or
  * session state that application SQL left (see session-state.ts).
  */
 export function mustDestroy(client: pg.ClientBase, error?: unknown): boolean {
-  if (connectionState(client) !== 'I' || isBusy(client)) return true
+  if (connectionState(client) !== 'I' || isBusy(client) || isStuck(client)) return true
   const { connection } = client as unknown as ClientInternals
   if (connection !== undefined && hasSessionState(connection)) return true
   if (error === undefined || TenantScopeError.is(error)) return false
@@ -107,6 +114,14 @@ function isBusy(client: pg.ClientBase): boolean {
   const active = '_activeQuery' in internals ? internals._activeQuery : internals.activeQuery
   const queue = internals._queryQueue ?? internals.queryQueue
   return Boolean(active) || (queue?.length ?? 0) > 0 || internals._queryable === false
+}
+
+// pg waits for a ReadyForQuery that nothing will bring: after an error in
+// the extended protocol PostgreSQL skips everything up to a Sync, and none is
+// on the wire (a query in portal mode, `rows`, fails before its Sync). The
+// next borrower's statement would wait for ever.
+function isStuck(client: pg.ClientBase): boolean {
+  return !isReadyForQuery(client) && states.get(client)?.syncInFlight === false
 }
 
 function isServerError(error: unknown): boolean {

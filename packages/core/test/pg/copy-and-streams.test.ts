@@ -229,4 +229,20 @@ describe('a failed setter ahead of a query object', () => {
     expect(error).toMatchObject({ code: '42501' })
     expect(await nextBorrowerReads()).toEqual([{ name: 'a1' }])
   })
+
+  test('a query in portal mode (rows) that fails leaves no Sync on the wire: its connection is destroyed, the next borrower served', async () => {
+    failing = false
+    const portal = { text: 'SELECT 1/0', rows: 1 } as pg.QueryConfig
+    await expect(withTenant(A(), () => single.query(portal))).rejects.toMatchObject({ code: '22012' })
+    expect(await nextBorrowerReads()).toEqual([{ name: 'a1' }])
+    await withTenant(A(), async () => {
+      const client = await single.connect()
+      try {
+        await expect(client.query(portal)).rejects.toMatchObject({ code: '22012' })
+      } finally {
+        client.release()
+      }
+    })
+    expect(await nextBorrowerReads()).toEqual([{ name: 'a1' }])
+  })
 })
