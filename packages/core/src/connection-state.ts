@@ -2,6 +2,7 @@ import type pg from 'pg'
 import { isReadyForQuery, watchSyncs, type PgConnection } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
 import { hasSessionState, markSessionState } from './session-state.js'
+import { StatementWrapper } from './statement-wrapper.js'
 
 /**
  * @internal What a physical connection is doing, from the ReadyForQuery
@@ -53,8 +54,13 @@ export function trackConnection(client: pg.ClientBase): void {
   watchSyncs(connection, () => {
     slot.syncInFlight = true
   })
-  // A reported setting changed (SET TimeZone, SET SESSION AUTHORIZATION, ...): see session-state.ts.
-  ;(connection as unknown as EventEmitterLike).on('parameterStatus', () => markSessionState(connection))
+  // A reported setting changed (SET TimeZone, SET SESSION AUTHORIZATION, ...)
+  // by a tenant's statement: see session-state.ts. Not by a query of the
+  // pool's own 'connect' hook (a plain pg query, maybe still running at the
+  // first checkout): that state belongs to every borrower.
+  ;(connection as unknown as EventEmitterLike).on('parameterStatus', () => {
+    if (activeQuery(client) instanceof StatementWrapper) markSessionState(connection)
+  })
   const markBroken = () => {
     slot.state = 'broken'
   }
@@ -109,9 +115,14 @@ export function mustDestroy(client: pg.ClientBase, error?: unknown): boolean {
 // connection next. (After an error pg clears the active query before the
 // ReadyForQuery arrives; the next borrower's statement waits for it, so that
 // window is safe.)
+function activeQuery(client: pg.ClientBase): unknown {
+  const internals = client as unknown as ClientInternals
+  return '_activeQuery' in internals ? internals._activeQuery : internals.activeQuery
+}
+
 function isBusy(client: pg.ClientBase): boolean {
   const internals = client as unknown as ClientInternals
-  const active = '_activeQuery' in internals ? internals._activeQuery : internals.activeQuery
+  const active = activeQuery(client)
   const queue = internals._queryQueue ?? internals.queryQueue
   return Boolean(active) || (queue?.length ?? 0) > 0 || internals._queryable === false
 }

@@ -52,6 +52,8 @@ export class ScopedSubmittable extends StatementWrapper {
     super(statement)
     this.#setter = setter
     this.#skip = skip
+    // pg reads a per-query timeout from the object it runs.
+    this.query_timeout = (statement as { query_timeout?: number }).query_timeout
     bindEmit(statement, this.#resource)
   }
 
@@ -63,6 +65,9 @@ export class ScopedSubmittable extends StatementWrapper {
   submit(connection: PgConnection): Error | null {
     this.#connection = this.#track(connection)
     if (this.#skip()) return this.#submitStatement()
+    // A pg.Query: one statement per Parse, as on client.query(text), so that
+    // a script cannot COMMIT and go on without the tenant.
+    this.useExtendedProtocol()
     this.#owesSync = true
     connection.stream.cork?.()
     try {

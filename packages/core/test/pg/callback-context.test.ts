@@ -109,6 +109,35 @@ describe('callbacks and events run in the context they were registered in', () =
     expect(seen).toEqual(asExpected(2))
   })
 
+  test('callbacks passed to client.query, pool.query and pool.connect run as B', async () => {
+    const seen = await asB(async (client, seen) => {
+      await new Promise<void>((resolve) =>
+        client.query('SELECT 1', () => {
+          seen.push(observe())
+          resolve()
+        }),
+      )
+    })
+    const viaPool = await withTenant(B(), async () => {
+      const observed: Promise<Observed>[] = []
+      await new Promise<void>((resolve) =>
+        single.query('SELECT 1', () => {
+          observed.push(observe())
+          resolve()
+        }),
+      )
+      await new Promise<void>((resolve) =>
+        single.connect((_error, _client, done) => {
+          done?.()
+          observed.push(observe())
+          resolve()
+        }),
+      )
+      return Promise.all(observed)
+    })
+    expect([...seen, ...viaPool]).toEqual(asExpected(3))
+  })
+
   test('a pg.Query submitted as a query object emits its rows and end as B', async () => {
     const seen = await asB(async (client, seen) => {
       const query = client.query(new pg.Query('SELECT 1 AS one') as never) as unknown as pg.Query

@@ -115,4 +115,34 @@ describe('session state left by application SQL', () => {
     expect(seen).toBe('42P01')
     expect(pid).toBe(pidOfA)
   })
+
+  test("a reported setting that the pool's own 'connect' hook sets is not taken for a tenant's: the connection is kept", async () => {
+    const hooked = createTenantPool({ connectionString: fixture.db.appUrl, max: 1 })
+    // Not awaited, as pg's docs show it: still running when the first borrower queries.
+    hooked.unscopedPool.on('connect', (client) => void client.query(`SET TimeZone = 'Asia/Tokyo'`).catch(() => undefined))
+    try {
+      const seen = async (tenant: string) =>
+        withTenant(tenant, async () => (await hooked.query(`SELECT pg_backend_pid() AS pid, current_setting('TimeZone') AS tz`)).rows[0])
+      const first = await seen(A())
+      expect(first.tz).toBe('Asia/Tokyo')
+      expect(await seen(B())).toEqual(first)
+    } finally {
+      await hooked.end()
+    }
+  })
+
+  test('a multi-statement script in a query object is refused outside a transaction, as client.query(text) refuses it', async () => {
+    const pg = await import('pg')
+    const refused = await withTenant(A(), async () => {
+      const client = await single.connect()
+      try {
+        return await new Promise((resolve) =>
+          client.query(new pg.default.Query('SELECT 1; COMMIT; SELECT 2', undefined, (error?: Error) => resolve((error as { code?: string } | undefined)?.code))),
+        )
+      } finally {
+        client.release()
+      }
+    })
+    expect(refused).toBe('42601')
+  })
 })
