@@ -111,7 +111,7 @@ function skipFor(client: pg.ClientBase, text: unknown): () => boolean {
   }
 }
 
-/** @internal Wraps a user submittable (a cursor, a stream, a COPY) so it runs after the setter (see ScopedSubmittable). */
+/** @internal Wraps a user submittable (a cursor, a stream, a COPY) so it runs after the setter: see ScopedSubmittable. */
 export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, setter: SetterStatement, submittable: T): T {
   client.query(new ScopedSubmittable(setter, submittable, skipFor(client, submittable.text)) as unknown as pg.QueryConfig)
   return submittable

@@ -149,8 +149,13 @@ describe('a failed setter ahead of a query object', () => {
   const fixture = useFixture()
   const A = () => fixture.tenantA
   let failing = false
+  let slow = false
   const flaky: TenantSetter = (settings) =>
-    failing ? { text: 'SELECT tenantscope_no_such_setter($1, $2)', values: settings.flat() } : setConfigSetter(settings)
+    failing
+      ? { text: 'SELECT tenantscope_no_such_setter($1, $2)', values: settings.flat() }
+      : slow
+        ? { text: 'SELECT set_config($1, $2, true), pg_sleep(30)', values: settings.flat() }
+        : setConfigSetter(settings)
   let single: TenantPool
 
   beforeAll(async () => {
@@ -243,6 +248,25 @@ describe('a failed setter ahead of a query object', () => {
         client.release()
       }
     })
+    expect(await nextBorrowerReads()).toEqual([{ name: 'a1' }])
+  })
+
+  test('a cancel that lands on the setter ahead of COPY FROM: the copy stream errors (57014), and no borrower hangs', async () => {
+    failing = false
+    slow = true
+    const copied = withTenant(A(), async () => {
+      const client = await single.connect()
+      try {
+        return await pipeline(Readable.from(['x\n']), client.query(copyFrom('COPY projects (name) FROM STDIN'))).catch((e: unknown) => e)
+      } finally {
+        client.release()
+      }
+    })
+    const sleeping = `SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`
+    await expect.poll(async () => (await fixture.admin.query(sleeping)).rows.length).toBe(1)
+    slow = false
+    await fixture.admin.query(`SELECT pg_cancel_backend(pid) FROM (${sleeping}) s`)
+    expect(await copied).toMatchObject({ code: '57014' })
     expect(await nextBorrowerReads()).toEqual([{ name: 'a1' }])
   })
 })
