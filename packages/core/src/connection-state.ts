@@ -111,15 +111,15 @@ export function mustDestroy(client: pg.ClientBase, error?: unknown): boolean {
   return !isServerError(error) || endsSession(error as { severity?: string; code?: string })
 }
 
-// A statement still running, or queued, would run for whoever borrows the
-// connection next. (After an error pg clears the active query before the
-// ReadyForQuery arrives; the next borrower's statement waits for it, so that
-// window is safe.)
 function activeQuery(client: pg.ClientBase): unknown {
   const internals = client as unknown as ClientInternals
   return '_activeQuery' in internals ? internals._activeQuery : internals.activeQuery
 }
 
+// A statement still running, or queued, would run for whoever borrows the
+// connection next. (After an error pg clears the active query before the
+// ReadyForQuery arrives; the next borrower's statement waits for it, so that
+// window is safe, as long as a Sync is on the wire: see isStuck.)
 function isBusy(client: pg.ClientBase): boolean {
   const internals = client as unknown as ClientInternals
   const active = activeQuery(client)

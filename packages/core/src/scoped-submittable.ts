@@ -43,6 +43,7 @@ export class ScopedSubmittable extends StatementWrapper {
   #connection: PgConnection | undefined
   #submitted = false
   #refusal: Error | undefined
+  #failed = false
   // Extended messages are on the wire without a Sync after them.
   #owesSync = false
   #syncedSinceError = true
@@ -93,7 +94,9 @@ export class ScopedSubmittable extends StatementWrapper {
       this.#run(() => this.statement.handleCommandComplete?.(message, this.#connection!))
       return
     }
-    // The setter ran: now the query object, in the same transaction.
+    // The setter ran: now the query object, in the same transaction (unless
+    // it already failed, as on a query_timeout that fired during the setter).
+    if (this.#failed) return
     const refusal = this.#submitStatement()
     if (refusal) {
       // Delivered with the ReadyForQuery, once the connection is idle again.
@@ -103,10 +106,14 @@ export class ScopedSubmittable extends StatementWrapper {
   }
 
   override handleError(error: Error, connection: PgConnection): void {
+    // The query object already has its error and never ran: nothing more
+    // reaches it (pg also reports a timeout, then the connection's end).
+    if (this.#failed && !this.#submitted) return
     // An extended message failed (the setter, or one of the query object's):
     // PostgreSQL now skips everything up to a Sync, and pg waits for the
     // ReadyForQuery that answers it. After a simple Query, it comes anyway.
     const skipping = this.#owesSync
+    this.#failed = true
     this.#syncedSinceError = false
     this.#run(() => this.statement.handleError?.(error, this.#connection ?? connection))
     // Unless the query object sent a Sync itself (pg-cursor does), send one.
@@ -117,6 +124,7 @@ export class ScopedSubmittable extends StatementWrapper {
   }
 
   override handleReadyForQuery(connection: PgConnection): void {
+    if (this.#failed && !this.#submitted) return
     const refusal = this.#refusal
     if (refusal) {
       this.#refusal = undefined

@@ -269,4 +269,23 @@ describe('a failed setter ahead of a query object', () => {
     expect(await copied).toMatchObject({ code: '57014' })
     expect(await nextBorrowerReads()).toEqual([{ name: 'a1' }])
   })
+
+  test('a query_timeout that fires during the setter fails the query object, which is then never sent', async () => {
+    failing = false
+    slow = true
+    try {
+      await withTenant(A(), async () => {
+        const client = await single.connect()
+        try {
+          const cursor = client.query(Object.assign(new Cursor('SELECT name FROM projects'), { query_timeout: 100 }))
+          await expect(cursor.read(1)).rejects.toThrow(/timeout/i)
+        } finally {
+          client.release()
+        }
+      })
+    } finally {
+      slow = false
+    }
+    expect(await nextBorrowerReads()).toEqual([{ name: 'a1' }])
+  })
 })
