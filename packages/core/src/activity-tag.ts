@@ -38,3 +38,11 @@ export function activityTagger(option: ActivityTagOption, baseName: string | und
 function sha256(tenantId: string): string {
   return createHash('sha256').update(tenantId).digest('hex').slice(0, 16)
 }
+
+// What activityTagger writes: `[<application_name> ]tenant:<printable ASCII>`.
+const TAG = /(?:^| )tenant:[\x21-\x7e]+$/
+
+/** @internal True for an application_name that an activity tag set. */
+export function isActivityTag(value: unknown): boolean {
+  return typeof value === 'string' && TAG.test(value)
+}

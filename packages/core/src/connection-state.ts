@@ -1,6 +1,9 @@
 import type pg from 'pg'
-import type { PgConnection } from './_pg-internals.js'
+import { isReadyForQuery, watchSyncs, type PgConnection } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
+import { isActivityTag } from './activity-tag.js'
+import { hasSessionState, markSessionState } from './session-state.js'
+import { StatementWrapper } from './statement-wrapper.js'
 
 /**
  * @internal What a physical connection is doing, from the ReadyForQuery
@@ -13,6 +16,10 @@ interface Slot {
   state: ConnectionState
   /** A plain BEGIN went out without the setter: the transaction's first statement carries it. */
   setterPending: boolean
+  /** A Sync (or simple Query) went out that no ReadyForQuery has answered yet. */
+  syncInFlight: boolean
+  /** The activity tag was reported: the next application_name report is its revert at the end of the transaction. */
+  tagged: boolean
 }
 
 const states = new WeakMap<pg.ClientBase, Slot>()
@@ -39,12 +46,37 @@ export function trackConnection(client: pg.ClientBase): void {
   if (typeof connection?.prependListener !== 'function') {
     throw new TenantScopeError('INVALID_CONFIG', 'The wrapped pool must hand out pg clients (pg.Client); wrap a pg.Pool')
   }
-  const slot: Slot = { state: toState(internals.getTransactionStatus?.() ?? 'I'), setterPending: false }
+  const slot: Slot = { state: toState(internals.getTransactionStatus?.() ?? 'I'), setterPending: false, syncInFlight: false, tagged: false }
   states.set(client, slot)
   // Prepended: pg's own handler starts the next queued query, which must see the new state.
   connection.prependListener('readyForQuery', (message) => {
+    slot.syncInFlight = false
     slot.state = toState(message.status)
     if (slot.state === 'I') slot.setterPending = false
+  })
+  watchSyncs(connection, () => {
+    slot.syncInFlight = true
+  })
+  // A reported setting changed (SET TimeZone, SET SESSION AUTHORIZATION, ...)
+  // by a tenant's statement: see session-state.ts. Not by a query of the
+  // pool's own 'connect' hook (a plain pg query, maybe still running at the
+  // first checkout): that state belongs to every borrower.
+  ;(connection as unknown as EventEmitterLike).on('parameterStatus', (message) => {
+    if (!(activeQuery(client) instanceof StatementWrapper)) return
+    // The pool's activityTag sets application_name transaction-locally: the
+    // server reports the tag, then the original value when the transaction
+    // ends. Neither outlives the transaction.
+    if (message?.parameterName === 'application_name') {
+      if (isActivityTag(message.parameterValue)) {
+        slot.tagged = true
+        return
+      }
+      if (slot.tagged) {
+        slot.tagged = false
+        return
+      }
+    }
+    markSessionState(connection)
   })
   const markBroken = () => {
     slot.state = 'broken'
@@ -53,6 +85,10 @@ export function trackConnection(client: pg.ClientBase): void {
   // query that was using it rejects, and the connection is then destroyed.
   client.on('error', markBroken)
   client.on('end', markBroken)
+}
+
+interface EventEmitterLike {
+  on(event: string, listener: (message?: { parameterName?: string; parameterValue?: string }) => void): unknown
 }
 
 function toState(status: string | null): ConnectionState {
@@ -77,10 +113,14 @@ export function isSetterPending(client: pg.ClientBase): boolean {
 
 /**
  * @internal True when handing the connection back could pass on a
- * transaction, a statement still running or queued, or a broken socket.
+ * transaction, a statement still running or queued, a protocol exchange
+ * that will never end (see isStuck), a broken socket, or
+ * session state that application SQL left (see session-state.ts).
  */
 export function mustDestroy(client: pg.ClientBase, error?: unknown): boolean {
-  if (connectionState(client) !== 'I' || isBusy(client)) return true
+  if (connectionState(client) !== 'I' || isBusy(client) || isStuck(client)) return true
+  const { connection } = client as unknown as ClientInternals
+  if (connection !== undefined && hasSessionState(connection)) return true
   if (error === undefined || TenantScopeError.is(error)) return false
   // Server errors end with a ReadyForQuery and leave the connection clean,
   // except those that end the session. Anything else (timeouts, socket
@@ -88,15 +128,28 @@ export function mustDestroy(client: pg.ClientBase, error?: unknown): boolean {
   return !isServerError(error) || endsSession(error as { severity?: string; code?: string })
 }
 
+function activeQuery(client: pg.ClientBase): unknown {
+  const internals = client as unknown as ClientInternals
+  return '_activeQuery' in internals ? internals._activeQuery : internals.activeQuery
+}
+
 // A statement still running, or queued, would run for whoever borrows the
 // connection next. (After an error pg clears the active query before the
 // ReadyForQuery arrives; the next borrower's statement waits for it, so that
-// window is safe.)
+// window is safe, as long as a Sync is on the wire: see isStuck.)
 function isBusy(client: pg.ClientBase): boolean {
   const internals = client as unknown as ClientInternals
-  const active = '_activeQuery' in internals ? internals._activeQuery : internals.activeQuery
+  const active = activeQuery(client)
   const queue = internals._queryQueue ?? internals.queryQueue
   return Boolean(active) || (queue?.length ?? 0) > 0 || internals._queryable === false
+}
+
+// pg waits for a ReadyForQuery that nothing will bring: after an error in
+// the extended protocol PostgreSQL skips everything up to a Sync, and none is
+// on the wire (a query in portal mode, `rows`, fails before its Sync). The
+// next borrower's statement would wait for ever.
+function isStuck(client: pg.ClientBase): boolean {
+  return !isReadyForQuery(client) && states.get(client)?.syncInFlight === false
 }
 
 function isServerError(error: unknown): boolean {

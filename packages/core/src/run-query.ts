@@ -5,6 +5,7 @@ import type { PreparedSetters } from './prepared-setter.js'
 import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
 import { isBeginWithModes, isChainedTransactionEnd, isPlainBegin, isSetTransaction, ScopedBegin } from './scoped-begin.js'
 import { ScopedQuery } from './scoped-query.js'
+import { ScopedSubmittable } from './scoped-submittable.js'
 import type { SetterStatement } from './setter.js'
 import type { StatementWrapper } from './statement-wrapper.js'
 
@@ -110,9 +111,9 @@ function skipFor(client: pg.ClientBase, text: unknown): () => boolean {
   }
 }
 
-/** @internal Wraps a user submittable (a cursor, a stream) so it runs after the setter. */
+/** @internal Wraps a user submittable (a cursor, a stream, a COPY) so it runs after the setter: see ScopedSubmittable. */
 export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, setter: SetterStatement, submittable: T): T {
-  client.query(new ScopedQuery(setter, submittable, { skip: skipFor(client, submittable.text) }) as unknown as pg.QueryConfig)
+  client.query(new ScopedSubmittable(setter, submittable, skipFor(client, submittable.text)) as unknown as pg.QueryConfig)
   return submittable
 }
 

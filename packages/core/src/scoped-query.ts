@@ -17,8 +17,9 @@ import { StatementWrapper } from './statement-wrapper.js'
  *
  * Replies to the setter (ParseComplete, BindComplete, one DataRow,
  * CommandComplete) are swallowed; everything after goes to the wrapped
- * query, which is pg's own Query (or a user submittable such as a cursor),
- * so results come out exactly as pg makes them.
+ * query, which is pg's own Query, so results come out exactly as pg makes
+ * them. (A user's query object, such as a cursor, goes through
+ * ScopedSubmittable instead: it is sent only once the setter has completed.)
  */
 export interface ScopedQueryOptions {
   /** Named setter (see prepared-setter.ts). */

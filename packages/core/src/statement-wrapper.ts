@@ -1,5 +1,6 @@
 import type { PgConnection, Submittable } from './_pg-internals.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
+import { noteCommandComplete } from './session-state.js'
 import type { SetterStatement } from './setter.js'
 
 /**
@@ -77,6 +78,7 @@ export abstract class StatementWrapper implements Submittable {
     this.statement.handleDataRow?.(message)
   }
   handleCommandComplete(message: unknown, connection: PgConnection): void {
+    noteCommandComplete(connection, message, this.statement.text)
     this.statement.handleCommandComplete?.(message, connection)
   }
   handleEmptyQuery(connection: PgConnection): void {

@@ -1,7 +1,9 @@
 import type { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import type { Submittable } from './_pg-internals.js'
+import { bindListener, type BoundListener } from './bound-listener.js'
 import { mustDestroy } from './connection-state.js'
+import { runOutsideTenant } from './context.js'
 import { TenantScopeError } from './errors.js'
 import type { Permit } from './fair-admission.js'
 import type { TenantStats } from './tenant-stats.js'
@@ -25,6 +27,8 @@ export class TenantPoolClient {
   readonly #permit: Permit | undefined
   readonly #stats: TenantStats | undefined
   #released = false
+  // Listeners added through this client, removed on release.
+  readonly #listeners = new Set<{ event: string | symbol; bound: BoundListener }>()
 
   /**
    * @internal `permit`: the fair queue's share this connection holds until
@@ -53,7 +57,11 @@ export class TenantPoolClient {
       callback = values
       values = undefined
     }
-    if (isSubmittable(input)) return this.#submit(input)
+    if (isSubmittable(input)) {
+      // As pg does: a callback given beside a query object becomes its callback.
+      if (callback && !input.callback) input.callback = callback
+      return this.#submit(input)
+    }
     let promise: Promise<pg.QueryResult>
     try {
       promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client })
@@ -94,41 +102,66 @@ export class TenantPoolClient {
   /**
    * Listens on the underlying connection, as on pg's PoolClient (an
    * EventEmitter): drivers such as Drizzle 1.0 watch `'error'` while a
-   * transaction runs. Remove listeners before `release()`.
+   * transaction runs. The listener runs in the async context it was added in
+   * (a `'notice'` listener added inside `withTenant` runs for that tenant),
+   * not in the socket's. `release()` removes the listeners added here; after
+   * it, `on` and `once` throw `CLIENT_RELEASED`.
    */
   on(event: string | symbol, listener: (...args: any[]) => void): this {
-    this.#events.on(event, listener)
-    return this
+    return this.#listen(event, listener, false)
   }
 
   once(event: string | symbol, listener: (...args: any[]) => void): this {
-    this.#events.once(event, listener)
-    return this
+    return this.#listen(event, listener, true)
   }
 
+  /** Removes a listener added with `on` or `once` (a no-op after `release()`, which removed them all). */
   off(event: string | symbol, listener: (...args: any[]) => void): this {
-    this.#events.off(event, listener)
-    return this
+    return this.removeListener(event, listener)
   }
 
   removeListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    if (this.#released) return this
+    for (const entry of this.#listeners) {
+      if (entry.event === event && entry.bound.listener === listener) {
+        this.#listeners.delete(entry)
+        this.#events.removeListener(event, entry.bound)
+        return this
+      }
+    }
     this.#events.removeListener(event, listener)
     return this
   }
 
   /**
    * Returns the connection to the pool. A connection still inside a
-   * transaction, or broken, is destroyed instead, so no transaction and no
-   * tenant setting passes to the next borrower.
+   * transaction, broken, waiting on the protocol, or carrying session state
+   * that application SQL left (a session SET, a temporary table, a WITH HOLD
+   * cursor, LISTEN, PREPARE, ...) is destroyed instead, so nothing passes to
+   * the next borrower. Listeners added through this client are removed.
    */
   release(error?: Error | boolean): void {
     if (this.#released) {
       throw new TenantScopeError('CLIENT_RELEASED', 'release() was called twice on the same client')
     }
     this.#released = true
+    for (const { event, bound } of this.#listeners) this.#events.removeListener(event, bound)
+    this.#listeners.clear()
     const destroy = Boolean(error) || mustDestroy(this.#client)
-    this.#client.release(destroy ? (error instanceof Error ? error : true) : undefined)
+    // Outside any tenant: pg-pool may open a connection or start an idle timer here.
+    runOutsideTenant(() => this.#client.release(destroy ? (error instanceof Error ? error : true) : undefined))
     this.#permit?.release()
+  }
+
+  #listen(event: string | symbol, listener: (...args: any[]) => void, once: boolean): this {
+    if (this.#released) {
+      throw new TenantScopeError('CLIENT_RELEASED', 'This client was released; its connection may already serve another tenant')
+    }
+    if (typeof listener !== 'function') throw new TypeError('The listener must be a function')
+    const entry = { event, bound: bindListener(this.#events, event, listener, once, () => this.#listeners.delete(entry)) }
+    this.#listeners.add(entry)
+    this.#events.on(event, entry.bound)
+    return this
   }
 
   get #events(): EventEmitter {

@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks'
 import pg from 'pg'
 import { mustDestroy, trackConnection } from './connection-state.js'
 import { isRecord, ownValue } from './_options.js'
+import { runOutsideTenant } from './context.js'
 import { TenantScopeError } from './errors.js'
 import { FairAdmission, type Permit, type TenantAdmissionStats } from './fair-admission.js'
 import { FairnessPolicy, type FairnessOptions } from './fairness-options.js'
@@ -234,16 +235,19 @@ export class TenantPool extends pg.Pool {
     const { setterStatement } = tenant
     const stats = this.#stats
     const prepared = this.#scope.preparedSetters
+    // The wrapped pool is called outside any tenant's context: a connection
+    // it opens, and the timers it starts, must never carry this tenant (pg
+    // emits a socket's events in the context the socket was opened in).
     return new Promise((resolve, reject) => {
-      // Bound to the caller: a new connection calls back from its socket's
-      // events, which must not decide whose context the statement is sent in.
-      this.#pool.connect(AsyncResource.bind((connectError, client, release) => {
+      // Bound here, in the caller's context: the statement is sent (and a
+      // tracer's hook reads the tenant) there, whichever socket event calls back.
+      const connected = AsyncResource.bind((connectError: Error | undefined, client: pg.PoolClient | undefined, release: (release?: unknown) => void) => {
         if (connectError || !client) {
           permit?.release()
           return reject(connectError)
         }
         const finish = (error: Error | null, result?: pg.QueryResult) => {
-          release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined)
+          runOutsideTenant(() => release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined))
           permit?.release()
           stats?.record(tenant.tenantId, error)
           if (error) reject(error)
@@ -255,7 +259,8 @@ export class TenantPool extends pg.Pool {
         } catch (error) {
           finish(error as Error)
         }
-      }))
+      })
+      runOutsideTenant(() => this.#pool.connect(connected))
     })
   }
 
@@ -267,7 +272,7 @@ export class TenantPool extends pg.Pool {
     const permit = admission && (admission.tryAcquire(tenantId) ?? (await admission.wait(tenantId)))
     let raw: pg.PoolClient
     try {
-      raw = await this.#pool.connect()
+      raw = await runOutsideTenant(() => this.#pool.connect())
     } catch (error) {
       permit?.release()
       throw error
@@ -275,7 +280,7 @@ export class TenantPool extends pg.Pool {
     try {
       trackConnection(raw)
     } catch (error) {
-      raw.release(error as Error)
+      runOutsideTenant(() => raw.release(error as Error))
       permit?.release()
       throw error
     }

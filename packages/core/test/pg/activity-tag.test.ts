@@ -38,7 +38,7 @@ describe('activityTag', () => {
       await expect
         .poll(async () => {
           const { rows } = await fixture.admin.query(
-            `SELECT pid, application_name FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%pg_advisory_lock_shared(7)%'`,
+            `SELECT pid, application_name FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock_shared(7)%'`,
           )
           if (rows[0]) ({ pid, application_name: during } = rows[0])
           return rows.length
@@ -52,7 +52,7 @@ describe('activityTag', () => {
       gate.release()
     }
   }
-  const held = 'SELECT pg_advisory_lock_shared(7), pg_advisory_unlock_shared(7)'
+  const held = 'SELECT pg_advisory_xact_lock_shared(7)'
 
   test('pool.query: the tenant shows in application_name during the statement, and is gone after it', async () => {
     const pool = tenantPool(fixture.db.appUrl, { activityTag: true })
