@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import type { PgConnection } from './_pg-internals.js'
+import { connectionOf, isClientBusy, onReadyForQuery, transactionStatusOf, usesPipelineMode } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
 
 /**
@@ -17,33 +17,24 @@ interface Slot {
 
 const states = new WeakMap<pg.ClientBase, Slot>()
 
-// pg's Client internals read here; renamed with a leading underscore in pg 8.20.
-interface ClientInternals {
-  connection?: PgConnection
-  _activeQuery?: unknown
-  activeQuery?: unknown
-  _queryQueue?: unknown[]
-  queryQueue?: unknown[]
-  _queryable?: boolean
-  getTransactionStatus?: () => string | null
-}
-
 /**
  * @internal Starts tracking a client once; cheap to call on every checkout.
  * Throws INVALID_CONFIG for a pool that does not hand out pg clients.
  */
 export function trackConnection(client: pg.ClientBase): void {
   if (states.has(client)) return
-  const internals = client as unknown as ClientInternals
-  const connection = internals.connection
-  if (typeof connection?.prependListener !== 'function') {
+  const connection = connectionOf(client)
+  if (connection === undefined) {
     throw new TenantScopeError('INVALID_CONFIG', 'The wrapped pool must hand out pg clients (pg.Client); wrap a pg.Pool')
   }
-  const slot: Slot = { state: toState(internals.getTransactionStatus?.() ?? 'I'), setterPending: false }
+  if (usesPipelineMode(client)) {
+    throw new TenantScopeError('INVALID_CONFIG', "pg's pipeline mode refuses the query objects that carry the setter: leave `pipeline` off")
+  }
+  const slot: Slot = { state: toState(transactionStatusOf(client)), setterPending: false }
   states.set(client, slot)
   // Prepended: pg's own handler starts the next queued query, which must see the new state.
-  connection.prependListener('readyForQuery', (message) => {
-    slot.state = toState(message.status)
+  onReadyForQuery(connection, (status) => {
+    slot.state = toState(status)
     if (slot.state === 'I') slot.setterPending = false
   })
   const markBroken = () => {
@@ -77,26 +68,16 @@ export function isSetterPending(client: pg.ClientBase): boolean {
 
 /**
  * @internal True when handing the connection back could pass on a
- * transaction, a statement still running or queued, or a broken socket.
+ * transaction, a statement still running or queued (it would run for whoever
+ * borrows the connection next), or a broken socket.
  */
 export function mustDestroy(client: pg.ClientBase, error?: unknown): boolean {
-  if (connectionState(client) !== 'I' || isBusy(client)) return true
+  if (connectionState(client) !== 'I' || isClientBusy(client)) return true
   if (error === undefined || TenantScopeError.is(error)) return false
   // Server errors end with a ReadyForQuery and leave the connection clean,
   // except those that end the session. Anything else (timeouts, socket
   // errors) leaves it in an unknown state.
   return !isServerError(error) || endsSession(error as { severity?: string; code?: string })
-}
-
-// A statement still running, or queued, would run for whoever borrows the
-// connection next. (After an error pg clears the active query before the
-// ReadyForQuery arrives; the next borrower's statement waits for it, so that
-// window is safe.)
-function isBusy(client: pg.ClientBase): boolean {
-  const internals = client as unknown as ClientInternals
-  const active = '_activeQuery' in internals ? internals._activeQuery : internals.activeQuery
-  const queue = internals._queryQueue ?? internals.queryQueue
-  return Boolean(active) || (queue?.length ?? 0) > 0 || internals._queryable === false
 }
 
 function isServerError(error: unknown): boolean {

@@ -1,4 +1,4 @@
-import type { PgConnection, Submittable } from './_pg-internals.js'
+import { corked, forgetSubmittedStatement, parsedStatementText, type PgConnection, type Submittable } from './_pg-internals.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
 import type { SetterStatement } from './setter.js'
 import { StatementWrapper } from './statement-wrapper.js'
@@ -60,13 +60,10 @@ export class ScopedQuery extends StatementWrapper {
     if (invalid) return invalid
 
     this.useExtendedProtocol()
-    connection.stream.cork?.()
-    try {
+    return corked(connection, () => {
       this.writeSetter(connection, this.#setter, this.#prepared)
       return this.statement.submit(connection) ?? null
-    } finally {
-      connection.stream.uncork?.()
-    }
+    })
   }
 
   override handleDataRow(message: unknown): void {
@@ -87,8 +84,7 @@ export class ScopedQuery extends StatementWrapper {
       // The setter failed, so the statement's Parse never ran: pg cannot
       // forget a named statement it thinks is on the wire (it asks our name,
       // still hidden), so forget it here.
-      const { name } = this.statement
-      if (name && connection.submittedNamedStatements) delete connection.submittedNamedStatements[name]
+      forgetSubmittedStatement(connection, this.statement.name)
       // A named setter that failed before the statement ran (nothing after an
       // error runs until Sync) is sent again, unnamed: the statement never sees it.
       if (this.#prepared?.failed(error)) return
@@ -105,7 +101,7 @@ function validateStatement(statement: Submittable, connection: PgConnection): Er
   if (values !== undefined && values !== null && !Array.isArray(values)) {
     return new Error('Query values must be an array')
   }
-  const previous = name ? (connection.parsedStatements[name] ?? connection.submittedNamedStatements?.[name]) : undefined
+  const previous = name ? parsedStatementText(connection, name) : undefined
   if (text && previous && previous !== text) {
     return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`)
   }

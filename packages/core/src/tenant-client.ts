@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type pg from 'pg'
-import type { Submittable } from './_pg-internals.js'
+import { isSubmittable, type Submittable } from './_pg-internals.js'
 import { mustDestroy } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
 import { runQuery, scopeSubmittable, type QueryInput } from './run-query.js'
@@ -62,7 +62,7 @@ export class TenantPoolClient {
    */
   _queryAlone(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult> {
     try {
-      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters })
+      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters, opening: true })
     } catch (error) {
       return Promise.reject(error)
     }
@@ -136,8 +136,4 @@ export class TenantPoolClient {
     }
     return setterStatement
   }
-}
-
-function isSubmittable(input: unknown): input is Submittable {
-  return typeof (input as { submit?: unknown } | null)?.submit === 'function'
 }
