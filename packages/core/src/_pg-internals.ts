@@ -8,8 +8,11 @@ import pg from 'pg'
  *
  * Read from pg 8.12.0, 8.16.3 and 8.23.1 (lib/client.js, lib/connection.js,
  * lib/query.js). test/pg/pg-versions.test.ts runs the contract suite on each
- * of them; the peer range is `>=8.12.0 <9`. Whoever upgrades pg reads this
- * file and adds the new version to that test.
+ * of them; the peer range is `>=8.12.0 <9`. 8.12.0 is the floor: its Query
+ * took `queryMode: 'extended'`, which the setter's pipeline needs for a
+ * statement without parameters (on 8.7.3 such a statement went by the simple
+ * protocol and, after a plain BEGIN, ran without the setting). Whoever
+ * upgrades pg reads this file and adds the new version to that test.
  */
 export interface PgConnection {
   parse(config: { text: string; name?: string; types?: unknown[] }): void
@@ -80,6 +83,19 @@ export function connectionOf(client: AnyClient): PgConnection | undefined {
  */
 export function queryClassOf(client: AnyClient): typeof pg.Query {
   return internals(client).constructor.Query ?? pg.Query
+}
+
+const queryModeSupport = new WeakMap<object, boolean>()
+
+/** @internal pg ≥ 8.12: its Query can be switched to the extended protocol (see useExtendedProtocol). */
+export function supportsExtendedQueryMode(client: AnyClient): boolean {
+  const Query = queryClassOf(client)
+  let supported = queryModeSupport.get(Query)
+  if (supported === undefined) {
+    supported = 'queryMode' in new Query({ text: '', queryMode: 'extended' } as pg.QueryConfig)
+    queryModeSupport.set(Query, supported)
+  }
+  return supported
 }
 
 /** @internal The last ReadyForQuery status ('I', 'T', 'E'); 'I' where pg does not keep it (8.16.3 and older). */

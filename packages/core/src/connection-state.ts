@@ -1,5 +1,12 @@
 import type pg from 'pg'
-import { connectionOf, isClientBusy, onReadyForQuery, transactionStatusOf, usesPipelineMode } from './_pg-internals.js'
+import {
+  connectionOf,
+  isClientBusy,
+  onReadyForQuery,
+  supportsExtendedQueryMode,
+  transactionStatusOf,
+  usesPipelineMode,
+} from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
 
 /**
@@ -19,13 +26,17 @@ const states = new WeakMap<pg.ClientBase, Slot>()
 
 /**
  * @internal Starts tracking a client once; cheap to call on every checkout.
- * Throws INVALID_CONFIG for a pool that does not hand out pg clients.
+ * Throws INVALID_CONFIG for a pool that does not hand out pg clients (of pg
+ * 8.12 or later, not in pipeline mode).
  */
 export function trackConnection(client: pg.ClientBase): void {
   if (states.has(client)) return
   const connection = connectionOf(client)
   if (connection === undefined) {
     throw new TenantScopeError('INVALID_CONFIG', 'The wrapped pool must hand out pg clients (pg.Client); wrap a pg.Pool')
+  }
+  if (!supportsExtendedQueryMode(client)) {
+    throw new TenantScopeError('INVALID_CONFIG', 'tenantscope needs pg 8.12 or later (a statement without parameters must share the pipeline)')
   }
   if (usesPipelineMode(client)) {
     throw new TenantScopeError('INVALID_CONFIG', "pg's pipeline mode refuses the query objects that carry the setter: leave `pipeline` off")
