@@ -38,13 +38,14 @@ export class TenantPoolClient {
   query<R extends pg.QueryResultRow = any>(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult<R>>
   query<R extends pg.QueryResultRow = any>(input: QueryInput, callback: Callback): void
   query<R extends pg.QueryResultRow = any>(input: QueryInput, values: unknown[] | undefined, callback: Callback): void
-  query<T extends Submittable>(submittable: T): T
-  query(input: QueryInput | Submittable, values?: unknown[] | Callback, callback?: Callback): unknown {
+  query<T extends pg.Submittable>(submittable: T): T
+  query(input: QueryInput | pg.Submittable, values?: unknown[] | Callback, callback?: Callback): unknown {
     if (typeof values === 'function') {
       callback = values
       values = undefined
     }
     if (isSubmittable(input)) return this.#submit(input)
+    input = input as QueryInput
     let promise: Promise<pg.QueryResult>
     try {
       promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client })

@@ -34,8 +34,17 @@ export interface TenantPool {
   query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, callback: (err: Error, result: pg.QueryArrayResult<R>) => void): void
   query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
   query<R extends pg.QueryResultRow = any, I = any[]>(queryText: string, values: pg.QueryConfigValues<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
-  connect(): Promise<TenantPoolClient & pg.PoolClient>
-  connect(callback: (err: Error | undefined, client: (TenantPoolClient & pg.PoolClient) | undefined, done: (release?: any) => void) => void): void
+  // Typed as what the client offers, a TenantPoolClient, not a pg.PoolClient
+  // (it has no setTypeParser, copyFrom, processID...).
+  connect(): Promise<TenantPoolClient>
+  connect(callback: (err: Error | undefined, client: TenantPoolClient | undefined, done: (release?: any) => void) => void): void
+  // pg.Pool's own signatures, never chosen by a call on a TenantPool (the
+  // ones above match first): they keep a TenantPool assignable where a
+  // pg.Pool is typed, for drivers that only query and release.
+  /** @deprecated The client is a TenantPoolClient, not a pg.PoolClient. */
+  connect(): Promise<pg.PoolClient>
+  /** @deprecated The client is a TenantPoolClient, not a pg.PoolClient. */
+  connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): void
 }
 
 export class TenantPool extends pg.Pool {
@@ -164,7 +173,7 @@ export class TenantPool extends pg.Pool {
     })
   }
 
-  async #checkout(): Promise<TenantPoolClient & pg.PoolClient> {
+  async #checkout(): Promise<TenantPoolClient> {
     const { tenantId } = this.#scope.resolve()
     const raw = await this.#pool.connect()
     try {
@@ -173,7 +182,7 @@ export class TenantPool extends pg.Pool {
       raw.release(error as Error)
       throw error
     }
-    return new TenantPoolClient(raw, this.#scope, tenantId) as TenantPoolClient & pg.PoolClient
+    return new TenantPoolClient(raw, this.#scope, tenantId)
   }
 }
 
