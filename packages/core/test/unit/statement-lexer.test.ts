@@ -97,10 +97,12 @@ describe('statement lexer', () => {
     expect(statementKinds(text)).toEqual(kinds)
   })
 
-  test('keeps the first tokens of each statement, words lower-cased', () => {
-    expect(lexStatements(`Commit Work AND /* x */ no CHAIN; SELECT 'a', "b"`).statements).toEqual([
+  test('keeps the first tokens of each statement, words lower-cased; one token for any other statement', () => {
+    expect(lexStatements(`Commit Work AND /* x */ no CHAIN; SELECT 'a', "b"; 'x' COMMIT; set "transaction" x`).statements).toEqual([
       ['commit', 'work', 'and', 'no', 'chain'],
-      ['select', '', '', ''],
+      ['select'],
+      [''],
+      ['set', '', 'x'],
     ])
   })
 
