@@ -126,7 +126,7 @@ export class TenantPoolClient {
 
   // The current tenant's setter, after checking the context on every
   // statement. Whether it rides along is decided when the statement is sent,
-  // after whatever was queued before it (see skipFor in run-query.ts).
+  // after whatever was queued before it (see setter-placement.ts).
   #checkedSetter(): SetterStatement {
     if (this.#released) {
       throw new TenantScopeError('CLIENT_RELEASED', 'This client was released; its connection may already serve another tenant')
