@@ -5,7 +5,7 @@ import type { PreparedSetters } from './prepared-setter.js'
 import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
 import { ScopedBegin } from './scoped-begin.js'
 import { ScopedQuery } from './scoped-query.js'
-import { placeSetter, setterPendingAfter, type Phase } from './setter-placement.js'
+import { placeSetter, setterPendingAfter, type Phase, type Placement } from './setter-placement.js'
 import type { SetterStatement } from './setter.js'
 import { scriptShape, type ScriptShape } from './statement-kind.js'
 import type { StatementWrapper } from './statement-wrapper.js'
@@ -110,7 +110,7 @@ function isPgQuery(client: pg.ClientBase, statement: Submittable): boolean {
   return statement instanceof queryClassOf(client)
 }
 
-function decideWhenSent(client: pg.ClientBase, shape: ScriptShape): 'before' | 'after' | 'none' {
+function decideWhenSent(client: pg.ClientBase, shape: ScriptShape): Placement {
   const phase = phaseOf(client)
   const placement = placeSetter(shape, phase)
   setSetterPending(client, setterPendingAfter(phase, placement))
