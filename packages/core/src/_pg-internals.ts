@@ -128,6 +128,12 @@ export function usesPipelineMode(clientOrConfig: unknown): boolean {
   return Boolean((clientOrConfig as { pipeline?: unknown } | null | undefined)?.pipeline)
 }
 
+/** @internal Queues `query` ahead of everything already queued on the client (pg runs its queue in order). */
+export function queueFirst(client: AnyClient, query: Submittable): void {
+  const c = internals(client)
+  ;(c._queryQueue ?? c.queryQueue)?.unshift(query)
+}
+
 /** @internal A query object (pg-cursor, pg-query-stream...) rather than text or a config. */
 export function isSubmittable(value: unknown): value is Submittable {
   return typeof (value as { submit?: unknown } | null)?.submit === 'function'

@@ -4,10 +4,11 @@ import { TenantScopeError } from './errors.js'
 import type { PreparedSetters } from './prepared-setter.js'
 import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
 import { ScopedBegin } from './scoped-begin.js'
+import { ScopedBlock } from './scoped-block.js'
 import { ScopedQuery } from './scoped-query.js'
 import { placeSetter, setterPendingAfter, type Phase, type Placement } from './setter-placement.js'
 import type { SetterStatement } from './setter.js'
-import { scriptShape, type ScriptShape } from './statement-kind.js'
+import { mayCallRoutine, scriptShape, type ScriptShape } from './statement-kind.js'
 import type { StatementWrapper } from './statement-wrapper.js'
 
 /** The first argument of `pool.query`: SQL text or a pg query config. */
@@ -74,10 +75,18 @@ export function sendQuery(
   if (bound !== undefined) {
     wrapper = wrapForClient(bound, setter, statement)
   } else {
-    // pool.query ('single': no classification) or pool.transaction's BEGIN ('opening').
-    const placement = options.opening ? placeSetter(scriptShape(statement.text), 'opening') : 'before'
+    // pool.query ('single': classified only when it may be a CALL or DO) or
+    // pool.transaction's BEGIN ('opening').
+    const { text } = statement
+    const placement = options.opening
+      ? placeSetter(scriptShape(text), 'opening')
+      : mayCallRoutine(text)
+        ? placeSetter(scriptShape(text), 'single')
+        : 'before'
     if (placement === 'after') {
       wrapper = new ScopedBegin(setter, statement)
+    } else if (placement === 'around') {
+      wrapper = new ScopedBlock(client, setter, statement, () => placement)
     } else {
       const { prepared } = options
       const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
@@ -94,15 +103,17 @@ export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, s
   return submittable
 }
 
-// A statement on a client from pool.connect(). For one script the placement
-// is 'after' or 'none' in every phase, or 'before' or 'none' (see
-// setter-placement.ts), so the wrapper is picked now and asks when sent.
+// A statement on a client from pool.connect(). For one script the possible
+// placements are those of one wrapper (see setter-placement.ts), so the
+// wrapper is picked now and asks when sent.
 function wrapForClient(client: pg.ClientBase, setter: SetterStatement, statement: Submittable): StatementWrapper {
   const shape = scriptShape(statementText(client, statement))
   const skip = () => decideWhenSent(client, shape) === 'none'
   // A query object such as a cursor cannot be followed by the setter (it
-  // writes no Sync of its own): it gets the setter first.
+  // writes no Sync of its own): it gets the setter first. (Only pg's Query
+  // runs a CALL or DO.)
   if (shape.setterAfter && isPgQuery(client, statement)) return new ScopedBegin(setter, statement, skip)
+  if (shape.mayEndTransactions && isPgQuery(client, statement)) return new ScopedBlock(client, setter, statement, () => decideWhenSent(client, shape))
   return new ScopedQuery(setter, statement, { skip })
 }
 

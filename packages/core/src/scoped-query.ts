@@ -93,7 +93,8 @@ export class ScopedQuery extends StatementWrapper {
   }
 }
 
-function validateStatement(statement: Submittable, connection: PgConnection): Error | null {
+/** @internal What pg's Query would refuse, checked before anything is written. */
+export function validateStatement(statement: Submittable, connection: PgConnection): Error | null {
   const { name, text, values } = statement
   if (typeof text !== 'string' && typeof name !== 'string') {
     return new Error('A query must have either text or a name. Supplying neither is unsupported.')

@@ -12,6 +12,8 @@ export type StatementKind =
   | 'end'
   /** ... AND CHAIN: closes it and opens another without its settings. */
   | 'chained-end'
+  /** CALL or DO: outside a transaction block, the routine may COMMIT and go on in a new transaction. */
+  | 'call-or-do'
   | 'other'
 
 /**
@@ -29,6 +31,8 @@ export interface ScriptShape {
   readonly setterAfter: boolean
   /** Closes the transaction and then runs more statements, outside it. */
   readonly closesThenContinues: boolean
+  /** A CALL or DO, whose routine may run COMMIT or ROLLBACK itself. */
+  readonly mayEndTransactions: boolean
 }
 
 const CACHE_LIMIT = 512
@@ -37,6 +41,21 @@ const shapes = new Map<string, ScriptShape>()
 
 /** A statement whose text is not known (a prepared statement run by name): one ordinary statement. */
 export const UNKNOWN_STATEMENT: ScriptShape = shapeOf(['other'])
+
+/**
+ * @internal Cheap, for pool.query: false when `text` surely holds no CALL or
+ * DO, from its first character (a comment or white space reads on).
+ */
+export function mayCallRoutine(text: unknown): boolean {
+  if (typeof text !== 'string') return false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 32 || (c >= 9 && c <= 13)) continue
+    // c, C, d, D, or a comment (/* or --): look closer, through the cached shape.
+    return c === 99 || c === 67 || c === 100 || c === 68 || c === 47 || c === 45
+  }
+  return false
+}
 
 /** @internal The shape of `text`, cached per text (statements repeat). */
 export function scriptShape(text: unknown): ScriptShape {
@@ -97,6 +116,9 @@ export function kindOf(tokens: readonly string[]): StatementKind {
     }
     case 'prepare':
       return second === 'transaction' ? 'end' : 'other'
+    case 'call':
+    case 'do':
+      return 'call-or-do'
     default:
       return 'other'
   }
@@ -111,5 +133,6 @@ function shapeOf(kinds: readonly StatementKind[]): ScriptShape {
     modesOnly: kinds.length > 0 && kinds.every(isMode),
     setterAfter: kinds[0] === 'begin-with-modes' || kinds.includes('chained-end'),
     closesThenContinues: kinds.slice(0, -1).some(closes),
+    mayEndTransactions: kinds.includes('call-or-do'),
   }
 }

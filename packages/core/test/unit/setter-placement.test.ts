@@ -1,14 +1,17 @@
 import { describe, expect, test } from 'vitest'
 import { placeSetter, setterPendingAfter, type Phase, type Placement } from '../../src/setter-placement.js'
-import { scriptShape } from '../../src/statement-kind.js'
+import { mayCallRoutine, scriptShape } from '../../src/statement-kind.js'
 
 // The one decision of where the tenant setter goes, as a table: for each
 // phase of the connection when the statement is sent, and each kind of script.
 const rows: [phase: Phase, text: string, placement: Placement][] = [
-  // pool.query: one statement on a fresh checkout, never classified.
+  // pool.query: one statement on a fresh checkout; only a CALL or DO gets a block of its own.
   ['single', 'SELECT 1', 'before'],
   ['single', 'BEGIN ISOLATION LEVEL SERIALIZABLE', 'before'],
   ['single', 'COMMIT AND CHAIN', 'before'],
+  ['single', 'CALL archive_month()', 'around'],
+  ['single', '/* job */ do $$ BEGIN COMMIT; END $$', 'around'],
+  ['single', 'DELETE FROM t', 'before'],
   // pool.transaction's own BEGIN carries the setter, after its modes.
   ['opening', 'BEGIN', 'before'],
   ['opening', 'BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY', 'after'],
@@ -20,6 +23,8 @@ const rows: [phase: Phase, text: string, placement: Placement][] = [
   ['idle', 'begin isolation level repeatable read', 'after'],
   ['idle', 'COMMIT AND CHAIN', 'after'],
   ['idle', 'SET TRANSACTION READ ONLY', 'before'],
+  ['idle', 'CALL archive_month()', 'around'],
+  ['idle', 'DO $$ BEGIN NULL; END $$', 'around'],
   ['idle', '', 'before'],
   // After a plain BEGIN that went without the setter.
   ['pending', 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'none'],
@@ -31,6 +36,7 @@ const rows: [phase: Phase, text: string, placement: Placement][] = [
   ['pending', 'SET TRANSACTION READ ONLY; SELECT 1', 'before'],
   ['pending', 'COMMIT', 'before'],
   ['pending', 'COMMIT AND CHAIN', 'after'],
+  ['pending', 'CALL archive_month()', 'before'],
   // In a transaction that has the setter, and in a failed one.
   ['scoped', 'SELECT 1', 'none'],
   ['scoped', 'SELECT 1; SELECT 2', 'none'],
@@ -43,6 +49,7 @@ const rows: [phase: Phase, text: string, placement: Placement][] = [
   ['scoped', 'END; BEGIN; SELECT 1', 'before'],
   ["scoped", "SELECT ';'; COMMIT; SELECT 1", 'before'],
   ['scoped', 'SELECT 1; COMMIT AND CHAIN', 'after'],
+  ['scoped', 'CALL archive_month()', 'none'],
   ['failed', 'ROLLBACK', 'none'],
   ['failed', 'ROLLBACK AND CHAIN', 'after'],
   ['failed', 'ROLLBACK; SELECT 1', 'before'],
@@ -53,13 +60,24 @@ describe('setter placement', () => {
     expect(placeSetter(scriptShape(text), phase)).toBe(placement)
   })
 
-  test('for one script the placement is after-or-none or before-or-none in every phase (one wrapper per statement)', () => {
-    const phases: Phase[] = ['opening', 'idle', 'pending', 'scoped', 'failed']
+  test('for one script the placements of all client phases are those of one wrapper', () => {
+    const phases: Phase[] = ['idle', 'pending', 'scoped', 'failed']
     for (const [, text] of rows) {
       const shape = scriptShape(text)
-      const placements = new Set(phases.filter((phase) => phase !== 'opening').map((phase) => placeSetter(shape, phase)))
-      expect(placements.has('before') && placements.has('after')).toBe(false)
+      const placements = new Set(phases.map((phase) => placeSetter(shape, phase)))
+      // ScopedBegin: after or none. ScopedBlock: around, before or none. ScopedQuery: before or none.
+      if (placements.has('after')) expect([...placements].every((p) => p === 'after' || p === 'none')).toBe(true)
       expect(placements.has('after')).toBe(shape.setterAfter)
+      expect(placements.has('around')).toBe(shape.mayEndTransactions && !shape.setterAfter)
+    }
+  })
+
+  test('pool.query looks closer only at what may be a CALL or DO (by its first character)', () => {
+    for (const text of ['CALL p()', ' call p()', '\n\tdo $$ $$', '/* c */ SELECT 1', '-- c\nSELECT 1', 'DELETE FROM t']) {
+      expect(mayCallRoutine(text), text).toBe(true)
+    }
+    for (const text of ['SELECT 1', 'insert INTO t VALUES (1)', '  update t SET a = 1', 'WITH x AS (SELECT 1) SELECT * FROM x', '', undefined]) {
+      expect(mayCallRoutine(text), String(text)).toBe(false)
     }
   })
 
