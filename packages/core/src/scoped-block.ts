@@ -40,6 +40,8 @@ export class ScopedBlock extends StatementWrapper {
   #before = 0
   #completed = 0
   #block = false
+  /** What the statement writes to: in a block, the connection that writes COMMIT before each Sync. */
+  #target: PgConnection | undefined
 
   /** `decide`, asked when the statement is sent: 'around', 'before' or 'none'. */
   constructor(client: pg.ClientBase, setter: SetterStatement, statement: Submittable, decide: () => Placement) {
@@ -65,8 +67,8 @@ export class ScopedBlock extends StatementWrapper {
     return corked(connection, () => {
       if (this.#block) writeStatement(connection, { text: 'BEGIN', values: NO_VALUES, parse: true })
       this.writeSetter(connection, this.#setter)
-      const target = this.#block ? beforeSync(connection, (c) => writeStatement(c, { text: 'COMMIT', values: NO_VALUES, parse: true })) : connection
-      return this.statement.submit(target) ?? null
+      if (this.#block) this.#target = beforeSync(connection, (c) => writeStatement(c, { text: 'COMMIT', values: NO_VALUES, parse: true }))
+      return this.statement.submit(this.#target ?? connection) ?? null
     })
   }
 
@@ -80,9 +82,17 @@ export class ScopedBlock extends StatementWrapper {
   override handleDataRow(message: unknown): void {
     if (this.#forStatement()) super.handleDataRow(message)
   }
+  // pg's Query may write its Sync from these (a query fetched in pages, with
+  // `rows`): the COMMIT must still come first.
   override handleCommandComplete(message: unknown, connection: PgConnection): void {
-    if (this.#forStatement()) super.handleCommandComplete(message, connection)
+    if (this.#forStatement()) super.handleCommandComplete(message, this.#target ?? connection)
     this.#completed++
+  }
+  override handlePortalSuspended(connection: PgConnection): void {
+    super.handlePortalSuspended(this.#target ?? connection)
+  }
+  override handleEmptyQuery(connection: PgConnection): void {
+    super.handleEmptyQuery(this.#target ?? connection)
   }
 
   override handleError(error: Error, connection: PgConnection): void {

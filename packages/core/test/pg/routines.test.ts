@@ -69,6 +69,9 @@ describe('CALL and DO run with the setter from start to end', () => {
         // No transaction block left open: SAVEPOINT is refused outside one.
         await expect(client.query('SAVEPOINT s')).rejects.toMatchObject({ code: '25P01' })
         expect((await client.query('CALL no_commit()')).rows).toEqual([{ seen: f.tenantA }])
+        // Fetched in pages (pg's `rows`): the block still ends with the statement.
+        expect((await client.query({ text: 'CALL no_commit()', rows: 10 } as pg.QueryConfig)).rows).toEqual([{ seen: f.tenantA }])
+        await expect(client.query('SAVEPOINT s')).rejects.toMatchObject({ code: '25P01' })
         // Inside the client's own transaction the CALL goes as it is.
         await client.query('BEGIN')
         expect((await client.query('CALL no_commit()')).rows).toEqual([{ seen: f.tenantA }])
