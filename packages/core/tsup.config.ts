@@ -15,7 +15,9 @@ export default defineConfig({
   },
   format: ['esm', 'cjs'],
   // The entries import core by name; while building, that name is the source.
-  dts: { compilerOptions: { paths: { '@tenantscope/core': ['./src/index.ts'] } } },
+  // stripInternal: what is marked @internal (constructors, _queryAlone) stays
+  // out of the published types, and so do the internal types they name.
+  dts: { compilerOptions: { paths: { '@tenantscope/core': ['./src/index.ts'] }, stripInternal: true } },
   sourcemap: true,
   clean: true,
   target: 'node20',

@@ -1,6 +1,18 @@
+import pg from 'pg'
+
 /**
- * @internal The slice of node-postgres internals that a custom query object
- * ("submittable", the interface pg-cursor uses) talks to. Stable across pg 8.
+ * @internal Every use of node-postgres's private API goes through this file:
+ * the Connection's message writers and fields, the Client's query queue and
+ * transaction status, and the protocol between a Client and the query object
+ * it runs (the "submittable" interface that pg-cursor uses).
+ *
+ * Read from pg 8.12.0, 8.16.3 and 8.23.1 (lib/client.js, lib/connection.js,
+ * lib/query.js). test/pg/pg-versions.test.ts runs the contract suite on each
+ * of them; the peer range is `>=8.12.0 <9`. 8.12.0 is the floor: its Query
+ * took `queryMode: 'extended'`, which the setter's pipeline needs for a
+ * statement without parameters (on 8.7.3 such a statement went by the simple
+ * protocol and, after a plain BEGIN, ran without the setting). Whoever
+ * upgrades pg reads this file and adds the new version to that test.
  */
 export interface PgConnection {
   parse(config: { text: string; name?: string; types?: unknown[] }): void
@@ -9,8 +21,9 @@ export interface PgConnection {
   sync(): void
   flush(): void
   stream: { cork?: () => void; uncork?: () => void }
+  /** Named statements parsed on this connection: name → text. */
   parsedStatements: Record<string, string>
-  /** pg ≥ 8.20: named statements whose Parse is on the wire. */
+  /** Newer pg (8.23.1, not 8.16.3): named statements whose Parse is on the wire. */
   submittedNamedStatements?: Record<string, string>
   prependListener(event: 'readyForQuery', listener: (message: { status: string }) => void): unknown
 }
@@ -61,4 +74,168 @@ export function watchSyncs(connection: PgConnection, onSync: () => void): void {
  */
 export function isReadyForQuery(client: object): boolean {
   return (client as { readyForQuery?: unknown }).readyForQuery !== false
+}
+
+// The Client fields read here. Between 8.16.3 and 8.23.1 pg renamed
+// activeQuery and queryQueue with a leading underscore (the old names became
+// deprecated getters) and added getTransactionStatus() and the pipeline mode.
+interface ClientInternals {
+  connection?: PgConnection
+  _activeQuery?: unknown
+  activeQuery?: unknown
+  _queryQueue?: unknown[]
+  queryQueue?: unknown[]
+  _queryable?: boolean
+  pipeline?: boolean
+  getTransactionStatus?: () => string | null
+  constructor: { Query?: typeof pg.Query }
+}
+
+type AnyClient = pg.ClientBase | object
+
+function internals(client: AnyClient): ClientInternals {
+  return client as unknown as ClientInternals
+}
+
+/** @internal The client's Connection, or undefined for a client that is not pg's (pg-native, a fake). */
+export function connectionOf(client: AnyClient): PgConnection | undefined {
+  const connection = internals(client).connection
+  return typeof connection?.prependListener === 'function' ? connection : undefined
+}
+
+/**
+ * @internal The Query class of the pg that made this client (every pg 8 sets
+ * `Client.Query`), so that a statement is built by the same pg version that
+ * runs it, whichever copy of pg this package resolved.
+ */
+export function queryClassOf(client: AnyClient): typeof pg.Query {
+  return internals(client).constructor.Query ?? pg.Query
+}
+
+const queryModeSupport = new WeakMap<object, boolean>()
+
+/** @internal pg ≥ 8.12: its Query can be switched to the extended protocol (see useExtendedProtocol). */
+export function supportsExtendedQueryMode(client: AnyClient): boolean {
+  const Query = queryClassOf(client)
+  let supported = queryModeSupport.get(Query)
+  if (supported === undefined) {
+    supported = 'queryMode' in new Query({ text: '', queryMode: 'extended' } as pg.QueryConfig)
+    queryModeSupport.set(Query, supported)
+  }
+  return supported
+}
+
+/** @internal The last ReadyForQuery status ('I', 'T', 'E'); 'I' where pg does not keep it (8.16.3 and older). */
+export function transactionStatusOf(client: AnyClient): string {
+  return internals(client).getTransactionStatus?.() ?? 'I'
+}
+
+/** @internal Calls `listener` on every ReadyForQuery, before pg starts the next queued query. */
+export function onReadyForQuery(connection: PgConnection, listener: (status: string) => void): void {
+  connection.prependListener('readyForQuery', (message) => listener(message.status))
+}
+
+/** @internal The query object pg is running on this client, if any. */
+export function activeQueryOf(client: AnyClient): unknown {
+  const c = internals(client)
+  return '_activeQuery' in c ? c._activeQuery : c.activeQuery
+}
+
+/**
+ * @internal A statement still running or queued, or a dead socket. (After an
+ * error pg clears the active query before the ReadyForQuery arrives; the next
+ * statement waits for it, so that window is safe.)
+ */
+export function isClientBusy(client: AnyClient): boolean {
+  const c = internals(client)
+  const active = activeQueryOf(client)
+  const queue = c._queryQueue ?? c.queryQueue
+  return Boolean(active) || (queue?.length ?? 0) > 0 || c._queryable === false
+}
+
+/**
+ * @internal pg's `pipeline: true` client mode (in 8.23.1, not in 8.16.3): pg
+ * refuses custom query objects there, and the setter travels in one.
+ */
+export function usesPipelineMode(clientOrConfig: unknown): boolean {
+  return Boolean((clientOrConfig as { pipeline?: unknown } | null | undefined)?.pipeline)
+}
+
+/** @internal Queues `query` ahead of everything already queued on the client (pg runs its queue in order). */
+export function queueFirst(client: AnyClient, query: Submittable): void {
+  const c = internals(client)
+  ;(c._queryQueue ?? c.queryQueue)?.unshift(query)
+}
+
+/** @internal A query object (pg-cursor, pg-query-stream...) rather than text or a config. */
+export function isSubmittable(value: unknown): value is Submittable {
+  return typeof (value as { submit?: unknown } | null)?.submit === 'function'
+}
+
+/** @internal The text that a named statement was parsed with on this connection, if any. */
+export function parsedStatementText(connection: PgConnection, name: string): string | undefined {
+  return connection.parsedStatements[name] ?? connection.submittedNamedStatements?.[name]
+}
+
+/** @internal The text a query object will run: its own, or that of the named statement it reuses. */
+export function statementText(client: AnyClient, statement: Submittable): string | undefined {
+  if (typeof statement.text === 'string') return statement.text
+  const connection = typeof statement.name === 'string' ? connectionOf(client) : undefined
+  return connection && parsedStatementText(connection, statement.name!)
+}
+
+/** @internal pg records a named statement as on the wire when it sends its Parse; undo that. */
+export function forgetSubmittedStatement(connection: PgConnection, name: string | undefined): void {
+  if (name && connection.submittedNamedStatements) delete connection.submittedNamedStatements[name]
+}
+
+/** @internal A simple-protocol query cannot share a pipeline: switch pg's Query to Parse/Bind/Execute. */
+export function useExtendedProtocol(statement: Submittable): void {
+  if ('queryMode' in statement) statement.queryMode = 'extended'
+}
+
+/**
+ * @internal Writes Parse (unless `parse` is false: a named statement the
+ * connection holds), Bind and Execute of a statement whose values are all
+ * bind parameters. No Describe: its rows are not read.
+ */
+export function writeStatement(
+  connection: PgConnection,
+  statement: { text: string; values: readonly unknown[]; name?: string | undefined; parse: boolean },
+): void {
+  const { text, values, name } = statement
+  if (name === undefined) {
+    connection.parse({ text })
+    connection.bind({ values })
+  } else {
+    if (statement.parse) connection.parse({ text, name })
+    connection.bind({ statement: name, values })
+  }
+  connection.execute({})
+}
+
+/** @internal Runs `write` with the socket corked: the messages leave in one packet. */
+export function corked<T>(connection: PgConnection, write: () => T): T {
+  connection.stream.cork?.()
+  try {
+    return write()
+  } finally {
+    connection.stream.uncork?.()
+  }
+}
+
+/** @internal The connection as seen by a query object that must write more messages right before its Sync. */
+export function beforeSync(connection: PgConnection, write: (connection: PgConnection) => void): PgConnection {
+  return new Proxy(connection, {
+    get: (target, property) => {
+      if (property === 'sync') {
+        return () => {
+          write(target)
+          target.sync()
+        }
+      }
+      const value: unknown = Reflect.get(target, property)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
 }

@@ -1,5 +1,15 @@
 import type pg from 'pg'
-import { isReadyForQuery, watchSyncs, type PgConnection } from './_pg-internals.js'
+import {
+  activeQueryOf,
+  connectionOf,
+  isClientBusy,
+  isReadyForQuery,
+  onReadyForQuery,
+  supportsExtendedQueryMode,
+  transactionStatusOf,
+  usesPipelineMode,
+  watchSyncs,
+} from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
 import { isActivityTag } from './activity-tag.js'
 import { hasSessionState, markSessionState } from './session-state.js'
@@ -24,34 +34,29 @@ interface Slot {
 
 const states = new WeakMap<pg.ClientBase, Slot>()
 
-// pg's Client internals read here; renamed with a leading underscore in pg 8.20.
-interface ClientInternals {
-  connection?: PgConnection
-  _activeQuery?: unknown
-  activeQuery?: unknown
-  _queryQueue?: unknown[]
-  queryQueue?: unknown[]
-  _queryable?: boolean
-  getTransactionStatus?: () => string | null
-}
-
 /**
  * @internal Starts tracking a client once; cheap to call on every checkout.
- * Throws INVALID_CONFIG for a pool that does not hand out pg clients.
+ * Throws INVALID_CONFIG for a pool that does not hand out pg clients (of pg
+ * 8.12 or later, not in pipeline mode).
  */
 export function trackConnection(client: pg.ClientBase): void {
   if (states.has(client)) return
-  const internals = client as unknown as ClientInternals
-  const connection = internals.connection
-  if (typeof connection?.prependListener !== 'function') {
+  const connection = connectionOf(client)
+  if (connection === undefined) {
     throw new TenantScopeError('INVALID_CONFIG', 'The wrapped pool must hand out pg clients (pg.Client); wrap a pg.Pool')
   }
-  const slot: Slot = { state: toState(internals.getTransactionStatus?.() ?? 'I'), setterPending: false, syncInFlight: false, tagged: false }
+  if (!supportsExtendedQueryMode(client)) {
+    throw new TenantScopeError('INVALID_CONFIG', 'tenantscope needs pg 8.12 or later (a statement without parameters must share the pipeline)')
+  }
+  if (usesPipelineMode(client)) {
+    throw new TenantScopeError('INVALID_CONFIG', "pg's pipeline mode refuses the query objects that carry the setter: leave `pipeline` off")
+  }
+  const slot: Slot = { state: toState(transactionStatusOf(client)), setterPending: false, syncInFlight: false, tagged: false }
   states.set(client, slot)
   // Prepended: pg's own handler starts the next queued query, which must see the new state.
-  connection.prependListener('readyForQuery', (message) => {
+  onReadyForQuery(connection, (status) => {
     slot.syncInFlight = false
-    slot.state = toState(message.status)
+    slot.state = toState(status)
     if (slot.state === 'I') slot.setterPending = false
   })
   watchSyncs(connection, () => {
@@ -62,7 +67,7 @@ export function trackConnection(client: pg.ClientBase): void {
   // pool's own 'connect' hook (a plain pg query, maybe still running at the
   // first checkout): that state belongs to every borrower.
   ;(connection as unknown as EventEmitterLike).on('parameterStatus', (message) => {
-    if (!(activeQuery(client) instanceof StatementWrapper)) return
+    if (!(activeQueryOf(client) instanceof StatementWrapper)) return
     // The pool's activityTag sets application_name transaction-locally: the
     // server reports the tag, then the original value when the transaction
     // ends. Neither outlives the transaction.
@@ -113,35 +118,20 @@ export function isSetterPending(client: pg.ClientBase): boolean {
 
 /**
  * @internal True when handing the connection back could pass on a
- * transaction, a statement still running or queued, a protocol exchange
- * that will never end (see isStuck), a broken socket, or
- * session state that application SQL left (see session-state.ts).
+ * transaction, a statement still running or queued (it would run for whoever
+ * borrows the connection next), a protocol exchange that will never end (see
+ * isStuck), a broken socket, or session state that application SQL left (see
+ * session-state.ts).
  */
 export function mustDestroy(client: pg.ClientBase, error?: unknown): boolean {
-  if (connectionState(client) !== 'I' || isBusy(client) || isStuck(client)) return true
-  const { connection } = client as unknown as ClientInternals
+  if (connectionState(client) !== 'I' || isClientBusy(client) || isStuck(client)) return true
+  const connection = connectionOf(client)
   if (connection !== undefined && hasSessionState(connection)) return true
   if (error === undefined || TenantScopeError.is(error)) return false
   // Server errors end with a ReadyForQuery and leave the connection clean,
   // except those that end the session. Anything else (timeouts, socket
   // errors) leaves it in an unknown state.
   return !isServerError(error) || endsSession(error as { severity?: string; code?: string })
-}
-
-function activeQuery(client: pg.ClientBase): unknown {
-  const internals = client as unknown as ClientInternals
-  return '_activeQuery' in internals ? internals._activeQuery : internals.activeQuery
-}
-
-// A statement still running, or queued, would run for whoever borrows the
-// connection next. (After an error pg clears the active query before the
-// ReadyForQuery arrives; the next borrower's statement waits for it, so that
-// window is safe, as long as a Sync is on the wire: see isStuck.)
-function isBusy(client: pg.ClientBase): boolean {
-  const internals = client as unknown as ClientInternals
-  const active = activeQuery(client)
-  const queue = internals._queryQueue ?? internals.queryQueue
-  return Boolean(active) || (queue?.length ?? 0) > 0 || internals._queryable === false
 }
 
 // pg waits for a ReadyForQuery that nothing will bring: after an error in

@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { usesPipelineMode } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
 
 /** @internal A pg.Pool, an object that quacks like one, or a config to build one from. */
@@ -6,11 +7,15 @@ export function toPgPool(poolOrConfig: pg.Pool | pg.PoolConfig | undefined): pg.
   if (isTenantPool(poolOrConfig)) {
     throw new TenantScopeError('INVALID_CONFIG', 'This pool is already a TenantPool: use it as it is')
   }
-  if (poolOrConfig instanceof pg.Pool || isPoolLike(poolOrConfig)) return poolOrConfig as pg.Pool
+  if (poolOrConfig instanceof pg.Pool || isPoolLike(poolOrConfig)) {
+    refusePipelineMode((poolOrConfig as pg.Pool).options)
+    return poolOrConfig as pg.Pool
+  }
   if (poolOrConfig !== undefined && (typeof poolOrConfig !== 'object' || poolOrConfig === null)) {
     throw new TenantScopeError('INVALID_CONFIG', 'createTenantPool takes a pg.Pool or a pg.PoolConfig object')
   }
   const config = poolOrConfig ?? {}
+  refusePipelineMode(config)
   checkConnectionString(config.connectionString)
   return new pg.Pool(config)
 }
@@ -34,6 +39,14 @@ function definesMember(value: unknown, name: string): boolean {
     if (Object.prototype.hasOwnProperty.call(owner, name)) return true
   }
   return false
+}
+
+// pg's `pipeline: true` client mode refuses custom query objects, and the
+// setter travels in one: every query would fail with pg's own error.
+function refusePipelineMode(options: unknown): void {
+  if (usesPipelineMode(options)) {
+    throw new TenantScopeError('INVALID_CONFIG', "pg's pipeline mode (`pipeline: true`) is not supported: tenantscope pipelines each statement with its setter itself")
+  }
 }
 
 // pg only notices a malformed URL on the first connect, far from the mistake.

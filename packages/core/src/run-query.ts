@@ -1,25 +1,30 @@
-import pg from 'pg'
-import type { Submittable } from './_pg-internals.js'
+import type pg from 'pg'
+import { queryClassOf, statementText, type Submittable } from './_pg-internals.js'
 import { TenantScopeError } from './errors.js'
 import type { PreparedSetters } from './prepared-setter.js'
 import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
-import { isBeginWithModes, isChainedTransactionEnd, isPlainBegin, isSetTransaction, ScopedBegin } from './scoped-begin.js'
+import { ScopedBegin } from './scoped-begin.js'
+import { ScopedBlock } from './scoped-block.js'
 import { ScopedQuery } from './scoped-query.js'
 import { ScopedSubmittable } from './scoped-submittable.js'
+import { placeSetter, setterPendingAfter, type Phase, type Placement } from './setter-placement.js'
 import type { SetterStatement } from './setter.js'
+import { mayCallRoutine, scriptShape, type ScriptShape } from './statement-kind.js'
 import type { StatementWrapper } from './statement-wrapper.js'
 
 /** The first argument of `pool.query`: SQL text or a pg query config. */
 export type QueryInput = string | pg.QueryConfig
 
-/** @internal How runQuery sends the setter. */
+/** @internal How runQuery sends the setter (see setter-placement.ts). */
 export interface RunOptions {
   /**
    * For clients from pool.connect(), where statements can queue behind a
-   * BEGIN or a COMMIT: whether the setter rides along is decided when the
-   * statement is sent (see skipFor), not when it is queued.
+   * BEGIN or a COMMIT: where the setter goes is decided when the statement
+   * is sent, from the connection's phase then, not when it is queued.
    */
   decideWhenSent?: pg.ClientBase
+  /** pool.transaction's own BEGIN: it carries the setter (the 'opening' phase). */
+  opening?: boolean
   /**
    * Only where nothing else can be queued on the client behind this
    * statement (pool.query, pool.transaction's BEGIN): a retry joins the
@@ -30,8 +35,7 @@ export interface RunOptions {
 
 /**
  * @internal Runs one statement on a checked-out client, with the setter in
- * the same pipeline (see ScopedQuery), or after it for a BEGIN with modes and
- * a COMMIT/ROLLBACK AND CHAIN (see ScopedBegin).
+ * the same pipeline, before it (ScopedQuery) or after it (ScopedBegin).
  */
 export function runQuery(
   client: pg.ClientBase,
@@ -57,64 +61,93 @@ export function sendQuery(
   options: RunOptions,
   done: (error: Error | null, result?: pg.QueryResult) => void,
 ): void {
-  // pg's own Query: results come out exactly as pg makes them. The wrapper
-  // switches it to the extended protocol when it adds the setter. pg copies a
-  // config object itself (and a string costs no copy), so it is passed as given.
-  const statement = new pg.Query(input as pg.QueryConfig, values as never) as unknown as Submittable
-  const { text } = statement
+  // The client's own pg's Query: results come out exactly as that pg makes
+  // them. The wrapper switches it to the extended protocol when it adds the
+  // setter. pg copies a config object itself (and a string costs no copy),
+  // so it is passed as given.
+  const Query = queryClassOf(client)
+  const statement = new Query(input as pg.QueryConfig, values as never) as unknown as Submittable
   statement.callback = (error: Error | null, result: pg.QueryResult) => {
     if (error) done(explain(error))
     else done(null, result)
   }
   const bound = options.decideWhenSent
   let wrapper: StatementWrapper
-  if (isBeginWithModes(text)) {
-    wrapper = new ScopedBegin(setter, statement, bound && (() => inTransaction(bound)))
-  } else if (isChainedTransactionEnd(text)) {
-    // The chained transaction starts without the setting: apply it again.
-    wrapper = new ScopedBegin(setter, statement)
+  if (bound !== undefined) {
+    wrapper = wrapForClient(bound, setter, statement)
   } else {
-    const { prepared } = options
-    const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
-    const use = prepared && !(client as { pipeline?: boolean }).pipeline ? prepared.use(client, setter, retry) : undefined
-    wrapper = new ScopedQuery(setter, statement, { prepared: use, skip: bound && skipFor(bound, text) })
+    // pool.query ('single': classified only when it may be a CALL or DO) or
+    // pool.transaction's BEGIN ('opening').
+    const { text } = statement
+    const placement = options.opening
+      ? placeSetter(scriptShape(text), 'opening')
+      : mayCallRoutine(text)
+        ? placeSetter(scriptShape(text), 'single')
+        : 'before'
+    if (placement === 'after') {
+      wrapper = new ScopedBegin(setter, statement)
+    } else if (placement === 'around') {
+      wrapper = new ScopedBlock(client, setter, statement, () => placement)
+    } else {
+      const { prepared } = options
+      const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
+      wrapper = new ScopedQuery(setter, statement, { prepared: prepared ? prepared.use(client, setter, retry) : undefined })
+    }
   }
   wrapper.query_timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
   client.query(wrapper as unknown as pg.QueryConfig)
 }
 
-function inTransaction(client: pg.ClientBase): boolean {
-  const state = connectionState(client)
-  return state === 'T' || state === 'E'
-}
-
 /**
- * When the statement is sent: does it go without the setter? Outside a
- * transaction, never. A plain BEGIN goes alone and leaves the setter to the
- * transaction's first statement, so that `SET TRANSACTION ...` (which
- * PostgreSQL takes only before any query) can still follow it; that first
- * statement, whatever it is, carries the setter. Inside a transaction that
- * has it, statements go as they are.
+ * @internal Wraps a user submittable (a cursor, a stream, a COPY, a pg.Query)
+ * so it runs with the setter: see ScopedSubmittable. A pg.Query whose script
+ * needs the setter after it, or around it (a CALL or DO), is wrapped as a
+ * statement of the client's is.
  */
-function skipFor(client: pg.ClientBase, text: unknown): () => boolean {
-  const begin = isPlainBegin(text)
-  const setTransaction = isSetTransaction(text)
-  return () => {
-    if (!inTransaction(client)) {
-      if (!begin) return false
-      setSetterPending(client, true)
-      return true
-    }
-    if (!isSetterPending(client) || setTransaction) return true
-    setSetterPending(client, false)
-    return false
-  }
+export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, setter: SetterStatement, submittable: T): T {
+  const shape = scriptShape(statementText(client, submittable))
+  const wrapper =
+    isPgQuery(client, submittable) && (shape.setterAfter || shape.mayEndTransactions)
+      ? wrapForClient(client, setter, submittable)
+      : new ScopedSubmittable(setter, submittable, () => decideWhenSent(client, shape) === 'none')
+  client.query(wrapper as unknown as pg.QueryConfig)
+  return submittable
 }
 
-/** @internal Wraps a user submittable (a cursor, a stream, a COPY) so it runs after the setter: see ScopedSubmittable. */
-export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, setter: SetterStatement, submittable: T): T {
-  client.query(new ScopedSubmittable(setter, submittable, skipFor(client, submittable.text)) as unknown as pg.QueryConfig)
-  return submittable
+// A statement on a client from pool.connect(). For one script the possible
+// placements are those of one wrapper (see setter-placement.ts), so the
+// wrapper is picked now and asks when sent.
+function wrapForClient(client: pg.ClientBase, setter: SetterStatement, statement: Submittable): StatementWrapper {
+  const shape = scriptShape(statementText(client, statement))
+  const skip = () => decideWhenSent(client, shape) === 'none'
+  // A query object such as a cursor cannot be followed by the setter (it
+  // writes no Sync of its own): it gets the setter first. (Only pg's Query
+  // runs a CALL or DO.)
+  if (shape.setterAfter && isPgQuery(client, statement)) return new ScopedBegin(setter, statement, skip)
+  if (shape.mayEndTransactions && isPgQuery(client, statement)) return new ScopedBlock(client, setter, statement, () => decideWhenSent(client, shape))
+  return new ScopedQuery(setter, statement, { skip })
+}
+
+function isPgQuery(client: pg.ClientBase, statement: Submittable): boolean {
+  return statement instanceof queryClassOf(client)
+}
+
+function decideWhenSent(client: pg.ClientBase, shape: ScriptShape): Placement {
+  const phase = phaseOf(client)
+  const placement = placeSetter(shape, phase)
+  setSetterPending(client, setterPendingAfter(phase, placement))
+  return placement
+}
+
+function phaseOf(client: pg.ClientBase): Phase {
+  switch (connectionState(client)) {
+    case 'T':
+      return isSetterPending(client) ? 'pending' : 'scoped'
+    case 'E':
+      return 'failed'
+    default:
+      return 'idle'
+  }
 }
 
 // The extended protocol takes one statement per Parse; say what to do instead.

@@ -1,4 +1,4 @@
-import type { PgConnection, Submittable } from './_pg-internals.js'
+import { beforeSync, corked, type PgConnection, type Submittable } from './_pg-internals.js'
 import type { SetterStatement } from './setter.js'
 import { StatementWrapper } from './statement-wrapper.js'
 
@@ -38,24 +38,8 @@ export class ScopedBegin extends StatementWrapper {
     this.useExtendedProtocol()
     // pg's Query validates before writing anything; the setter is written
     // only with the Sync, so a refused BEGIN leaves nothing half-sent.
-    const withSetterBeforeSync = new Proxy(connection, {
-      get: (target, property) => {
-        if (property === 'sync') {
-          return () => {
-            this.writeSetter(target, this.#setter)
-            target.sync()
-          }
-        }
-        const value: unknown = Reflect.get(target, property)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    })
-    connection.stream.cork?.()
-    try {
-      return this.statement.submit(withSetterBeforeSync) ?? null
-    } finally {
-      connection.stream.uncork?.()
-    }
+    const withSetterBeforeSync = beforeSync(connection, (target) => this.writeSetter(target, this.#setter))
+    return corked(connection, () => this.statement.submit(withSetterBeforeSync) ?? null)
   }
 
   // Replies after the statement's CommandComplete are the setter's.
@@ -73,39 +57,4 @@ export class ScopedBegin extends StatementWrapper {
   #setterReplying(): boolean {
     return this.#setterSent && this.#beginDone
   }
-}
-
-// Leading comments and white space, as a client may put before a statement.
-const LEADING = String.raw`^(?:\s|/\*[\s\S]*?\*/|--[^\n]*(?:\n|$))*`
-
-// BEGIN or START TRANSACTION followed by modes (isolation level, read
-// only/write, deferrable).
-const BEGIN_WITH_MODES = new RegExp(`${LEADING}(begin|start\\s+transaction)\\s+(?!(transaction|work)?\\s*;?\\s*$)\\S`, 'i')
-
-// COMMIT/END/ROLLBACK/ABORT ... AND CHAIN: a new transaction starts at once,
-// without the settings of the one that ended.
-const CHAINED_END = new RegExp(`${LEADING}(commit|end|rollback|abort)\\b[^;]*\\band\\s+chain\\b`, 'i')
-
-// A BEGIN without modes, and SET TRANSACTION (modes given after BEGIN).
-const PLAIN_BEGIN = new RegExp(`${LEADING}(begin|start\\s+transaction)(\\s+(transaction|work))?\\s*;?\\s*$`, 'i')
-const SET_TRANSACTION = new RegExp(`${LEADING}set\\s+(local\\s+)?transaction\\b`, 'i')
-
-/** @internal */
-export function isPlainBegin(text: unknown): boolean {
-  return typeof text === 'string' && PLAIN_BEGIN.test(text)
-}
-
-/** @internal */
-export function isSetTransaction(text: unknown): boolean {
-  return typeof text === 'string' && SET_TRANSACTION.test(text)
-}
-
-/** @internal True for a BEGIN whose modes must come before the setter. */
-export function isBeginWithModes(text: unknown): boolean {
-  return typeof text === 'string' && BEGIN_WITH_MODES.test(text)
-}
-
-/** @internal True for a transaction end that chains a new transaction. */
-export function isChainedTransactionEnd(text: unknown): boolean {
-  return typeof text === 'string' && CHAINED_END.test(text)
 }

@@ -1,4 +1,4 @@
-import type { PgConnection, Submittable } from './_pg-internals.js'
+import { corked, forgetSubmittedStatement, parsedStatementText, type PgConnection, type Submittable } from './_pg-internals.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
 import type { SetterStatement } from './setter.js'
 import { StatementWrapper } from './statement-wrapper.js'
@@ -61,13 +61,10 @@ export class ScopedQuery extends StatementWrapper {
     if (invalid) return invalid
 
     this.useExtendedProtocol()
-    connection.stream.cork?.()
-    try {
+    return corked(connection, () => {
       this.writeSetter(connection, this.#setter, this.#prepared)
       return this.statement.submit(connection) ?? null
-    } finally {
-      connection.stream.uncork?.()
-    }
+    })
   }
 
   override handleDataRow(message: unknown): void {
@@ -88,8 +85,7 @@ export class ScopedQuery extends StatementWrapper {
       // The setter failed, so the statement's Parse never ran: pg cannot
       // forget a named statement it thinks is on the wire (it asks our name,
       // still hidden), so forget it here.
-      const { name } = this.statement
-      if (name && connection.submittedNamedStatements) delete connection.submittedNamedStatements[name]
+      forgetSubmittedStatement(connection, this.statement.name)
       // A named setter that failed before the statement ran (nothing after an
       // error runs until Sync) is sent again, unnamed: the statement never sees it.
       if (this.#prepared?.failed(error)) return
@@ -98,7 +94,8 @@ export class ScopedQuery extends StatementWrapper {
   }
 }
 
-function validateStatement(statement: Submittable, connection: PgConnection): Error | null {
+/** @internal What pg's Query would refuse, checked before anything is written. */
+export function validateStatement(statement: Submittable, connection: PgConnection): Error | null {
   const { name, text, values } = statement
   if (typeof text !== 'string' && typeof name !== 'string') {
     return new Error('A query must have either text or a name. Supplying neither is unsupported.')
@@ -106,7 +103,7 @@ function validateStatement(statement: Submittable, connection: PgConnection): Er
   if (values !== undefined && values !== null && !Array.isArray(values)) {
     return new Error('Query values must be an array')
   }
-  const previous = name ? (connection.parsedStatements[name] ?? connection.submittedNamedStatements?.[name]) : undefined
+  const previous = name ? parsedStatementText(connection, name) : undefined
   if (text && previous && previous !== text) {
     return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`)
   }

@@ -1,4 +1,4 @@
-import type { PgConnection, Submittable } from './_pg-internals.js'
+import { useExtendedProtocol, writeStatement, type PgConnection, type Submittable } from './_pg-internals.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
 import { noteCommandComplete } from './session-state.js'
 import type { SetterStatement } from './setter.js'
@@ -38,20 +38,13 @@ export abstract class StatementWrapper implements Submittable {
    * already holds), Bind and Execute; its replies are the subclass's to swallow.
    */
   protected writeSetter(connection: PgConnection, setter: SetterStatement, prepared?: PreparedSetterUse): void {
-    if (prepared === undefined) {
-      connection.parse({ text: setter.text })
-      connection.bind({ values: setter.values })
-    } else {
-      // Named (see prepared-setter.ts): parsed once per server connection.
-      if (prepared.parse) connection.parse({ text: setter.text, name: prepared.name })
-      connection.bind({ statement: prepared.name, values: setter.values })
-    }
-    connection.execute({})
+    // Named (see prepared-setter.ts): parsed once per server connection.
+    writeStatement(connection, { text: setter.text, values: setter.values, name: prepared?.name, parse: prepared?.parse ?? true })
   }
 
   /** A simple-protocol query cannot share a pipeline: switch pg's Query to Parse/Bind/Execute. */
   protected useExtendedProtocol(): void {
-    if ('queryMode' in this.statement) this.statement.queryMode = 'extended'
+    useExtendedProtocol(this.statement)
   }
 
   get name(): string | undefined {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type pg from 'pg'
-import type { Submittable } from './_pg-internals.js'
+import { isSubmittable, type Submittable } from './_pg-internals.js'
 import { bindListener, type BoundListener } from './bound-listener.js'
 import { mustDestroy } from './connection-state.js'
 import { runOutsideTenant } from './context.js'
@@ -51,8 +51,8 @@ export class TenantPoolClient {
   query<R extends pg.QueryResultRow = any>(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult<R>>
   query<R extends pg.QueryResultRow = any>(input: QueryInput, callback: Callback<R>): void
   query<R extends pg.QueryResultRow = any>(input: QueryInput, values: unknown[] | undefined, callback: Callback<R>): void
-  query<T extends Submittable>(submittable: T): T
-  query(input: QueryInput | Submittable, values?: unknown[] | Callback, callback?: Callback): unknown {
+  query<T extends pg.Submittable>(submittable: T): T
+  query(input: QueryInput | pg.Submittable, values?: unknown[] | Callback, callback?: Callback): unknown {
     if (typeof values === 'function') {
       callback = values
       values = undefined
@@ -62,6 +62,7 @@ export class TenantPoolClient {
       if (callback && !input.callback) input.callback = callback
       return this.#submit(input)
     }
+    input = input as QueryInput
     let promise: Promise<pg.QueryResult>
     try {
       promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client })
@@ -93,7 +94,7 @@ export class TenantPoolClient {
    */
   _queryAlone(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult> {
     try {
-      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters })
+      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters, opening: true })
     } catch (error) {
       return Promise.reject(error)
     }
@@ -182,7 +183,7 @@ export class TenantPoolClient {
 
   // The current tenant's setter, after checking the context on every
   // statement. Whether it rides along is decided when the statement is sent,
-  // after whatever was queued before it (see skipFor in run-query.ts).
+  // after whatever was queued before it (see setter-placement.ts).
   #checkedSetter(): SetterStatement {
     if (this.#released) {
       throw new TenantScopeError('CLIENT_RELEASED', 'This client was released; its connection may already serve another tenant')
@@ -193,8 +194,4 @@ export class TenantPoolClient {
     }
     return setterStatement
   }
-}
-
-function isSubmittable(input: unknown): input is Submittable {
-  return typeof (input as { submit?: unknown } | null)?.submit === 'function'
 }

@@ -157,8 +157,17 @@ export class TenantPool extends pg.Pool {
   }
 
   // connect() returns a tenant-bound client.
-  override connect(): Promise<TenantPoolClient & pg.PoolClient>
-  override connect(callback: (err: Error | undefined, client: (TenantPoolClient & pg.PoolClient) | undefined, done: (release?: any) => void) => void): void
+  // Typed as what the client offers, a TenantPoolClient, not a pg.PoolClient
+  // (it has no setTypeParser, copyFrom, processID...).
+  override connect(): Promise<TenantPoolClient>
+  override connect(callback: (err: Error | undefined, client: TenantPoolClient | undefined, done: (release?: any) => void) => void): void
+  // pg.Pool's own signatures, never chosen by a call on a TenantPool (the
+  // ones above match first): they keep a TenantPool assignable where a
+  // pg.Pool is typed, for drivers that only query and release.
+  /** @deprecated The client is a TenantPoolClient, not a pg.PoolClient. */
+  override connect(): Promise<pg.PoolClient>
+  /** @deprecated The client is a TenantPoolClient, not a pg.PoolClient. */
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: any) => void) => void): void
   /**
    * Checks out a connection bound to the current tenant. Every statement on
    * it, and every transaction it opens, runs for that tenant.
@@ -264,7 +273,7 @@ export class TenantPool extends pg.Pool {
     })
   }
 
-  async #checkout(): Promise<TenantPoolClient & pg.PoolClient> {
+  async #checkout(): Promise<TenantPoolClient> {
     const { tenantId } = this.#scope.resolve()
     const admission = this.#admission
     // A checked-out client (and so a transaction) holds its share until
@@ -284,7 +293,7 @@ export class TenantPool extends pg.Pool {
       permit?.release()
       throw error
     }
-    return new TenantPoolClient(raw, this.#scope, tenantId, { permit, stats: this.#stats }) as TenantPoolClient & pg.PoolClient
+    return new TenantPoolClient(raw, this.#scope, tenantId, { permit, stats: this.#stats })
   }
 }
 

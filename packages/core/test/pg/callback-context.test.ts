@@ -1,4 +1,4 @@
-import { createTenantPool, TenantPool, tryGetTenantId, withTenant } from '@tenantscope/core'
+import { createTenantPool, TenantPool, tryGetTenantId, withTenant, type TenantPoolClient } from '@tenantscope/core'
 import pg from 'pg'
 import Cursor from 'pg-cursor'
 import QueryStream from 'pg-query-stream'
@@ -42,7 +42,7 @@ describe('callbacks and events run in the context they were registered in', () =
 
   // Each callback starts observe() where it runs; the results are awaited
   // after release (the pool has one connection).
-  const asB = async (use: (client: pg.PoolClient, seen: Promise<Observed>[]) => Promise<void>) =>
+  const asB = async (use: (client: TenantPoolClient, seen: Promise<Observed>[]) => Promise<void>) =>
     withTenant(B(), async () => {
       const seen: Promise<Observed>[] = []
       const client = await single.connect()

@@ -1,4 +1,4 @@
-import { createTenantPool, setConfigSetter, TenantPool, type TenantSetter, withTenant } from '@tenantscope/core'
+import { createTenantPool, setConfigSetter, TenantPool, type TenantSetter, withTenant, type TenantPoolClient } from '@tenantscope/core'
 import pg from 'pg'
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 import Cursor from 'pg-cursor'
@@ -14,7 +14,7 @@ import { useFixture } from './_fixtures.js'
 type Position = 'outside a transaction' | 'first after BEGIN' | 'later in a transaction'
 const POSITIONS: Position[] = ['outside a transaction', 'first after BEGIN', 'later in a transaction']
 
-async function inPosition<T>(client: pg.PoolClient, position: Position, run: () => Promise<T>): Promise<T> {
+async function inPosition<T>(client: TenantPoolClient, position: Position, run: () => Promise<T>): Promise<T> {
   if (position === 'outside a transaction') return run()
   await client.query('BEGIN')
   if (position === 'later in a transaction') await client.query('SELECT 1')
@@ -49,7 +49,7 @@ describe('COPY (pg-copy-streams), pg-query-stream and cursors on a client', () =
   })
   afterAll(() => pool?.end())
 
-  const asTenant = <T>(tenant: string, use: (client: pg.PoolClient) => Promise<T>) =>
+  const asTenant = <T>(tenant: string, use: (client: TenantPoolClient) => Promise<T>) =>
     withTenant(tenant, async () => {
       const client = await pool.connect()
       try {
@@ -177,7 +177,7 @@ describe('a failed setter ahead of a query object', () => {
     return rows
   }
 
-  const failingSetter = async <T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+  const failingSetter = async <T>(use: (client: TenantPoolClient) => Promise<T>): Promise<T> =>
     withTenant(A(), async () => {
       failing = true
       // A fresh context: the setter is built (and so fails) once per context.

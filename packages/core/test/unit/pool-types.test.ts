@@ -1,4 +1,4 @@
-import { createTenantPool, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, type TenantPoolClient } from '@tenantscope/core'
 import pg from 'pg'
 import { describe, expectTypeOf, test } from 'vitest'
 
@@ -17,5 +17,21 @@ describe('TenantPool types', () => {
     expectTypeOf<TenantPool['query']>().toBeFunction()
     const run = (pool: TenantPool) => pool.query<Row>('SELECT id FROM tenants')
     expectTypeOf(run).returns.resolves.toEqualTypeOf<pg.QueryResult<Row>>()
+  })
+
+  test('connect() is typed as the client it returns: a TenantPoolClient, without what pg.PoolClient has and it has not', () => {
+    const connect = (pool: TenantPool) => pool.connect()
+    expectTypeOf(connect).returns.resolves.toEqualTypeOf<TenantPoolClient>()
+    expectTypeOf<TenantPoolClient>().not.toHaveProperty('getTransactionStatus')
+    expectTypeOf<TenantPoolClient>().not.toHaveProperty('setTypeParser')
+    expectTypeOf<TenantPoolClient>().not.toHaveProperty('copyFrom')
+    expectTypeOf<TenantPoolClient>().not.toHaveProperty('processID')
+    expectTypeOf<TenantPoolClient>().not.toHaveProperty('connection')
+    const withCallback = (pool: TenantPool) =>
+      pool.connect((error, client, done) => {
+        expectTypeOf(client).toEqualTypeOf<TenantPoolClient | undefined>()
+        done()
+      })
+    expectTypeOf(withCallback).toBeFunction()
   })
 })
