@@ -34,10 +34,15 @@ export interface ContractAdapter {
   failingStatement(): Promise<unknown>
 }
 
+/** An unscoped way to query the connections an adapter uses: a pg.Pool, or the same over another driver. */
+export interface RawQueryable {
+  query(text: string): Promise<{ rows: any[] }>
+}
+
 export interface ContractSubject {
   adapter: ContractAdapter
-  /** The underlying pg.Pool (unscoped) the adapter draws connections from. */
-  rawPool: pg.Pool
+  /** The underlying pool (unscoped) the adapter draws connections from: a pg.Pool for pg-based adapters. */
+  rawPool: RawQueryable
   end(): Promise<void>
 }
 
