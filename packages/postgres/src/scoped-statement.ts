@@ -54,26 +54,35 @@ async function runScoped(sql: PoolSqlLike, query: QueryInternals, setter: Setter
   sendNow(set, handler)
   sendNow(query, handler)
   sendNow(commit, handler)
-  const [began, applied, committed] = await Promise.allSettled([begin, set, commit])
-  const outcome = await statement
-  if (connectionSurvived(committed)) reserved.release()
-
-  if (began.status === 'rejected') return settle.reject(began.reason)
-  if (applied.status === 'rejected') return settle.reject(applied.reason)
-  if (!outcome.ok) return settle.reject(outcome.error)
-  if (committed.status === 'rejected') return settle.reject(committed.reason)
-  if ((committed.value as { command?: string }).command === 'ROLLBACK') {
+  // They settle in pipeline order. Once the connection is lost, what was
+  // still queued behind a described statement never settles: stop there.
+  const parts = [begin, set, statement.then((outcome) => (outcome.ok ? outcome.value : Promise.reject(outcome.error))), commit]
+  // Handled from the start: after a lost connection some are never awaited.
+  for (const part of parts) part.catch(() => undefined)
+  let failure: { error: unknown } | undefined
+  let committed: unknown
+  for (const part of parts) {
+    try {
+      committed = await part
+    } catch (error) {
+      failure ??= { error }
+      if (connectionLost(error)) return settle.reject(failure.error)
+    }
+  }
+  // COMMIT was answered: the connection is alive and out of the transaction.
+  reserved.release()
+  if (failure) return settle.reject(failure.error)
+  if ((committed as { command?: string }).command === 'ROLLBACK') {
     return settle.reject(new TenantScopeError('TRANSACTION_ROLLED_BACK', 'COMMIT found the statement’s transaction failed; PostgreSQL rolled it back'))
   }
-  settle.resolve(outcome.value)
+  settle.resolve((await statement as { value: unknown }).value)
 }
 
-// postgres.js moves a connection that closed to its closed queue; releasing
-// it afterwards would put a dead connection back among the open ones. A
-// COMMIT the server answered (even with an error that is not FATAL) means
-// the connection is alive.
-function connectionSurvived(committed: PromiseSettledResult<unknown>): boolean {
-  if (committed.status === 'fulfilled') return true
-  const error = committed.reason as { name?: string; severity?: string; severity_local?: string } | null
-  return error?.name === 'PostgresError' && error.severity !== 'FATAL' && error.severity !== 'PANIC'
+// An error that ends the connection: postgres.js's own (CONNECTION_CLOSED,
+// CONNECTION_DESTROYED, ...) or a FATAL one from the server. postgres.js moves
+// a closed connection to its closed queue; releasing it afterwards would put
+// a dead connection back among the open ones, so it is not released.
+function connectionLost(error: unknown): boolean {
+  const candidate = error as { name?: string; severity?: string } | null
+  return candidate?.name !== 'PostgresError' || candidate.severity === 'FATAL' || candidate.severity === 'PANIC'
 }
