@@ -4,6 +4,7 @@ import { TenantScopeError, withTenant } from '@tenantscope/core'
 import fc from 'fast-check'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { HarnessInfo } from './harness-info.js'
 import { APP_ROLE } from './roles.js'
 import { createTestDatabase, type TestDatabase } from './test-database.js'
 
@@ -56,7 +57,12 @@ const TASKS = 200
  * The isolation contract every adapter must keep. Connected as the app role
  * (not superuser, not BYPASSRLS, owns nothing), on a pool of two connections.
  */
-export function describeTenantContract(name: string, factory: ContractFactory): void {
+export interface ContractOptions {
+  /** The PostgreSQL to run against (the version matrix's); default: the run's. */
+  harness?: () => HarnessInfo
+}
+
+export function describeTenantContract(name: string, factory: ContractFactory, options: ContractOptions = {}): void {
   describe(`tenant isolation contract: ${name}`, () => {
     let db: TestDatabase
     let admin: pg.Pool
@@ -64,7 +70,7 @@ export function describeTenantContract(name: string, factory: ContractFactory): 
     const [A, B] = tenants as [string, string]
 
     beforeAll(async () => {
-      db = await createTestDatabase()
+      db = await createTestDatabase(options.harness?.())
       admin = new pg.Pool({ connectionString: db.adminUrl, max: 2 })
       await admin.query(`INSERT INTO tenants (id, name) SELECT id, 'tenant ' || id FROM unnest($1::uuid[]) AS id`, [tenants])
     })
