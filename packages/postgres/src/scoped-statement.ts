@@ -1,12 +1,10 @@
 import { TenantScopeError, type SetterStatement } from '@tenantscope/core'
-import { handlerOf, sendNow, type Handler, type QueryInternals, type SqlLike } from './_postgres-internals.js'
+import { sendNow, type Handler, type QueryInternals, type SqlLike } from './_postgres-internals.js'
 
 /** The part of a postgres.js pool `sql` a scoped statement uses. */
 export interface PoolSqlLike extends SqlLike {
   reserve(): Promise<SqlLike & { release(): void }>
 }
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 
 /**
  * @internal A query handler that runs `query` for the tenant of `setter`:
@@ -41,41 +39,72 @@ async function runScoped(sql: PoolSqlLike, query: QueryInternals, setter: Setter
     settle.reject(error)
     return
   }
-  const statement = new Promise<Outcome>((resolve) => {
-    query.resolve = (value) => ((query.active = false), resolve({ ok: true, value }))
-    query.reject = (error) => ((query.active = false), resolve({ ok: false, error }))
-  })
-  const handler = handlerOf(reserved)
   const begin = reserved.unsafe('begin')
+  const handler = begin.handler
   const set = reserved.unsafe(setter.text, [...setter.values], { prepare: true })
   const commit = reserved.unsafe('commit')
+  const pipeline = new Pipeline(settle, () => reserved.release())
+  // Outcomes are taken with Promise's own then: the queries were sent by
+  // hand, and a query's then() would only try to send it again.
+  const watch = (part: QueryInternals, index: number) =>
+    promiseThen.call(part, (value) => pipeline.record(index, true, value), (error) => pipeline.record(index, false, error))
+  watch(begin, 0)
+  watch(set, 1)
+  query.resolve = (value) => ((query.active = false), pipeline.record(2, true, value))
+  query.reject = (error) => ((query.active = false), pipeline.record(2, false, error))
+  watch(commit, 3)
   // One tick, in order: the connection writes them as one chunk.
   sendNow(begin, handler)
   sendNow(set, handler)
   sendNow(query, handler)
   sendNow(commit, handler)
-  // They settle in pipeline order. Once the connection is lost, what was
-  // still queued behind a described statement never settles: stop there.
-  const parts = [begin, set, statement.then((outcome) => (outcome.ok ? outcome.value : Promise.reject(outcome.error))), commit]
-  // Handled from the start: after a lost connection some are never awaited.
-  for (const part of parts) part.catch(() => undefined)
-  let failure: { error: unknown } | undefined
-  let committed: unknown
-  for (const part of parts) {
-    try {
-      committed = await part
-    } catch (error) {
-      failure ??= { error }
-      if (connectionLost(error)) return settle.reject(failure.error)
+}
+
+const promiseThen = Promise.prototype.then as (this: Promise<unknown>, ok: (value: unknown) => void, fail: (error: unknown) => void) => unknown
+
+/**
+ * BEGIN, setter, statement, COMMIT settle in this order. The caller's
+ * promise settles once COMMIT did, with the first error if any. Once the
+ * connection is lost, what was still queued behind a described statement
+ * never settles (postgres.js keeps it in the reserved connection's queue):
+ * the caller hears at once, and the dead connection is not released.
+ */
+class Pipeline {
+  #settled = 0
+  #done = false
+  #failure: { error: unknown } | undefined
+  #value: unknown
+  #committed: unknown
+
+  constructor(
+    private readonly settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
+    private readonly release: () => void,
+  ) {}
+
+  record(index: number, ok: boolean, outcome: unknown): void {
+    if (this.#done) return
+    this.#settled++
+    if (ok) {
+      if (index === 2) this.#value = outcome
+      if (index === 3) this.#committed = outcome
+    } else {
+      this.#failure ??= { error: outcome }
+      if (connectionLost(outcome)) {
+        this.#done = true
+        this.settle.reject(this.#failure.error)
+        return
+      }
     }
+    if (this.#settled < 4) return
+    this.#done = true
+    // COMMIT was answered: the connection is alive and out of the transaction.
+    this.release()
+    if (this.#failure) return this.settle.reject(this.#failure.error)
+    if ((this.#committed as { command?: string }).command === 'ROLLBACK') {
+      return this.settle.reject(new TenantScopeError('TRANSACTION_ROLLED_BACK', 'COMMIT found the statement’s transaction failed; PostgreSQL rolled it back'))
+    }
+    this.settle.resolve(this.#value)
   }
-  // COMMIT was answered: the connection is alive and out of the transaction.
-  reserved.release()
-  if (failure) return settle.reject(failure.error)
-  if ((committed as { command?: string }).command === 'ROLLBACK') {
-    return settle.reject(new TenantScopeError('TRANSACTION_ROLLED_BACK', 'COMMIT found the statement’s transaction failed; PostgreSQL rolled it back'))
-  }
-  settle.resolve((await statement as { value: unknown }).value)
 }
 
 // An error that ends the connection: postgres.js's own (CONNECTION_CLOSED,

@@ -54,7 +54,7 @@ describe('createTenantSql behaviour', () => {
     const results = await withTenant(fixture.tenantA, () =>
       sql.unsafe(`SELECT count(*)::int AS n FROM projects; SELECT current_setting('app.current_tenant') AS tenant`),
     )
-    expect(results.map((result: postgres.RowList<postgres.Row[]>) => [...result])).toEqual([[{ n: 1 }], [{ tenant: fixture.tenantA }]])
+    expect((results as unknown as postgres.RowList<postgres.Row[]>[]).map((result) => [...result])).toEqual([[{ n: 1 }], [{ tenant: fixture.tenantA }]])
   })
 
   test('sql.begin: SET TRANSACTION may come first (the setter waits behind it); a savepoint first gets the setter', async () => {
