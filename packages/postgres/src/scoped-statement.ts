@@ -72,7 +72,9 @@ const promiseThen = Promise.prototype.then as (this: Promise<unknown>, ok: (valu
 class Pipeline {
   #settled = 0
   #done = false
-  #failure: { error: unknown } | undefined
+  // By position, not by arrival: the statement's own settlement is recorded
+  // at once, the others a microtask later.
+  readonly #failures: Array<{ error: unknown } | undefined> = []
   #value: unknown
   #committed: unknown
 
@@ -88,10 +90,10 @@ class Pipeline {
       if (index === 2) this.#value = outcome
       if (index === 3) this.#committed = outcome
     } else {
-      this.#failure ??= { error: outcome }
+      this.#failures[index] = { error: outcome }
       if (connectionLost(outcome)) {
         this.#done = true
-        this.settle.reject(this.#failure.error)
+        this.settle.reject(this.#firstFailure()!.error)
         return
       }
     }
@@ -99,11 +101,16 @@ class Pipeline {
     this.#done = true
     // COMMIT was answered: the connection is alive and out of the transaction.
     this.release()
-    if (this.#failure) return this.settle.reject(this.#failure.error)
+    const failure = this.#firstFailure()
+    if (failure) return this.settle.reject(failure.error)
     if ((this.#committed as { command?: string }).command === 'ROLLBACK') {
       return this.settle.reject(new TenantScopeError('TRANSACTION_ROLLED_BACK', 'COMMIT found the statement’s transaction failed; PostgreSQL rolled it back'))
     }
     this.settle.resolve(this.#value)
+  }
+
+  #firstFailure(): { error: unknown } | undefined {
+    return this.#failures.find((failure) => failure !== undefined)
   }
 }
 
