@@ -68,3 +68,43 @@ export function isPostgresSql(value: unknown): value is SqlLike {
     'serializers' in candidate.options
   )
 }
+
+/**
+ * @internal postgres.js 3.4 keeps a FATAL error that arrived during a query
+ * (a backend terminated by an admin, a server restart) and hands it, on the
+ * reconnected connection, to whatever is sent first: a transaction's BEGIN
+ * then fails with the old connection's 57P01 although the new one is fine.
+ * Nothing of the caller's was sent then, so trying once more is safe; a
+ * server that is really going away refuses again.
+ */
+export function isStaleFatal(error: unknown): boolean {
+  const candidate = error as { name?: string; severity?: string } | null
+  return candidate?.name === 'PostgresError' && (candidate.severity === 'FATAL' || candidate.severity === 'PANIC')
+}
+
+// postgres.js 3.4 keeps a FATAL that arrived during a query and hands it to
+// the first request on the reconnected connection. When that request is a
+// reserve(), the reserve rejects and the connection is lost to the pool for
+// good (with max: 1, every later query waits forever). An unscoped no-op sent
+// now, while the dead connection is the one to reconnect, takes that error
+// instead; it sends no tenant and reads nothing.
+/** @internal */
+export function absorbStaleError(sql: SqlLike): void {
+  sql.unsafe('SELECT 1').catch(() => undefined)
+}
+
+// An error that ends the connection: postgres.js's own (CONNECTION_CLOSED,
+// CONNECTION_DESTROYED, ...) or a FATAL one from the server. postgres.js moves
+// a closed connection to its closed queue; releasing it afterwards would put
+// a dead connection back among the open ones, so it is not released.
+/** @internal */
+export function connectionLost(error: unknown): boolean {
+  const candidate = error as { name?: string; severity?: string } | null
+  return candidate?.name !== 'PostgresError' || candidate.severity === 'FATAL' || candidate.severity === 'PANIC'
+}
+
+/** @internal An error of postgres.js's own that says the connection is gone (CONNECTION_CLOSED, ...), or a FATAL one. */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return (typeof code === 'string' && code.startsWith('CONNECTION_')) || isStaleFatal(error)
+}

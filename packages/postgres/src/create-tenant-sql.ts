@@ -1,6 +1,15 @@
 import { TenantScopeError } from '@tenantscope/core'
 import type postgres from 'postgres'
-import { handlerOf, isPostgresSql, isQuery, type Handler, type QueryInternals } from './_postgres-internals.js'
+import {
+  absorbStaleError,
+  handlerOf,
+  isConnectionError,
+  isPostgresSql,
+  isQuery,
+  isStaleFatal,
+  type Handler,
+  type QueryInternals,
+} from './_postgres-internals.js'
 import { scopedStatementHandler, type PoolSqlLike } from './scoped-statement.js'
 import { scopeTransaction, type TransactionSqlLike } from './scoped-transaction.js'
 import { TenantBinding, type TenantSqlOptions } from './tenant-binding.js'
@@ -104,7 +113,18 @@ export function createTenantSql<TTypes extends Record<string, unknown> = {}>(
         return Promise.reject(error)
       }
       const begin = pool.begin as (mode: string, fn: (tx: TransactionSqlLike) => unknown) => Promise<unknown>
-      return begin(mode, (tx) => body(scopeTransaction(tx, setter)))
+      let started = false
+      const run = () =>
+        begin(mode, (tx) => {
+          started = true
+          return body(scopeTransaction(tx, setter))
+        })
+      return run().catch((error: unknown) => {
+        // Once more only if BEGIN itself failed with a stale FATAL: fn never ran.
+        if (!started && isStaleFatal(error)) return run()
+        if (isConnectionError(error)) absorbStaleError(pool)
+        throw error
+      })
     },
     reserve: notScoped('reserve'),
     listen: notScoped('listen'),

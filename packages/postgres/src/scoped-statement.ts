@@ -1,5 +1,5 @@
 import { TenantScopeError, type SetterStatement } from '@tenantscope/core'
-import { sendNow, type Handler, type QueryInternals, type SqlLike } from './_postgres-internals.js'
+import { absorbStaleError, connectionLost, sendNow, type Handler, type QueryInternals, type SqlLike } from './_postgres-internals.js'
 
 /** The part of a postgres.js pool `sql` a scoped statement uses. */
 export interface PoolSqlLike extends SqlLike {
@@ -43,7 +43,7 @@ async function runScoped(sql: PoolSqlLike, query: QueryInternals, setter: Setter
   const handler = begin.handler
   const set = reserved.unsafe(setter.text, [...setter.values], { prepare: true })
   const commit = reserved.unsafe('commit')
-  const pipeline = new Pipeline(settle, () => reserved.release())
+  const pipeline = new Pipeline(settle, () => reserved.release(), () => absorbStaleError(sql))
   // Outcomes are taken with Promise's own then: the queries were sent by
   // hand, and a query's then() would only try to send it again.
   const watch = (part: QueryInternals, index: number) =>
@@ -81,6 +81,7 @@ class Pipeline {
   constructor(
     private readonly settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
     private readonly release: () => void,
+    private readonly lost: () => void,
   ) {}
 
   record(index: number, ok: boolean, outcome: unknown): void {
@@ -93,6 +94,7 @@ class Pipeline {
       this.#failures[index] = { error: outcome }
       if (connectionLost(outcome)) {
         this.#done = true
+        this.lost()
         this.settle.reject(this.#firstFailure()!.error)
         return
       }
@@ -112,13 +114,4 @@ class Pipeline {
   #firstFailure(): { error: unknown } | undefined {
     return this.#failures.find((failure) => failure !== undefined)
   }
-}
-
-// An error that ends the connection: postgres.js's own (CONNECTION_CLOSED,
-// CONNECTION_DESTROYED, ...) or a FATAL one from the server. postgres.js moves
-// a closed connection to its closed queue; releasing it afterwards would put
-// a dead connection back among the open ones, so it is not released.
-function connectionLost(error: unknown): boolean {
-  const candidate = error as { name?: string; severity?: string } | null
-  return candidate?.name !== 'PostgresError' || candidate.severity === 'FATAL' || candidate.severity === 'PANIC'
 }
