@@ -12,6 +12,7 @@ import { renderReport, readTargets, type CellResult } from './report.js'
 import { medianRatio, rotation, runSlice, summarize, type Sample } from './runner.js'
 import { runBreakdown, type BreakdownRow } from './breakdown.js'
 import { runScale, type ScaleResult } from './scale.js'
+import { renderPostgresJsSection, runPostgresJsComparison } from './postgres-js-comparison.js'
 import { seedWorkload } from './seed.js'
 import { WORKLOADS, createPicker } from './workloads.js'
 
@@ -95,6 +96,9 @@ async function main(): Promise<void> {
       for (const row of scale.rows) log(`scaling ${row.tenants} tenants ${row.workload}: p50 ${row.tenantscope.p50.toFixed(3)} ms (${row.flatness.toFixed(3)} × smallest; raw ${row.rawFlatness.toFixed(3)}), ${Math.round(row.tenantscope.throughput)} ops/s`)
     }
 
+    // Scoped postgres.js against raw postgres.js, on the same data and networks.
+    const postgresJs = await runPostgresJsComparison(database, pick, workloads, options, log)
+
     const reads = workloads.filter((w) => w.read).map((w) => w.name)
     for (const target of readTargets(cells, reads)) {
       log(`target ${target.network} c=${target.concurrency} ${target.workload}: ${target.ratio.toFixed(3)} (≥ ${target.target}) ${target.met ? 'met' : 'NOT met'}`)
@@ -137,7 +141,7 @@ async function main(): Promise<void> {
     })
     await mkdir(outDir, { recursive: true })
     await writeFile(join(outDir, chartFile), svg)
-    await writeFile(join(outDir, 'benchmarks.md'), markdown)
+    await writeFile(join(outDir, 'benchmarks.md'), `${markdown}\n${renderPostgresJsSection(postgresJs, options.latencyMs)}`)
     log(`wrote ${relative(repoRoot, join(outDir, 'benchmarks.md'))} and ${relative(repoRoot, join(outDir, chartFile))} in ${((performance.now() - started) / 1000).toFixed(0)} s`)
   } finally {
     await proxy?.close()

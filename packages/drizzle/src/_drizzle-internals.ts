@@ -1,11 +1,11 @@
 /**
- * @internal The slice of a Drizzle node-postgres instance that the wrapper
- * reads. These are Drizzle internals, shared by 0.36 … 0.45 and the 1.0
+ * @internal The slice of a Drizzle node-postgres (or postgres-js) instance
+ * that the wrapper reads. These are Drizzle internals, shared by 0.36 … 0.45 and the 1.0
  * release candidates (checked by the tests against each):
  *
  * - `db.constructor(dialect, session, schemaOrRelations)` builds a database;
  * - `db.session.constructor(client, dialect, schemaOrRelations, options)`
- *   builds a node-postgres session (0.x keeps the relational schema in
+ *   builds a node-postgres or postgres-js session (0.x keeps the relational schema in
  *   `session.schema`, 1.0 its relations in `session.relations`);
  * - `db.$client` is the pg client, `db.$cache` the query cache.
  *
@@ -46,6 +46,16 @@ export function isNodePgSession(session: unknown): session is DrizzleSessionLike
 /** @internal True for what drizzle-orm/node-postgres's drizzle() returns (not withReplicas' wrapper). */
 export function isNodePgDatabase(db: unknown): boolean {
   return isEntityOf(db, 'NodePgDatabase')
+}
+
+/** @internal True for Drizzle's PostgresJsSession (drizzle-orm/postgres-js) or a subclass of it. */
+export function isPostgresJsSession(session: unknown): boolean {
+  return isEntityOf(session, 'PostgresJsSession')
+}
+
+/** @internal True for what drizzle-orm/postgres-js's drizzle() returns (not withReplicas' wrapper). */
+export function isPostgresJsDatabase(db: unknown): boolean {
+  return isEntityOf(db, 'PostgresJsDatabase')
 }
 
 function isEntityOf(value: unknown, kind: string): boolean {

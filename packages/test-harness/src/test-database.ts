@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
-import './harness-info.js'
+import type { HarnessInfo } from './harness-info.js'
 import { APP_ROLE, MAINTENANCE_ROLE } from './roles.js'
 import { withClient } from './with-client.js'
 import { withDatabase } from './urls.js'
@@ -19,9 +19,9 @@ export interface TestDatabase {
 /**
  * A fresh database copied from the template (tenantscope migrations and the
  * example schema applied), so test files never see each other's rows.
+ * `info` defaults to the run's PostgreSQL; the version matrix passes another.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const info = inject('tenantscope')
+export async function createTestDatabase(info: HarnessInfo = inject('tenantscope')): Promise<TestDatabase> {
   const name = `${info.prefix}${randomBytes(4).toString('hex')}`
   await withClient(info.adminUrl, async (admin) => {
     for (let attempt = 0; ; attempt++) {

@@ -1,0 +1,132 @@
+import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js'
+import type { BenchDatabase } from './database.js'
+import { createPostgresJsModes, POSTGRES_JS_LABELS } from './postgres-js-modes.js'
+import { medianRatio, rotation, runSlice, type Sample } from './runner.js'
+import type { Picker, Workload } from './workloads.js'
+
+/** Targets of the issue for scoped postgres.js against raw postgres.js (reads). */
+export const POSTGRES_JS_TARGETS = { proxy: 0.9, loopback: 0.8 } as const
+
+export interface PostgresJsOptions {
+  networks: Array<'loopback' | 'proxy'>
+  concurrency: number[]
+  sliceMs: number
+  rounds: number
+  latencyMs: number
+  /** postgres.js's `prepare` option for both pools. @default true */
+  prepare?: boolean
+}
+
+export interface PostgresJsRow {
+  network: 'loopback' | 'proxy'
+  concurrency: number
+  workload: string
+  read: boolean
+  rawThroughput: number
+  scopedThroughput: number
+  /** Median over rounds of the per-round ratio scoped / raw, with the lowest and highest round. */
+  ratio: number
+  ratioMin: number
+  ratioMax: number
+  /** Client CPU (user + system) per operation, µs. */
+  rawCpuMicroseconds: number
+  scopedCpuMicroseconds: number
+  /** The design's floor by hand (see postgres-js-modes.ts) against raw, median over rounds. */
+  floorRatio: number
+}
+
+/**
+ * Scoped postgres.js (createTenantSql) against raw postgres.js, the same
+ * statements as the pg modes, on loopback and through the latency proxy.
+ * Modes alternate slice by slice and rotate their order each round.
+ */
+export async function runPostgresJsComparison(
+  database: BenchDatabase,
+  pick: Picker,
+  workloads: readonly Workload[],
+  options: PostgresJsOptions,
+  log: (line: string) => void,
+): Promise<PostgresJsRow[]> {
+  const rows: PostgresJsRow[] = []
+  for (const network of options.networks) {
+    let urls = { maintenanceUrl: database.maintenanceUrl, appUrl: database.appUrl }
+    let proxy: LatencyProxy | undefined
+    if (network === 'proxy') {
+      const target = new URL(database.adminUrl)
+      proxy = await startLatencyProxy({ host: target.hostname, port: Number(target.port || 5432) }, options.latencyMs)
+      urls = { maintenanceUrl: proxy.url(urls.maintenanceUrl), appUrl: proxy.url(urls.appUrl) }
+    }
+    const set = await createPostgresJsModes(urls, Math.max(...options.concurrency), options.prepare ?? true)
+    try {
+      for (const concurrency of options.concurrency) {
+        for (const workload of workloads) {
+          for (const mode of set.modes) await runSlice(mode, workload, pick, concurrency, Math.min(150, options.sliceMs))
+          const samples = new Map<string, Sample[]>()
+          const cpu = new Map<string, number>()
+          for (let round = 0; round < options.rounds; round++) {
+            for (const mode of rotation(set.modes, round)) {
+              const before = process.cpuUsage()
+              const sample = await runSlice(mode, workload, pick, concurrency, options.sliceMs)
+              const used = process.cpuUsage(before)
+              cpu.set(mode.name, (cpu.get(mode.name) ?? 0) + used.user + used.system)
+              samples.set(mode.name, [...(samples.get(mode.name) ?? []), sample])
+            }
+          }
+          const raw = samples.get('postgres-js-raw') ?? []
+          const scoped = samples.get('postgres-js-tenantscope') ?? []
+          const perRound = scoped.map((sample, i) => sample.operations / sample.elapsedMs / (raw[i]!.operations / raw[i]!.elapsedMs))
+          const row: PostgresJsRow = {
+            network,
+            concurrency,
+            workload: workload.name,
+            read: workload.read,
+            rawThroughput: throughput(raw),
+            scopedThroughput: throughput(scoped),
+            ratio: medianRatio(scoped, raw),
+            ratioMin: Math.min(...perRound),
+            ratioMax: Math.max(...perRound),
+            rawCpuMicroseconds: (cpu.get('postgres-js-raw') ?? 0) / operations(raw),
+            scopedCpuMicroseconds: (cpu.get('postgres-js-tenantscope') ?? 0) / operations(scoped),
+            floorRatio: medianRatio(samples.get('postgres-js-floor') ?? [], raw),
+          }
+          rows.push(row)
+          log(
+            `postgres.js ${network} c=${concurrency} ${workload.name}: raw ${Math.round(row.rawThroughput)} ops/s, scoped ${Math.round(row.scopedThroughput)} ops/s; ` +
+              `ratio ${row.ratio.toFixed(3)} (rounds ${row.ratioMin.toFixed(3)}–${row.ratioMax.toFixed(3)}); ` +
+              `client CPU ${row.rawCpuMicroseconds.toFixed(0)} / ${row.scopedCpuMicroseconds.toFixed(0)} µs/op; floor ${row.floorRatio.toFixed(3)}`,
+          )
+        }
+      }
+    } finally {
+      await set.close()
+      await proxy?.close()
+    }
+  }
+  return rows
+}
+
+const operations = (samples: readonly Sample[]) => samples.reduce((sum, sample) => sum + sample.operations, 0)
+const throughput = (samples: readonly Sample[]) => (operations(samples) * 1000) / samples.reduce((sum, sample) => sum + sample.elapsedMs, 0)
+
+/** The report's section: one table, targets marked on the read workloads. */
+export function renderPostgresJsSection(rows: readonly PostgresJsRow[], latencyMs: number): string {
+  const lines = [
+    '## postgres.js',
+    '',
+    `${POSTGRES_JS_LABELS['postgres-js-tenantscope']} against ${POSTGRES_JS_LABELS['postgres-js-raw']}, the same statements as above, prepared.`,
+    `Ratio: median over rounds of scoped / raw throughput (lowest–highest round). Targets for reads: ≥ ${POSTGRES_JS_TARGETS.proxy} through the proxy (${latencyMs} ms each way), ≥ ${POSTGRES_JS_TARGETS.loopback} on loopback.`,
+    `Floor: ${POSTGRES_JS_LABELS['postgres-js-floor']}, against raw: what any design built from postgres.js's own queries pays.`,
+    '',
+    '| network | concurrency | workload | raw ops/s | scoped ops/s | ratio (range) | floor | client CPU µs/op raw / scoped | target |',
+    '| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | --- |',
+  ]
+  for (const row of rows) {
+    const target = POSTGRES_JS_TARGETS[row.network]
+    const mark = row.read ? `${row.ratio >= target ? 'met' : 'NOT met'} (≥ ${target})` : '—'
+    lines.push(
+      `| ${row.network} | ${row.concurrency} | ${row.workload} | ${Math.round(row.rawThroughput)} | ${Math.round(row.scopedThroughput)} | ` +
+        `${row.ratio.toFixed(3)} (${row.ratioMin.toFixed(3)}–${row.ratioMax.toFixed(3)}) | ${row.floorRatio.toFixed(3)} | ${row.rawCpuMicroseconds.toFixed(0)} / ${row.scopedCpuMicroseconds.toFixed(0)} | ${mark} |`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}

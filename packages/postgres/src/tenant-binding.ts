@@ -1,0 +1,67 @@
+import {
+  TenantScopeError,
+  getTenantId,
+  setConfigSetter,
+  uuidTenantId,
+  type SetterStatement,
+  type TenantIdParser,
+  type TenantSetter,
+} from '@tenantscope/core'
+
+export interface TenantSqlOptions {
+  /**
+   * The setting that carries the tenant; policies read it back.
+   * @default 'app.current_tenant'
+   */
+  setting?: string
+  /**
+   * Validates and normalises tenant ids before anything is sent.
+   * @default uuidTenantId (canonical UUID, lower-cased)
+   * @example createTenantSql(sql, { parseTenantId: textTenantId })
+   */
+  parseTenantId?: TenantIdParser
+  /**
+   * Builds the statement that applies the tenant transaction-locally.
+   * @default setConfigSetter; use setLocalSetter on Citus
+   */
+  setter?: TenantSetter
+}
+
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/
+
+/** @internal A wrapper's resolved options: what it sends for the current tenant. */
+export class TenantBinding {
+  readonly #setting: string
+  readonly #parse: TenantIdParser
+  readonly #setter: TenantSetter
+
+  constructor(options: TenantSqlOptions = {}) {
+    this.#setting = options.setting ?? 'app.current_tenant'
+    if (typeof this.#setting !== 'string' || this.#setting.length > 127 || !SETTING_NAME.test(this.#setting)) {
+      throw new TenantScopeError('INVALID_CONFIG', 'setting must be a dotted identifier such as app.current_tenant')
+    }
+    this.#parse = options.parseTenantId ?? uuidTenantId
+    this.#setter = options.setter ?? setConfigSetter
+  }
+
+  /**
+   * The setter for the current tenant, its id parsed. Throws
+   * TENANT_CONTEXT_MISSING outside withTenant and INVALID_TENANT_ID for an
+   * id the parser refuses, before anything is sent.
+   */
+  resolve(): SetterStatement {
+    const raw: unknown = getTenantId()
+    if (typeof raw !== 'string') throw new TenantScopeError('INVALID_TENANT_ID', `Tenant id must be a string, got ${typeof raw}`)
+    let parsed: unknown
+    try {
+      parsed = this.#parse(raw)
+    } catch {
+      // No cause: a custom parser's message may repeat the id.
+      throw new TenantScopeError('INVALID_TENANT_ID', 'Tenant id was rejected by parseTenantId')
+    }
+    if (typeof parsed !== 'string' || parsed.length === 0) {
+      throw new TenantScopeError('INVALID_TENANT_ID', 'parseTenantId must return a non-empty string')
+    }
+    return this.#setter([[this.#setting, parsed]])
+  }
+}
