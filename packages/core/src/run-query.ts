@@ -5,6 +5,7 @@ import type { PreparedSetters } from './prepared-setter.js'
 import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
 import { isBeginWithModes, isChainedTransactionEnd, isPlainBegin, isSetTransaction, ScopedBegin } from './scoped-begin.js'
 import { ScopedQuery } from './scoped-query.js'
+import { citusStatement, isCitusTransactionBegin } from './citus-scoped-query.js'
 import type { SetterStatement } from './setter.js'
 import type { StatementWrapper } from './statement-wrapper.js'
 
@@ -25,6 +26,8 @@ export interface RunOptions {
    * back of pg's queue.
    */
   prepared?: PreparedSetters | null
+  /** Citus mode: outside a transaction, BEGIN and COMMIT go around the statement (citus-scoped-query.ts). */
+  citus?: boolean
 }
 
 /**
@@ -69,9 +72,14 @@ export function sendQuery(
   let wrapper: StatementWrapper
   if (isBeginWithModes(text)) {
     wrapper = new ScopedBegin(setter, statement, bound && (() => inTransaction(bound)))
+  } else if (options.citus && isCitusTransactionBegin(text, bound)) {
+    // pool.transaction's BEGIN: Citus forwards the SET LOCAL only inside the block.
+    wrapper = new ScopedBegin(setter, statement)
   } else if (isChainedTransactionEnd(text)) {
     // The chained transaction starts without the setting: apply it again.
     wrapper = new ScopedBegin(setter, statement)
+  } else if (options.citus) {
+    wrapper = citusStatement(client, setter, statement, bound && skipFor(bound, text))
   } else {
     const { prepared } = options
     const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
@@ -111,8 +119,10 @@ function skipFor(client: pg.ClientBase, text: unknown): () => boolean {
 }
 
 /** @internal Wraps a user submittable (a cursor, a stream) so it runs after the setter. */
-export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, setter: SetterStatement, submittable: T): T {
-  client.query(new ScopedQuery(setter, submittable, { skip: skipFor(client, submittable.text) }) as unknown as pg.QueryConfig)
+export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, setter: SetterStatement, submittable: T, citus = false): T {
+  const skip = skipFor(client, submittable.text)
+  const wrapper = citus ? citusStatement(client, setter, submittable, skip, false) : new ScopedQuery(setter, submittable, { skip })
+  client.query(wrapper as unknown as pg.QueryConfig)
   return submittable
 }
 

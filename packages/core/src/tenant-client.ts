@@ -47,7 +47,7 @@ export class TenantPoolClient {
     if (isSubmittable(input)) return this.#submit(input)
     let promise: Promise<pg.QueryResult>
     try {
-      promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client })
+      promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client, citus: this.#scope.citus })
     } catch (error) {
       promise = Promise.reject(error)
     }
@@ -62,7 +62,7 @@ export class TenantPoolClient {
    */
   _queryAlone(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult> {
     try {
-      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters })
+      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters, citus: this.#scope.citus })
     } catch (error) {
       return Promise.reject(error)
     }
@@ -120,7 +120,7 @@ export class TenantPoolClient {
   }
 
   #submit<T extends Submittable>(submittable: T): T {
-    return scopeSubmittable(this.#client, this.#checkedSetter(), submittable)
+    return scopeSubmittable(this.#client, this.#checkedSetter(), submittable, this.#scope.citus)
   }
 
   // The current tenant's setter, after checking the context on every

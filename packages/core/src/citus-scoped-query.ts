@@ -1,0 +1,187 @@
+import pg from 'pg'
+import type { PgConnection, Submittable } from './_pg-internals.js'
+import { connectionState } from './connection-state.js'
+import { TenantScopeError } from './errors.js'
+import { ScopedQuery } from './scoped-query.js'
+import type { SetterStatement } from './setter.js'
+import { StatementWrapper } from './statement-wrapper.js'
+
+/**
+ * @internal The Citus mode's statement: Citus forwards a `SET LOCAL` to the
+ * workers only inside an explicit transaction block, so a statement that runs
+ * outside a transaction goes as
+ *
+ *   Parse/Bind/Execute(BEGIN)  [ScopedQuery: setter, statement]  Parse/Bind/Execute(COMMIT)  Sync
+ *
+ * still one round trip. Inside a transaction (a client from pool.connect()
+ * after BEGIN) it is a plain ScopedQuery: the transaction's first statement
+ * carries the setter, the others go as they are.
+ *
+ * BEGIN is written just before the ScopedQuery's first message and COMMIT
+ * just before its Sync, so a statement that pg refuses before writing
+ * anything leaves nothing half-sent. The replies to BEGIN and COMMIT are
+ * swallowed; the ScopedQuery sees exactly what it would see alone.
+ *
+ * An error between BEGIN and COMMIT leaves the connection in a failed
+ * transaction ('E'): a ROLLBACK is queued ahead of anything else on the
+ * client, and the error reaches the caller once it is done, so the
+ * connection is idle again when the caller can release it or send the next
+ * statement. An error at COMMIT ends the transaction by itself.
+ */
+export class CitusScopedQuery extends StatementWrapper {
+  readonly #client: pg.ClientBase
+  readonly #wrapWhenIdle: boolean
+  #wrapping = false
+  /** CommandCompletes seen since BEGIN was written: 0 BEGIN, 1 setter, 2 statement, 3 COMMIT. */
+  #completes = 0
+  #statementDone = false
+
+  /**
+   * `client` is the connection it runs on (to queue the ROLLBACK); `inner`
+   * is the ScopedQuery over the user's statement, whose `skip` this object
+   * overrides while wrapping (see citusStatement). `wrapWhenIdle` false: a
+   * cursor or stream, which cannot commit before its last row, is refused
+   * outside a transaction.
+   */
+  constructor(client: pg.ClientBase, inner: Submittable, wrapWhenIdle: boolean) {
+    super(inner)
+    this.#client = client
+    this.#wrapWhenIdle = wrapWhenIdle
+  }
+
+  /** Read by the inner ScopedQuery's `skip` when it is sent. */
+  get wrapping(): boolean {
+    return this.#wrapping
+  }
+
+  submit(connection: PgConnection): Error | null {
+    this.#wrapping = !inTransaction(this.#client) && !isPlainBeginText(this.statement.text)
+    if (!this.#wrapping) return this.statement.submit(connection) ?? null
+    if (!this.#wrapWhenIdle) {
+      return new TenantScopeError(
+        'CITUS_TRANSACTION_REQUIRED',
+        'In Citus mode a cursor or stream runs inside a transaction (pool.transaction(), or BEGIN on a client from pool.connect())',
+      )
+    }
+    let begun = false
+    const writeBegin = () => {
+      if (begun) return
+      begun = true
+      connection.parse({ text: 'BEGIN' })
+      connection.bind({ values: [] })
+      connection.execute({})
+    }
+    // The ScopedQuery writes nothing before it has validated the statement:
+    // BEGIN goes just before its first message, COMMIT just before its Sync.
+    const around = new Proxy(connection, {
+      get: (target, property) => {
+        if (property === 'parse' || property === 'bind') {
+          return (config: never) => {
+            writeBegin()
+            ;(target[property] as (config: never) => void)(config)
+          }
+        }
+        if (property === 'sync') {
+          return () => {
+            target.parse({ text: 'COMMIT' })
+            target.bind({ values: [] })
+            target.execute({})
+            target.sync()
+          }
+        }
+        const value: unknown = Reflect.get(target, property)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    return this.statement.submit(around) ?? null
+  }
+
+  // pg records the active query's name as parsed on every ParseComplete:
+  // BEGIN's and COMMIT's must not count for the user's named statement.
+  override get name(): string | undefined {
+    return this.#wrapping && (this.#completes === 0 || this.#statementDone) ? undefined : this.statement.name
+  }
+
+  override handleDataRow(message: unknown): void {
+    if (!this.#wrapping || (this.#completes > 0 && !this.#statementDone)) super.handleDataRow(message)
+  }
+
+  override handleEmptyQuery(connection: PgConnection): void {
+    super.handleEmptyQuery(connection)
+    if (this.#wrapping && this.#completes === 2) this.#statementDone = true
+  }
+
+  override handleCommandComplete(message: unknown, connection: PgConnection): void {
+    if (!this.#wrapping) return super.handleCommandComplete(message, connection)
+    const index = this.#completes++
+    if (index === 0 || this.#statementDone) return // BEGIN's, COMMIT's
+    super.handleCommandComplete(message, connection) // the setter's (the ScopedQuery swallows it), the statement's
+    if (index === 2) this.#statementDone = true
+  }
+
+  override handleError(error: Error, connection: PgConnection): void {
+    // Between BEGIN and COMMIT the transaction is now failed: roll it back
+    // before anything else runs on this connection, then report the error.
+    if (this.#wrapping && this.#completes > 0 && !this.#statementDone && isServerError(error)) {
+      queueFirst(this.#client, 'ROLLBACK', () => super.handleError(error, connection))
+      return
+    }
+    super.handleError(error, connection)
+  }
+}
+
+/**
+ * @internal The Citus mode's wrapper over a user statement. `skip` is the
+ * ScopedQuery's own decision inside a transaction (see skipFor in
+ * run-query.ts); while wrapping, the setter always rides along.
+ */
+export function citusStatement(
+  client: pg.ClientBase,
+  setter: SetterStatement,
+  statement: Submittable,
+  skip: (() => boolean) | undefined,
+  wrapWhenIdle = true,
+): CitusScopedQuery {
+  let outer: CitusScopedQuery | undefined
+  const inner = new ScopedQuery(setter, statement, { skip: () => (outer!.wrapping ? false : (skip?.() ?? false)) })
+  outer = new CitusScopedQuery(client, inner, wrapWhenIdle)
+  return outer
+}
+
+function inTransaction(client: pg.ClientBase): boolean {
+  const state = connectionState(client)
+  return state === 'T' || state === 'E'
+}
+
+// A plain BEGIN through a client goes alone (the next statement carries the
+// setter); pool.transaction's BEGIN goes through ScopedBegin, never here.
+const PLAIN_BEGIN = /^(?:\s|\/\*[\s\S]*?\*\/|--[^\n]*(?:\n|$))*(begin|start\s+transaction)(\s+(transaction|work))?\s*;?\s*$/i
+function isPlainBeginText(text: unknown): boolean {
+  return typeof text === 'string' && PLAIN_BEGIN.test(text)
+}
+
+function isServerError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'severity' in error && 'code' in error
+}
+
+// pg's client queue (renamed with a leading underscore in pg 8.20). The
+// ROLLBACK must run before whatever the caller queued behind the failed
+// statement, which would otherwise meet "current transaction is aborted".
+interface QueueInternals {
+  _queryQueue?: unknown[]
+  queryQueue?: unknown[]
+}
+
+function queueFirst(client: pg.ClientBase, text: string, then: () => void): void {
+  const query = new pg.Query(text)
+  ;(query as unknown as { callback: () => void }).callback = () => then()
+  const internals = client as unknown as QueueInternals
+  const queue = internals._queryQueue ?? internals.queryQueue
+  if (queue) queue.unshift(query)
+  else client.query(query as unknown as pg.QueryConfig)
+}
+
+/** @internal pool.transaction's plain BEGIN (no client bound): the setter goes after it (ScopedBegin). */
+export function isCitusTransactionBegin(text: unknown, bound: pg.ClientBase | undefined): boolean {
+  return bound === undefined && isPlainBeginText(text)
+}
