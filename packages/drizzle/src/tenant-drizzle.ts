@@ -1,10 +1,21 @@
 import { TenantPool, TenantScopeError, createTenantPool, type TenantPoolOptions } from '@tenantscope/core'
 import type pg from 'pg'
 import { refuseQueryCache, unwrapRefusalsOf } from './_refusals.js'
+import { routingDialect } from './citus-routing.js'
 import { isNodePgDatabase, isNodePgSession, type DrizzleDatabaseLike } from './_drizzle-internals.js'
 
-/** Options of `tenantDrizzle`: those of `createTenantPool`. */
-export type TenantDrizzleOptions = TenantPoolOptions
+/** Options of `tenantDrizzle`: those of `createTenantPool`, and the tenant column for Citus routing. */
+export interface TenantDrizzleOptions extends TenantPoolOptions {
+  /**
+   * With `citus: true`, SELECT, UPDATE and DELETE on a table that has this
+   * column get `<column> = <current tenant>` added to their WHERE, so that
+   * Citus routes them to the tenant's one shard instead of every shard
+   * (RLS alone fans out). See docs/citus.md.
+   * @default 'tenant_id'
+   * @example tenantDrizzle(drizzle(pool, { schema }), { citus: true })
+   */
+  tenantColumn?: string
+}
 
 /**
  * Returns a Drizzle instance of the same type as `db` whose every query runs
@@ -63,7 +74,9 @@ export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?:
       'tenantDrizzle needs a Drizzle instance over a pg.Pool: a single pg.Client or PoolClient cannot give each tenant its own transaction',
     )
   }
-  return rebuildOver(source, createTenantPool(client, options) as unknown as pg.Pool) as unknown as TDatabase
+  const { tenantColumn = 'tenant_id', ...poolOptions } = options ?? {}
+  const pool = createTenantPool(client, poolOptions) as unknown as pg.Pool
+  return rebuildOver(source, pool, poolOptions.citus === true ? tenantColumn : undefined) as unknown as TDatabase
 }
 
 /**
@@ -71,15 +84,17 @@ export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?:
  * query builders and relational queries capture the session when they are
  * made, so the copy gets a new session rather than a patched one.
  */
-function rebuildOver(db: DrizzleDatabaseLike, pool: pg.Pool): DrizzleDatabaseLike {
+function rebuildOver(db: DrizzleDatabaseLike, pool: pg.Pool, routeByColumn?: string): DrizzleDatabaseLike {
   const { session } = db
   // 0.x keeps the relational schema as `schema`, 1.0 its relations as `relations`.
   const schema = 'relations' in session && session.relations !== undefined ? session.relations : session.schema
   const Session = session.constructor
   const Database = db.constructor
-  const scopedSession = new Session(pool, session.dialect, schema, session.options ?? {})
+  // Citus mode: a copy of the dialect that adds the tenant condition (citus-routing.ts).
+  const dialect = routeByColumn === undefined ? session.dialect : routingDialect(session.dialect as object, routeByColumn)
+  const scopedSession = new Session(pool, dialect, schema, session.options ?? {})
   unwrapRefusalsOf(scopedSession)
-  const scoped = new Database(db.dialect, scopedSession, schema)
+  const scoped = new Database(routeByColumn === undefined ? db.dialect : dialect, scopedSession, schema)
   scoped.$client = pool
   // drizzle() sets $cache after construction; keep what the original had.
   scoped.$cache = db.$cache
