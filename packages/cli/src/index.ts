@@ -8,3 +8,17 @@ export type { DoctorErrorCode } from './doctor/doctor-error.js'
 export { formatReport } from './doctor/format-report.js'
 /** @internal Shared with @tenantscope/testing. */
 export { VIEWS_OVER_TABLES } from './doctor/views-over-tables.js'
+// Citus: tenant isolation, moves and per-tenant statistics (docs/citus.md).
+export { findTenantShard, isolateTenant, moveTenant, readTenantStats, formatTenantStats, CitusAdminError } from './citus/index.js'
+export type {
+  TenantShard,
+  IsolateTenantOptions,
+  IsolateTenantResult,
+  MoveProgress,
+  MoveTenantOptions,
+  MoveTenantResult,
+  TenantStats,
+  CitusAdminErrorCode,
+  CitusQueryable,
+  ShardTransferMode,
+} from './citus/index.js'

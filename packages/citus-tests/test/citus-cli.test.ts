@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { createTenantPool, withTenant } from '@tenantscope/core'
+import { createCitusTestDatabase, type CitusTestDatabase } from '@tenantscope/test-harness'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+
+// The built bin, as a user's npx runs it.
+const BIN = join(dirname(createRequire(import.meta.url).resolve('tenantscope/package.json')), 'dist', 'bin.js')
+
+function tenantscope(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env }
+  delete env.DATABASE_URL
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
+    })
+  })
+}
+
+describe('tenantscope citus isolate | move | stats', () => {
+  let db: CitusTestDatabase
+  let admin: pg.Pool
+  const A = randomUUID()
+  const B = randomUUID()
+
+  beforeAll(async () => {
+    db = await createCitusTestDatabase()
+    admin = new pg.Pool({ connectionString: db.adminUrl, max: 2 })
+    await admin.query(`INSERT INTO tenants (id, name) VALUES ($1, 'a'), ($2, 'b')`, [A, B])
+    await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1::uuid, 'p' || i FROM generate_series(1, 50) AS i`, [A])
+  })
+  afterAll(async () => {
+    await admin?.end()
+    await db?.drop()
+  })
+
+  test('stats: routed queries per tenant, as a table and as JSON, busiest first', async () => {
+    const pool = createTenantPool({ connectionString: db.appUrl, max: 2 }, { citus: true })
+    try {
+      for (let i = 0; i < 12; i++) await withTenant(A, () => pool.query('SELECT count(*) FROM projects WHERE tenant_id = $1', [A]))
+      for (let i = 0; i < 3; i++) await withTenant(B, () => pool.query('SELECT count(*) FROM projects WHERE tenant_id = $1', [B]))
+    } finally {
+      await pool.end()
+    }
+    const json = await tenantscope(['citus', 'stats', '--json', '--database-url', db.adminUrl])
+    expect(json).toMatchObject({ code: 0, stderr: '' })
+    const stats = JSON.parse(json.stdout) as { tenant: string; queriesThisPeriod: number }[]
+    expect(stats.map((s) => s.tenant).slice(0, 2)).toEqual([A, B])
+    expect(stats[0]!.queriesThisPeriod).toBeGreaterThanOrEqual(12)
+    expect(stats[1]!.queriesThisPeriod).toBeGreaterThanOrEqual(3)
+
+    const table = await tenantscope(['citus', 'stats', '--database-url', db.adminUrl])
+    expect(table.code).toBe(0)
+    const lines = table.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^tenant\s+queries\s+reads\s+cpu s/)
+    expect(lines[1]).toMatch(new RegExp(`^${A}\\s+\\d+`))
+  })
+
+  test('isolate, then move to the other worker; running either again changes nothing', async () => {
+    const isolated = await tenantscope(['citus', 'isolate', '--table', 'projects', '--tenant', A, '--json', '--database-url', db.adminUrl])
+    expect(isolated.code).toBe(0)
+    const first = JSON.parse(isolated.stdout)
+    expect(first).toMatchObject({ changed: true, shard: { isolated: true } })
+    const again = await tenantscope(['citus', 'isolate', '--table', 'projects', '--tenant', A, '--database-url', db.adminUrl])
+    expect(again).toMatchObject({ code: 0, stdout: expect.stringMatching(/^already isolated: shard \d+ on 127\.0\.0\.1:\d+ \(this tenant only\)/) })
+
+    const moved = await tenantscope(['citus', 'move', '--table', 'projects', '--tenant', A, '--json', '--database-url', db.adminUrl])
+    expect(moved.code).toBe(0)
+    const result = JSON.parse(moved.stdout)
+    expect(result.changed).toBe(true)
+    expect(result.to.shardId).toBe(first.shard.shardId)
+    expect(result.to.nodePort).not.toBe(first.shard.nodePort)
+    const target = `127.0.0.1:${result.to.nodePort}`
+    const stay = await tenantscope(['citus', 'move', '--table', 'projects', '--tenant', A, '--to', target, '--database-url', db.adminUrl])
+    expect(stay).toMatchObject({ code: 0, stdout: expect.stringMatching(/^already there/) })
+    // The rows moved with it, all of them.
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM projects WHERE tenant_id = $1`, [A])
+    expect(rows[0].n).toBe(50)
+  })
+
+  test('mistakes get one line and exit code 2: missing options, a table that is not distributed, a bad mode', async () => {
+    const url = ['--database-url', db.adminUrl]
+    expect(await tenantscope(['citus', 'isolate', '--table', 'projects', ...url])).toMatchObject({
+      code: 2,
+      stderr: 'tenantscope citus: citus isolate needs --table <name> and --tenant <id>\n',
+    })
+    await admin.query('CREATE TABLE IF NOT EXISTS local_only (tenant_id uuid)')
+    const local = await tenantscope(['citus', 'move', '--table', 'local_only', '--tenant', A, ...url])
+    expect(local).toMatchObject({ code: 2, stderr: expect.stringMatching(/^tenantscope citus: local_only is not a table distributed by a column/) })
+    const mode = await tenantscope(['citus', 'move', '--table', 'projects', '--tenant', A, '--transfer-mode', 'fast', ...url])
+    expect(mode).toMatchObject({ code: 2, stderr: expect.stringMatching(/--transfer-mode must be one of block_writes, auto, force_logical/) })
+    expect(await tenantscope(['citus', 'nope', ...url])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown citus command "nope"/) })
+  })
+})
