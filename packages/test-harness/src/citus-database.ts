@@ -33,7 +33,15 @@ export interface CitusTestDatabaseOptions {
  */
 export async function createCitusTestDatabase(options: CitusTestDatabaseOptions = {}): Promise<CitusTestDatabase> {
   const info = inject('tenantscopeCitus')
-  const name = `${info.prefix}${randomBytes(4).toString('hex')}`
+  return createCitusDatabase(info, `${info.prefix}${randomBytes(4).toString('hex')}`, options)
+}
+
+/** createCitusTestDatabase outside vitest (the benchmark): on the given cluster, under the given name. */
+export async function createCitusDatabase(
+  info: { coordinatorPort: number; workerPorts: readonly [number, number] },
+  name: string,
+  options: CitusTestDatabaseOptions = {},
+): Promise<CitusTestDatabase> {
   const ports = [info.coordinatorPort, ...info.workerPorts]
   const adminOf = (port: number, database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`
   for (const port of ports) {
