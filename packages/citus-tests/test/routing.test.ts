@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createTenantPool, getTenantId, withTenant, type TenantPool } from '@tenantscope/core'
-import { tenantDrizzle } from '@tenantscope/drizzle'
+import { createTenantDrizzle, tenantDrizzle } from '@tenantscope/drizzle'
 import { createCitusTestDatabase, type CitusTestDatabase } from '@tenantscope/test-harness'
 import { desc, eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
@@ -124,6 +124,41 @@ describe('tenantDrizzle(db, { citus: true }) routes to the tenant shard', () => 
     const statements = logged.filter((entry) => !/^(begin|commit|rollback)/i.test(entry.query))
     expect(statements).toHaveLength(3)
     for (const statement of statements) expect(await withTenant(A, () => tasks(statement))).toBe(1)
+  })
+
+  test('createTenantDrizzle(config, { schema }, { citus: true }) routes too', async () => {
+    const created = createTenantDrizzle({ connectionString: db.appUrl, max: 1 }, { schema, logger: { logQuery: (query, params) => void logged.push({ query, params }) } }, { citus: true })
+    try {
+      const found = await withTenant(A, () => created.query.projects.findFirst({ where: eq(projects.id, aProject) }))
+      expect(found).toMatchObject({ id: aProject })
+      expect(await withTenant(A, async () => tasks(await onlyStatement()))).toBe(1)
+    } finally {
+      await created.$client.end()
+    }
+  })
+
+  test('with citus.multi_task_query_log_level = error (for development), every query of the seed shapes runs: none fans out', async () => {
+    const strict = new pg.Pool({ connectionString: db.appUrl, max: 1, options: '-c citus.multi_task_query_log_level=error' })
+    const strictOrm = tenantDrizzle(drizzle(strict, { schema }), { citus: true })
+    try {
+      await withTenant(A, async () => {
+        await strictOrm.query.projects.findFirst({ where: eq(projects.id, aProject) })
+        await strictOrm.select().from(projects).orderBy(desc(projects.createdAt)).limit(10)
+        await strictOrm.insert(projects).values({ name: 'strict' })
+        await strictOrm.update(projects).set({ name: 'strict 2' }).where(eq(projects.name, 'strict'))
+        await strictOrm.transaction(async (tx) => {
+          await tx.select().from(projects).where(eq(projects.id, aProject))
+          await tx.delete(projects).where(eq(projects.name, 'strict 2'))
+        })
+      })
+      // The same setting refuses a query that RLS alone restricts.
+      const unrouted = createTenantPool(strict, { citus: true })
+      await expect(withTenant(A, () => unrouted.query('SELECT count(*) FROM projects'))).rejects.toMatchObject({
+        message: expect.stringMatching(/multi-task query about to be executed/),
+      })
+    } finally {
+      await strict.end()
+    }
   })
 
   test('raw SQL routes with an explicit tenant_id = $1 from getTenantId()', async () => {

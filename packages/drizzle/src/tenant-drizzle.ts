@@ -80,6 +80,15 @@ export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?:
 }
 
 /**
+ * @internal createTenantDrizzle in Citus mode: a copy of `db` over the same
+ * TenantPool whose queries are routed (see citus-routing.ts).
+ */
+export function routedCopy<TDatabase extends object>(db: TDatabase, tenantColumn = 'tenant_id'): TDatabase {
+  const source = db as unknown as DrizzleDatabaseLike
+  return rebuildOver(source, source.$client as pg.Pool, tenantColumn) as unknown as TDatabase
+}
+
+/**
  * A copy of `db` built from its own classes, over `pool`. Drizzle's
  * query builders and relational queries capture the session when they are
  * made, so the copy gets a new session rather than a patched one.
