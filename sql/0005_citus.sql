@@ -191,3 +191,55 @@ $$;
 -- Only owners and maintenance change how tables are distributed.
 REVOKE ALL ON FUNCTION tenantscope.distribute_tenant_table(regclass, name, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenantscope.distribute_reference_table(regclass, name) FROM PUBLIC;
+
+-- tenantscope.citus_audit(col): what keeps tenant tables from running well on
+-- Citus (none of it leaks rows: RLS still decides; it costs routing or joins).
+-- Empty when Citus is not installed.
+--   not_distributed             a tenant table that is not distributed (it stays on the coordinator)
+--   distributed_by_other_column a tenant table distributed by another column: no query can route by tenant
+--   not_colocated               tenant tables in more than one colocation group: joins between them cannot run on one node
+--   reference_table_with_tenant_rows  a reference table with the tenant column: tenant rows copied to every node, never routed
+CREATE OR REPLACE FUNCTION tenantscope.citus_audit(col name DEFAULT 'tenant_id')
+  RETURNS TABLE (object_name text, problem text, detail text)
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RETURN;
+  END IF;
+  RETURN QUERY EXECUTE $q$
+    WITH tenant_tables AS (
+      SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name, d.partmethod, d.repmodel, d.colocationid,
+             CASE WHEN d.partmethod = 'h' THEN column_to_column_name(d.logicalrelid, d.partkey) END AS dist_col
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $1 AND NOT a.attisdropped
+        LEFT JOIN pg_dist_partition d ON d.logicalrelid = c.oid
+       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenantscope', 'citus', 'columnar')
+         AND n.nspname NOT LIKE 'pg_toast%'
+    ),
+    groups AS (
+      SELECT colocationid, count(*) AS tables FROM tenant_tables WHERE partmethod = 'h' AND dist_col = $1 GROUP BY 1
+    )
+    SELECT name, 'not_distributed', 'not a distributed table: run tenantscope.distribute_tenant_table(''' || name || ''')'
+      FROM tenant_tables WHERE partmethod IS NULL OR (partmethod = 'n' AND repmodel <> 't')
+    UNION ALL
+    SELECT name, 'distributed_by_other_column', format('distributed by %s, not %s: no query can be routed by tenant', dist_col, $1)
+      FROM tenant_tables WHERE partmethod = 'h' AND dist_col <> $1
+    UNION ALL
+    SELECT name, 'not_colocated', format('colocation group %s, while most tenant tables are in group %s', colocationid,
+                                         (SELECT colocationid FROM groups ORDER BY tables DESC, colocationid LIMIT 1))
+      FROM tenant_tables t
+     WHERE partmethod = 'h' AND dist_col = $1 AND (SELECT count(*) FROM groups) > 1
+       AND colocationid <> (SELECT colocationid FROM groups ORDER BY tables DESC, colocationid LIMIT 1)
+    UNION ALL
+    SELECT name, 'reference_table_with_tenant_rows', 'a reference table with the tenant column: use tenantscope.distribute_tenant_table'
+      FROM tenant_tables WHERE partmethod = 'n' AND repmodel = 't'
+    ORDER BY 1, 2
+  $q$ USING col;
+END
+$$;
+
+GRANT EXECUTE ON FUNCTION tenantscope.citus_audit(name) TO tenantscope_app;

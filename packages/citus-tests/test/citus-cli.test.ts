@@ -81,6 +81,30 @@ describe('tenantscope citus isolate | move | stats', () => {
     expect(rows[0].n).toBe(50)
   })
 
+  test('check: exit 0 on the distributed example schema; exit 1 naming each table Citus cannot route or colocate', async () => {
+    const url = ['--database-url', db.adminUrl]
+    expect(await tenantscope(['citus', 'check', ...url])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^no Citus findings/) })
+    await admin.query(`CREATE TABLE left_local (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))`)
+    await admin.query(`CREATE TABLE by_id (tenant_id uuid NOT NULL, id int PRIMARY KEY)`)
+    await admin.query(`SELECT create_distributed_table('by_id', 'id')`)
+    await admin.query(`CREATE TABLE alone (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))`)
+    await admin.query(`SELECT create_distributed_table('alone', 'tenant_id', colocate_with => 'none')`)
+    await admin.query(`CREATE TABLE shared_notes (tenant_id uuid, body text)`)
+    await admin.query(`SELECT create_reference_table('shared_notes')`)
+    try {
+      const check = await tenantscope(['citus', 'check', '--json', ...url])
+      expect(check.code).toBe(1)
+      expect(JSON.parse(check.stdout).map((f: { object: string; problem: string }) => [f.object, f.problem])).toEqual([
+        ['public.alone', 'not_colocated'],
+        ['public.by_id', 'distributed_by_other_column'],
+        ['public.left_local', 'not_distributed'],
+        ['public.shared_notes', 'reference_table_with_tenant_rows'],
+      ])
+    } finally {
+      await admin.query('DROP TABLE left_local, by_id, alone, shared_notes')
+    }
+  })
+
   test('mistakes get one line and exit code 2: missing options, a table that is not distributed, a bad mode', async () => {
     const url = ['--database-url', db.adminUrl]
     expect(await tenantscope(['citus', 'isolate', '--table', 'projects', ...url])).toMatchObject({

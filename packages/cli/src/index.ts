@@ -9,7 +9,16 @@ export { formatReport } from './doctor/format-report.js'
 /** @internal Shared with @tenantscope/testing. */
 export { VIEWS_OVER_TABLES } from './doctor/views-over-tables.js'
 // Citus: tenant isolation, moves and per-tenant statistics (docs/citus.md).
-export { findTenantShard, isolateTenant, moveTenant, readTenantStats, formatTenantStats, CitusAdminError } from './citus/index.js'
+export {
+  findTenantShard,
+  isolateTenant,
+  moveTenant,
+  readTenantStats,
+  formatTenantStats,
+  auditCitus,
+  formatCitusFindings,
+  CitusAdminError,
+} from './citus/index.js'
 export type {
   TenantShard,
   IsolateTenantOptions,
@@ -18,6 +27,7 @@ export type {
   MoveTenantOptions,
   MoveTenantResult,
   TenantStats,
+  CitusFinding,
   CitusAdminErrorCode,
   CitusQueryable,
   ShardTransferMode,

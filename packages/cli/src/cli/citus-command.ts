@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { auditCitus, formatCitusFindings } from '../citus/citus-audit.js'
 import { CitusAdminError } from '../citus/citus-error.js'
 import { TRANSFER_MODES, type ShardTransferMode } from '../citus/citus-queryable.js'
 import { isolateTenant } from '../citus/isolate-tenant.js'
@@ -10,7 +11,7 @@ import { parseOptions } from './parse-options.js'
 import { safeMessage } from './safe-message.js'
 import { UsageError } from './usage-error.js'
 
-export const CITUS_HELP = `Usage: tenantscope citus <isolate|move|stats> [options]
+export const CITUS_HELP = `Usage: tenantscope citus <isolate|move|stats|check> [options]
 
 Tenant placement and statistics on a Citus coordinator. Connect as a role that
 may move shards (the tables' owner or a superuser), not as the application.
@@ -20,6 +21,8 @@ Commands:
   move      move the tenant's shard, and its colocated shards, to another worker
             (citus_move_shard_placement); isolate first to move only that tenant
   stats     queries and CPU per tenant (citus_stat_tenants; routed queries only)
+  check     tenant tables not distributed by the tenant column, not colocated, or
+            reference tables with tenant rows (tenantscope.citus_audit); exit 1 on findings
 
 Options:
   --database-url <url>      connection string of the coordinator (default: $DATABASE_URL)
@@ -29,6 +32,7 @@ Options:
   --transfer-mode <mode>    isolate, move: block_writes (default; writes wait, nothing is refused),
                             auto or force_logical (need logical replication)
   --limit <n>               stats: at most n tenants (default 20)
+  --tenant-column <name>    check: the tenant column (default tenant_id)
   --json                    print the result as JSON
   -h, --help                show this help
 
@@ -48,6 +52,7 @@ export async function citusCommand(args: string[], io: CliIo): Promise<number> {
     to: { type: 'string' },
     'transfer-mode': { type: 'string' },
     limit: { type: 'string' },
+    'tenant-column': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
@@ -55,8 +60,8 @@ export async function citusCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(CITUS_HELP)
     return sub === undefined ? 2 : 0
   }
-  if (sub !== 'isolate' && sub !== 'move' && sub !== 'stats') {
-    throw new UsageError(`unknown citus command ${JSON.stringify(sub.slice(0, 40))} (expected isolate, move or stats)`)
+  if (sub !== 'isolate' && sub !== 'move' && sub !== 'stats' && sub !== 'check') {
+    throw new UsageError(`unknown citus command ${JSON.stringify(sub.slice(0, 40))} (expected isolate, move, stats or check)`)
   }
   const url = values['database-url'] ?? io.env.DATABASE_URL
   if (!url) throw new UsageError('no database: pass --database-url <url> or set DATABASE_URL')
@@ -66,7 +71,7 @@ export async function citusCommand(args: string[], io: CliIo): Promise<number> {
   const limit = values.limit === undefined ? 20 : Number(values.limit)
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer')
   const to = values.to === undefined ? undefined : parseNode(values.to)
-  if (sub !== 'stats' && (!values.table || !values.tenant)) throw new UsageError(`citus ${sub} needs --table <name> and --tenant <id>`)
+  if ((sub === 'isolate' || sub === 'move') && (!values.table || !values.tenant)) throw new UsageError(`citus ${sub} needs --table <name> and --tenant <id>`)
 
   // Two connections: a move holds one, progress is read on the other.
   const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, application_name: `tenantscope citus ${sub}` })
@@ -79,6 +84,11 @@ export async function citusCommand(args: string[], io: CliIo): Promise<number> {
       const stats = await readTenantStats(pool, { limit })
       io.stdout(values.json ? `${JSON.stringify(stats, null, 2)}\n` : formatTenantStats(stats))
       return 0
+    }
+    if (sub === 'check') {
+      const findings = await auditCitus(pool, { tenantColumn: values['tenant-column'] })
+      io.stdout(values.json ? `${JSON.stringify(findings, null, 2)}\n` : formatCitusFindings(findings))
+      return findings.length > 0 ? 1 : 0
     }
     const table = values.table!
     const tenant = values.tenant!
