@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     const db = await createCitusDatabase(
       { coordinatorPort: cluster.coordinator.port, workerPorts: [cluster.workers[0].port, cluster.workers[1].port] },
       'tenantscope_bench_citus',
+      { shardCount: 32 },
     )
     const tenants = await seedWorkload(db.adminUrl, 100, 100)
     const shards = await new pg.Pool({ connectionString: db.adminUrl, max: 1 })
