@@ -159,7 +159,7 @@ describe('createTenantPool(pool, { citus: true })', () => {
     }
   })
 
-  test('a cursor outside a transaction is refused with CITUS_TRANSACTION_REQUIRED, before anything is sent', async () => {
+  test('a cursor or a paged query outside a transaction is refused with CITUS_TRANSACTION_REQUIRED, before anything is sent', async () => {
     await withTenant(A, async () => {
       const client = await pool.connect()
       try {
@@ -169,6 +169,13 @@ describe('createTenantPool(pool, { citus: true })', () => {
         })
         client.query(cursorLike)
         expect(TenantScopeError.is(await refused, 'CITUS_TRANSACTION_REQUIRED')).toBe(true)
+        // pg's `rows` option pages the same way.
+        await expect(client.query({ text: 'SELECT name FROM projects', rows: 1 } as never)).rejects.toSatisfy((error) =>
+          TenantScopeError.is(error, 'CITUS_TRANSACTION_REQUIRED'),
+        )
+        await client.query('BEGIN')
+        expect((await client.query({ text: 'SELECT name FROM projects', rows: 1 } as never)).rows).toHaveLength(1)
+        await client.query('COMMIT')
         expect(await names(() => client.query('SELECT name FROM projects'))).toEqual(['a1'])
       } finally {
         client.release()

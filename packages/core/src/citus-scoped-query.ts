@@ -57,10 +57,12 @@ export class CitusScopedQuery extends StatementWrapper {
   submit(connection: PgConnection): Error | null {
     this.#wrapping = !inTransaction(this.#client) && !isPlainBeginText(this.statement.text)
     if (!this.#wrapping) return this.statement.submit(connection) ?? null
-    if (!this.#wrapWhenIdle) {
+    // A cursor, a stream, or pg's `rows` option reads its rows in pages and
+    // syncs after the last one: COMMIT could not go before that Sync.
+    if (!this.#wrapWhenIdle || readsInPages(this.statement)) {
       return new TenantScopeError(
         'CITUS_TRANSACTION_REQUIRED',
-        'In Citus mode a cursor or stream runs inside a transaction (pool.transaction(), or BEGIN on a client from pool.connect())',
+        'In Citus mode a cursor, a stream or a query with `rows` runs inside a transaction (pool.transaction(), or BEGIN on a client from pool.connect())',
       )
     }
     let begun = false
@@ -146,6 +148,11 @@ export function citusStatement(
   const inner = new ScopedQuery(setter, statement, { skip: () => (outer!.wrapping ? false : (skip?.() ?? false)) })
   outer = new CitusScopedQuery(client, inner, wrapWhenIdle)
   return outer
+}
+
+function readsInPages(statement: Submittable): boolean {
+  const inner = (statement as unknown as { statement?: { rows?: unknown } }).statement
+  return Boolean(inner?.rows)
 }
 
 function inTransaction(client: pg.ClientBase): boolean {

@@ -16,7 +16,7 @@ export type TenantScopeErrorCode =
   | 'INVALID_SETTING'
   /** A pool configuration that cannot work (e.g. a malformed connection string). */
   | 'INVALID_CONFIG'
-  /** Citus mode: a cursor or stream outside a transaction (it cannot commit before its last row). */
+  /** Citus mode: a cursor, stream or `rows` query outside a transaction (it cannot commit before its last row). */
   | 'CITUS_TRANSACTION_REQUIRED'
   /** A job payload carries no tenant (`@tenantscope/core/jobs`): the job is not run. */
   | 'JOB_TENANT_MISSING'
