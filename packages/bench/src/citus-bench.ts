@@ -10,6 +10,8 @@
 //   BYPASSRLS role: the explicit transaction and the setter, without RLS;
 // - fan-out: tenantscope in Citus mode, RLS alone (no tenant_id in the query):
 //   Citus sends it to every shard.
+// Then, on loopback, one big tenant's point reads and inserts before and while
+// its isolated shard moves to the other worker (block_writes): p50/p99 of each.
 // Writes docs/benchmarks-citus.md.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
@@ -19,6 +21,7 @@ import { parseArgs } from 'node:util'
 import { createTenantPool, withTenant } from '@tenantscope/core'
 import { createCitusDatabase, startCitusCluster } from '@tenantscope/test-harness'
 import pg from 'pg'
+import { isolateTenant, moveTenant } from 'tenantscope'
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js'
 import { medianRatio, rotation, runClosedLoop, summarize, type Sample } from './runner.js'
 import { seedWorkload, type Tenant } from './seed.js'
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
         proxy = undefined
       }
     }
+    const moveLines = await measureMove(db.adminUrl, db.appUrl, concurrency)
     const cpu = cpus()
     const markdown = [
       '# Benchmarks on Citus',
@@ -168,6 +172,15 @@ async function main(): Promise<void> {
       '| --- | --- | --- | ---: | ---: | ---: | ---: |',
       ...lines,
       '',
+      '## A big tenant while its shard moves',
+      '',
+      'One tenant with 200 000 projects, isolated to its own shard, then moved to the other worker with `moveTenant` (block_writes),',
+      `on loopback; ${concurrency} workers for that tenant, half doing routed point reads, half inserts.`,
+      '',
+      '| phase | operation | ops | p50 ms | p99 ms | max ms |',
+      '| --- | --- | ---: | ---: | ---: | ---: |',
+      ...moveLines,
+      '',
     ].join('\n')
     await mkdir(outDir, { recursive: true })
     await writeFile(join(outDir, 'benchmarks-citus.md'), markdown)
@@ -176,6 +189,67 @@ async function main(): Promise<void> {
     await proxy?.close()
     await cluster.stop()
   }
+}
+
+async function measureMove(adminUrl: string, appUrl: string, concurrency: number): Promise<string[]> {
+  const admin = new pg.Pool({ connectionString: adminUrl, max: 3 })
+  const pool = createTenantPool({ connectionString: appUrl, max: concurrency }, { citus: true })
+  try {
+    const { rows } = await admin.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('big') RETURNING id`)
+    const big = rows[0]!.id
+    await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1, 'big ' || g FROM generate_series(1, 200000) g`, [big])
+    const ids = (await admin.query<{ id: string }>(`SELECT id FROM projects WHERE tenant_id = $1 LIMIT 1000`, [big])).rows.map((r) => r.id)
+    await isolateTenant(admin, 'projects', big)
+    await admin.query('VACUUM ANALYZE projects')
+    const reads: number[] = []
+    const writes: number[] = []
+    let stop = false
+    let n = 0
+    const worker = async (w: number) => {
+      while (!stop) {
+        const began = performance.now()
+        n++
+        // Half the workers read, half write: a write blocked by the move does not hold up the reads.
+        if (w % 2 === 0) {
+          await withTenant(big, () => pool.query('SELECT name FROM projects WHERE tenant_id = $1 AND id = $2', [big, ids[n % ids.length]]))
+          reads.push(performance.now() - began)
+        } else {
+          await withTenant(big, () => pool.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2)', [big, `during ${n}`]))
+          writes.push(performance.now() - began)
+        }
+      }
+    }
+    const phase = async (name: string, during: () => Promise<void>): Promise<string[]> => {
+      reads.length = 0
+      writes.length = 0
+      stop = false
+      const workers = Array.from({ length: concurrency }, (_, w) => worker(w))
+      const started = performance.now()
+      await during()
+      stop = true
+      await Promise.all(workers)
+      const seconds = ((performance.now() - started) / 1000).toFixed(1)
+      return [
+        row(`${name} (${seconds} s)`, 'point read', reads),
+        row(`${name} (${seconds} s)`, 'insert', writes),
+      ]
+    }
+    const before = await phase('before the move', () => new Promise((resolve) => setTimeout(resolve, 3000)))
+    const during = await phase('during the move', async () => {
+      await moveTenant(admin, 'projects', big)
+    })
+    for (const line of [...before, ...during]) log(line)
+    return [...before, ...during]
+  } finally {
+    await pool.end()
+    await admin.end()
+  }
+}
+
+function row(phase: string, operation: string, latencies: number[]): string {
+  const sorted = [...latencies].sort((a, b) => a - b)
+  const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : Number.NaN)
+  return `| ${phase} | ${operation} | ${sorted.length} | ${q(0.5).toFixed(2)} | ${q(0.99).toFixed(2)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(2)} |`
 }
 
 main().catch((error) => {
