@@ -73,7 +73,10 @@ describe('tenantscope citus isolate | move | stats', () => {
     const first = JSON.parse(isolated.stdout)
     expect(first).toMatchObject({ changed: true, shard: { isolated: true } })
     const again = await tenantscope(['citus', 'isolate', '--table', 'projects', '--tenant', A, '--database-url', db.adminUrl])
-    expect(again).toMatchObject({ code: 0, stdout: expect.stringMatching(/^already isolated: shard \d+ on 127\.0\.0\.1:\d+ \(this tenant only\)/) })
+    expect(again).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^already isolated: shard \d+ on 127\.0\.0\.1:\d+ \(this tenant only\)/),
+    })
 
     const moved = await tenantscope(['citus', 'move', '--table', 'projects', '--tenant', A, '--json', '--database-url', db.adminUrl])
     expect(moved.code).toBe(0)
@@ -121,9 +124,16 @@ describe('tenantscope citus isolate | move | stats', () => {
     })
     await admin.query('CREATE TABLE IF NOT EXISTS local_only (tenant_id uuid)')
     const local = await tenantscope(['citus', 'move', '--table', 'local_only', '--tenant', A, ...url])
-    expect(local).toMatchObject({ code: 2, stderr: expect.stringMatching(/^tenantscope citus: local_only is not a table distributed by a column/) })
+    expect(local).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^tenantscope citus: local_only is not a table distributed by a column/),
+    })
     const mode = await tenantscope(['citus', 'move', '--table', 'projects', '--tenant', A, '--transfer-mode', 'fast', ...url])
-    expect(mode).toMatchObject({ code: 2, stderr: expect.stringMatching(/--transfer-mode must be one of block_writes, auto, force_logical/) })
-    expect(await tenantscope(['citus', 'nope', ...url])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown citus command "nope"/) })
+    expect(mode).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--transfer-mode must be one of block_writes, auto, force_logical/),
+    })
+    const unknown = await tenantscope(['citus', 'nope', ...url])
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown citus command "nope"/) })
   })
 })

@@ -34,7 +34,8 @@ describe('distributed tenant tables', () => {
     ])
     expect(new Set(rows.map((row) => row.colocation_id)).size).toBe(1)
     const policy = await admin.query(
-      `SELECT pg_get_expr(polqual, polrelid) AS q, pg_get_expr(polwithcheck, polrelid) AS c FROM pg_policy WHERE polrelid = 'projects'::regclass`,
+      `SELECT pg_get_expr(polqual, polrelid) AS q, pg_get_expr(polwithcheck, polrelid) AS c
+         FROM pg_policy WHERE polrelid = 'projects'::regclass`,
     )
     expect(policy.rows).toHaveLength(1)
     expect(policy.rows[0].q).not.toMatch(/select/i)

@@ -127,7 +127,8 @@ describe('tenantDrizzle(db, { citus: true }) routes to the tenant shard', () => 
   })
 
   test('createTenantDrizzle(config, { schema }, { citus: true }) routes too', async () => {
-    const created = createTenantDrizzle({ connectionString: db.appUrl, max: 1 }, { schema, logger: { logQuery: (query, params) => void logged.push({ query, params }) } }, { citus: true })
+    const logger = { logQuery: (query: string, params: unknown[]) => void logged.push({ query, params }) }
+    const created = createTenantDrizzle({ connectionString: db.appUrl, max: 1 }, { schema, logger }, { citus: true })
     try {
       const found = await withTenant(A, () => created.query.projects.findFirst({ where: eq(projects.id, aProject) }))
       expect(found).toMatchObject({ id: aProject })

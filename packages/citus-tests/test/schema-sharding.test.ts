@@ -44,7 +44,8 @@ describe('schema-based sharding on the harness cluster', () => {
     await db?.drop()
   })
 
-  const inSchema = <T>(tenant: string, schema: string, fn: () => Promise<T>) => withTenant(tenant, fn, { settings: { search_path: schema } })
+  const inSchema = <T>(tenant: string, schema: string, fn: () => Promise<T>) =>
+    withTenant(tenant, fn, { settings: { search_path: schema } })
 
   test('each tenant schema is a distributed schema on one worker', async () => {
     const { rows } = await admin.query(`SELECT schema_name::text AS name FROM citus_schemas ORDER BY 1`)

@@ -68,7 +68,9 @@ describe('isolating and moving a tenant under load', () => {
     return { load, done: Promise.all(loops).then(() => undefined) }
   }
 
-  test('no acknowledged write is lost, none is duplicated, no error reaches either tenant, and the tenant ends isolated on the other worker', async () => {
+  const title =
+    'no acknowledged write is lost, none is duplicated, no error reaches either tenant, and the tenant ends isolated on the other worker'
+  test(title, async () => {
     let stop!: () => void
     const stopped = new Promise<void>((resolve) => (stop = resolve))
     const bigLoad = startLoad(big, 3, 2, stopped)

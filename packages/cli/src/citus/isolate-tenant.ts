@@ -32,13 +32,14 @@ export async function isolateTenant(
   options: IsolateTenantOptions = {},
 ): Promise<IsolateTenantResult> {
   const mode = options.transferMode ?? 'block_writes'
-  if (!TRANSFER_MODES.includes(mode)) throw new CitusAdminError('INVALID_OPTION', `transfer mode must be one of ${TRANSFER_MODES.join(', ')}`)
+  if (!TRANSFER_MODES.includes(mode)) {
+    throw new CitusAdminError('INVALID_OPTION', `transfer mode must be one of ${TRANSFER_MODES.join(', ')}`)
+  }
   const before = await findTenantShard(db, table, tenantId)
   if (before.isolated) return { changed: false, shard: before }
-  await db.query(`SELECT isolate_tenant_to_new_shard($1::regclass, $2::text, 'CASCADE', shard_transfer_mode => $3::citus.shard_transfer_mode)`, [
-    table,
-    tenantId,
-    mode,
-  ])
+  await db.query(
+    `SELECT isolate_tenant_to_new_shard($1::regclass, $2::text, 'CASCADE', shard_transfer_mode => $3::citus.shard_transfer_mode)`,
+    [table, tenantId, mode],
+  )
   return { changed: true, shard: await findTenantShard(db, table, tenantId) }
 }

@@ -51,7 +51,9 @@ export async function moveTenant(
   options: MoveTenantOptions = {},
 ): Promise<MoveTenantResult> {
   const mode = options.transferMode ?? 'block_writes'
-  if (!TRANSFER_MODES.includes(mode)) throw new CitusAdminError('INVALID_OPTION', `transfer mode must be one of ${TRANSFER_MODES.join(', ')}`)
+  if (!TRANSFER_MODES.includes(mode)) {
+    throw new CitusAdminError('INVALID_OPTION', `transfer mode must be one of ${TRANSFER_MODES.join(', ')}`)
+  }
   const from = await findTenantShard(db, table, tenantId)
   const target = options.to ?? (await leastLoadedOtherWorker(db, from))
   if (target.host === from.nodeName && target.port === from.nodePort) return { changed: false, from, to: from }

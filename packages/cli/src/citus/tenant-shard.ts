@@ -20,7 +20,10 @@ export async function findTenantShard(db: CitusQueryable, table: string, tenantI
     [table],
   )
   if (!distributed.rows[0]?.distributed) {
-    throw new CitusAdminError('NOT_DISTRIBUTED', `${table} is not a table distributed by a column (see tenantscope.distribute_tenant_table)`)
+    throw new CitusAdminError(
+      'NOT_DISTRIBUTED',
+      `${table} is not a table distributed by a column (see tenantscope.distribute_tenant_table)`,
+    )
   }
   const { rows } = await db.query<{ shardid: string; nodename: string; nodeport: number; isolated: boolean; colocated: string[] }>(
     `WITH s AS (SELECT get_shard_id_for_distribution_column($1::regclass, $2::text) AS shardid)

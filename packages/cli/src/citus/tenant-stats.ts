@@ -52,5 +52,6 @@ export function formatTenantStats(stats: readonly TenantStats[]): string {
   }
   const cells = [COLUMNS.map(([title]) => title), ...stats.map((s) => COLUMNS.map(([, cell]) => cell(s)))]
   const widths = COLUMNS.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)))
-  return cells.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd() + '\n').join('')
+  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')
+  return cells.map((row) => `${line(row).trimEnd()}\n`).join('')
 }

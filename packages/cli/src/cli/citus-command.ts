@@ -71,7 +71,9 @@ export async function citusCommand(args: string[], io: CliIo): Promise<number> {
   const limit = values.limit === undefined ? 20 : Number(values.limit)
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer')
   const to = values.to === undefined ? undefined : parseNode(values.to)
-  if ((sub === 'isolate' || sub === 'move') && (!values.table || !values.tenant)) throw new UsageError(`citus ${sub} needs --table <name> and --tenant <id>`)
+  if ((sub === 'isolate' || sub === 'move') && (!values.table || !values.tenant)) {
+    throw new UsageError(`citus ${sub} needs --table <name> and --tenant <id>`)
+  }
 
   // Two connections: a move holds one, progress is read on the other.
   const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, application_name: `tenantscope citus ${sub}` })
@@ -94,7 +96,8 @@ export async function citusCommand(args: string[], io: CliIo): Promise<number> {
     const tenant = values.tenant!
     if (sub === 'isolate') {
       const result = await isolateTenant(pool, table, tenant, { transferMode: mode })
-      io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.changed ? 'isolated' : 'already isolated'}: ${describe(result.shard)}\n`)
+      const text = `${result.changed ? 'isolated' : 'already isolated'}: ${describe(result.shard)}\n`
+      io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : text)
       return 0
     }
     const result = await moveTenant(pool, table, tenant, {
@@ -102,8 +105,10 @@ export async function citusCommand(args: string[], io: CliIo): Promise<number> {
       transferMode: mode,
       progressDb: pool,
       // Progress goes to stderr, so that stdout (and --json) stay the result.
-      onProgress: (p) =>
-        io.stderr(`moving shard ${p.shardId}: ${formatBytes(p.targetBytes)} of ${formatBytes(p.sourceBytes)} (${(p.elapsedMs / 1000).toFixed(0)} s)\n`),
+      onProgress: (p) => {
+        const copied = `${formatBytes(p.targetBytes)} of ${formatBytes(p.sourceBytes)}`
+        io.stderr(`moving shard ${p.shardId}: ${copied} (${(p.elapsedMs / 1000).toFixed(0)} s)\n`)
+      },
     })
     io.stdout(
       values.json
@@ -128,7 +133,8 @@ function parseNode(value: string): { host: string; port: number } {
 }
 
 function describe(shard: TenantShard): string {
-  return `shard ${shard.shardId} on ${shard.nodeName}:${shard.nodePort}${shard.isolated ? ' (this tenant only)' : ''}, with ${shard.colocatedTables.join(', ')}`
+  const only = shard.isolated ? ' (this tenant only)' : ''
+  return `shard ${shard.shardId} on ${shard.nodeName}:${shard.nodePort}${only}, with ${shard.colocatedTables.join(', ')}`
 }
 
 function formatBytes(bytes: number): string {
