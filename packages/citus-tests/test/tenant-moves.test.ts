@@ -3,7 +3,7 @@ import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core
 import { createCitusTestDatabase, type CitusTestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { findTenantShard, isolateTenant, moveTenant, type MoveProgress } from 'tenantscope'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 
 interface Load {
   acknowledged: Set<string>
@@ -36,6 +36,8 @@ describe('isolating and moving a tenant under load', () => {
     await admin?.end()
     await db?.drop()
   })
+
+  const waitFor = (condition: () => boolean) => vi.waitUntil(condition, { timeout: 30_000, interval: 20 })
 
   // Writers insert uniquely named rows (routed: tenant_id = $1) and remember
   // what was acknowledged; readers count. Runs until stop() resolves.
@@ -76,7 +78,7 @@ describe('isolating and moving a tenant under load', () => {
     const bigLoad = startLoad(big, 3, 2, stopped)
     const otherLoad = startLoad(other, 1, 1, stopped)
     try {
-      await vi_waitFor(() => bigLoad.load.acknowledged.size >= 20 && otherLoad.load.acknowledged.size >= 5)
+      await waitFor(() => bigLoad.load.acknowledged.size >= 20 && otherLoad.load.acknowledged.size >= 5)
       const before = await findTenantShard(admin, 'projects', big)
       expect(before.isolated).toBe(false)
 
@@ -98,7 +100,7 @@ describe('isolating and moving a tenant under load', () => {
       expect(db.workerPorts).toContain(moved.to.nodePort)
       // Writes go on after the move, on the new node.
       const after = bigLoad.load.acknowledged.size
-      await vi_waitFor(() => bigLoad.load.acknowledged.size >= after + 20)
+      await waitFor(() => bigLoad.load.acknowledged.size >= after + 20)
     } finally {
       stop()
       await Promise.all([bigLoad.done, otherLoad.done])
@@ -126,8 +128,3 @@ describe('isolating and moving a tenant under load', () => {
     expect(leak.rows[0].n).toBe(0)
   })
 })
-
-async function vi_waitFor(condition: () => boolean): Promise<void> {
-  const { vi } = await import('vitest')
-  await vi.waitUntil(condition, { timeout: 30_000, interval: 20 })
-}

@@ -31,31 +31,31 @@ import { StatementWrapper } from './statement-wrapper.js'
 export class CitusScopedQuery extends StatementWrapper {
   readonly #client: pg.ClientBase
   readonly #wrapWhenIdle: boolean
-  #wrapping = false
+  /** Shared with the inner ScopedQuery's `skip`: while wrapping, the setter always rides along. */
+  readonly #wrap: { now: boolean }
   /** CommandCompletes seen since BEGIN was written: 0 BEGIN, 1 setter, 2 statement, 3 COMMIT. */
   #completes = 0
   #statementDone = false
 
   /**
    * `client` is the connection it runs on (to queue the ROLLBACK); `inner`
-   * is the ScopedQuery over the user's statement, whose `skip` this object
-   * overrides while wrapping (see citusStatement). `wrapWhenIdle` false: a
-   * cursor or stream, which cannot commit before its last row, is refused
-   * outside a transaction.
+   * is the ScopedQuery over the user's statement, whose `skip` reads `wrap`
+   * (see citusStatement). `wrapWhenIdle` false: a cursor or stream, which
+   * cannot commit before its last row, is refused outside a transaction.
    */
-  constructor(client: pg.ClientBase, inner: Submittable, wrapWhenIdle: boolean) {
+  constructor(client: pg.ClientBase, inner: Submittable, wrap: { now: boolean }, wrapWhenIdle: boolean) {
     super(inner)
     this.#client = client
+    this.#wrap = wrap
     this.#wrapWhenIdle = wrapWhenIdle
   }
 
-  /** Read by the inner ScopedQuery's `skip` when it is sent. */
-  get wrapping(): boolean {
-    return this.#wrapping
+  get #wrapping(): boolean {
+    return this.#wrap.now
   }
 
   submit(connection: PgConnection): Error | null {
-    this.#wrapping = !inTransaction(this.#client) && !isPlainBeginText(this.statement.text)
+    this.#wrap.now = !inTransaction(this.#client) && !isPlainBeginText(this.statement.text)
     if (!this.#wrapping) return this.statement.submit(connection) ?? null
     // A cursor, a stream, or pg's `rows` option reads its rows in pages and
     // syncs after the last one: COMMIT could not go before that Sync.
@@ -144,10 +144,9 @@ export function citusStatement(
   skip: (() => boolean) | undefined,
   wrapWhenIdle = true,
 ): CitusScopedQuery {
-  let outer: CitusScopedQuery | undefined
-  const inner = new ScopedQuery(setter, statement, { skip: () => (outer!.wrapping ? false : (skip?.() ?? false)) })
-  outer = new CitusScopedQuery(client, inner, wrapWhenIdle)
-  return outer
+  const wrap = { now: false }
+  const inner = new ScopedQuery(setter, statement, { skip: () => (wrap.now ? false : (skip?.() ?? false)) })
+  return new CitusScopedQuery(client, inner, wrap, wrapWhenIdle)
 }
 
 function readsInPages(statement: Submittable): boolean {
