@@ -127,4 +127,28 @@ describe('isolating and moving a tenant under load', () => {
     const leak = await withTenant(big, () => pool.query('SELECT count(*)::int AS n FROM projects WHERE tenant_id = $1', [other]))
     expect(leak.rows[0].n).toBe(0)
   })
+
+  test('a long move reports its progress: the shard's size and the bytes copied so far', async () => {
+    const tenant = randomUUID()
+    await admin.query(`INSERT INTO tenants (id, name) VALUES ($1, 'long')`, [tenant])
+    await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1::uuid, repeat('x', 200) || i FROM generate_series(1, 100000) AS i`, [
+      tenant,
+    ])
+    const { shard } = await isolateTenant(admin, 'projects', tenant)
+    const progress: MoveProgress[] = []
+    const progressDb = new pg.Client({ connectionString: db.adminUrl })
+    await progressDb.connect()
+    try {
+      await moveTenant(admin, 'projects', tenant, { progressDb, onProgress: (p) => progress.push(p), progressIntervalMs: 10 })
+    } finally {
+      await progressDb.end()
+    }
+    const seen = progress.filter((p) => p.sourceBytes > 0)
+    expect(seen.length).toBeGreaterThan(0)
+    for (const p of seen) {
+      expect(p.shardId).toBe(shard.shardId)
+      expect(p.targetBytes).toBeLessThanOrEqual(p.sourceBytes)
+    }
+    expect(seen[0]!.sourceBytes).toBeGreaterThan(10_000_000)
+  })
 })
