@@ -128,7 +128,7 @@ describe('isolating and moving a tenant under load', () => {
     expect(leak.rows[0].n).toBe(0)
   })
 
-  test('a long move reports its progress: the shard's size and the bytes copied so far', async () => {
+  test('a long move reports its progress: the size of the shard and the bytes copied so far', async () => {
     const tenant = randomUUID()
     await admin.query(`INSERT INTO tenants (id, name) VALUES ($1, 'long')`, [tenant])
     await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1::uuid, repeat('x', 200) || i FROM generate_series(1, 100000) AS i`, [
