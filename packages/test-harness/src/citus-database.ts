@@ -76,6 +76,20 @@ export async function createCitusDatabase(
     workerPorts: info.workerPorts,
     workerAdminUrls: [adminOf(info.workerPorts[0], name), adminOf(info.workerPorts[1], name)],
     async drop() {
+      // pg.Pool#end() resolves before its sockets close: wait for the test's
+      // own connections to go, or FORCE kills a closing one and its client
+      // throws 57P01 outside any test (as createTestDatabase's drop does).
+      await withClient(adminOf(info.coordinatorPort), async (admin) => {
+        for (let waited = 0; waited < 5_000; waited += 50) {
+          const { rows } = await admin.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'citus%'`,
+            [name],
+          )
+          if (rows[0].n === 0) break
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      })
       // Workers last: the coordinator's maintenance daemon holds connections to them.
       for (const port of ports) {
         await withClient(adminOf(port), (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch(() => undefined)
