@@ -62,7 +62,8 @@ export class CitusScopedQuery extends StatementWrapper {
     if (!this.#wrapWhenIdle || readsInPages(this.statement)) {
       return new TenantScopeError(
         'CITUS_TRANSACTION_REQUIRED',
-        'In Citus mode a cursor, a stream or a query with `rows` runs inside a transaction (pool.transaction(), or BEGIN on a client from pool.connect())',
+        'In Citus mode a cursor, a stream or a query with `rows` runs inside a transaction ' +
+          '(pool.transaction(), or BEGIN on a client from pool.connect())',
       )
     }
     let begun = false
@@ -121,10 +122,11 @@ export class CitusScopedQuery extends StatementWrapper {
     if (index === 2) this.#statementDone = true
   }
 
-  override handleError(error: Error, connection: PgConnection): void {
+  override handleError(raw: Error, connection: PgConnection): void {
+    const error = shardMoved(raw) ?? raw
     // Between BEGIN and COMMIT the transaction is now failed: roll it back
     // before anything else runs on this connection, then report the error.
-    if (this.#wrapping && this.#completes > 0 && !this.#statementDone && isServerError(error)) {
+    if (this.#wrapping && this.#completes > 0 && !this.#statementDone && isServerError(raw)) {
       queueFirst(this.#client, 'ROLLBACK', () => super.handleError(error, connection))
       return
     }
@@ -164,6 +166,24 @@ function inTransaction(client: pg.ClientBase): boolean {
 const PLAIN_BEGIN = /^(?:\s|\/\*[\s\S]*?\*\/|--[^\n]*(?:\n|$))*(begin|start\s+transaction)(\s+(transaction|work))?\s*;?\s*$/i
 function isPlainBeginText(text: unknown): boolean {
   return typeof text === 'string' && PLAIN_BEGIN.test(text)
+}
+
+/**
+ * While Citus splits or moves a shard (isolate_tenant_to_new_shard,
+ * citus_move_shard_placement), a statement planned against the old shard can
+ * fail with an internal error that names it ("could not find valid entry for
+ * shard 102031", SQLSTATE XX000). Nothing of it was committed and the same
+ * statement succeeds once the metadata settled: a typed, retryable error, the
+ * database's own as `cause`.
+ */
+function shardMoved(error: Error): TenantScopeError | undefined {
+  const { code } = error as { code?: unknown }
+  if (code !== 'XX000' || !/\bshard \d+\b/i.test(error.message)) return undefined
+  return new TenantScopeError(
+    'CITUS_SHARD_MOVED',
+    "The tenant's shard was split or moved while the statement ran; it was rolled back: run the statement (or the transaction) again",
+    { cause: error },
+  )
 }
 
 function isServerError(error: unknown): boolean {

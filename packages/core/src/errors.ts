@@ -18,6 +18,12 @@ export type TenantScopeErrorCode =
   | 'INVALID_CONFIG'
   /** Citus mode: a cursor, stream or `rows` query outside a transaction (it cannot commit before its last row). */
   | 'CITUS_TRANSACTION_REQUIRED'
+  /**
+   * Citus mode: the tenant's shard was split or moved while the statement ran
+   * (Citus's XX000 "... shard <id>", kept as `cause`). It was rolled back:
+   * retry the statement or the transaction.
+   */
+  | 'CITUS_SHARD_MOVED'
   /** A job payload carries no tenant (`@tenantscope/core/jobs`): the job is not run. */
   | 'JOB_TENANT_MISSING'
   /** A job payload's tenant id failed validation: the job is not run. */
