@@ -107,9 +107,7 @@ describe('createTenantPool(pool, { citus: true })', () => {
     await expect(failing).rejects.toSatisfy(
       (error) => TenantScopeError.is(error, 'CITUS_SHARD_MOVED') && (error.cause as { code?: string }).code === 'XX000',
     )
-    // The pool goes on serving the tenant. (After this simulated XX000 the server
-    // closes the session, so the pool replaces the connection; with Citus's own
-    // error under load the statements after it ran on as usual.)
+    // The pool goes on serving the tenant.
     const next = await withTenant(A, () => pool.query('SELECT name FROM projects'))
     expect(next.rows).toEqual([{ name: 'a1' }])
   })
