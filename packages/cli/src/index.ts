@@ -15,3 +15,27 @@ export {
   type Severity,
   type DoctorErrorCode,
 } from '@tenantscope/doctor'
+// Citus: tenant isolation, moves and per-tenant statistics (docs/citus.md).
+export {
+  findTenantShard,
+  isolateTenant,
+  moveTenant,
+  readTenantStats,
+  formatTenantStats,
+  auditCitus,
+  formatCitusFindings,
+  CitusAdminError,
+} from './citus/index.js'
+export type {
+  TenantShard,
+  IsolateTenantOptions,
+  IsolateTenantResult,
+  MoveProgress,
+  MoveTenantOptions,
+  MoveTenantResult,
+  TenantStats,
+  CitusFinding,
+  CitusAdminErrorCode,
+  CitusQueryable,
+  ShardTransferMode,
+} from './citus/index.js'

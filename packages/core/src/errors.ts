@@ -25,6 +25,14 @@ export type TenantScopeErrorCode =
    * `TenantOverloadError` carries a `retryAfter` hint in seconds.
    */
   | 'TENANT_OVERLOADED'
+  /** Citus mode: a cursor, stream or `rows` query outside a transaction (it cannot commit before its last row). */
+  | 'CITUS_TRANSACTION_REQUIRED'
+  /**
+   * Citus mode: the tenant's shard was split or moved while the statement ran
+   * (Citus's XX000 "... shard <id>", kept as `cause`). It was rolled back:
+   * retry the statement or the transaction.
+   */
+  | 'CITUS_SHARD_MOVED'
 
 /** Every code a TenantScopeError can carry: its own, and those of its subclass JobTenantError (`@tenantscope/core/jobs`). */
 type AnyTenantScopeErrorCode = TenantScopeErrorCode | JobTenantErrorCode

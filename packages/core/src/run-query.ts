@@ -8,6 +8,7 @@ import { ScopedBlock } from './scoped-block.js'
 import { ScopedQuery } from './scoped-query.js'
 import { ScopedSubmittable } from './scoped-submittable.js'
 import { placeSetter, setterPendingAfter, type Phase, type Placement } from './setter-placement.js'
+import { citusStatement } from './citus-scoped-query.js'
 import type { SetterStatement } from './setter.js'
 import { mayCallRoutine, scriptShape, type ScriptShape } from './statement-kind.js'
 import type { StatementWrapper } from './statement-wrapper.js'
@@ -31,6 +32,8 @@ export interface RunOptions {
    * back of pg's queue.
    */
   prepared?: PreparedSetters | null
+  /** Citus mode: outside a transaction, BEGIN and COMMIT go around the statement (citus-scoped-query.ts). */
+  citus?: boolean
 }
 
 /**
@@ -74,7 +77,7 @@ export function sendQuery(
   const bound = options.decideWhenSent
   let wrapper: StatementWrapper
   if (bound !== undefined) {
-    wrapper = wrapForClient(bound, setter, statement)
+    wrapper = wrapForClient(bound, setter, statement, options.citus ?? false)
   } else {
     // pool.query ('single': classified only when it may be a CALL or DO) or
     // pool.transaction's BEGIN ('opening').
@@ -84,10 +87,15 @@ export function sendQuery(
       : mayCallRoutine(text)
         ? placeSetter(scriptShape(text), 'single')
         : 'before'
-    if (placement === 'after') {
+    if (placement === 'after' || (options.citus && options.opening)) {
+      // Citus mode: the BEGIN of pool.transaction carries the setter after it,
+      // inside the block (Citus forwards a SET LOCAL only there).
       wrapper = new ScopedBegin(setter, statement)
     } else if (placement === 'around') {
       wrapper = new ScopedBlock(client, setter, statement, () => placement)
+    } else if (options.citus) {
+      // Citus mode: BEGIN, setter, statement, COMMIT (never the named setter).
+      wrapper = citusStatement(client, setter, statement, undefined)
     } else {
       const { prepared } = options
       const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
@@ -104,12 +112,16 @@ export function sendQuery(
  * needs the setter after it, or around it (a CALL or DO), is wrapped as a
  * statement of the client's is.
  */
-export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, setter: SetterStatement, submittable: T): T {
+export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, setter: SetterStatement, submittable: T, citus = false): T {
   const shape = scriptShape(statementText(client, submittable))
+  const skip = () => decideWhenSent(client, shape) === 'none'
   const wrapper =
     isPgQuery(client, submittable) && (shape.setterAfter || shape.mayEndTransactions)
-      ? wrapForClient(client, setter, submittable)
-      : new ScopedSubmittable(setter, submittable, () => decideWhenSent(client, shape) === 'none')
+      ? wrapForClient(client, setter, submittable, citus)
+      : citus
+        ? // Citus mode: a query object cannot commit before its last row: refused outside a transaction.
+          citusStatement(client, setter, submittable, skip, false)
+        : new ScopedSubmittable(setter, submittable, skip)
   client.query(wrapper as unknown as pg.QueryConfig)
   return submittable
 }
@@ -117,7 +129,7 @@ export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, s
 // A statement on a client from pool.connect(). For one script the possible
 // placements are those of one wrapper (see setter-placement.ts), so the
 // wrapper is picked now and asks when sent.
-function wrapForClient(client: pg.ClientBase, setter: SetterStatement, statement: Submittable): StatementWrapper {
+function wrapForClient(client: pg.ClientBase, setter: SetterStatement, statement: Submittable, citus: boolean): StatementWrapper {
   const shape = scriptShape(statementText(client, statement))
   const skip = () => decideWhenSent(client, shape) === 'none'
   // A query object such as a cursor cannot be followed by the setter (it
@@ -125,6 +137,8 @@ function wrapForClient(client: pg.ClientBase, setter: SetterStatement, statement
   // runs a CALL or DO.)
   if (shape.setterAfter && isPgQuery(client, statement)) return new ScopedBegin(setter, statement, skip)
   if (shape.mayEndTransactions && isPgQuery(client, statement)) return new ScopedBlock(client, setter, statement, () => decideWhenSent(client, shape))
+  // Citus mode: outside a transaction the statement goes inside BEGIN/COMMIT (see citus-scoped-query.ts).
+  if (citus) return citusStatement(client, setter, statement, skip)
   return new ScopedQuery(setter, statement, { skip })
 }
 

@@ -65,7 +65,7 @@ export class TenantPoolClient {
     input = input as QueryInput
     let promise: Promise<pg.QueryResult>
     try {
-      promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client })
+      promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client, citus: this.#scope.citus })
     } catch (error) {
       promise = Promise.reject(error)
     }
@@ -94,7 +94,7 @@ export class TenantPoolClient {
    */
   _queryAlone(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult> {
     try {
-      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters, opening: true })
+      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters, opening: true, citus: this.#scope.citus })
     } catch (error) {
       return Promise.reject(error)
     }
@@ -178,7 +178,7 @@ export class TenantPoolClient {
   }
 
   #submit<T extends Submittable>(submittable: T): T {
-    return scopeSubmittable(this.#client, this.#checkedSetter(), submittable)
+    return scopeSubmittable(this.#client, this.#checkedSetter(), submittable, this.#scope.citus)
   }
 
   // The current tenant's setter, after checking the context on every

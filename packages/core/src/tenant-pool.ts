@@ -264,7 +264,7 @@ export class TenantPool extends pg.Pool {
         }
         try {
           trackConnection(client)
-          sendQuery(client, setterStatement, input, values, { prepared }, finish)
+          sendQuery(client, setterStatement, input, values, { prepared, citus: this.#scope.citus }, finish)
         } catch (error) {
           finish(error as Error)
         }

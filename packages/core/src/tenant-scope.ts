@@ -1,6 +1,7 @@
 import { booleanOption, functionOption, nonEmptyStringOption, readOptions, type OptionRules } from './_options.js'
 import { getTenantContext, type TenantContext } from './context.js'
 import { TenantScopeError } from './errors.js'
+import { citusSetter } from './citus-setter.js'
 import { PreparedSetters } from './prepared-setter.js'
 import { isValidSettingName } from './settings.js'
 import { setConfigSetter, type SettingEntry, type SetterStatement, type TenantSetter } from './setter.js'
@@ -42,6 +43,20 @@ export interface TenantScopeOptions {
    * @example createTenantPool(pool, { prepareSetter: false })
    */
   prepareSetter?: boolean
+  /**
+   * Citus mode, for a Citus coordinator (docs/citus.md). Citus forwards the
+   * tenant to the workers only as a `SET LOCAL` inside an explicit
+   * transaction, so every statement outside a transaction runs as
+   * `BEGIN; set the tenant; statement; COMMIT`, still in one round trip, and
+   * the setter is `tenantscope.set_local` with
+   * `citus.propagate_set_commands = 'local'` set alongside. A `setter` other
+   * than this mode's is refused: mixing `set_config` and `SET LOCAL` on one
+   * connection would leave the coordinator on one tenant and the workers on
+   * another. The setter is never sent as a named statement in this mode.
+   * @default false
+   * @example createTenantPool(pool, { citus: true })
+   */
+  citus?: boolean
 }
 
 /**
@@ -54,6 +69,7 @@ export const TENANT_SCOPE_OPTION_RULES: OptionRules<TenantScopeOptions> = {
   parseTenantId: functionOption,
   setter: functionOption,
   prepareSetter: booleanOption,
+  citus: booleanOption,
 }
 
 /** @internal The current tenant, checked, and the statement that applies it. */
@@ -67,10 +83,12 @@ export class TenantScope {
   readonly setting: string
   readonly parseTenantId: TenantIdParser
   readonly setter: TenantSetter
-  /** Per pool; null when `prepareSetter: false`. */
+  /** Per pool; null when `prepareSetter: false` or in Citus mode. */
   readonly preparedSetters: PreparedSetters | null
   /** More settings per tenant, set by the pool (database limits, the activity tag). */
   readonly #extraSettings: ((tenantId: string) => readonly SettingEntry[]) | undefined
+  /** Citus mode: statements outside a transaction are wrapped in BEGIN/COMMIT (see citus-scoped-query.ts). */
+  readonly citus: boolean
 
   constructor(given?: TenantScopeOptions, extraSettings?: (tenantId: string) => readonly SettingEntry[]) {
     this.#extraSettings = extraSettings
@@ -84,8 +102,15 @@ export class TenantScope {
       throw new TenantScopeError('INVALID_CONFIG', 'setting must be a dotted identifier such as app.current_tenant')
     }
     this.parseTenantId = options.parseTenantId ?? uuidTenantId
-    this.setter = options.setter ?? setConfigSetter
-    this.preparedSetters = options.prepareSetter === false ? null : new PreparedSetters()
+    this.citus = options.citus === true
+    if (this.citus && options.setter !== undefined && options.setter !== citusSetter) {
+      throw new TenantScopeError(
+        'INVALID_CONFIG',
+        'citus: true brings its own setter (SET LOCAL, forwarded to the workers); a second one would mix set_config and SET LOCAL',
+      )
+    }
+    this.setter = this.citus ? citusSetter : (options.setter ?? setConfigSetter)
+    this.preparedSetters = options.prepareSetter === false || this.citus ? null : new PreparedSetters()
   }
 
   /** The current context's tenant, parsed, and its setter; throws before anything is sent. */

@@ -3,6 +3,7 @@ import type { DrizzleConfig } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import { refuseQueryCache, unwrapRefusalsOf } from './_refusals.js'
+import { routedCopy } from './tenant-drizzle.js'
 
 /**
  * A new tenant-scoped Drizzle instance over a new TenantPool: for new code,
@@ -11,7 +12,8 @@ import { refuseQueryCache, unwrapRefusalsOf } from './_refusals.js'
  *
  * `poolOrConfig` is a pg.Pool or a pg.PoolConfig, as for `createTenantPool`;
  * `config` is Drizzle's own config (schema, casing, logger);
- * `options` are the TenantPool's (setting, parseTenantId, setter).
+ * `options` are the TenantPool's (setting, parseTenantId, setter, citus); with
+ * `citus: true` queries are routed to the tenant's shard, as with `tenantDrizzle`.
  * @example
  * const db = createTenantDrizzle({ connectionString: process.env.DATABASE_URL }, { schema })
  * await withTenant(tenantId, () => db.select().from(schema.projects))
@@ -28,5 +30,6 @@ export function createTenantDrizzle<TSchema extends Record<string, unknown> = Re
   const client = pool as unknown as pg.Pool
   const db = drizzle({ ...config, client }) as unknown as NodePgDatabase<TSchema> & { $client: TenantPool }
   unwrapRefusalsOf((db as unknown as { session: object }).session)
-  return db
+  // Citus mode: queries on tables with a tenant_id column are routed to the tenant's shard.
+  return options?.citus === true ? routedCopy(db) : db
 }

@@ -2,6 +2,7 @@ import { TenantPool, TenantScopeError, createTenantPool, type TenantPoolOptions 
 import type pg from 'pg'
 import { refuseQueryCache, unwrapRefusalsOf } from './_refusals.js'
 import { createTenantSql, isTenantSql } from '@tenantscope/postgres'
+import { routingDialect } from './citus-routing.js'
 import {
   isNodePgDatabase,
   isNodePgSession,
@@ -10,8 +11,18 @@ import {
   type DrizzleDatabaseLike,
 } from './_drizzle-internals.js'
 
-/** Options of `tenantDrizzle`: those of `createTenantPool`. */
-export type TenantDrizzleOptions = TenantPoolOptions
+/** Options of `tenantDrizzle`: those of `createTenantPool`, and the tenant column for Citus routing. */
+export interface TenantDrizzleOptions extends TenantPoolOptions {
+  /**
+   * With `citus: true`, SELECT, UPDATE and DELETE on a table that has this
+   * column get `<column> = <current tenant>` added to their WHERE, so that
+   * Citus routes them to the tenant's one shard instead of every shard
+   * (RLS alone fans out). See docs/citus.md.
+   * @default 'tenant_id'
+   * @example tenantDrizzle(drizzle(pool, { schema }), { citus: true })
+   */
+  tenantColumn?: string
+}
 
 /**
  * Returns a Drizzle instance of the same type as `db` whose every query runs
@@ -71,7 +82,18 @@ export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?:
       'tenantDrizzle needs a Drizzle instance over a pg.Pool: a single pg.Client or PoolClient cannot give each tenant its own transaction',
     )
   }
-  return rebuildOver(source, createTenantPool(client, options) as unknown as pg.Pool) as unknown as TDatabase
+  const { tenantColumn = 'tenant_id', ...poolOptions } = options ?? {}
+  const pool = createTenantPool(client, poolOptions) as unknown as pg.Pool
+  return rebuildOver(source, pool, poolOptions.citus === true ? tenantColumn : undefined) as unknown as TDatabase
+}
+
+/**
+ * @internal createTenantDrizzle in Citus mode: a copy of `db` over the same
+ * TenantPool whose queries are routed (see citus-routing.ts).
+ */
+export function routedCopy<TDatabase extends object>(db: TDatabase, tenantColumn = 'tenant_id'): TDatabase {
+  const source = db as unknown as DrizzleDatabaseLike
+  return rebuildOver(source, source.$client as pg.Pool, tenantColumn) as unknown as TDatabase
 }
 
 /**
@@ -105,15 +127,17 @@ function tenantPostgresJsDrizzle(source: DrizzleDatabaseLike, options: TenantDri
  * query builders and relational queries capture the session when they are
  * made, so the copy gets a new session rather than a patched one.
  */
-function rebuildOver(db: DrizzleDatabaseLike, pool: pg.Pool): DrizzleDatabaseLike {
+function rebuildOver(db: DrizzleDatabaseLike, pool: pg.Pool, routeByColumn?: string): DrizzleDatabaseLike {
   const { session } = db
   // 0.x keeps the relational schema as `schema`, 1.0 its relations as `relations`.
   const schema = 'relations' in session && session.relations !== undefined ? session.relations : session.schema
   const Session = session.constructor
   const Database = db.constructor
-  const scopedSession = new Session(pool, session.dialect, schema, session.options ?? {})
+  // Citus mode: a copy of the dialect that adds the tenant condition (citus-routing.ts).
+  const dialect = routeByColumn === undefined ? session.dialect : routingDialect(session.dialect as object, routeByColumn)
+  const scopedSession = new Session(pool, dialect, schema, session.options ?? {})
   unwrapRefusalsOf(scopedSession)
-  const scoped = new Database(db.dialect, scopedSession, schema)
+  const scoped = new Database(routeByColumn === undefined ? db.dialect : dialect, scopedSession, schema)
   scoped.$client = pool
   // drizzle() sets $cache after construction; keep what the original had.
   scoped.$cache = db.$cache

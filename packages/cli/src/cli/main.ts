@@ -1,4 +1,5 @@
 import { DIFF_HELP, diffCommand } from './diff-command.js'
+import { CITUS_HELP, citusCommand } from './citus-command.js'
 import { DOCTOR_HELP, doctorCommand } from './doctor-command.js'
 import type { CliIo } from './io.js'
 import { safeMessage } from './safe-message.js'
@@ -13,13 +14,14 @@ Commands:
   doctor   audit a live database for row-level-security mistakes
   diff     what a migration made worse: the doctor on two databases
   sql      print or copy tenantscope's migrations
+  citus    isolate or move a tenant on Citus, per-tenant statistics
   tenant   export, import or erase one tenant's rows
   top      a live table of per-tenant activity (pg_stat_activity)
 
 Run tenantscope <command> --help for its options.
 `
 
-const COMMAND_HELP: Readonly<Record<string, string>> = { doctor: DOCTOR_HELP, diff: DIFF_HELP, sql: SQL_HELP, tenant: TENANT_HELP, top: TOP_HELP }
+const COMMAND_HELP: Readonly<Record<string, string>> = { citus: CITUS_HELP, doctor: DOCTOR_HELP, diff: DIFF_HELP, sql: SQL_HELP, tenant: TENANT_HELP, top: TOP_HELP }
 
 /** @internal Runs one CLI invocation and returns its exit code; never throws. */
 export async function main(args: string[], io: CliIo, version: string): Promise<number> {
@@ -32,6 +34,8 @@ export async function main(args: string[], io: CliIo, version: string): Promise<
         return await diffCommand(rest, io)
       case 'sql':
         return await sqlCommand(rest, io)
+      case 'citus':
+        return await citusCommand(rest, io)
       case 'tenant':
         return await tenantCommand(rest, io)
       case 'top':
@@ -47,7 +51,7 @@ export async function main(args: string[], io: CliIo, version: string): Promise<
         io.stdout(command === 'help' ? (COMMAND_HELP[rest[0] ?? ''] ?? HELP) : HELP)
         return command === undefined ? 2 : 0
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))} (expected doctor, diff, sql, tenant or top)`)
+        throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))} (expected citus, doctor, diff, sql, tenant or top)`)
     }
   } catch (error) {
     // One line, never a stack trace, never the connection string.

@@ -1,0 +1,199 @@
+import type pg from 'pg'
+import { queryClassOf, queueFirst, type PgConnection, type Submittable } from './_pg-internals.js'
+import { connectionState } from './connection-state.js'
+import { TenantScopeError } from './errors.js'
+import { ScopedQuery } from './scoped-query.js'
+import type { SetterStatement } from './setter.js'
+import { scriptShape } from './statement-kind.js'
+import { StatementWrapper } from './statement-wrapper.js'
+
+/**
+ * @internal The Citus mode's statement: Citus forwards a `SET LOCAL` to the
+ * workers only inside an explicit transaction block, so a statement that runs
+ * outside a transaction goes as
+ *
+ *   Parse/Bind/Execute(BEGIN)  [ScopedQuery: setter, statement]  Parse/Bind/Execute(COMMIT)  Sync
+ *
+ * still one round trip. Inside a transaction (a client from pool.connect()
+ * after BEGIN) it is a plain ScopedQuery: the transaction's first statement
+ * carries the setter, the others go as they are.
+ *
+ * BEGIN is written just before the ScopedQuery's first message and COMMIT
+ * just before its Sync, so a statement that pg refuses before writing
+ * anything leaves nothing half-sent. The replies to BEGIN and COMMIT are
+ * swallowed; the ScopedQuery sees exactly what it would see alone.
+ *
+ * An error between BEGIN and COMMIT leaves the connection in a failed
+ * transaction ('E'): a ROLLBACK is queued ahead of anything else on the
+ * client, and the error reaches the caller once it is done, so the
+ * connection is idle again when the caller can release it or send the next
+ * statement. An error at COMMIT ends the transaction by itself.
+ */
+export class CitusScopedQuery extends StatementWrapper {
+  readonly #client: pg.ClientBase
+  readonly #wrapWhenIdle: boolean
+  /** Shared with the inner ScopedQuery's `skip`: while wrapping, the setter always rides along. */
+  readonly #wrap: { now: boolean }
+  /** CommandCompletes seen since BEGIN was written: 0 BEGIN, 1 setter, 2 statement, 3 COMMIT. */
+  #completes = 0
+  #statementDone = false
+
+  /**
+   * `client` is the connection it runs on (to queue the ROLLBACK); `inner`
+   * is the ScopedQuery over the user's statement, whose `skip` reads `wrap`
+   * (see citusStatement). `wrapWhenIdle` false: a cursor or stream, which
+   * cannot commit before its last row, is refused outside a transaction.
+   */
+  constructor(client: pg.ClientBase, inner: Submittable, wrap: { now: boolean }, wrapWhenIdle: boolean) {
+    super(inner)
+    this.#client = client
+    this.#wrap = wrap
+    this.#wrapWhenIdle = wrapWhenIdle
+  }
+
+  get #wrapping(): boolean {
+    return this.#wrap.now
+  }
+
+  submit(connection: PgConnection): Error | null {
+    this.#wrap.now = !inTransaction(this.#client) && !isPlainBeginText(this.statement.text)
+    if (!this.#wrapping) return this.statement.submit(connection) ?? null
+    // A cursor, a stream, or pg's `rows` option reads its rows in pages and
+    // syncs after the last one: COMMIT could not go before that Sync.
+    if (!this.#wrapWhenIdle || readsInPages(this.statement)) {
+      return new TenantScopeError(
+        'CITUS_TRANSACTION_REQUIRED',
+        'In Citus mode a cursor, a stream or a query with `rows` runs inside a transaction ' +
+          '(pool.transaction(), or BEGIN on a client from pool.connect())',
+      )
+    }
+    let begun = false
+    const writeBegin = () => {
+      if (begun) return
+      begun = true
+      connection.parse({ text: 'BEGIN' })
+      connection.bind({ values: [] })
+      connection.execute({})
+    }
+    // The ScopedQuery writes nothing before it has validated the statement:
+    // BEGIN goes just before its first message, COMMIT just before its Sync.
+    const around = new Proxy(connection, {
+      get: (target, property) => {
+        if (property === 'parse' || property === 'bind') {
+          return (config: never) => {
+            writeBegin()
+            ;(target[property] as (config: never) => void)(config)
+          }
+        }
+        if (property === 'sync') {
+          return () => {
+            target.parse({ text: 'COMMIT' })
+            target.bind({ values: [] })
+            target.execute({})
+            target.sync()
+          }
+        }
+        const value: unknown = Reflect.get(target, property)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    return this.statement.submit(around) ?? null
+  }
+
+  // pg records the active query's name as parsed on every ParseComplete:
+  // BEGIN's and COMMIT's must not count for the user's named statement.
+  override get name(): string | undefined {
+    return this.#wrapping && (this.#completes === 0 || this.#statementDone) ? undefined : this.statement.name
+  }
+
+  override handleDataRow(message: unknown): void {
+    if (!this.#wrapping || (this.#completes > 0 && !this.#statementDone)) super.handleDataRow(message)
+  }
+
+  override handleEmptyQuery(connection: PgConnection): void {
+    super.handleEmptyQuery(connection)
+    if (this.#wrapping && this.#completes === 2) this.#statementDone = true
+  }
+
+  override handleCommandComplete(message: unknown, connection: PgConnection): void {
+    if (!this.#wrapping) return super.handleCommandComplete(message, connection)
+    const index = this.#completes++
+    if (index === 0 || this.#statementDone) return // BEGIN's, COMMIT's
+    super.handleCommandComplete(message, connection) // the setter's (the ScopedQuery swallows it), the statement's
+    if (index === 2) this.#statementDone = true
+  }
+
+  override handleError(raw: Error, connection: PgConnection): void {
+    const error = shardMoved(raw) ?? raw
+    // Between BEGIN and COMMIT the transaction is now failed: roll it back
+    // before anything else runs on this connection, then report the error.
+    if (this.#wrapping && this.#completes > 0 && !this.#statementDone && isServerError(raw)) {
+      queueRollback(this.#client, () => super.handleError(error, connection))
+      return
+    }
+    super.handleError(error, connection)
+  }
+}
+
+/**
+ * @internal The Citus mode's wrapper over a user statement. `skip` is the
+ * ScopedQuery's own decision inside a transaction (see skipFor in
+ * run-query.ts); while wrapping, the setter always rides along.
+ */
+export function citusStatement(
+  client: pg.ClientBase,
+  setter: SetterStatement,
+  statement: Submittable,
+  skip: (() => boolean) | undefined,
+  wrapWhenIdle = true,
+): CitusScopedQuery {
+  const wrap = { now: false }
+  const inner = new ScopedQuery(setter, statement, { skip: () => (wrap.now ? false : (skip?.() ?? false)) })
+  return new CitusScopedQuery(client, inner, wrap, wrapWhenIdle)
+}
+
+function readsInPages(statement: Submittable): boolean {
+  const inner = (statement as unknown as { statement?: { rows?: unknown } }).statement
+  return Boolean(inner?.rows)
+}
+
+function inTransaction(client: pg.ClientBase): boolean {
+  const state = connectionState(client)
+  return state === 'T' || state === 'E'
+}
+
+// A plain BEGIN through a client goes alone (the next statement carries the
+// setter); pool.transaction's BEGIN goes through ScopedBegin, never here.
+function isPlainBeginText(text: unknown): boolean {
+  return typeof text === 'string' && scriptShape(text).plainBeginFirst
+}
+
+/**
+ * While Citus splits or moves a shard (isolate_tenant_to_new_shard,
+ * citus_move_shard_placement), a statement planned against the old shard can
+ * fail with an internal error that names it ("could not find valid entry for
+ * shard 102031", SQLSTATE XX000). Nothing of it was committed and the same
+ * statement succeeds once the metadata settled: a typed, retryable error, the
+ * database's own as `cause`.
+ */
+function shardMoved(error: Error): TenantScopeError | undefined {
+  const { code } = error as { code?: unknown }
+  if (code !== 'XX000' || !/\bshard \d+\b/i.test(error.message)) return undefined
+  return new TenantScopeError(
+    'CITUS_SHARD_MOVED',
+    "The tenant's shard was split or moved while the statement ran; it was rolled back: run the statement (or the transaction) again",
+    { cause: error },
+  )
+}
+
+function isServerError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'severity' in error && 'code' in error
+}
+
+// The ROLLBACK must run before whatever the caller queued behind the failed
+// statement, which would otherwise meet "current transaction is aborted".
+function queueRollback(client: pg.ClientBase, then: () => void): void {
+  const query = new (queryClassOf(client))('ROLLBACK')
+  ;(query as unknown as { callback: () => void }).callback = () => then()
+  queueFirst(client, query as unknown as Submittable)
+}
