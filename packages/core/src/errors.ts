@@ -22,6 +22,18 @@ export type TenantScopeErrorCode =
   | 'JOB_TENANT_INVALID'
   /** A job payload is not an object, so it cannot carry a tenant: the job is not run. */
   | 'JOB_PAYLOAD_INVALID'
+  /** `@tenantscope/router`: the directory has no entry for the tenant; nothing was sent (never a fallback to a shared pool). */
+  | 'TENANT_UNKNOWN'
+  /** `@tenantscope/router`: the tenant is read-only and the statement tried to write. */
+  | 'TENANT_READ_ONLY'
+  /** `@tenantscope/router`: the tenant is moving or suspended; nothing was sent. Retry later. */
+  | 'TENANT_UNAVAILABLE'
+  /** `@tenantscope/router`: every connection under the cap stayed busy past the wait limit. Retry later. */
+  | 'TENANT_POOL_EXHAUSTED'
+  /** `@tenantscope/router`: a migration that already ran was edited (its checksum differs). */
+  | 'MIGRATION_CHECKSUM_MISMATCH'
+  /** `@tenantscope/router`: a migration failed on one or more targets (see the error's details). */
+  | 'MIGRATION_FAILED'
 
 const brand = Symbol.for('tenantscope:TenantScopeError')
 
