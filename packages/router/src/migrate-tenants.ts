@@ -1,0 +1,133 @@
+import { TenantScopeError } from '@tenantscope/core'
+import pg from 'pg'
+import type { ConnectionResolver } from './database-pools.js'
+import type { TenantEntry } from './directory-entry.js'
+import { readMigrationsFolder, type MigrationFile } from './migration-files.js'
+import { migrateTarget, type MigrationTarget, type TargetResult } from './migrate-target.js'
+import { listTenants } from './provisioning.js'
+
+export interface MigrateTenantsOptions {
+  /**
+   * The primary database as the role that owns the schemas (never the app
+   * role): the shared schema and every schema tenant are migrated through it.
+   */
+  admin: pg.Pool
+  /** A folder of `*.sql` files (drizzle-kit's output works as is), or migrations already read. */
+  migrations: string | readonly MigrationFile[]
+  /** Credentials of a database tenant's database, as a role that may change its schema. */
+  connectionFor?: ConnectionResolver
+  /** The tenants to migrate. @default every schema and database tenant in tenantscope.tenant_directory */
+  tenants?: readonly TenantEntry[]
+  /** Migrate the shared schema (pool tenants) first. @default true */
+  shared?: boolean
+  /** @default 'public' */
+  sharedSchema?: string
+  /** Targets migrated at once. @default 4 */
+  concurrency?: number
+  /** After a target fails: `continue` with the others, or `stop` taking new ones. @default 'continue' */
+  onError?: 'continue' | 'stop'
+  /** Report what would run, change nothing. */
+  dryRun?: boolean
+  /** Called after each target. */
+  onProgress?: (progress: { done: number; total: number; result: TargetResult }) => void
+}
+
+/** A run's outcome, ready for `JSON.stringify` in CI. */
+export interface MigrateSummary {
+  readonly ok: boolean
+  readonly dryRun: boolean
+  readonly targets: number
+  /** Targets that had nothing to do. */
+  readonly upToDate: number
+  /** Targets where migrations were applied (or would be, in a dry run). */
+  readonly migrated: ReadonlyArray<{ tenantId?: string | undefined; kind: MigrationTarget['kind']; schema: string; applied: string[] }>
+  /** Targets that failed, with the migration and statement; rerun to resume. */
+  readonly failed: ReadonlyArray<{ tenantId?: string | undefined; kind: MigrationTarget['kind']; schema: string } & NonNullable<TargetResult['failure']>>
+  /** Targets not attempted after a failure with `onError: 'stop'`. */
+  readonly skipped: number
+  readonly durationMs: number
+}
+
+interface Job {
+  readonly target: MigrationTarget
+  readonly entry: TenantEntry | undefined
+}
+
+/**
+ * Applies a folder of ordered SQL migrations to the shared schema, every
+ * tenant schema and every tenant database, N at a time. Each target keeps a
+ * tracking table (`tenantscope_migrations`, with checksums) in its schema,
+ * so a run resumes where the last one stopped and refuses an edited migration.
+ * @example const summary = await migrateTenants({ admin, migrations: './drizzle', concurrency: 8 })
+ */
+export async function migrateTenants(options: MigrateTenantsOptions): Promise<MigrateSummary> {
+  const started = performance.now()
+  const migrations = typeof options.migrations === 'string' ? await readMigrationsFolder(options.migrations) : options.migrations
+  const concurrency = options.concurrency ?? 4
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new TenantScopeError('INVALID_CONFIG', 'concurrency must be an integer ≥ 1')
+  const dryRun = options.dryRun === true
+  const tenants = options.tenants ?? (await listTenants(options.admin))
+  const jobs: Job[] = []
+  if (options.shared !== false) jobs.push({ target: { kind: 'shared', schema: options.sharedSchema ?? 'public' }, entry: undefined })
+  for (const entry of tenants) {
+    if (entry.strategy === 'schema') {
+      jobs.push({ target: { kind: 'schema', tenantId: entry.tenantId, schema: entry.schema!, role: entry.role }, entry })
+    } else if (entry.strategy === 'database') {
+      if (options.connectionFor === undefined) throw new TenantScopeError('INVALID_CONFIG', 'Database tenants need connectionFor to be migrated')
+      jobs.push({ target: { kind: 'database', tenantId: entry.tenantId, schema: 'public' }, entry })
+    }
+  }
+
+  const results: TargetResult[] = []
+  let next = 0
+  let stopped = false
+  const run = async (job: Job): Promise<TargetResult> => {
+    try {
+      if (job.target.kind !== 'database') {
+        const client = await options.admin.connect()
+        let broken: Error | undefined
+        try {
+          return await migrateTarget(client, job.target, migrations, dryRun)
+        } catch (error) {
+          broken = error as Error
+          throw error
+        } finally {
+          client.release(broken)
+        }
+      }
+      const config = await options.connectionFor!(job.entry!)
+      const client = new pg.Client(typeof config === 'string' ? { connectionString: config } : config)
+      await client.connect()
+      try {
+        return await migrateTarget(client, job.target, migrations, dryRun)
+      } finally {
+        await client.end().catch(() => undefined)
+      }
+    } catch (error) {
+      const { code, message } = error as { code?: string; message?: string }
+      return { target: job.target, applied: [], failure: { migration: '', statement: '', code, message: String(message) } }
+    }
+  }
+  const worker = async () => {
+    while (!stopped && next < jobs.length) {
+      const result = await run(jobs[next++]!)
+      results.push(result)
+      if (result.failure && options.onError === 'stop') stopped = true
+      options.onProgress?.({ done: results.length, total: jobs.length, result })
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker))
+
+  const migrated = results.filter((r) => r.applied.length > 0)
+  const failed = results.filter((r) => r.failure !== undefined)
+  return {
+    ok: failed.length === 0,
+    dryRun,
+    targets: jobs.length,
+    upToDate: results.filter((r) => r.applied.length === 0 && r.failure === undefined).length,
+    migrated: migrated.map((r) => ({ tenantId: r.target.tenantId, kind: r.target.kind, schema: r.target.schema, applied: r.applied })),
+    failed: failed.map((r) => ({ tenantId: r.target.tenantId, kind: r.target.kind, schema: r.target.schema, ...r.failure! })),
+    skipped: jobs.length - results.length,
+    durationMs: Math.round(performance.now() - started),
+  }
+}
