@@ -14,3 +14,5 @@ export type { MigrateTenantsOptions, MigrateSummary } from './migrate-tenants.js
 export type { MigrationTarget, TargetResult } from './migrate-target.js'
 export { readMigrationsFolder, migrationFrom } from './migration-files.js'
 export type { MigrationFile } from './migration-files.js'
+export { tenantDirectoryCommand } from './tenant-command.js'
+export type { CommandIO } from './tenant-command.js'
