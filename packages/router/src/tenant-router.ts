@@ -187,8 +187,7 @@ export class TenantRouter extends TenantPool {
   }
 
   async #resolve(): Promise<{ id: string; entry: TenantEntry }> {
-    const id = this.#parse(getTenantId())
-    if (id === undefined || id === null) throw new TenantScopeError('INVALID_TENANT_ID', 'Tenant id failed validation')
+    const id = parseId(this.#parse, getTenantId())
     const cached = this.#directory.peek(id)
     const entry = cached === null ? await this.#directory.get(id) : cached
     if (entry === undefined) throw new TenantScopeError('TENANT_UNKNOWN', 'The tenant has no directory entry')
@@ -212,6 +211,21 @@ export class TenantRouter extends TenantPool {
     if (pool === undefined) throw new TenantScopeError('INVALID_CONFIG', 'The tenant is pinned to a region the router has no pool for')
     return { entry, pool, release: noop }
   }
+}
+
+// As TenantPool does: the directory is only asked about ids the parser accepts.
+function parseId(parse: TenantIdParser, raw: string): string {
+  let parsed: unknown
+  try {
+    parsed = parse(raw)
+  } catch {
+    // No cause: a custom parser's message may well repeat the id.
+    throw new TenantScopeError('INVALID_TENANT_ID', 'Tenant id was rejected by parseTenantId')
+  }
+  if (typeof parsed !== 'string' || parsed.length === 0) {
+    throw new TenantScopeError('INVALID_TENANT_ID', 'parseTenantId must return a non-empty string')
+  }
+  return parsed
 }
 
 // 25006: the database refused a write in a read-only transaction.
