@@ -71,8 +71,13 @@ async function listen(directory: TenantDirectory, config: string | pg.ClientConf
     })
     next.on('error', () => lost(next))
     next.on('end', () => lost(next))
-    await next.connect()
-    await next.query(`LISTEN ${DIRECTORY_CHANNEL}`)
+    try {
+      await next.connect()
+      await next.query(`LISTEN ${DIRECTORY_CHANNEL}`)
+    } catch (error) {
+      await next.end().catch(() => undefined)
+      throw error
+    }
     client = next
     delay = 100
     // What changed while nobody listened.

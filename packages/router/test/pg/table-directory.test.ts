@@ -58,6 +58,26 @@ describe('createTableDirectory: tenantscope.tenant_directory, changes announced 
     for (const router of routers) await expect.poll(() => state(router, B)).toBe('TENANT_UNKNOWN')
   })
 
+  test('a lost listener connection drops the cache and comes back; changes after it still arrive', async () => {
+    const listeners = async () =>
+      (
+        await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'LISTEN tenantscope_directory'`, [
+          db.name,
+        ])
+      ).rows.map((row) => row.pid)
+    await expect.poll(async () => (await listeners()).length).toBe(2)
+    const before = await listeners()
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid`, [before])
+    // Both reconnect: two listening backends, neither of them the old ones.
+    await expect
+      .poll(async () => (await listeners()).filter((pid) => !before.includes(pid)).length, { timeout: 10_000 })
+      .toBe(2)
+    // Cache the current entry again, then change it: only the new listeners can tell (the TTL is an hour).
+    for (const router of routers) await state(router, A)
+    await admin.query(`UPDATE tenantscope.tenant_directory SET state = 'suspended' WHERE tenant_id = $1`, [A])
+    for (const router of routers) await expect.poll(() => state(router, A)).toBe('TENANT_UNAVAILABLE')
+  })
+
   test('the app role cannot change the directory', async () => {
     await expect(appPool.query(`UPDATE tenantscope.tenant_directory SET strategy = 'pool'`)).rejects.toMatchObject({ code: '42501' })
   })
