@@ -1,4 +1,4 @@
-// pnpm --filter @tenantscope/bench bench:migrate [-- <tenants> <concurrency>]
+// pnpm --filter @tenantscope/bench bench:migrate [<tenants> <concurrency>]
 // Migrations across tenant schemas: provisions N schema tenants (default
 // 1,000), then times a migrate run with nothing to do and one ALTER TABLE
 // reaching all of them. Targets (issue 15, this 2-core machine): ≤ 10 s and
@@ -13,8 +13,10 @@ import { APP_ROLE, withClient } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { openDatabases } from './database.js'
 
-const tenants = Number(process.argv[2] ?? 1000)
-const concurrency = Number(process.argv[3] ?? 8)
+// pnpm may pass a literal '--' before the arguments.
+const args = process.argv.slice(2).filter((arg) => arg !== '--')
+const tenants = Number(args[0] ?? 1000)
+const concurrency = Number(args[1] ?? 8)
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
 const databases = await openDatabases(log)

@@ -1,4 +1,4 @@
-// pnpm --filter @tenantscope/bench bench:router-cap [-- <databases> <cap> <seconds>]
+// pnpm --filter @tenantscope/bench bench:router-cap [<databases> <cap> <seconds>]
 // The database strategy with many tenant databases under one connection cap
 // (issue 15: 200 databases, a cap of 20): throughput and p99 for a load spread
 // over every tenant, and the most connections the server saw (never above the cap).
@@ -10,9 +10,11 @@ import pg from 'pg'
 import { openDatabases, type BenchDatabase } from './database.js'
 import { runClosedLoop, summarize } from './runner.js'
 
-const count = Number(process.argv[2] ?? 200)
-const cap = Number(process.argv[3] ?? 20)
-const seconds = Number(process.argv[4] ?? 5)
+// pnpm may pass a literal '--' before the arguments.
+const args = process.argv.slice(2).filter((arg) => arg !== '--')
+const count = Number(args[0] ?? 200)
+const cap = Number(args[1] ?? 20)
+const seconds = Number(args[2] ?? 5)
 const CONCURRENCY = 40
 const log = (line: string) => process.stderr.write(`${line}\n`)
 

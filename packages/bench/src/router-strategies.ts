@@ -1,4 +1,4 @@
-// pnpm --filter @tenantscope/bench bench:router [-- <latencyMs> <seconds per slice>]
+// pnpm --filter @tenantscope/bench bench:router [<latencyMs> <seconds per slice>]
 // The router's schema and database strategies against raw pg sending
 // schema-qualified SQL to the right database, through a proxy adding
 // `latencyMs` each way (default 1 ms). Target (issue 15): ≥ 0.9× raw.
@@ -12,8 +12,10 @@ import { openDatabases } from './database.js'
 import { startLatencyProxy } from './latency-proxy.js'
 import { medianRatio, rotation, runClosedLoop, summarize, type Sample } from './runner.js'
 
-const latencyMs = Number(process.argv[2] ?? 1)
-const sliceMs = Number(process.argv[3] ?? 2) * 1000
+// pnpm may pass a literal '--' before the arguments.
+const args = process.argv.slice(2).filter((arg) => arg !== '--')
+const latencyMs = Number(args[0] ?? 1)
+const sliceMs = Number(args[1] ?? 2) * 1000
 const ROUNDS = 3
 const CONCURRENCY = 8
 const SCHEMA_TENANTS = 20
