@@ -49,6 +49,7 @@ export interface TenantRouter {
 }
 
 interface Route {
+  readonly id: string
   readonly entry: TenantEntry
   readonly pool: TenantPool
   release(): void
@@ -122,7 +123,7 @@ export class TenantRouter extends TenantPool {
       throw new TypeError('router.query does not take a query object such as a cursor: use router.connect() and client.query()')
     }
     const promise = this.#route().then((route) =>
-      route.pool.query(input, values).then(
+      this.#bind(route).query(input, values).then(
         (result) => {
           route.release()
           return result
@@ -141,7 +142,7 @@ export class TenantRouter extends TenantPool {
     const promise = this.#route().then(async (route) => {
       let client: TenantPoolClient & pg.PoolClient
       try {
-        client = await route.pool.connect()
+        client = await this.#bind(route).connect()
       } catch (error) {
         route.release()
         throw error
@@ -167,7 +168,7 @@ export class TenantRouter extends TenantPool {
   override async transaction<T>(fn: (client: TenantPoolClient) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
     const route = await this.#route()
     try {
-      return await route.pool.transaction(fn, options)
+      return await this.#bind(route).transaction(fn, options)
     } catch (error) {
       throw refusal(route.entry, error)
     } finally {
@@ -197,19 +198,24 @@ export class TenantRouter extends TenantPool {
     return { id, entry }
   }
 
+  // Called right before the statement is handed to the pool, which builds
+  // its setter synchronously: the setter sees the entry this call was routed by.
+  #bind(route: Route): TenantPool {
+    this.#routed.set(route.id, route.entry)
+    return route.pool
+  }
+
   async #route(): Promise<Route> {
     const { id, entry } = await this.#resolve()
-    this.#routed.set(id, entry)
     if (entry.strategy === 'database') {
       if (this.#databases === undefined) throw new TenantScopeError('INVALID_CONFIG', 'A database tenant, but the router has no databases option')
       const lease = await this.#databases.acquire(entry)
-      return { entry, pool: lease.pool, release: lease.release }
+      return { id, entry, pool: lease.pool, release: lease.release }
     }
-    if (entry.region === undefined) return { entry, pool: this.#primary, release: noop }
-    const pool = this.#regions.get(entry.region)
+    const pool = entry.region === undefined ? this.#primary : this.#regions.get(entry.region)
     // Never a fallback to another region's (or the primary) pool.
     if (pool === undefined) throw new TenantScopeError('INVALID_CONFIG', 'The tenant is pinned to a region the router has no pool for')
-    return { entry, pool, release: noop }
+    return { id, entry, pool, release: noop }
   }
 }
 
