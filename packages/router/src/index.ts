@@ -7,7 +7,7 @@ export type { TenantEntry, TenantState, TenantStrategy } from './directory-entry
 export { createTenantRouter, TenantRouter } from './tenant-router.js'
 export type { TenantRouterOptions } from './tenant-router.js'
 export type { ConnectionResolver, DatabasePoolsOptions } from './database-pools.js'
-export { createTenant, dropTenant, listTenants, DEFAULT_GATE_ROLE } from './provisioning.js'
+export { createTenant, dropTenant, listTenants, setTenantState, DEFAULT_GATE_ROLE } from './provisioning.js'
 export type { CreateTenantOptions } from './provisioning.js'
 export { migrateTenants } from './migrate-tenants.js'
 export type { MigrateTenantsOptions, MigrateSummary } from './migrate-tenants.js'

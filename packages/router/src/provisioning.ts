@@ -1,7 +1,7 @@
 import { TenantScopeError } from '@tenantscope/core'
 import pg from 'pg'
 import type { ConnectionResolver } from './database-pools.js'
-import { isPlainName, validateEntry, type TenantEntry, type TenantStrategy } from './directory-entry.js'
+import { isPlainName, validateEntry, type TenantEntry, type TenantState, type TenantStrategy } from './directory-entry.js'
 import { readMigrationsFolder, type MigrationFile } from './migration-files.js'
 import { grantSchemaTo, migrateTarget } from './migrate-target.js'
 import { entryFromRow } from './table-directory.js'
@@ -132,6 +132,26 @@ export async function listTenants(admin: pg.Pool): Promise<TenantEntry[]> {
     `SELECT tenant_id, strategy, schema_name, role_name, database_key, region, state FROM tenantscope.tenant_directory ORDER BY tenant_id`,
   )
   return rows.map(entryFromRow)
+}
+
+/**
+ * Changes a tenant's state in tenantscope.tenant_directory; every router
+ * listening for changes sees it at once (NOTIFY), the others within their TTL.
+ * `read_only` while exporting, `moving` while switching it to another strategy,
+ * `suspended` to stop serving it, `active` to serve it again.
+ * @example await setTenantState(admin, tenantId, 'read_only')
+ */
+export async function setTenantState(admin: pg.Pool, tenantId: string, state: TenantState): Promise<TenantEntry> {
+  if (!['active', 'read_only', 'moving', 'suspended'].includes(state)) {
+    throw new TenantScopeError('INVALID_CONFIG', 'state must be active, read_only, moving or suspended')
+  }
+  const { rows } = await admin.query(
+    `UPDATE tenantscope.tenant_directory SET state = $2, updated_at = now() WHERE tenant_id = $1
+     RETURNING tenant_id, strategy, schema_name, role_name, database_key, region, state`,
+    [tenantId, state],
+  )
+  if (rows[0] === undefined) throw new TenantScopeError('TENANT_UNKNOWN', 'The tenant has no directory entry')
+  return entryFromRow(rows[0])
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   dropTenant,
   listTenants,
   migrateTenants,
+  setTenantState,
   type TenantEntry,
   type TenantRouter,
 } from '@tenantscope/router'
@@ -89,6 +90,18 @@ describe('provisioning and migrations across tenants', () => {
     await expect(withTenant(S1, () => router.query(`SELECT * FROM tenant_two.notes`))).rejects.toMatchObject({ code: '42501' })
     // The tracking table is the migrator's, not the tenant's.
     await expect(withTenant(S1, () => router.query(`DELETE FROM tenantscope_migrations`))).rejects.toMatchObject({ code: '42501' })
+  })
+
+  test('setTenantState: a read-only schema tenant keeps reading, its writes are refused, every router sees it', async () => {
+    expect(await setTenantState(admin, S1, 'read_only')).toMatchObject({ tenantId: S1, state: 'read_only' })
+    // Wait for the notification without writing, then write once.
+    await expect.poll(() => withTenant(S1, async () => (await router.currentEntry()).state)).toBe('read_only')
+    await expect(withTenant(S1, () => router.query(`INSERT INTO notes (body) VALUES ('x')`))).rejects.toMatchObject({ code: 'TENANT_READ_ONLY' })
+    expect((await withTenant(S1, () => router.query(`SELECT body FROM notes`))).rows).toEqual([{ body: 'one' }])
+    await setTenantState(admin, S1, 'active')
+    await expect.poll(() => withTenant(S1, () => router.query(`SELECT 1`)).then(() => 'served')).toBe('served')
+    await expect(setTenantState(admin, randomUUID(), 'active')).rejects.toMatchObject({ code: 'TENANT_UNKNOWN' })
+    await expect(setTenantState(admin, S1, 'gone' as never)).rejects.toMatchObject({ code: 'INVALID_CONFIG' })
   })
 
   test('migrateTenants: dry run, then one migration reaching every target, then nothing to do', async () => {
