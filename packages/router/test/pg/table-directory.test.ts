@@ -49,9 +49,10 @@ describe('createTableDirectory: tenantscope.tenant_directory, changes announced 
     await admin.query(`UPDATE tenantscope.tenant_directory SET state = 'read_only' WHERE tenant_id = $1`, [A])
     await admin.query(`INSERT INTO tenantscope.tenant_directory (tenant_id, strategy) VALUES ($1, 'pool')`, [B])
     for (const router of routers) {
-      await expect.poll(() => withTenant(A, () => router.query(`INSERT INTO projects (name) VALUES ('x')`)).catch((e) => e.code)).toBe(
-        'TENANT_READ_ONLY',
-      )
+      await expect.poll(() => withTenant(A, async () => (await router.currentEntry()).state)).toBe('read_only')
+      await expect(withTenant(A, () => router.query(`INSERT INTO projects (name) VALUES ('x')`))).rejects.toMatchObject({
+        code: 'TENANT_READ_ONLY',
+      })
       await expect.poll(() => state(router, B)).toBe('served')
     }
     await admin.query(`DELETE FROM tenantscope.tenant_directory WHERE tenant_id = $1`, [B])
