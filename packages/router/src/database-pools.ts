@@ -69,8 +69,12 @@ export class DatabasePools {
     if (typeof options.connectionFor !== 'function') {
       throw new TenantScopeError('INVALID_CONFIG', 'The database strategy needs connectionFor(entry)')
     }
-    if (!(Number.isInteger(maxPerDatabase) && maxPerDatabase >= 1 && Number.isInteger(maxConnections) && maxConnections >= maxPerDatabase)) {
-      throw new TenantScopeError('INVALID_CONFIG', 'maxConnections and maxPerDatabase must be integers with 1 ≤ maxPerDatabase ≤ maxConnections')
+    const integers = Number.isInteger(maxPerDatabase) && Number.isInteger(maxConnections)
+    if (!(integers && maxPerDatabase >= 1 && maxConnections >= maxPerDatabase)) {
+      throw new TenantScopeError(
+        'INVALID_CONFIG',
+        'maxConnections and maxPerDatabase must be integers with 1 ≤ maxPerDatabase ≤ maxConnections',
+      )
     }
     this.#options = {
       connectionFor: options.connectionFor,
@@ -130,6 +134,7 @@ export class DatabasePools {
   async #openDatabase(key: string, entry: TenantEntry): Promise<OpenDatabase> {
     await this.#reserve()
     try {
+      if (this.#ended) throw new TenantScopeError('INVALID_CONFIG', 'The router has been ended')
       const config = await this.#options.connectionFor(entry)
       const base: pg.PoolConfig = typeof config === 'string' ? { connectionString: config } : { ...config }
       const pgPool = new pg.Pool({ ...base, max: this.#options.maxPerDatabase })
@@ -161,7 +166,8 @@ export class DatabasePools {
         timer: setTimeout(() => {
           const at = this.#queue.indexOf(waiter)
           if (at >= 0) this.#queue.splice(at, 1)
-          reject(new TenantScopeError('TENANT_POOL_EXHAUSTED', `No room under the cap of ${this.#options.maxConnections} tenant database connections`))
+          const cap = this.#options.maxConnections
+          reject(new TenantScopeError('TENANT_POOL_EXHAUSTED', `No room under the cap of ${cap} tenant database connections`))
         }, this.#options.acquireTimeoutMillis),
       }
       this.#queue.push(waiter)

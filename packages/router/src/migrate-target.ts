@@ -81,7 +81,8 @@ export async function migrateTarget(
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
       const { code, message } = error as { code?: string; message?: string }
-      return { target, applied: done, failure: { migration: migration.name, statement: statement.slice(0, 500), code, message: String(message) } }
+      const failure = { migration: migration.name, statement: statement.slice(0, 500), code, message: String(message) }
+      return { target, applied: done, failure }
     }
   }
   return { target, applied: done }

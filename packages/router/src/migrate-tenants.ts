@@ -42,7 +42,9 @@ export interface MigrateSummary {
   /** Targets where migrations were applied (or would be, in a dry run). */
   readonly migrated: ReadonlyArray<{ tenantId?: string | undefined; kind: MigrationTarget['kind']; schema: string; applied: string[] }>
   /** Targets that failed, with the migration and statement; rerun to resume. */
-  readonly failed: ReadonlyArray<{ tenantId?: string | undefined; kind: MigrationTarget['kind']; schema: string } & NonNullable<TargetResult['failure']>>
+  readonly failed: ReadonlyArray<
+    { tenantId?: string | undefined; kind: MigrationTarget['kind']; schema: string } & NonNullable<TargetResult['failure']>
+  >
   /** Targets not attempted after a failure with `onError: 'stop'`. */
   readonly skipped: number
   readonly durationMs: number
@@ -64,7 +66,9 @@ export async function migrateTenants(options: MigrateTenantsOptions): Promise<Mi
   const started = performance.now()
   const migrations = typeof options.migrations === 'string' ? await readMigrationsFolder(options.migrations) : options.migrations
   const concurrency = options.concurrency ?? 4
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new TenantScopeError('INVALID_CONFIG', 'concurrency must be an integer ≥ 1')
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new TenantScopeError('INVALID_CONFIG', 'concurrency must be an integer ≥ 1')
+  }
   const dryRun = options.dryRun === true
   const tenants = options.tenants ?? (await listTenants(options.admin))
   const jobs: Job[] = []
@@ -73,7 +77,9 @@ export async function migrateTenants(options: MigrateTenantsOptions): Promise<Mi
     if (entry.strategy === 'schema') {
       jobs.push({ target: { kind: 'schema', tenantId: entry.tenantId, schema: entry.schema!, role: entry.role }, entry })
     } else if (entry.strategy === 'database') {
-      if (options.connectionFor === undefined) throw new TenantScopeError('INVALID_CONFIG', 'Database tenants need connectionFor to be migrated')
+      if (options.connectionFor === undefined) {
+        throw new TenantScopeError('INVALID_CONFIG', 'Database tenants need connectionFor to be migrated')
+      }
       jobs.push({ target: { kind: 'database', tenantId: entry.tenantId, schema: 'public' }, entry })
     }
   }

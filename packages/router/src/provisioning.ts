@@ -48,8 +48,11 @@ export async function createTenant(admin: pg.Pool, options: CreateTenantOptions)
     region: options.region,
     state: 'active',
   })
-  if (typeof entry.tenantId !== 'string' || entry.tenantId.length === 0) throw new TenantScopeError('INVALID_TENANT_ID', 'A tenant id is required')
-  const migrations = options.migrations === undefined ? [] : typeof options.migrations === 'string' ? await readMigrationsFolder(options.migrations) : options.migrations
+  if (typeof entry.tenantId !== 'string' || entry.tenantId.length === 0) {
+    throw new TenantScopeError('INVALID_TENANT_ID', 'A tenant id is required')
+  }
+  const given = options.migrations ?? []
+  const migrations = typeof given === 'string' ? await readMigrationsFolder(given) : given
 
   if (entry.strategy === 'schema') await createSchemaTenant(admin, entry, migrations, options)
   if (entry.strategy === 'database') await createDatabaseTenant(admin, entry, migrations, options)
@@ -93,18 +96,26 @@ async function applyOrUndo(admin: pg.Pool, entry: TenantEntry, migrations: reado
   const client = await admin.connect()
   let result
   try {
-    result = await migrateTarget(client, { kind: 'schema', tenantId: entry.tenantId, schema: entry.schema!, role: entry.role }, migrations, false)
+    const target = { kind: 'schema', tenantId: entry.tenantId, schema: entry.schema!, role: entry.role } as const
+    result = await migrateTarget(client, target, migrations, false)
   } finally {
     client.release()
   }
   if (result.failure) {
     await undo()
-    throw new TenantScopeError('MIGRATION_FAILED', `Migration ${result.failure.migration} failed on the new tenant: ${result.failure.message}`)
+    throw migrationFailed(result.failure)
   }
 }
 
-async function createDatabaseTenant(admin: pg.Pool, entry: TenantEntry, migrations: readonly MigrationFile[], options: CreateTenantOptions) {
-  if (!isPlainName(entry.database)) throw new TenantScopeError('INVALID_CONFIG', 'The database key must be a lower-case identifier: it names the database')
+async function createDatabaseTenant(
+  admin: pg.Pool,
+  entry: TenantEntry,
+  migrations: readonly MigrationFile[],
+  options: CreateTenantOptions,
+) {
+  if (!isPlainName(entry.database)) {
+    throw new TenantScopeError('INVALID_CONFIG', 'The database key must be a lower-case identifier: it names the database')
+  }
   await admin.query(`CREATE DATABASE ${entry.database}`)
   if (migrations.length === 0) return
   if (options.connectionFor === undefined) {
@@ -122,8 +133,12 @@ async function createDatabaseTenant(admin: pg.Pool, entry: TenantEntry, migratio
   }
   if (result.failure) {
     await admin.query(`DROP DATABASE ${entry.database} WITH (FORCE)`)
-    throw new TenantScopeError('MIGRATION_FAILED', `Migration ${result.failure.migration} failed on the new tenant: ${result.failure.message}`)
+    throw migrationFailed(result.failure)
   }
+}
+
+function migrationFailed(failure: { migration: string; message: string }): TenantScopeError {
+  return new TenantScopeError('MIGRATION_FAILED', `Migration ${failure.migration} failed on the new tenant: ${failure.message}`)
 }
 
 /** Every tenant in tenantscope.tenant_directory, by id. */
@@ -168,7 +183,9 @@ export async function dropTenant(admin: pg.Pool, tenantId: string): Promise<Tena
   if (rows[0] === undefined) return undefined
   const entry = entryFromRow(rows[0])
   if (entry.strategy === 'schema') await dropSchemaTenant(admin, entry)
-  if (entry.strategy === 'database' && isPlainName(entry.database)) await admin.query(`DROP DATABASE IF EXISTS ${entry.database} WITH (FORCE)`)
+  if (entry.strategy === 'database' && isPlainName(entry.database)) {
+    await admin.query(`DROP DATABASE IF EXISTS ${entry.database} WITH (FORCE)`)
+  }
   return entry
 }
 

@@ -45,7 +45,11 @@ const OPTIONS = {
  * kind, lists them, deprovisions them, and migrates them all. Returns the
  * exit code (0 done, 1 failed, 2 usage).
  */
-export async function tenantDirectoryCommand(action: 'create' | 'list' | 'drop' | 'migrate', args: string[], io: CommandIO): Promise<number> {
+export async function tenantDirectoryCommand(
+  action: 'create' | 'list' | 'drop' | 'migrate',
+  args: string[],
+  io: CommandIO,
+): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true })
@@ -124,9 +128,14 @@ export async function tenantDirectoryCommand(action: 'create' | 'list' | 'drop' 
         if (values.json) io.stdout(`${JSON.stringify(summary)}\n`)
         else {
           const verb = summary.dryRun ? 'would migrate' : 'migrated'
-          io.stdout(`${summary.targets} targets: ${summary.upToDate} up to date, ${verb} ${summary.migrated.length}, ${summary.failed.length} failed, ${summary.skipped} skipped (${summary.durationMs} ms)\n`)
+          const { targets, upToDate, migrated, failed, skipped, durationMs } = summary
+          io.stdout(
+            `${targets} targets: ${upToDate} up to date, ${verb} ${migrated.length}, ${failed.length} failed, ` +
+              `${skipped} skipped (${durationMs} ms)\n`,
+          )
           for (const f of summary.failed) {
-            io.stderr(`failed: ${f.kind} ${f.tenantId ?? ''} ${f.schema}: ${f.migration} [${f.code ?? '-'}] ${f.message}\n  statement: ${f.statement}\n`)
+            const where = `${f.kind} ${f.tenantId ?? ''} ${f.schema}`
+            io.stderr(`failed: ${where}: ${f.migration} [${f.code ?? '-'}] ${f.message}\n  statement: ${f.statement}\n`)
           }
         }
         return summary.ok ? 0 : 1

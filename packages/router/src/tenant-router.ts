@@ -208,7 +208,9 @@ export class TenantRouter extends TenantPool {
   async #route(): Promise<Route> {
     const { id, entry } = await this.#resolve()
     if (entry.strategy === 'database') {
-      if (this.#databases === undefined) throw new TenantScopeError('INVALID_CONFIG', 'A database tenant, but the router has no databases option')
+      if (this.#databases === undefined) {
+        throw new TenantScopeError('INVALID_CONFIG', 'A database tenant, but the router has no databases option')
+      }
       const lease = await this.#databases.acquire(entry)
       return { id, entry, pool: lease.pool, release: lease.release }
     }
