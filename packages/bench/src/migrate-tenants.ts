@@ -8,10 +8,12 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTenant, migrateTenants } from '@tenantscope/router'
+import { withTenant } from '@tenantscope/core'
+import { createTenant, createTenantDirectory, createTenantRouter, migrateTenants, type TenantEntry } from '@tenantscope/router'
 import { APP_ROLE, withClient } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { openDatabases } from './database.js'
+import { runClosedLoop, summarize } from './runner.js'
 
 // pnpm may pass a literal '--' before the arguments.
 const args = process.argv.slice(2).filter((arg) => arg !== '--')
@@ -33,11 +35,12 @@ CREATE INDEX "bench_items_created_idx" ON "bench_items" USING btree ("created_at
   )
   let started = performance.now()
   let next = 0
+  const entries: TenantEntry[] = []
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < tenants) {
         const i = next++
-        await createTenant(admin, {
+        entries[i] = await createTenant(admin, {
           tenantId: randomUUID(),
           strategy: 'schema',
           schema: `tenant_${i}`,
@@ -64,12 +67,59 @@ CREATE INDEX "bench_items_created_idx" ON "bench_items" USING btree ("created_at
   const alterMs = performance.now() - started
   if (!alter.ok || alter.migrated.length !== tenants + 1) throw new Error(`ALTER run: ${JSON.stringify(alter.failed.slice(0, 3))}`)
 
+  // What many schemas cost a backend and the catalog: one backend touching
+  // 100 tenants' tables, then all of them (its relation and catalog caches grow).
+  const cacheBytes = async (client: pg.ClientBase) =>
+    Number((await client.query(`SELECT sum(total_bytes)::bigint AS b FROM pg_backend_memory_contexts`)).rows[0].b)
+  const memory = await withClient(db.adminUrl, async (client) => {
+    const fresh = await cacheBytes(client)
+    const touch = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) await client.query(`SELECT name FROM tenant_${i}.bench_items WHERE id = 1`)
+    }
+    await touch(0, Math.min(100, tenants))
+    const after100 = await cacheBytes(client)
+    await touch(Math.min(100, tenants), tenants)
+    return { fresh, after100, afterAll: await cacheBytes(client) }
+  })
+  const catalog = await admin.query(
+    `SELECT pg_database_size(current_database())::bigint AS db,
+            (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'pg_catalog')::bigint AS catalog`,
+  )
+  // Point reads through the router: spread over 100 tenants, then over all of them.
+  const byId = new Map(entries.map((entry) => [entry.tenantId, entry]))
+  const router = createTenantRouter({
+    directory: createTenantDirectory((id) => byId.get(id)),
+    pool: { connectionString: db.appUrl, max: concurrency },
+  })
+  const latency = async (spread: number) => {
+    let k = 0
+    const sample = await runClosedLoop(
+      `${spread} tenants`,
+      () => withTenant(entries[k++ % spread]!.tenantId, () => router.query('SELECT name FROM bench_items WHERE id = $1', [1])),
+      concurrency,
+      2_000,
+    )
+    return summarize([sample])
+  }
+  await latency(Math.min(100, tenants))
+  const over100 = await latency(Math.min(100, tenants))
+  const overAll = await latency(tenants)
+  await router.end()
+
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
   const lines = [
     `migrations across ${tenants} tenant schemas (+ the shared schema), concurrency ${concurrency}, ${databases.version.split(' on ')[0]}`,
     `  provision ${tenants} schema tenants (schema, role, grants, 1 migration): ${seconds(provisioned)}`,
     `  migrate, nothing to do:            ${seconds(idleMs)}   (target ≤ 10 s; django-tenants anchor: ~12 min for 900)`,
     `  migrate, one ALTER TABLE to all:   ${seconds(alterMs)}   (target ≤ 60 s)`,
+    `  database size ${mb(Number(catalog.rows[0].db))}, of which the pg_catalog tables and indexes ${mb(Number(catalog.rows[0].catalog))}`,
+    `  one backend's memory: fresh ${mb(memory.fresh)}, after reading 100 tenant tables ${mb(memory.after100)}, ` +
+      `after all ${tenants} ${mb(memory.afterAll)}`,
+    `  router point reads (${concurrency} workers, pool of ${concurrency}) spread over 100 tenants: ${over100.throughput.toFixed(0)} q/s, ` +
+      `p50 ${over100.p50.toFixed(2)} ms, p99 ${over100.p99.toFixed(2)} ms`,
+    `  ... spread over all ${tenants} tenants: ${overAll.throughput.toFixed(0)} q/s, p50 ${overAll.p50.toFixed(2)} ms, p99 ${overAll.p99.toFixed(2)} ms`,
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
 } finally {
