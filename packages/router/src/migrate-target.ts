@@ -11,6 +11,8 @@ export interface MigrationTarget {
   readonly schema: string
   /** `schema` targets: the tenant's role, granted what the migrations create. */
   readonly role?: string | undefined
+  /** The region whose database holds it (shared and schema targets); unset: the primary. */
+  readonly region?: string | undefined
 }
 
 /** What happened on one target. */

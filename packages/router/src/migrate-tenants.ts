@@ -12,6 +12,12 @@ export interface MigrateTenantsOptions {
    * role): the shared schema and every schema tenant are migrated through it.
    */
   admin: pg.Pool
+  /**
+   * Each region's database, as the migrations role: its shared schema and its
+   * schema tenants are migrated there. A tenant pinned to a region missing
+   * here fails (it is never migrated on the primary by mistake).
+   */
+  regions?: Record<string, pg.Pool>
   /** A folder of `*.sql` files (drizzle-kit's output works as is), or migrations already read. */
   migrations: string | readonly MigrationFile[]
   /** Credentials of a database tenant's database, as a role that may change its schema. */
@@ -32,6 +38,19 @@ export interface MigrateTenantsOptions {
   onProgress?: (progress: { done: number; total: number; result: TargetResult }) => void
 }
 
+/** Which target a summary line is about. */
+export interface TargetPlace {
+  readonly tenantId?: string | undefined
+  readonly kind: MigrationTarget['kind']
+  readonly schema: string
+  readonly region?: string | undefined
+}
+
+function where(target: MigrationTarget): TargetPlace {
+  const place: TargetPlace = { tenantId: target.tenantId, kind: target.kind, schema: target.schema }
+  return target.region === undefined ? place : { ...place, region: target.region }
+}
+
 /** A run's outcome, ready for `JSON.stringify` in CI. */
 export interface MigrateSummary {
   readonly ok: boolean
@@ -40,11 +59,9 @@ export interface MigrateSummary {
   /** Targets that had nothing to do. */
   readonly upToDate: number
   /** Targets where migrations were applied (or would be, in a dry run). */
-  readonly migrated: ReadonlyArray<{ tenantId?: string | undefined; kind: MigrationTarget['kind']; schema: string; applied: string[] }>
+  readonly migrated: ReadonlyArray<TargetPlace & { applied: string[] }>
   /** Targets that failed, with the migration and statement; rerun to resume. */
-  readonly failed: ReadonlyArray<
-    { tenantId?: string | undefined; kind: MigrationTarget['kind']; schema: string } & NonNullable<TargetResult['failure']>
-  >
+  readonly failed: ReadonlyArray<TargetPlace & NonNullable<TargetResult['failure']>>
   /** Targets not attempted after a failure with `onError: 'stop'`. */
   readonly skipped: number
   readonly durationMs: number
@@ -53,6 +70,8 @@ export interface MigrateSummary {
 interface Job {
   readonly target: MigrationTarget
   readonly entry: TenantEntry | undefined
+  /** The pool for shared and schema targets; undefined for a region without one. */
+  readonly admin: pg.Pool | undefined
 }
 
 /**
@@ -72,15 +91,22 @@ export async function migrateTenants(options: MigrateTenantsOptions): Promise<Mi
   const dryRun = options.dryRun === true
   const tenants = options.tenants ?? (await listTenants(options.admin))
   const jobs: Job[] = []
-  if (options.shared !== false) jobs.push({ target: { kind: 'shared', schema: options.sharedSchema ?? 'public' }, entry: undefined })
+  const regions = options.regions ?? {}
+  if (options.shared !== false) {
+    const shared = { kind: 'shared', schema: options.sharedSchema ?? 'public' } as const
+    jobs.push({ target: shared, entry: undefined, admin: options.admin })
+    for (const region of Object.keys(regions)) jobs.push({ target: { ...shared, region }, entry: undefined, admin: regions[region] })
+  }
   for (const entry of tenants) {
     if (entry.strategy === 'schema') {
-      jobs.push({ target: { kind: 'schema', tenantId: entry.tenantId, schema: entry.schema!, role: entry.role }, entry })
+      const admin = entry.region === undefined ? options.admin : regions[entry.region]
+      const target = { kind: 'schema', tenantId: entry.tenantId, schema: entry.schema!, role: entry.role, region: entry.region } as const
+      jobs.push({ target, entry, admin })
     } else if (entry.strategy === 'database') {
       if (options.connectionFor === undefined) {
         throw new TenantScopeError('INVALID_CONFIG', 'Database tenants need connectionFor to be migrated')
       }
-      jobs.push({ target: { kind: 'database', tenantId: entry.tenantId, schema: 'public' }, entry })
+      jobs.push({ target: { kind: 'database', tenantId: entry.tenantId, schema: 'public' }, entry, admin: undefined })
     }
   }
 
@@ -90,7 +116,10 @@ export async function migrateTenants(options: MigrateTenantsOptions): Promise<Mi
   const run = async (job: Job): Promise<TargetResult> => {
     try {
       if (job.target.kind !== 'database') {
-        const client = await options.admin.connect()
+        if (job.admin === undefined) {
+          throw new TenantScopeError('INVALID_CONFIG', 'The tenant is pinned to a region without a pool in regions')
+        }
+        const client = await job.admin.connect()
         let broken: Error | undefined
         try {
           return await migrateTarget(client, job.target, migrations, dryRun)
@@ -131,8 +160,8 @@ export async function migrateTenants(options: MigrateTenantsOptions): Promise<Mi
     dryRun,
     targets: jobs.length,
     upToDate: results.filter((r) => r.applied.length === 0 && r.failure === undefined).length,
-    migrated: migrated.map((r) => ({ tenantId: r.target.tenantId, kind: r.target.kind, schema: r.target.schema, applied: r.applied })),
-    failed: failed.map((r) => ({ tenantId: r.target.tenantId, kind: r.target.kind, schema: r.target.schema, ...r.failure! })),
+    migrated: migrated.map((r) => ({ ...where(r.target), applied: r.applied })),
+    failed: failed.map((r) => ({ ...where(r.target), ...r.failure! })),
     skipped: jobs.length - results.length,
     durationMs: Math.round(performance.now() - started),
   }

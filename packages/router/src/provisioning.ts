@@ -31,6 +31,12 @@ export interface CreateTenantOptions {
   gateRole?: string
   /** `database`: credentials of the new database for running the migrations. */
   connectionFor?: ConnectionResolver
+  /**
+   * `schema` with a `region`: that region's database, where the schema is
+   * made (the directory row still goes to `admin`). Required for them: a
+   * region tenant's schema is never made on the primary by mistake.
+   */
+  regionAdmin?: pg.Pool
 }
 
 /**
@@ -54,7 +60,12 @@ export async function createTenant(admin: pg.Pool, options: CreateTenantOptions)
   const given = options.migrations ?? []
   const migrations = typeof given === 'string' ? await readMigrationsFolder(given) : given
 
-  if (entry.strategy === 'schema') await createSchemaTenant(admin, entry, migrations, options)
+  if (entry.strategy === 'schema') {
+    if (entry.region !== undefined && options.regionAdmin === undefined) {
+      throw new TenantScopeError('INVALID_CONFIG', 'A schema tenant in a region needs regionAdmin, that region\'s database')
+    }
+    await createSchemaTenant(options.regionAdmin ?? admin, entry, migrations, options)
+  }
   if (entry.strategy === 'database') await createDatabaseTenant(admin, entry, migrations, options)
   await admin.query(
     `INSERT INTO tenantscope.tenant_directory (tenant_id, strategy, schema_name, role_name, database_key, region, state)
@@ -169,20 +180,29 @@ export async function setTenantState(admin: pg.Pool, tenantId: string, state: Te
   return entryFromRow(rows[0])
 }
 
+export interface DropTenantOptions {
+  /** Each region's database: a schema tenant pinned to a region is dropped there. */
+  regions?: Record<string, pg.Pool>
+}
+
+const ENTRY_COLUMNS = 'tenant_id, strategy, schema_name, role_name, database_key, region, state'
+
 /**
  * Deprovisions a tenant: its directory entry first (every router stops
  * serving it, by NOTIFY), then its schema and role, or its database.
  * Returns the entry it removed, or undefined for an unknown tenant.
  */
-export async function dropTenant(admin: pg.Pool, tenantId: string): Promise<TenantEntry | undefined> {
-  const { rows } = await admin.query(
-    `DELETE FROM tenantscope.tenant_directory WHERE tenant_id = $1
-     RETURNING tenant_id, strategy, schema_name, role_name, database_key, region, state`,
-    [tenantId],
-  )
+export async function dropTenant(admin: pg.Pool, tenantId: string, options: DropTenantOptions = {}): Promise<TenantEntry | undefined> {
+  const found = await admin.query(`SELECT ${ENTRY_COLUMNS} FROM tenantscope.tenant_directory WHERE tenant_id = $1`, [tenantId])
+  if (found.rows[0] === undefined) return undefined
+  const current = entryFromRow(found.rows[0])
+  // Checked before anything is removed: a region's schema is dropped in that region only.
+  const home = current.strategy === 'schema' && current.region !== undefined ? options.regions?.[current.region] : admin
+  if (home === undefined) throw new TenantScopeError('INVALID_CONFIG', 'The tenant is pinned to a region without a pool in regions')
+  const { rows } = await admin.query(`DELETE FROM tenantscope.tenant_directory WHERE tenant_id = $1 RETURNING ${ENTRY_COLUMNS}`, [tenantId])
   if (rows[0] === undefined) return undefined
   const entry = entryFromRow(rows[0])
-  if (entry.strategy === 'schema') await dropSchemaTenant(admin, entry)
+  if (entry.strategy === 'schema') await dropSchemaTenant(home, entry)
   if (entry.strategy === 'database' && isPlainName(entry.database)) {
     await admin.query(`DROP DATABASE IF EXISTS ${entry.database} WITH (FORCE)`)
   }
