@@ -2,6 +2,11 @@ import { setConfigSetter, TenantScopeError, type SettingEntry, type TenantSetter
 import pg from 'pg'
 import type { TenantEntry } from './directory-entry.js'
 
+// What the router decides for every tenant it serves: extra settings from
+// withTenant may not override them (a pool tenant given `role` could
+// otherwise take a schema tenant's role).
+const ROUTER_OWNED = new Set(['role', 'search_path', 'transaction_read_only', 'default_transaction_read_only', 'session_authorization'])
+
 /**
  * @internal The setter of every pool behind the router: the tenant's own
  * settings, then what its entry adds, all transaction-local and in the same
@@ -17,16 +22,15 @@ export function entrySetter(entryOf: (tenantId: string) => TenantEntry | undefin
     const tenantId = settings[0]?.[1]
     const entry = tenantId === undefined ? undefined : entryOf(tenantId)
     if (entry === undefined) throw new TenantScopeError('TENANT_UNKNOWN', 'The tenant has no directory entry')
+    for (let i = 1; i < settings.length; i++) {
+      const name = settings[i]![0]
+      if (ROUTER_OWNED.has(name.toLowerCase())) {
+        throw new TenantScopeError('INVALID_SETTING', `${name} is set by the router and cannot be given as a setting`)
+      }
+    }
     const extra: SettingEntry[] = []
     if (entry.strategy === 'schema') extra.push(['search_path', pg.escapeIdentifier(entry.schema!)], ['role', entry.role!])
     if (entry.state === 'read_only') extra.push(['transaction_read_only', 'on'])
-    if (extra.length === 0) return base(settings)
-    for (const [name] of settings) {
-      const lower = name.toLowerCase()
-      if (extra.some(([own]) => own === lower)) {
-        throw new TenantScopeError('INVALID_SETTING', `${name} is set by the router for this tenant and cannot be given as a setting`)
-      }
-    }
-    return base([...settings, ...extra])
+    return extra.length === 0 ? base(settings) : base([...settings, ...extra])
   }
 }

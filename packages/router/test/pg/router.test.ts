@@ -155,6 +155,23 @@ describe('createTenantRouter: one withTenant for every strategy', () => {
     await withTenant(P2, () => router.query(`INSERT INTO projects (name) VALUES ('after read-only')`))
   })
 
+  test('the attack: settings the router decides (role, search_path, read-only) cannot be passed through withTenant', async () => {
+    const settings = (extra: Record<string, string>) => ({ settings: extra })
+    // A pool tenant taking a schema tenant's role, then naming its schema.
+    await expect(
+      withTenant(P, () => router.query(`SELECT * FROM tenant_s1.projects`), settings({ role: `${prefix}s1` })),
+    ).rejects.toMatchObject({ code: 'INVALID_SETTING' })
+    await expect(withTenant(S1, () => router.query(`SELECT 1`), settings({ search_path: 'tenant_s2' }))).rejects.toMatchObject({
+      code: 'INVALID_SETTING',
+    })
+    await expect(withTenant(RO, () => router.query(`SELECT 1`), settings({ Transaction_Read_Only: 'off' }))).rejects.toMatchObject({
+      code: 'INVALID_SETTING',
+    })
+    // Other settings still ride along.
+    const { rows } = await withTenant(S1, () => router.query(`SELECT current_setting('app.user_id') AS u`), settings({ 'app.user_id': 'u1' }))
+    expect(rows).toEqual([{ u: 'u1' }])
+  })
+
   test('a moving tenant is refused with TENANT_UNAVAILABLE before anything is sent', async () => {
     await expect(withTenant(MOVING, () => router.query(`SELECT 1`))).rejects.toMatchObject({ code: 'TENANT_UNAVAILABLE' })
   })
