@@ -97,6 +97,28 @@ describe('database tenants: lazily opened pools under one connection cap', () =>
     }
   })
 
+  test('a resolver that fails gives its slot back and the error to the caller', async () => {
+    const broken = randomUUID()
+    entries.set(broken, { tenantId: broken, strategy: 'database', database: 'nowhere', state: 'active' })
+    const router = createTenantRouter({
+      directory,
+      pool: { connectionString: dbs[0]!.appUrl, max: 1 },
+      databases: {
+        connectionFor: (entry) => (entry.database === 'nowhere' ? Promise.reject(new Error('no credentials')) : connectionFor(entry)),
+        maxConnections: 1,
+        acquireTimeoutMillis: 1_000,
+      },
+    })
+    try {
+      await expect(withTenant(broken, () => router.query(`SELECT 1`))).rejects.toThrow('no credentials')
+      expect(router.databaseConnections).toBe(0)
+      // The one slot is free for the next tenant.
+      await withTenant(tenants[0]!, () => router.query(`SELECT 1`))
+    } finally {
+      await router.end()
+    }
+  })
+
   test('credentials come from connectionFor each time a pool opens', async () => {
     resolved.length = 0
     const router = createTenantRouter({
