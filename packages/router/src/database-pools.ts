@@ -1,4 +1,4 @@
-import { createTenantPool, TenantScopeError, type TenantPool, type TenantPoolOptions } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, type TenantPoolOptions, TenantScopeError } from '@tenantscope/core'
 import pg from 'pg'
 import type { TenantEntry } from './directory-entry.js'
 

@@ -1,4 +1,4 @@
-import { setConfigSetter, TenantScopeError, type SettingEntry, type TenantSetter } from '@tenantscope/core'
+import { type SettingEntry, setConfigSetter, TenantScopeError, type TenantSetter } from '@tenantscope/core'
 import pg from 'pg'
 import type { TenantEntry } from './directory-entry.js'
 

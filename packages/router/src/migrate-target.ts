@@ -108,8 +108,12 @@ export async function grantSchemaTo(client: pg.ClientBase, schema: string, role:
   const r = pg.escapeIdentifier(role)
   await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${r};
     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${r};
-    GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}${tracking ? `;
-    REVOKE ALL ON ${s}.${TRACKING} FROM ${r}` : ''}`)
+    GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}${
+      tracking
+        ? `;
+    REVOKE ALL ON ${s}.${TRACKING} FROM ${r}`
+        : ''
+    }`)
 }
 
 /** @internal For messages: the kind and schema, never the tenant id. */

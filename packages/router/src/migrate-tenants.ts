@@ -2,8 +2,8 @@ import { TenantScopeError } from '@tenantscope/core'
 import pg from 'pg'
 import type { ConnectionResolver } from './database-pools.js'
 import type { TenantEntry } from './directory-entry.js'
-import { readMigrationsFolder, type MigrationFile } from './migration-files.js'
-import { migrateTarget, type MigrationTarget, type TargetResult } from './migrate-target.js'
+import { type MigrationTarget, migrateTarget, type TargetResult } from './migrate-target.js'
+import { type MigrationFile, readMigrationsFolder } from './migration-files.js'
 import { listTenants } from './provisioning.js'
 
 export interface MigrateTenantsOptions {

@@ -1,9 +1,9 @@
 import { TenantScopeError } from '@tenantscope/core'
 import pg from 'pg'
 import type { ConnectionResolver } from './database-pools.js'
-import { isPlainName, validateEntry, type TenantEntry, type TenantState, type TenantStrategy } from './directory-entry.js'
-import { readMigrationsFolder, type MigrationFile } from './migration-files.js'
+import { isPlainName, type TenantEntry, type TenantState, type TenantStrategy, validateEntry } from './directory-entry.js'
 import { grantSchemaTo, migrateTarget } from './migrate-target.js'
+import { type MigrationFile, readMigrationsFolder } from './migration-files.js'
 import { entryFromRow } from './table-directory.js'
 
 /** The NOLOGIN, NOINHERIT role between the app's login role and the tenant roles. */
@@ -62,7 +62,7 @@ export async function createTenant(admin: pg.Pool, options: CreateTenantOptions)
 
   if (entry.strategy === 'schema') {
     if (entry.region !== undefined && options.regionAdmin === undefined) {
-      throw new TenantScopeError('INVALID_CONFIG', 'A schema tenant in a region needs regionAdmin, that region\'s database')
+      throw new TenantScopeError('INVALID_CONFIG', "A schema tenant in a region needs regionAdmin, that region's database")
     }
     await createSchemaTenant(options.regionAdmin ?? admin, entry, migrations, options)
   }

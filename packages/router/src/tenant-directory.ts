@@ -1,5 +1,5 @@
 import { TenantScopeError } from '@tenantscope/core'
-import { validateEntry, type TenantEntry } from './directory-entry.js'
+import { type TenantEntry, validateEntry } from './directory-entry.js'
 
 /** Looks tenants up. `undefined` means unknown: the router refuses, never falls back. */
 export type TenantLookup = (tenantId: string) => Promise<TenantEntry | undefined> | TenantEntry | undefined

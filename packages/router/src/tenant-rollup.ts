@@ -24,7 +24,8 @@ const names = (options: TenantRollupOptions) => {
   const privateSchema = options.privateSchema ?? 'tenantscope_rollups'
   const column = options.tenantColumn ?? 'tenant_id'
   for (const name of [options.name, schema, privateSchema, column, ...(options.grantTo ?? [])]) {
-    if (!isPlainName(name)) throw new TenantScopeError('INVALID_CONFIG', 'Rollup, schema, column and role names must be lower-case identifiers')
+    if (!isPlainName(name))
+      throw new TenantScopeError('INVALID_CONFIG', 'Rollup, schema, column and role names must be lower-case identifiers')
   }
   const setting = options.setting ?? 'app.current_tenant'
   if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+$/.test(setting)) throw new TenantScopeError('INVALID_CONFIG', 'Invalid setting name')

@@ -1,15 +1,15 @@
 import {
   createTenantPool,
   getTenantId,
-  TenantPool,
-  TenantScopeError,
-  uuidTenantId,
   type TenantIdParser,
+  TenantPool,
   type TenantPoolClient,
   type TenantPoolOptions,
+  TenantScopeError,
   type TransactionOptions,
+  uuidTenantId,
 } from '@tenantscope/core'
-import pg from 'pg'
+import type pg from 'pg'
 import { DatabasePools, type DatabasePoolsOptions } from './database-pools.js'
 import type { TenantEntry } from './directory-entry.js'
 import { entrySetter } from './entry-setter.js'
@@ -33,19 +33,6 @@ export interface TenantRouterOptions extends Omit<TenantPoolOptions, 'setter'> {
   databases?: DatabasePoolsOptions
   /** The setter the router extends (search_path, role, read-only). @default setConfigSetter */
   setter?: TenantPoolOptions['setter']
-}
-
-// pg.Pool's overloads, so a router is assignable wherever a pg.Pool is typed (drizzle(router)).
-export interface TenantRouter {
-  query<T extends pg.Submittable>(queryStream: T): T
-  query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryArrayResult<R>>
-  query<R extends pg.QueryResultRow = any, I = any[]>(queryConfig: pg.QueryConfig<I>): Promise<pg.QueryResult<R>>
-  query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryResult<R>>
-  query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, callback: (err: Error, result: pg.QueryArrayResult<R>) => void): void
-  query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
-  query<R extends pg.QueryResultRow = any, I = any[]>(queryText: string, values: pg.QueryConfigValues<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
-  connect(): Promise<TenantPoolClient & pg.PoolClient>
-  connect(callback: (err: Error | undefined, client: (TenantPoolClient & pg.PoolClient) | undefined, done: (release?: any) => void) => void): void
 }
 
 interface Route {
@@ -114,6 +101,33 @@ export class TenantRouter extends TenantPool {
     return (await this.#resolve()).entry
   }
 
+  // pg.Pool's own overloads, so a router is assignable wherever a pg.Pool is
+  // typed (drizzle(router)). On the class, not on a merged interface: merged,
+  // the any-typed implementation signature would come first.
+  override query<T extends pg.Submittable>(queryStream: T): T
+  override query<R extends any[] = any[], I = any[]>(
+    queryConfig: pg.QueryArrayConfig<I>,
+    values?: pg.QueryConfigValues<I>,
+  ): Promise<pg.QueryArrayResult<R>>
+  override query<R extends pg.QueryResultRow = any, I = any[]>(queryConfig: pg.QueryConfig<I>): Promise<pg.QueryResult<R>>
+  override query<R extends pg.QueryResultRow = any, I = any[]>(
+    queryTextOrConfig: string | pg.QueryConfig<I>,
+    values?: pg.QueryConfigValues<I>,
+  ): Promise<pg.QueryResult<R>>
+  override query<R extends any[] = any[], I = any[]>(
+    queryConfig: pg.QueryArrayConfig<I>,
+    callback: (err: Error, result: pg.QueryArrayResult<R>) => void,
+  ): void
+  override query<R extends pg.QueryResultRow = any, I = any[]>(
+    queryTextOrConfig: string | pg.QueryConfig<I>,
+    callback: (err: Error, result: pg.QueryResult<R>) => void,
+  ): void
+  override query<R extends pg.QueryResultRow = any, I = any[]>(
+    queryText: string,
+    values: pg.QueryConfigValues<I>,
+    callback: (err: Error, result: pg.QueryResult<R>) => void,
+  ): void
+  /** Runs one statement for the current tenant, wherever it lives, in one round trip. */
   override query(input: any, values?: any, callback?: any): any {
     if (typeof values === 'function') {
       callback = values
@@ -123,26 +137,36 @@ export class TenantRouter extends TenantPool {
       throw new TypeError('router.query does not take a query object such as a cursor: use router.connect() and client.query()')
     }
     const promise = this.#route().then((route) =>
-      this.#bind(route).query(input, values).then(
-        (result) => {
-          route.release()
-          return result
-        },
-        (error: unknown) => {
-          route.release()
-          throw refusal(route.entry, error)
-        },
-      ),
+      this.#bind(route)
+        .query(input, values)
+        .then(
+          (result) => {
+            route.release()
+            return result
+          },
+          (error: unknown) => {
+            route.release()
+            throw refusal(route.entry, error)
+          },
+        ),
     )
     if (!callback) return promise
-    promise.then((result) => callback(null, result), (error: Error) => callback(error))
+    promise.then(
+      (result) => callback(null, result),
+      (error: Error) => callback(error),
+    )
   }
 
+  override connect(): Promise<TenantPoolClient & pg.PoolClient>
+  override connect(
+    callback: (err: Error | undefined, client: (TenantPoolClient & pg.PoolClient) | undefined, done: (release?: any) => void) => void,
+  ): void
+  /** Checks out a connection bound to the current tenant, from the pool where it lives. */
   override connect(callback?: any): any {
     const promise = this.#route().then(async (route) => {
       let client: TenantPoolClient & pg.PoolClient
       try {
-        client = await this.#bind(route).connect()
+        client = (await this.#bind(route).connect()) as TenantPoolClient & pg.PoolClient
       } catch (error) {
         route.release()
         throw error

@@ -1,11 +1,11 @@
 import { TenantScopeError } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
 import { createTenantDirectory, createTenantRouter, type TenantRouter } from '@tenantscope/router'
-import { describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
+import { type ContractAdapter, describeTenantContract } from '@tenantscope/test-harness'
 import { sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
-import { pgTable, text, uuid } from 'drizzle-orm/pg-core'
 import type { PgTransaction } from 'drizzle-orm/pg-core'
+import { pgTable, text, uuid } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 
 // The isolation contract (fail closed, transactions, killed backends, the
@@ -14,7 +14,8 @@ import pg from 'pg'
 function routerAdapter(router: TenantRouter | pg.PoolClient): ContractAdapter {
   return {
     insertProject: async (name) => void (await router.query(`INSERT INTO projects (name) VALUES ($1)`, [name])),
-    insertProjectFor: async (tenantId, name) => void (await router.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, $2)`, [tenantId, name])),
+    insertProjectFor: async (tenantId, name) =>
+      void (await router.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, $2)`, [tenantId, name])),
     listProjects: async () => (await router.query(`SELECT tenant_id, name FROM projects`)).rows,
     renameProjects: async (name) => (await router.query(`UPDATE projects SET name = $1`, [name])).rowCount ?? 0,
     moveProjectsTo: async (tenantId) => (await router.query(`UPDATE projects SET tenant_id = $1`, [tenantId])).rowCount ?? 0,

@@ -61,7 +61,9 @@ describe('a mixed fleet under one router', () => {
       expect(names.every((name) => name === tenant)).toBe(true)
     }
     // Every write landed where its tenant lives, and all of them did.
-    const counts = await Promise.all(all.map((tenant) => withTenant(tenant, async () => (await router.query(`SELECT count(*)::int AS n FROM projects`)).rows[0].n)))
+    const counts = await Promise.all(
+      all.map((tenant) => withTenant(tenant, async () => (await router.query(`SELECT count(*)::int AS n FROM projects`)).rows[0].n)),
+    )
     expect(counts.reduce((a, b) => a + b, 0)).toBe(300)
   })
 })

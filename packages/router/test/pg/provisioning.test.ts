@@ -14,7 +14,7 @@ import {
   type TenantEntry,
   type TenantRouter,
 } from '@tenantscope/router'
-import { APP_ROLE, createTestDatabase, withDatabase, type TestDatabase } from '@tenantscope/test-harness'
+import { APP_ROLE, createTestDatabase, type TestDatabase, withDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { dropRoles, rolePrefix } from './_fixtures.js'
@@ -44,8 +44,24 @@ describe('provisioning and migrations across tenants', () => {
     await writeFile(join(folder, '0000_init.sql'), INIT)
     const gateRole = `${prefix}gate`
     await createTenant(admin, { tenantId: P, strategy: 'pool' })
-    await createTenant(admin, { tenantId: S1, strategy: 'schema', schema: 'tenant_one', role: `${prefix}one`, migrations: folder, appRole: APP_ROLE.name, gateRole })
-    await createTenant(admin, { tenantId: S2, strategy: 'schema', schema: 'tenant_two', role: `${prefix}two`, migrations: folder, appRole: APP_ROLE.name, gateRole })
+    await createTenant(admin, {
+      tenantId: S1,
+      strategy: 'schema',
+      schema: 'tenant_one',
+      role: `${prefix}one`,
+      migrations: folder,
+      appRole: APP_ROLE.name,
+      gateRole,
+    })
+    await createTenant(admin, {
+      tenantId: S2,
+      strategy: 'schema',
+      schema: 'tenant_two',
+      role: `${prefix}two`,
+      migrations: folder,
+      appRole: APP_ROLE.name,
+      gateRole,
+    })
     await createTenant(admin, { tenantId: D, strategy: 'database', database: databaseKey, migrations: folder, connectionFor: adminFor })
     // The shared schema gets the same migrations (pool tenants' tables).
     await migrateTenants({ admin, migrations: folder, tenants: [] })
@@ -70,14 +86,21 @@ describe('provisioning and migrations across tenants', () => {
   async function withClientGrant(database: string) {
     const client = new pg.Client({ connectionString: withDatabase(db.adminUrl, database) })
     await client.connect()
-    await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON notes TO ${APP_ROLE.name}; GRANT USAGE ON SEQUENCE notes_id_seq TO ${APP_ROLE.name}`)
+    await client.query(
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON notes TO ${APP_ROLE.name}; GRANT USAGE ON SEQUENCE notes_id_seq TO ${APP_ROLE.name}`,
+    )
     await client.end()
   }
 
   test('listTenants lists every kind', async () => {
     const listed = await listTenants(admin)
     expect(new Map(listed.map((e) => [e.tenantId, e.strategy]))).toEqual(
-      new Map([[P, 'pool'], [S1, 'schema'], [S2, 'schema'], [D, 'database']]),
+      new Map([
+        [P, 'pool'],
+        [S1, 'schema'],
+        [S2, 'schema'],
+        [D, 'database'],
+      ]),
     )
   })
 
@@ -96,7 +119,9 @@ describe('provisioning and migrations across tenants', () => {
     expect(await setTenantState(admin, S1, 'read_only')).toMatchObject({ tenantId: S1, state: 'read_only' })
     // Wait for the notification without writing, then write once.
     await expect.poll(() => withTenant(S1, async () => (await router.currentEntry()).state)).toBe('read_only')
-    await expect(withTenant(S1, () => router.query(`INSERT INTO notes (body) VALUES ('x')`))).rejects.toMatchObject({ code: 'TENANT_READ_ONLY' })
+    await expect(withTenant(S1, () => router.query(`INSERT INTO notes (body) VALUES ('x')`))).rejects.toMatchObject({
+      code: 'TENANT_READ_ONLY',
+    })
     expect((await withTenant(S1, () => router.query(`SELECT body FROM notes`))).rows).toEqual([{ body: 'one' }])
     await setTenantState(admin, S1, 'active')
     await expect.poll(() => withTenant(S1, () => router.query(`SELECT 1`)).then(() => 'served')).toBe('served')
@@ -112,7 +137,13 @@ describe('provisioning and migrations across tenants', () => {
     expect(dry.migrated.every((m) => m.applied.join() === '0001_add_done')).toBe(true)
     await expect(withTenant(S1, () => router.query(`SELECT done FROM notes`))).rejects.toMatchObject({ code: '42703' })
 
-    const run = await migrateTenants({ admin, migrations: folder, connectionFor: adminFor, concurrency: 2, onProgress: (p) => progress.push(p.done) })
+    const run = await migrateTenants({
+      admin,
+      migrations: folder,
+      connectionFor: adminFor,
+      concurrency: 2,
+      onProgress: (p) => progress.push(p.done),
+    })
     expect(run).toMatchObject({ ok: true, targets: 4, upToDate: 0, failed: [], skipped: 0 })
     expect(new Set(run.migrated.map((m) => m.tenantId))).toEqual(new Set([undefined, S1, S2, D]))
     expect(progress).toEqual([1, 2, 3, 4])
@@ -125,11 +156,21 @@ describe('provisioning and migrations across tenants', () => {
   })
 
   test('a failure on one tenant is reported with the tenant and statement; the others go on; a rerun resumes', async () => {
-    await writeFile(join(folder, '0002_short_bodies.sql'), `SELECT 1;\n--> statement-breakpoint\nALTER TABLE notes ADD CONSTRAINT short_body CHECK (length(body) < 10);`)
+    await writeFile(
+      join(folder, '0002_short_bodies.sql'),
+      `SELECT 1;\n--> statement-breakpoint\nALTER TABLE notes ADD CONSTRAINT short_body CHECK (length(body) < 10);`,
+    )
     const run = await migrateTenants({ admin, migrations: folder, connectionFor: adminFor })
     expect(run.ok).toBe(false)
     expect(run.failed).toEqual([
-      expect.objectContaining({ tenantId: S2, kind: 'schema', schema: 'tenant_two', migration: '0002_short_bodies', code: '23514', statement: expect.stringContaining('ADD CONSTRAINT short_body') }),
+      expect.objectContaining({
+        tenantId: S2,
+        kind: 'schema',
+        schema: 'tenant_two',
+        migration: '0002_short_bodies',
+        code: '23514',
+        statement: expect.stringContaining('ADD CONSTRAINT short_body'),
+      }),
     ])
     expect(run.migrated).toHaveLength(3)
 

@@ -16,7 +16,15 @@ describe('createTenantRouter: one withTenant for every strategy', () => {
   const prefix = rolePrefix()
   const gate = `${prefix}gate`
   const [P, P2, RO, MOVING, S1, S2, D, EU, UNKNOWN] = Array.from({ length: 9 }, () => randomUUID()) as [
-    string, string, string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ]
   let primary: TestDatabase
   let tenantDb: TestDatabase
@@ -59,7 +67,10 @@ describe('createTenantRouter: one withTenant for every strategy', () => {
   })
 
   const where = (tenant: string) =>
-    withTenant(tenant, async () => (await router.query(`SELECT current_database() AS db, current_user AS role`)).rows[0] as { db: string; role: string })
+    withTenant(
+      tenant,
+      async () => (await router.query(`SELECT current_database() AS db, current_user AS role`)).rows[0] as { db: string; role: string },
+    )
 
   test('each tenant is served where the directory says it lives', async () => {
     expect(await where(P)).toEqual({ db: primary.name, role: 'tenantscope_test_app' })
@@ -84,12 +95,14 @@ describe('createTenantRouter: one withTenant for every strategy', () => {
 
   test('the attack: a schema tenant naming another tenant schema is refused by privileges (42501)', async () => {
     await expect(withTenant(S1, () => router.query(`SELECT * FROM tenant_s2.projects`))).rejects.toMatchObject({ code: '42501' })
-    await expect(withTenant(S1, () => router.query(`INSERT INTO tenant_s2.projects (name) VALUES ('x')`))).rejects.toMatchObject({ code: '42501' })
+    await expect(withTenant(S1, () => router.query(`INSERT INTO tenant_s2.projects (name) VALUES ('x')`))).rejects.toMatchObject({
+      code: '42501',
+    })
     // Nor the shared tables, which the pool tenants' RLS protects.
     await expect(withTenant(S1, () => router.query(`SELECT * FROM public.projects`))).rejects.toMatchObject({ code: '42501' })
-    await expect(
-      withTenant(S1, () => router.transaction((tx) => tx.query(`SELECT * FROM tenant_s2.projects`))),
-    ).rejects.toMatchObject({ code: '42501' })
+    await expect(withTenant(S1, () => router.transaction((tx) => tx.query(`SELECT * FROM tenant_s2.projects`)))).rejects.toMatchObject({
+      code: '42501',
+    })
   })
 
   test('a schema tenant transaction leaves no role or search_path on the connection', async () => {
@@ -147,9 +160,9 @@ describe('createTenantRouter: one withTenant for every strategy', () => {
       code: 'TENANT_READ_ONLY',
       cause: { code: '25006' },
     })
-    await expect(
-      withTenant(RO, () => router.transaction((tx) => tx.query(`UPDATE projects SET name = 'y'`))),
-    ).rejects.toMatchObject({ code: 'TENANT_READ_ONLY' })
+    await expect(withTenant(RO, () => router.transaction((tx) => tx.query(`UPDATE projects SET name = 'y'`)))).rejects.toMatchObject({
+      code: 'TENANT_READ_ONLY',
+    })
     expect((await admin.query(`SELECT name FROM projects WHERE tenant_id = $1`, [RO])).rows).toEqual([{ name: 'before' }])
     // The next tenant on the same connection writes normally.
     await withTenant(P2, () => router.query(`INSERT INTO projects (name) VALUES ('after read-only')`))
@@ -168,7 +181,11 @@ describe('createTenantRouter: one withTenant for every strategy', () => {
       code: 'INVALID_SETTING',
     })
     // Other settings still ride along.
-    const { rows } = await withTenant(S1, () => router.query(`SELECT current_setting('app.user_id') AS u`), settings({ 'app.user_id': 'u1' }))
+    const { rows } = await withTenant(
+      S1,
+      () => router.query(`SELECT current_setting('app.user_id') AS u`),
+      settings({ 'app.user_id': 'u1' }),
+    )
     expect(rows).toEqual([{ u: 'u1' }])
   })
 
@@ -189,7 +206,9 @@ describe('createTenantRouter: one withTenant for every strategy', () => {
       const inTx = await withTenant(tenant, () => db.transaction(async (tx) => (await tx.execute(whereAmI)).rows))
       expect(inTx).toEqual([{ db: db_(), role }])
     }
-    await expect(withTenant(S2, () => db.execute(sql`SELECT * FROM tenant_s1.projects`))).rejects.toMatchObject({ cause: { code: '42501' } })
+    await expect(withTenant(S2, () => db.execute(sql`SELECT * FROM tenant_s1.projects`))).rejects.toMatchObject({
+      cause: { code: '42501' },
+    })
   })
 
   test('a changed entry is seen once the application invalidates it', async () => {

@@ -62,17 +62,16 @@ describe('createTableDirectory: tenantscope.tenant_directory, changes announced 
   test('a lost listener connection drops the cache and comes back; changes after it still arrive', async () => {
     const listeners = async () =>
       (
-        await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'LISTEN tenantscope_directory'`, [
-          db.name,
-        ])
+        await admin.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'LISTEN tenantscope_directory'`,
+          [db.name],
+        )
       ).rows.map((row) => row.pid)
     await expect.poll(async () => (await listeners()).length).toBe(2)
     const before = await listeners()
     await admin.query(`SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid`, [before])
     // Both reconnect: two listening backends, neither of them the old ones.
-    await expect
-      .poll(async () => (await listeners()).filter((pid) => !before.includes(pid)).length, { timeout: 10_000 })
-      .toBe(2)
+    await expect.poll(async () => (await listeners()).filter((pid) => !before.includes(pid)).length, { timeout: 10_000 }).toBe(2)
     // Cache the current entry again, then change it: only the new listeners can tell (the TTL is an hour).
     for (const router of routers) await state(router, A)
     await admin.query(`UPDATE tenantscope.tenant_directory SET state = 'suspended' WHERE tenant_id = $1`, [A])
@@ -88,7 +87,9 @@ describe('createTableDirectory: tenantscope.tenant_directory, changes announced 
       admin.query(`INSERT INTO tenantscope.tenant_directory (tenant_id, strategy) VALUES ('x', 'schema')`),
     ).rejects.toMatchObject({ code: '23514' })
     await expect(
-      admin.query(`INSERT INTO tenantscope.tenant_directory (tenant_id, strategy, schema_name, role_name) VALUES ('x', 'schema', 'Bad;name', 'r')`),
+      admin.query(
+        `INSERT INTO tenantscope.tenant_directory (tenant_id, strategy, schema_name, role_name) VALUES ('x', 'schema', 'Bad;name', 'r')`,
+      ),
     ).rejects.toMatchObject({ code: '23514' })
   })
 })

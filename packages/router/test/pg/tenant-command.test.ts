@@ -35,8 +35,22 @@ describe('tenantDirectoryCommand: tenantscope tenant create|list|drop|migrate', 
   }
 
   test('create, list, migrate and drop a schema tenant', async () => {
-    const created = await run('create', tenant, '--strategy', 'schema', '--schema', 'tenant_cli', '--role', `${prefix}cli`,
-      '--migrations', folder, '--app-role', APP_ROLE.name, '--gate-role', `${prefix}gate`)
+    const created = await run(
+      'create',
+      tenant,
+      '--strategy',
+      'schema',
+      '--schema',
+      'tenant_cli',
+      '--role',
+      `${prefix}cli`,
+      '--migrations',
+      folder,
+      '--app-role',
+      APP_ROLE.name,
+      '--gate-role',
+      `${prefix}gate`,
+    )
     expect(created).toMatchObject({ code: 0, stderr: '' })
 
     const listed = await run('list', '--json')

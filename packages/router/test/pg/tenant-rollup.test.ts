@@ -20,7 +20,10 @@ describe('createTenantRollup: a materialized view behind a tenant-filtering view
     app = new pg.Pool({ connectionString: db.appUrl, max: 1 })
     await insertTenants(db.adminUrl, [A, B])
     await admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'a1'), ($1, 'a2'), ($2, 'b1')`, [A, B])
-    await createTenantRollup(admin, { name: 'project_counts', query: 'SELECT tenant_id, count(*)::int AS n FROM projects GROUP BY tenant_id' })
+    await createTenantRollup(admin, {
+      name: 'project_counts',
+      query: 'SELECT tenant_id, count(*)::int AS n FROM projects GROUP BY tenant_id',
+    })
   })
   afterAll(async () => {
     await app?.end()
@@ -44,6 +47,8 @@ describe('createTenantRollup: a materialized view behind a tenant-filtering view
   })
 
   test('names that are not plain identifiers are refused before anything is sent', async () => {
-    await expect(createTenantRollup(admin, { name: 'x; DROP TABLE projects', query: 'SELECT 1' })).rejects.toMatchObject({ code: 'INVALID_CONFIG' })
+    await expect(createTenantRollup(admin, { name: 'x; DROP TABLE projects', query: 'SELECT 1' })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+    })
   })
 })
