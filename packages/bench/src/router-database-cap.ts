@@ -6,8 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { withTenant } from '@tenantscope/core'
 import { createTenantDirectory, createTenantRouter, type TenantEntry } from '@tenantscope/router'
 import { withClient } from '@tenantscope/test-harness'
-import pg from 'pg'
-import { openDatabases, type BenchDatabase } from './database.js'
+import { type BenchDatabase, openDatabases } from './database.js'
 import { runClosedLoop, summarize } from './runner.js'
 
 // pnpm may pass a literal '--' before the arguments.
@@ -41,7 +40,10 @@ try {
   let sampling = true
   const sampler = withClient(databases.server.adminUrl, async (client) => {
     while (sampling) {
-      const { rows } = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND backend_type = 'client backend'`, [names])
+      const { rows } = await client.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND backend_type = 'client backend'`,
+        [names],
+      )
       peakServer = Math.max(peakServer, rows[0].n)
       peakRouter = Math.max(peakRouter, router.databaseConnections)
       await new Promise((resolve) => setTimeout(resolve, 20))

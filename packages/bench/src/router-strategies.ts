@@ -10,7 +10,7 @@ import { APP_ROLE, withClient } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { openDatabases } from './database.js'
 import { startLatencyProxy } from './latency-proxy.js'
-import { medianRatio, rotation, runClosedLoop, summarize, type Sample } from './runner.js'
+import { medianRatio, rotation, runClosedLoop, type Sample, summarize } from './runner.js'
 
 // pnpm may pass a literal '--' before the arguments.
 const args = process.argv.slice(2).filter((arg) => arg !== '--')
@@ -32,11 +32,26 @@ try {
   const admin = new pg.Pool({ connectionString: primary.adminUrl, max: 4 })
   closers.push(() => admin.end())
   const entries = new Map<string, TenantEntry>()
-  const items = [{ name: '0000_items', sql: 'CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL); INSERT INTO items VALUES (1, \'one\')', checksum: 'x', statements: ['CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)', "INSERT INTO items VALUES (1, 'one')"] }]
+  const items = [
+    {
+      name: '0000_items',
+      sql: "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL); INSERT INTO items VALUES (1, 'one')",
+      checksum: 'x',
+      statements: ['CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)', "INSERT INTO items VALUES (1, 'one')"],
+    },
+  ]
   const schemaTenants: Array<{ id: string; schema: string }> = []
   for (let i = 0; i < SCHEMA_TENANTS; i++) {
     const id = randomUUID()
-    const entry = await createTenant(admin, { tenantId: id, strategy: 'schema', schema: `tenant_${i}`, role: `${prefix}t${i}`, gateRole: `${prefix}gate`, appRole: APP_ROLE.name, migrations: items })
+    const entry = await createTenant(admin, {
+      tenantId: id,
+      strategy: 'schema',
+      schema: `tenant_${i}`,
+      role: `${prefix}t${i}`,
+      gateRole: `${prefix}gate`,
+      appRole: APP_ROLE.name,
+      migrations: items,
+    })
     entries.set(id, entry)
     schemaTenants.push({ id, schema: `tenant_${i}` })
   }
@@ -72,7 +87,8 @@ try {
   for (const run of Object.values(modes)) await runClosedLoop('warm-up', run, CONCURRENCY, 300)
   const samples = new Map<string, Sample[]>(Object.keys(modes).map((name) => [name, []]))
   for (let round = 0; round < ROUNDS; round++) {
-    for (const name of rotation(Object.keys(modes), round)) samples.get(name)!.push(await runClosedLoop(name, modes[name]!, CONCURRENCY, sliceMs))
+    for (const name of rotation(Object.keys(modes), round))
+      samples.get(name)!.push(await runClosedLoop(name, modes[name]!, CONCURRENCY, sliceMs))
   }
 
   // A database tenant's first query: its pool opens (connectionFor, connect, auth) before the statement.
@@ -89,13 +105,19 @@ try {
     await fresh.end()
   }
 
-  const lines = [`router strategies through a ${latencyMs} ms proxy, ${CONCURRENCY} workers, ${ROUNDS} rounds × ${sliceMs / 1000} s, ${databases.version.split(' on ')[0]}`]
+  const lines = [
+    `router strategies through a ${latencyMs} ms proxy, ${CONCURRENCY} workers, ${ROUNDS} rounds × ${sliceMs / 1000} s, ${databases.version.split(' on ')[0]}`,
+  ]
   for (const [name, list] of samples) {
     const s = summarize(list)
     lines.push(`  ${name.padEnd(28)} ${s.throughput.toFixed(0).padStart(6)} q/s   p50 ${s.p50.toFixed(2)} ms   p99 ${s.p99.toFixed(2)} ms`)
   }
-  lines.push(`  schema strategy / raw (median of rounds):   ${medianRatio(samples.get('router, schema tenants')!, samples.get('raw pg, schema-qualified')!).toFixed(2)}× (target ≥ 0.9×)`)
-  lines.push(`  database strategy / raw (median of rounds): ${medianRatio(samples.get('router, database tenants')!, samples.get('raw pg, right database')!).toFixed(2)}× (target ≥ 0.9×)`)
+  lines.push(
+    `  schema strategy / raw (median of rounds):   ${medianRatio(samples.get('router, schema tenants')!, samples.get('raw pg, schema-qualified')!).toFixed(2)}× (target ≥ 0.9×)`,
+  )
+  lines.push(
+    `  database strategy / raw (median of rounds): ${medianRatio(samples.get('router, database tenants')!, samples.get('raw pg, right database')!).toFixed(2)}× (target ≥ 0.9×)`,
+  )
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
   lines.push(`  database tenant, first (cold) query: ${mean(cold).toFixed(1)} ms; next query: ${mean(warm).toFixed(1)} ms`)
   process.stdout.write(`${lines.join('\n')}\n`)

@@ -1,7 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { withTenant } from '@tenantscope/core'
 import { createTenantDirectory, createTenantRouter, type TenantEntry, type TenantRouter } from '@tenantscope/router'
-import { APP_ROLE, createTestDatabase, startPgBouncer, withClient, withDatabase, type PgBouncer, type TestDatabase } from '@tenantscope/test-harness'
+import {
+  APP_ROLE,
+  createTestDatabase,
+  type PgBouncer,
+  startPgBouncer,
+  type TestDatabase,
+  withClient,
+  withDatabase,
+} from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { pgbouncerAvailable } from './_pgbouncer.js'

@@ -1,0 +1,16 @@
+import { findPgBouncer } from '@tenantscope/test-harness'
+
+/**
+ * Whether the PgBouncer tests run here. Absent pgbouncer on a developer's
+ * machine: say so and skip. In CI (CI=true) its absence is a failure.
+ */
+export function pgbouncerAvailable(): boolean {
+  if (findPgBouncer()) return true
+  if (process.env.CI) {
+    throw new Error('CI=true but pgbouncer is not installed: the PgBouncer transaction-mode tests cannot be skipped in CI')
+  }
+  console.warn(
+    '[router:pgbouncer] pgbouncer not found on PATH or in /usr/sbin: skipping the PgBouncer tests (apt-get install pgbouncer to run them)',
+  )
+  return false
+}
