@@ -33,6 +33,18 @@ export type TenantScopeErrorCode =
    * retry the statement or the transaction.
    */
   | 'CITUS_SHARD_MOVED'
+  /** `@tenantscope/router`: the directory has no entry for the tenant; nothing was sent (never a fallback to a shared pool). */
+  | 'TENANT_UNKNOWN'
+  /** `@tenantscope/router`: the tenant is read-only and the statement tried to write. */
+  | 'TENANT_READ_ONLY'
+  /** `@tenantscope/router`: the tenant is moving or suspended; nothing was sent. Retry later. */
+  | 'TENANT_UNAVAILABLE'
+  /** `@tenantscope/router`: every connection under the cap stayed busy past the wait limit. Retry later. */
+  | 'TENANT_POOL_EXHAUSTED'
+  /** `@tenantscope/router`: a migration that already ran was edited (its checksum differs). */
+  | 'MIGRATION_CHECKSUM_MISMATCH'
+  /** `@tenantscope/router`: a migration failed on one or more targets (see the error's details). */
+  | 'MIGRATION_FAILED'
 
 /** Every code a TenantScopeError can carry: its own, and those of its subclass JobTenantError (`@tenantscope/core/jobs`). */
 type AnyTenantScopeErrorCode = TenantScopeErrorCode | JobTenantErrorCode

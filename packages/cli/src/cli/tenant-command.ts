@@ -1,4 +1,5 @@
 import { eraseTenant, exportTenant, importTenant, TenantLifecycleError, type LifecycleProgress } from '@tenantscope/lifecycle'
+import { tenantDirectoryCommand } from '@tenantscope/router'
 import pg from 'pg'
 import { checkUrl } from './check-url.js'
 import type { CliIo } from './io.js'
@@ -7,7 +8,10 @@ import { progressBar } from './progress-bar.js'
 import { safeMessage } from './safe-message.js'
 import { UsageError } from './usage-error.js'
 
-export const TENANT_HELP = `Usage: tenantscope tenant <export|import|erase> [options]
+export const TENANT_HELP = `Usage: tenantscope tenant <create|list|drop|migrate|export|import|erase> [options]
+
+  create, list, drop, migrate           the tenant directory (@tenantscope/router): where each
+                                        tenant lives; tenantscope tenant create --help for more
 
   export --tenant <id> --out <folder>   every row of one tenant, from every table that holds
                                         its rows, in one snapshot: COPY files and a manifest
@@ -37,6 +41,10 @@ const UUID_OR_TEXT = (text: boolean) => (text ? (raw: string) => raw : undefined
 /** @internal */
 export async function tenantCommand(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args
+  // Where a tenant lives (the directory of @tenantscope/router): its own command.
+  if (action === 'create' || action === 'list' || action === 'drop' || action === 'migrate') {
+    return tenantDirectoryCommand(action, rest, io)
+  }
   const values = parseOptions(rest, {
     'database-url': { type: 'string' },
     tenant: { type: 'string' },
@@ -56,7 +64,7 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
     io.stdout(TENANT_HELP)
     return action === undefined ? 2 : 0
   }
-  if (!['export', 'import', 'erase'].includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action.slice(0, 40))} (expected export, import or erase)`)
+  if (!['export', 'import', 'erase'].includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action.slice(0, 40))} (expected create, list, drop, migrate, export, import or erase)`)
   const required = (name: 'tenant' | 'out' | 'in') => {
     const value = values[name]
     if (!value) throw new UsageError(`${action} needs --${name}`)

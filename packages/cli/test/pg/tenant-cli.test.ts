@@ -71,6 +71,16 @@ describe('tenantscope tenant', () => {
     expect(again.stderr).toMatch(/TENANT_EXISTS/)
   })
 
+  test('create, list and drop go to the tenant directory (@tenantscope/router)', async () => {
+    const id = randomUUID()
+    expect(await runCli(['tenant', 'create', id, '--strategy', 'pool'], { DATABASE_URL: db.adminUrl })).toMatchObject({ code: 0 })
+    const listed = await runCli(['tenant', 'list', '--json'], { DATABASE_URL: db.adminUrl })
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toContain(id)
+    expect(await runCli(['tenant', 'drop', id, '--yes'], { DATABASE_URL: db.adminUrl })).toMatchObject({ code: 0 })
+    expect((await runCli(['tenant', 'list', '--json'], { DATABASE_URL: db.adminUrl })).stdout).not.toContain(id)
+  })
+
   test('bad input: a malformed id exits 1 without echoing it; a missing option exits 2', async () => {
     const bad = "acme' OR 1=1 --"
     const result = await runCli(['tenant', 'export', '--tenant', bad, '--out', join(folder, 'bad')], { DATABASE_URL: db.maintenanceUrl })

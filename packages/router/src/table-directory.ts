@@ -1,0 +1,115 @@
+import { TenantScopeError } from '@tenantscope/core'
+import pg from 'pg'
+import type { TenantEntry } from './directory-entry.js'
+import { TenantDirectory, type TenantDirectoryOptions } from './tenant-directory.js'
+
+/** The channel sql/0007_tenant_directory.sql notifies on every change (payload: the tenant id). */
+export const DIRECTORY_CHANNEL = 'tenantscope_directory'
+
+export interface TableDirectoryOptions extends TenantDirectoryOptions {
+  /**
+   * Listen for changes (LISTEN tenantscope_directory) on a connection of its
+   * own, opened from this config, so every app instance drops a changed entry
+   * at once. Without it, changes are seen when the TTL runs out.
+   * @example { listen: { connectionString: process.env.DATABASE_URL } }
+   */
+  listen?: string | pg.ClientConfig
+}
+
+interface DirectoryRow {
+  tenant_id: string
+  strategy: TenantEntry['strategy']
+  schema_name: string | null
+  role_name: string | null
+  database_key: string | null
+  region: string | null
+  state: TenantEntry['state']
+}
+
+const SELECT_ENTRY = `SELECT tenant_id, strategy, schema_name, role_name, database_key, region, state
+  FROM tenantscope.tenant_directory WHERE tenant_id = $1`
+
+/** @internal */
+export function entryFromRow(row: DirectoryRow): TenantEntry {
+  return {
+    tenantId: row.tenant_id,
+    strategy: row.strategy,
+    schema: row.schema_name ?? undefined,
+    role: row.role_name ?? undefined,
+    database: row.database_key ?? undefined,
+    region: row.region ?? undefined,
+    state: row.state,
+  }
+}
+
+/**
+ * The directory kept in `tenantscope.tenant_directory` (sql/0007), read
+ * through `pool` (an unscoped pg.Pool: the app role may read the table).
+ * @example const directory = await createTableDirectory(systemPool, { listen: process.env.DATABASE_URL })
+ */
+export async function createTableDirectory(pool: pg.Pool, options: TableDirectoryOptions = {}): Promise<TenantDirectory> {
+  const directory = new TenantDirectory(async (tenantId) => {
+    const { rows } = await pool.query<DirectoryRow>(SELECT_ENTRY, [tenantId])
+    return rows[0] === undefined ? undefined : entryFromRow(rows[0])
+  }, options)
+  if (options.listen !== undefined) await listen(directory, options.listen)
+  return directory
+}
+
+// One connection that only listens. When it drops, every entry is dropped
+// (a change may have been missed) and it reconnects with a growing delay.
+async function listen(directory: TenantDirectory, config: string | pg.ClientConfig): Promise<void> {
+  let closed = false
+  let client: pg.Client | undefined
+  let timer: NodeJS.Timeout | undefined
+  let delay = 100
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client(typeof config === 'string' ? { connectionString: config } : config)
+    next.on('notification', (message) => {
+      if (message.channel === DIRECTORY_CHANNEL) directory.invalidate(message.payload || undefined)
+    })
+    next.on('error', () => lost(next))
+    next.on('end', () => lost(next))
+    try {
+      await next.connect()
+      await next.query(`LISTEN ${DIRECTORY_CHANNEL}`)
+    } catch (error) {
+      await next.end().catch(() => undefined)
+      throw error
+    }
+    client = next
+    delay = 100
+    // What changed while nobody listened.
+    directory.invalidate()
+  }
+
+  const lost = (which: pg.Client) => {
+    if (closed || client !== which) return
+    client = undefined
+    directory.invalidate()
+    which.end().catch(() => undefined)
+    retry()
+  }
+
+  const retry = () => {
+    timer = setTimeout(() => {
+      connect().catch(() => {
+        delay = Math.min(delay * 2, 10_000)
+        if (!closed) retry()
+      })
+    }, delay)
+    timer.unref()
+  }
+
+  try {
+    await connect()
+  } catch (error) {
+    throw new TenantScopeError('INVALID_CONFIG', 'Could not listen for tenant directory changes', { cause: error })
+  }
+  directory.onClose(async () => {
+    closed = true
+    if (timer) clearTimeout(timer)
+    await client?.end().catch(() => undefined)
+  })
+}

@@ -1,0 +1,101 @@
+import { TenantScopeError } from '@tenantscope/core'
+import { type TenantEntry, validateEntry } from './directory-entry.js'
+
+/** Looks tenants up. `undefined` means unknown: the router refuses, never falls back. */
+export type TenantLookup = (tenantId: string) => Promise<TenantEntry | undefined> | TenantEntry | undefined
+
+export interface TenantDirectoryOptions {
+  /**
+   * How long an entry (or the fact that a tenant is unknown) is kept before
+   * it is looked up again. The backstop for a missed notification.
+   * @default 30_000
+   */
+  ttlMillis?: number
+}
+
+interface Cached {
+  readonly entry: TenantEntry | undefined
+  readonly expires: number
+}
+
+/**
+ * Where each tenant lives, cached in memory so that a query costs no extra
+ * round trip. `invalidate(id)` (called for every NOTIFY by a table
+ * directory's listener) drops an entry; the TTL catches what a notification missed.
+ */
+export class TenantDirectory {
+  readonly #lookup: TenantLookup
+  readonly #ttl: number
+  readonly #cache = new Map<string, Cached>()
+  // One lookup in flight per tenant, however many queries wait on it.
+  readonly #loading = new Map<string, Promise<TenantEntry | undefined>>()
+  #generation = 0
+  #closers: Array<() => Promise<void>> = []
+
+  constructor(lookup: TenantLookup, options: TenantDirectoryOptions = {}) {
+    if (typeof lookup !== 'function') throw new TenantScopeError('INVALID_CONFIG', 'A tenant directory needs a lookup function')
+    const ttl = options.ttlMillis ?? 30_000
+    if (!(ttl >= 0)) throw new TenantScopeError('INVALID_CONFIG', 'ttlMillis must be a number ≥ 0')
+    this.#lookup = lookup
+    this.#ttl = ttl
+  }
+
+  /** The cached entry when it is fresh, without waiting; `null` when it must be looked up. */
+  peek(tenantId: string): TenantEntry | undefined | null {
+    const cached = this.#cache.get(tenantId)
+    if (cached === undefined || cached.expires <= Date.now()) return null
+    return cached.entry
+  }
+
+  /** The tenant's entry, from the cache or looked up once. */
+  get(tenantId: string): Promise<TenantEntry | undefined> {
+    const fresh = this.peek(tenantId)
+    if (fresh !== null) return Promise.resolve(fresh)
+    let loading = this.#loading.get(tenantId)
+    if (loading === undefined) {
+      const generation = this.#generation
+      loading = Promise.resolve()
+        .then(() => this.#lookup(tenantId))
+        .then((found) => {
+          const entry = found === undefined || found === null ? undefined : validateEntry(found)
+          if (entry !== undefined && entry.tenantId !== tenantId) {
+            throw new TenantScopeError('INVALID_CONFIG', 'The directory answered with an entry for another tenant')
+          }
+          // An invalidation during the lookup: the answer may be stale, use it once but keep nothing.
+          if (generation === this.#generation) this.#cache.set(tenantId, { entry, expires: Date.now() + this.#ttl })
+          return entry
+        })
+        .finally(() => this.#loading.delete(tenantId))
+      this.#loading.set(tenantId, loading)
+    }
+    return loading
+  }
+
+  /** Drops one tenant's cached entry (or all of them): the next query looks it up again. */
+  invalidate(tenantId?: string): void {
+    this.#generation++
+    if (tenantId === undefined) this.#cache.clear()
+    else this.#cache.delete(tenantId)
+  }
+
+  /** @internal Something to stop when the directory closes (a listener). */
+  onClose(close: () => Promise<void>): void {
+    this.#closers.push(close)
+  }
+
+  /** Stops listening for changes. */
+  async close(): Promise<void> {
+    const closers = this.#closers
+    this.#closers = []
+    await Promise.all(closers.map((close) => close()))
+  }
+}
+
+/**
+ * A directory supplied by the application: `lookup(tenantId)` returns the
+ * entry or `undefined`. Call `directory.invalidate(id)` when an entry changes.
+ * @example createTenantDirectory((id) => tenants.get(id))
+ */
+export function createTenantDirectory(lookup: TenantLookup, options?: TenantDirectoryOptions): TenantDirectory {
+  return new TenantDirectory(lookup, options)
+}
