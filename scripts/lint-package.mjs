@@ -11,7 +11,10 @@ import { join } from 'node:path'
 const dir = mkdtempSync(join(tmpdir(), 'tenantscope-pack-'))
 try {
   execFileSync('pnpm', ['pack', '--pack-destination', dir], { stdio: ['ignore', 'ignore', 'inherit'] })
-  const tarball = join(dir, readdirSync(dir).find((file) => file.endsWith('.tgz')))
+  const tarball = join(
+    dir,
+    readdirSync(dir).find((file) => file.endsWith('.tgz')),
+  )
   const manifest = execFileSync('tar', ['-xOzf', tarball, 'package/package.json'], { encoding: 'utf8' })
   if (manifest.includes('@tenantscope/source') || /"\.\/src\//.test(manifest)) {
     console.error(`${tarball}: the packed package.json still points at src:\n${manifest}`)

@@ -1,5 +1,5 @@
-import { citusProjectInclude } from '../test-harness/src/citus-project.js'
 import { defineProject } from 'vitest/config'
+import { citusProjectInclude } from '../test-harness/src/citus-project.js'
 
 // One 3-node Citus cluster for the whole project, started by its own global
 // setup. Where Citus is not installed, a user's run leaves this project out

@@ -44,7 +44,9 @@ export const invoices = pgTable(
     projectId: uuid('project_id').notNull(),
     amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
     currency: char('currency', { length: 3 }).notNull().default('EUR'),
-    status: text('status', { enum: ['draft', 'sent', 'paid'] }).notNull().default('draft'),
+    status: text('status', { enum: ['draft', 'sent', 'paid'] })
+      .notNull()
+      .default('draft'),
     issuedAt: timestamp('issued_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] })],

@@ -28,7 +28,13 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const { db, pool } = createDatabase(options.databaseUrl, { onError: (error) => (options.log ?? console.error)(error) })
   let boss: PgBoss | undefined
   if (options.queueUrl) {
-    boss = new PgBoss({ connectionString: options.queueUrl, max: 2, supervise: false, schedule: false, application_name: 'tenantscope-example-api-queue' })
+    boss = new PgBoss({
+      connectionString: options.queueUrl,
+      max: 2,
+      supervise: false,
+      schedule: false,
+      application_name: 'tenantscope-example-api-queue',
+    })
     boss.on('error', (error) => (options.log ?? console.error)(error))
     await boss.start()
     await boss.createQueue(REPORT_QUEUE)

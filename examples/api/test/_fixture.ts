@@ -29,7 +29,10 @@ export async function seedDatabase(): Promise<Seeded> {
     await admin.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [tenant.id, tenant.name])
     for (const name of tenant.projects) {
       const { rows } = await admin.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2) RETURNING id', [tenant.id, name])
-      await admin.query(`INSERT INTO invoices (tenant_id, project_id, amount_cents, status) VALUES ($1, $2, 10000, 'paid'), ($1, $2, 2500, 'sent')`, [tenant.id, rows[0].id])
+      await admin.query(
+        `INSERT INTO invoices (tenant_id, project_id, amount_cents, status) VALUES ($1, $2, 10000, 'paid'), ($1, $2, 2500, 'sent')`,
+        [tenant.id, rows[0].id],
+      )
     }
   }
   return {

@@ -1,6 +1,6 @@
-import { startApi, type RunningApi } from '@tenantscope/example-api'
+import { type RunningApi, startApi } from '@tenantscope/example-api'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { JWT_SECRET, seedDatabase, token, type Seeded } from './_fixture.js'
+import { JWT_SECRET, type Seeded, seedDatabase, token } from './_fixture.js'
 
 describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () => {
   let seeded: Seeded
@@ -25,7 +25,13 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
     globex = seeded.tenants[1]!
     headers.acme = { authorization: `Bearer ${await token({ tenant_id: acme.id, sub: 'alice' })}` }
     headers.globex = { authorization: `Bearer ${await token({ tenant_id: globex.id, sub: 'bob' })}` }
-    api = await startApi({ databaseUrl: seeded.db.appUrl, queueUrl: seeded.db.adminUrl, jwtSecret: JWT_SECRET, port: 0, log: () => undefined })
+    api = await startApi({
+      databaseUrl: seeded.db.appUrl,
+      queueUrl: seeded.db.adminUrl,
+      jwtSecret: JWT_SECRET,
+      port: 0,
+      log: () => undefined,
+    })
   })
   afterAll(async () => {
     await api?.close()
@@ -42,27 +48,39 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
   })
 
   test('/me shows the caller its own tenant row only', async () => {
-    expect(await call('GET', '/me', 'acme')).toMatchObject({ status: 200, body: { tenantId: acme.id, tenant: { id: acme.id, name: 'Acme' } } })
+    expect(await call('GET', '/me', 'acme')).toMatchObject({
+      status: 200,
+      body: { tenantId: acme.id, tenant: { id: acme.id, name: 'Acme' } },
+    })
   })
 
-  test('create, read, update, delete a project; it belongs to the caller\'s tenant', async () => {
+  test("create, read, update, delete a project; it belongs to the caller's tenant", async () => {
     const created = await call('POST', '/projects', 'acme', { name: 'Acme Catapult' })
     expect(created).toMatchObject({ status: 201, body: { name: 'Acme Catapult', tenantId: acme.id } })
     const { rows } = await seeded.admin.query('SELECT tenant_id FROM projects WHERE id = $1', [created.body.id])
     expect(rows).toEqual([{ tenant_id: acme.id }])
     expect(await call('GET', `/projects/${created.body.id}`, 'acme')).toMatchObject({ status: 200, body: { name: 'Acme Catapult' } })
-    expect(await call('PATCH', `/projects/${created.body.id}`, 'acme', { name: 'Acme Trebuchet' })).toMatchObject({ status: 200, body: { name: 'Acme Trebuchet' } })
+    expect(await call('PATCH', `/projects/${created.body.id}`, 'acme', { name: 'Acme Trebuchet' })).toMatchObject({
+      status: 200,
+      body: { name: 'Acme Trebuchet' },
+    })
     expect((await call('DELETE', `/projects/${created.body.id}`, 'acme')).status).toBe(204)
     expect((await call('GET', `/projects/${created.body.id}`, 'acme')).status).toBe(404)
   })
 
   test("another tenant's project id is a 404 for read, update, delete and invoicing, and nothing changes", async () => {
     const globexProject = (await call('GET', '/projects', 'globex')).body.items[0]
-    expect(await call('GET', `/projects/${globexProject.id}`, 'acme')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
+    expect(await call('GET', `/projects/${globexProject.id}`, 'acme')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    })
     expect((await call('PATCH', `/projects/${globexProject.id}`, 'acme', { name: 'pwned' })).status).toBe(404)
     expect((await call('DELETE', `/projects/${globexProject.id}`, 'acme')).status).toBe(404)
     expect((await call('POST', '/invoices', 'acme', { projectId: globexProject.id, amountCents: 1 })).status).toBe(404)
-    const { rows } = await seeded.admin.query('SELECT name, (SELECT count(*)::int FROM invoices WHERE project_id = p.id) AS invoices FROM projects p WHERE id = $1', [globexProject.id])
+    const { rows } = await seeded.admin.query(
+      'SELECT name, (SELECT count(*)::int FROM invoices WHERE project_id = p.id) AS invoices FROM projects p WHERE id = $1',
+      [globexProject.id],
+    )
     expect(rows).toEqual([{ name: 'Globex Hammock', invoices: 2 }])
     const invoice = (await call('GET', '/invoices', 'globex')).body.items[0]
     expect((await call('GET', `/invoices/${invoice.id}`, 'acme')).status).toBe(404)
@@ -109,12 +127,17 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
   test('authentication: 401 without or with a bad token, 403 for a tenant the token does not grant, 400 for a malformed tenant', async () => {
     const none = await call('GET', '/projects', {})
     expect(none).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } })
-    const forged = await call('GET', '/projects', { authorization: `Bearer ${await token({ tenant_id: acme.id }, 'another-secret-that-is-32-bytes-or-longer')}` })
+    const forged = await call('GET', '/projects', {
+      authorization: `Bearer ${await token({ tenant_id: acme.id }, 'another-secret-that-is-32-bytes-or-longer')}`,
+    })
     expect(forged.status).toBe(401)
     expect((await call('GET', '/projects', { authorization: `Bearer ${await token({ sub: 'x' })}` })).status).toBe(403)
     expect((await call('GET', '/projects', { authorization: `Bearer ${await token({ tenant_id: 'acme' })}` })).status).toBe(400)
     const acmeOnly = { authorization: `Bearer ${await token({ tenants: [acme.id] })}` }
-    expect(await call('GET', '/projects', { ...acmeOnly, 'x-tenant-id': globex.id })).toMatchObject({ status: 403, body: { error: { code: 'TENANT_FORBIDDEN' } } })
+    expect(await call('GET', '/projects', { ...acmeOnly, 'x-tenant-id': globex.id })).toMatchObject({
+      status: 403,
+      body: { error: { code: 'TENANT_FORBIDDEN' } },
+    })
     const both = { authorization: `Bearer ${await token({ tenants: [acme.id, globex.id] })}` }
     const chosen = await call('GET', '/projects', { ...both, 'x-tenant-id': globex.id })
     expect(chosen.status).toBe(200)
@@ -124,7 +147,7 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
     expect((await call('GET', '/health', {})).status).toBe(200)
   })
 
-  test('reports: enqueued for the caller\'s tenant; another tenant cannot read the job', async () => {
+  test("reports: enqueued for the caller's tenant; another tenant cannot read the job", async () => {
     const queued = await call('POST', '/reports', 'acme', {})
     expect(queued).toMatchObject({ status: 202, body: { state: 'created' } })
     const own = await call('GET', `/reports/${queued.body.id}`, 'acme')

@@ -12,5 +12,8 @@ const demoDir = fileURLToPath(new URL('..', import.meta.url))
 process.on('SIGINT', () => undefined)
 process.on('SIGTERM', () => undefined)
 
-const demo = spawn(process.execPath, ['--import', 'tsx', '--conditions=@tenantscope/source', 'src/main.ts', ...process.argv.slice(2)], { cwd: demoDir, stdio: 'inherit' })
+const demo = spawn(process.execPath, ['--import', 'tsx', '--conditions=@tenantscope/source', 'src/main.ts', ...process.argv.slice(2)], {
+  cwd: demoDir,
+  stdio: 'inherit',
+})
 demo.on('close', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)))

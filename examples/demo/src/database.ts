@@ -31,7 +31,9 @@ export async function createDemoDatabase(serverUrl: string): Promise<DemoDatabas
     await withClient(adminUrl, async (admin) => {
       // Tables are created (and owned) by the admin, never by the app role.
       await applyMigrations(admin, [...migrations, ...exampleMigrations])
-      await admin.query(`CREATE ROLE ${appRole} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${pg.escapeLiteral(password)}`)
+      await admin.query(
+        `CREATE ROLE ${appRole} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${pg.escapeLiteral(password)}`,
+      )
       await admin.query(`GRANT tenantscope_app TO ${appRole}`)
     })
   } catch (error) {

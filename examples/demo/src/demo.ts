@@ -1,9 +1,9 @@
 // The demo itself; src/main.ts is the entry point.
 import { randomBytes } from 'node:crypto'
-import { startApi, type RunningApi } from '@tenantscope/example-api'
-import { startWorker, type RunningWorker } from '@tenantscope/example-worker'
-import { createDemoDatabase, withClient, type DemoDatabase } from './database.js'
-import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js'
+import { type RunningApi, startApi } from '@tenantscope/example-api'
+import { type RunningWorker, startWorker } from '@tenantscope/example-worker'
+import { createDemoDatabase, type DemoDatabase, withClient } from './database.js'
+import { type EmbeddedServer, startEmbeddedPostgres } from './embedded.js'
 import { bold, dim, green, red, step } from './progress.js'
 import { demoTenants, seed } from './seed.js'
 import { money, table } from './table.js'
@@ -86,7 +86,9 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
       await worker?.close().catch(() => undefined)
       await api?.close().catch(() => undefined)
       if (keepDatabase && db && !embedded) {
-        console.log(`\nKept database ${db.name} and role ${db.appRole}. Drop them with:\n  DROP DATABASE ${db.name} WITH (FORCE); DROP ROLE ${db.appRole};`)
+        console.log(
+          `\nKept database ${db.name} and role ${db.appRole}. Drop them with:\n  DROP DATABASE ${db.name} WITH (FORCE); DROP ROLE ${db.appRole};`,
+        )
         return
       }
       // Embedded: stopping the server removes its whole data directory.
@@ -111,7 +113,9 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
       serverUrl = fromEnv
       await step(`Connecting to DATABASE_URL (${redact(fromEnv)})`, async () => {
         await withClient(fromEnv, (client) => client.query('SELECT 1')).catch((error: Error & { code?: string }) => {
-          throw new Error(`cannot connect to DATABASE_URL: ${error.code ?? error.message}. Is PostgreSQL running there? Unset DATABASE_URL to use embedded PostgreSQL.`)
+          throw new Error(
+            `cannot connect to DATABASE_URL: ${error.code ?? error.message}. Is PostgreSQL running there? Unset DATABASE_URL to use embedded PostgreSQL.`,
+          )
         })
       })
     } else {
@@ -123,15 +127,25 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     const demoDb = await step('Creating a database, applying the shipped migrations, creating the application role', () =>
       track(createDemoDatabase(serverUrl).then((created) => (db = created))),
     )
-    console.log(dim(`  database ${demoDb.name}, application role ${demoDb.appRole} (LOGIN, in tenantscope_app; not superuser, not BYPASSRLS)`))
+    console.log(
+      dim(`  database ${demoDb.name}, application role ${demoDb.appRole} (LOGIN, in tenantscope_app; not superuser, not BYPASSRLS)`),
+    )
     const tenants = demoTenants()
     await step(`Seeding ${tenants.length} tenants with users, projects and invoices`, () => seed(demoDb.adminUrl, tenants))
     const jwtSecret = randomBytes(32).toString('base64url')
     const runningApi = await step('Starting the API (Express + Drizzle, as the application role)', () =>
-      track(startApi({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, jwtSecret, port: args.port, log: () => undefined }).then((started) => (api = started))),
+      track(
+        startApi({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, jwtSecret, port: args.port, log: () => undefined }).then(
+          (started) => (api = started),
+        ),
+      ),
     )
     await step('Starting the worker (pg-boss, as the application role)', () =>
-      track(startWorker({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, pollingIntervalSeconds: 0.5 }).then((started) => (worker = started))),
+      track(
+        startWorker({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, pollingIntervalSeconds: 0.5 }).then(
+          (started) => (worker = started),
+        ),
+      ),
     )
     const { checks, reports } = await step('Running the tour', () =>
       runTour({ apiUrl: runningApi.url, jwtSecret, tenants, appUrl: demoDb.appUrl, appRole: demoDb.appRole, adminUrl: demoDb.adminUrl }),
@@ -141,16 +155,34 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     console.log(
       table(
         ['tenant', 'users', 'projects', 'invoices'],
-        tenants.map((t) => [t.name, String(t.users.length), t.projects.map((p) => p.name).join(', '), String(t.projects.reduce((n, p) => n + p.invoices.length, 0))]),
+        tenants.map((t) => [
+          t.name,
+          String(t.users.length),
+          t.projects.map((p) => p.name).join(', '),
+          String(t.projects.reduce((n, p) => n + p.invoices.length, 0)),
+        ]),
       ),
     )
     console.log(`\n${bold('Tour')}`)
-    console.log(table(['#', 'step', 'as', 'expected', 'got', ''], checks.map((c, i) => [String(i + 1), c.step, c.as, c.expected, c.actual, c.ok ? green('✓') : red('✗')])))
+    console.log(
+      table(
+        ['#', 'step', 'as', 'expected', 'got', ''],
+        checks.map((c, i) => [String(i + 1), c.step, c.as, c.expected, c.actual, c.ok ? green('✓') : red('✗')]),
+      ),
+    )
     console.log(`\n${bold('Invoice reports')}  ${dim('(pg-boss jobs, each run by the worker inside withTenant)')}`)
     console.log(
       table(
         ['tenant', 'invoices', 'paid', 'sent', 'draft', 'total', ''],
-        reports.map((r) => [r.tenant, String(r.invoices), money(r.paid), money(r.sent), money(r.draft), money(r.total), r.ok ? green('✓') : red('✗')]),
+        reports.map((r) => [
+          r.tenant,
+          String(r.invoices),
+          money(r.paid),
+          money(r.sent),
+          money(r.draft),
+          money(r.total),
+          r.ok ? green('✓') : red('✗'),
+        ]),
       ),
     )
     const failed = checks.filter((c) => !c.ok)
@@ -184,7 +216,13 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   return stoppedByUser ? 0 : code
 }
 
-async function printCurl(url: string, secret: string, tenants: ReturnType<typeof demoTenants>, db: DemoDatabase, embedded: boolean): Promise<void> {
+async function printCurl(
+  url: string,
+  secret: string,
+  tenants: ReturnType<typeof demoTenants>,
+  db: DemoDatabase,
+  embedded: boolean,
+): Promise<void> {
   const [acme, globex] = tenants as [(typeof tenants)[0], (typeof tenants)[0]]
   const acmeToken = await sign(secret, { tenant_id: acme.id, sub: acme.users[0]!.email }, '24h')
   const globexToken = await sign(secret, { tenant_id: globex.id, sub: globex.users[0]!.email }, '24h')

@@ -43,7 +43,9 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
   } catch (error) {
     await server.stop().catch(() => undefined)
     await rm(dataDir, { recursive: true, force: true })
-    throw new Error(`embedded PostgreSQL did not start: ${error instanceof Error ? error.message : String(error)}\n${output.join('').slice(-2000)}`)
+    throw new Error(
+      `embedded PostgreSQL did not start: ${error instanceof Error ? error.message : String(error)}\n${output.join('').slice(-2000)}`,
+    )
   }
   return {
     adminUrl: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,

@@ -26,7 +26,10 @@ export function demoTenants(): SeedTenant[] {
   return [
     tenant(
       'Acme Corporation',
-      [['wile@acme.test', 'Wile E. Coyote'], ['road@acme.test', 'Road Runner']],
+      [
+        ['wile@acme.test', 'Wile E. Coyote'],
+        ['road@acme.test', 'Road Runner'],
+      ],
       [
         ['Rocket Sled v2', [inv(1_250_000, 'paid'), inv(480_000, 'sent')]],
         ['Giant Magnet', [inv(99_900, 'paid')]],
@@ -35,7 +38,10 @@ export function demoTenants(): SeedTenant[] {
     ),
     tenant(
       'Globex Inc.',
-      [['hank@globex.test', 'Hank Scorpio'], ['homer@globex.test', 'Homer Simpson']],
+      [
+        ['hank@globex.test', 'Hank Scorpio'],
+        ['homer@globex.test', 'Homer Simpson'],
+      ],
       [
         ['Cypress Creek Campus', [inv(2_000_000, 'paid'), inv(1_500_000, 'sent')]],
         ['Hammock District', [inv(45_000, 'draft')]],
@@ -43,7 +49,11 @@ export function demoTenants(): SeedTenant[] {
     ),
     tenant(
       'Initech',
-      [['peter@initech.test', 'Peter Gibbons'], ['milton@initech.test', 'Milton Waddams'], ['bill@initech.test', 'Bill Lumbergh']],
+      [
+        ['peter@initech.test', 'Peter Gibbons'],
+        ['milton@initech.test', 'Milton Waddams'],
+        ['bill@initech.test', 'Bill Lumbergh'],
+      ],
       [
         ['TPS Report Automation', [inv(150_000, 'paid'), inv(150_000, 'paid'), inv(60_000, 'sent')]],
         ['Printer Replacement', [inv(89_999, 'sent')]],

@@ -9,4 +9,5 @@ export function table(headers: string[], rows: string[][]): string {
   return [line('┌', '┬', '┐'), row(headers), line('├', '┼', '┤'), ...rows.map(row), line('└', '┴', '┘')].join('\n')
 }
 
-export const money = (cents: number, currency = 'EUR') => `${currency} ${(cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`
+export const money = (cents: number, currency = 'EUR') =>
+  `${currency} ${(cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`

@@ -33,7 +33,11 @@ export interface TourContext {
 }
 
 export function sign(secret: string, claims: Record<string, unknown>, expiresIn = '1h'): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expiresIn).sign(new TextEncoder().encode(secret))
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret))
 }
 
 /**
@@ -73,7 +77,13 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
     const names = items.map((item) => item.name).sort()
     const expected = tenant.projects.map((project) => project.name).sort()
     const ok = response.status === 200 && own && JSON.stringify(names) === JSON.stringify(expected)
-    check('list projects', short(tenant.name), `its ${expected.length} projects only`, response.status === 200 ? `${items.length} projects${own ? ', all its own' : ', SOME FOREIGN'}` : `HTTP ${response.status}`, ok)
+    check(
+      'list projects',
+      short(tenant.name),
+      `its ${expected.length} projects only`,
+      response.status === 200 ? `${items.length} projects${own ? ', all its own' : ', SOME FOREIGN'}` : `HTTP ${response.status}`,
+      ok,
+    )
   }
 
   // 2. Cross-tenant read and writes through the API: another tenant's id is a 404.
@@ -82,7 +92,13 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
   check("read another tenant's project", short(acme.name), '404', `${read.status}`, read.status === 404)
   const rename = await call('PATCH', `/projects/${target.id}`, as(acme), { name: 'Pwned by Acme' })
   const after = await call('GET', `/projects/${target.id}`, as(globex))
-  check("rename another tenant's project", short(acme.name), '404, row unchanged', `${rename.status}, name "${after.body?.name}"`, rename.status === 404 && after.body?.name === target.name)
+  check(
+    "rename another tenant's project",
+    short(acme.name),
+    '404, row unchanged',
+    `${rename.status}, name "${after.body?.name}"`,
+    rename.status === 404 && after.body?.name === target.name,
+  )
   const invoice = await call('POST', '/invoices', as(acme), { projectId: target.id, amountCents: 100 })
   check("invoice another tenant's project", short(acme.name), '404', `${invoice.status}`, invoice.status === 404)
 
@@ -90,11 +106,13 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
   const pool = createTenantPool({ connectionString: ctx.appUrl, max: 2, application_name: 'tenantscope-demo-tour' })
   pool.on('error', () => undefined) // an idle connection closed by the server is not the tour's concern
   try {
-    const smuggle = await withTenant(acme.id, () => pool.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2)', [globex.id, 'Smuggled'])).then(
+    const smuggle = await withTenant(acme.id, () =>
+      pool.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2)', [globex.id, 'Smuggled']),
+    ).then(
       () => 'inserted!',
       (error: { code?: string }) => `refused (${error.code})`,
     )
-    check("SQL: insert a row for another tenant", short(acme.name), 'refused by RLS (42501)', smuggle, smuggle === 'refused (42501)')
+    check('SQL: insert a row for another tenant', short(acme.name), 'refused by RLS (42501)', smuggle, smuggle === 'refused (42501)')
     const update = await withTenant(acme.id, () => pool.query('UPDATE projects SET name = $1 WHERE id = $2', ['Pwned', target.id]))
     check("SQL: update another tenant's row", short(acme.name), '0 rows', `${update.rowCount} rows`, update.rowCount === 0)
     const outside = await pool.query('SELECT count(*) FROM projects').then(
@@ -113,7 +131,9 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
   // 4. Authentication outcomes.
   const none = await call('GET', '/projects', {})
   check('request without a token', 'anyone', '401', `${none.status}`, none.status === 401)
-  const forged = await call('GET', '/projects', { authorization: `Bearer ${await sign('a-forged-secret-that-is-long-enough-to-sign', { tenant_id: acme.id })}` })
+  const forged = await call('GET', '/projects', {
+    authorization: `Bearer ${await sign('a-forged-secret-that-is-long-enough-to-sign', { tenant_id: acme.id })}`,
+  })
   check('token signed with another key', 'attacker', '401', `${forged.status}`, forged.status === 401)
   const onlyAcme = await sign(ctx.jwtSecret, { tenants: [acme.id] })
   const forbidden = await call('GET', '/projects', { authorization: `Bearer ${onlyAcme}`, 'x-tenant-id': globex.id })
@@ -134,9 +154,27 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
     const report = job?.report
     const want = expectedTotals(tenant)
     const ok =
-      report?.tenantId === tenant.id && report.invoiceCount === want.count && report.totals.all === want.all && report.totals.paid === want.paid && report.totals.sent === want.sent
-    reports.push({ tenant: tenant.name, invoices: report?.invoiceCount ?? 0, paid: report?.totals.paid ?? 0, sent: report?.totals.sent ?? 0, draft: report?.totals.draft ?? 0, total: report?.totals.all ?? 0, ok })
-    check('report job runs for its tenant', short(tenant.name), `${want.count} invoices, ${money(want.all)}`, report ? `${report.invoiceCount} invoices, ${money(report.totals.all)}` : `job ${job?.state ?? 'not enqueued'}`, ok)
+      report?.tenantId === tenant.id &&
+      report.invoiceCount === want.count &&
+      report.totals.all === want.all &&
+      report.totals.paid === want.paid &&
+      report.totals.sent === want.sent
+    reports.push({
+      tenant: tenant.name,
+      invoices: report?.invoiceCount ?? 0,
+      paid: report?.totals.paid ?? 0,
+      sent: report?.totals.sent ?? 0,
+      draft: report?.totals.draft ?? 0,
+      total: report?.totals.all ?? 0,
+      ok,
+    })
+    check(
+      'report job runs for its tenant',
+      short(tenant.name),
+      `${want.count} invoices, ${money(want.all)}`,
+      report ? `${report.invoiceCount} invoices, ${money(report.totals.all)}` : `job ${job?.state ?? 'not enqueued'}`,
+      ok,
+    )
   }
   const globexJob = jobs.get(globex.id)
   const peek = globexJob ? await call('GET', `/reports/${globexJob}`, as(acme)) : { status: 0 }
@@ -160,7 +198,9 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
     `${roles.join(', ') || 'no sessions'}${privileged.length ? ' PRIVILEGED' : ' (super=f, bypassrls=f)'}`,
     roles.length === 1 && roles[0] === ctx.appRole && privileged.length === 0 && sessions.rows.length === 2,
   )
-  const audit = await withClient(ctx.appUrl, (app) => app.query<{ object_type: string; object_name: string; problem: string }>('SELECT * FROM tenantscope.audit()'))
+  const audit = await withClient(ctx.appUrl, (app) =>
+    app.query<{ object_type: string; object_name: string; problem: string }>('SELECT * FROM tenantscope.audit()'),
+  )
   const tableProblems = audit.rows.filter((row) => row.object_type === 'table')
   const bypassers = audit.rows.filter((row) => row.problem === 'role_bypasses_rls').map((row) => row.object_name)
   check(

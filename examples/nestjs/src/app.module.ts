@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common'
+import { type DynamicModule, Module } from '@nestjs/common'
 import { jwtTenant } from '@tenantscope/core/jwt'
 import { TenantScopeModule } from '@tenantscope/nestjs'
 import { HealthController } from './health.controller.js'

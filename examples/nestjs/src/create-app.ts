@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import type { INestApplication } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
-import { AppModule, type AppConfig } from './app.module.js'
+import { type AppConfig, AppModule } from './app.module.js'
 
 export async function createApp(config: AppConfig, options: { logger?: false } = {}): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.with(config), { logger: options.logger })

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common'
-import { TenantScopeError, type TenantPool } from '@tenantscope/core'
+import { type TenantPool, TenantScopeError } from '@tenantscope/core'
 import { TENANT_POOL } from '@tenantscope/nestjs'
 
 // Excluded from the tenant middleware: no token needed, and no tenant either.

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, BadRequestException } from '@nestjs/common'
-import { type TenantPool } from '@tenantscope/core'
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common'
+import type { TenantPool } from '@tenantscope/core'
 import { TENANT_POOL } from '@tenantscope/nestjs'
 
 interface Project {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { INestApplication } from '@nestjs/common'
-import { APP_ROLE, createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
+import { APP_ROLE, createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { createApp } from '../src/create-app.js'
@@ -48,7 +48,7 @@ describe('NestJS example over real HTTP, as the app role', () => {
   const get = (path: string, tenant?: string) =>
     fetch(`${url}${path}`, { headers: tenant ? { authorization: `Bearer ${tokens[tenant]}` } : {} })
 
-  test("each tenant lists only its own projects, with no tenant in any query", async () => {
+  test('each tenant lists only its own projects, with no tenant in any query', async () => {
     for (const tenant of [A, B]) {
       const response = await get('/projects', tenant)
       expect(response.status).toBe(200)
@@ -84,10 +84,14 @@ describe('NestJS example over real HTTP, as the app role', () => {
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/)
     expect(await none.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } })
 
-    const forged = await fetch(`${url}/projects`, { headers: { authorization: `Bearer ${await token({ tenant_id: A }, 'another-secret-entirely')}` } })
+    const forged = await fetch(`${url}/projects`, {
+      headers: { authorization: `Bearer ${await token({ tenant_id: A }, 'another-secret-entirely')}` },
+    })
     expect(forged.status).toBe(401)
 
-    const malformed = await fetch(`${url}/projects`, { headers: { authorization: `Bearer ${await token({ tenant_id: "x'; DROP TABLE projects; --" })}` } })
+    const malformed = await fetch(`${url}/projects`, {
+      headers: { authorization: `Bearer ${await token({ tenant_id: "x'; DROP TABLE projects; --" })}` },
+    })
     expect(malformed.status).toBe(400)
     expect(await malformed.json()).toMatchObject({ error: { code: 'INVALID_TENANT_ID' } })
   })
@@ -115,14 +119,16 @@ describe('NestJS example over real HTTP, as the app role', () => {
 
   test('the app connects as the app role (not superuser, not BYPASSRLS), and app.close() ends its pool', async () => {
     const backends = () =>
-      withClient(db.adminUrl, async (admin) =>
-        (
-          await admin.query(
-            `SELECT r.rolsuper, r.rolbypassrls FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename
+      withClient(
+        db.adminUrl,
+        async (admin) =>
+          (
+            await admin.query(
+              `SELECT r.rolsuper, r.rolbypassrls FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename
               WHERE a.datname = current_database() AND a.usename = $1`,
-            [APP_ROLE.name],
-          )
-        ).rows,
+              [APP_ROLE.name],
+            )
+          ).rows,
       )
     const open = await backends()
     expect(open.length).toBeGreaterThan(0)

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { PrismaPg } from '@prisma/adapter-pg'
-import { createTenantPool, TenantScopeError, withTenant, type TenantPool } from '@tenantscope/core'
-import { createTestDatabase, describeTenantContract, withClient, type ContractAdapter, type TestDatabase } from '@tenantscope/test-harness'
+import { createTenantPool, type TenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
+import { type ContractAdapter, createTestDatabase, describeTenantContract, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Prisma, PrismaClient } from '../generated/prisma/client.js'
@@ -61,7 +61,10 @@ async function unwrapRefusal<T>(fn: () => Promise<T>): Promise<T> {
 function contractAdapter(prisma: PrismaClient): ContractAdapter {
   const wrap = (adapter: ContractAdapter): ContractAdapter =>
     Object.fromEntries(
-      Object.entries(adapter).map(([key, fn]) => [key, (...args: unknown[]) => unwrapRefusal(() => (fn as (...a: unknown[]) => Promise<unknown>)(...args))]),
+      Object.entries(adapter).map(([key, fn]) => [
+        key,
+        (...args: unknown[]) => unwrapRefusal(() => (fn as (...a: unknown[]) => Promise<unknown>)(...args)),
+      ]),
     ) as unknown as ContractAdapter
   const noNested: ContractAdapter['transaction'] = () => Promise.reject(new Error('no nested transactions'))
   return wrap(prismaAdapter(prisma, (fn) => prisma.$transaction((tx) => fn(prismaAdapter(tx, noNested)))))
@@ -99,8 +102,11 @@ describe('Prisma on a TenantPool: raw queries, transactions, errors', () => {
 
   test('$queryRaw and $executeRaw run for the tenant', async () => {
     await withTenant(A, () => prisma.$executeRaw`INSERT INTO projects (name) VALUES (${'raw A'})`)
-    const rows = await withTenant(A, () => prisma.$queryRaw<{ tenant_id: string; setting: string }[]>`
-      SELECT tenant_id::text, current_setting('app.current_tenant') AS setting FROM projects WHERE name = ${'raw A'}`)
+    const rows = await withTenant(
+      A,
+      () => prisma.$queryRaw<{ tenant_id: string; setting: string }[]>`
+      SELECT tenant_id::text, current_setting('app.current_tenant') AS setting FROM projects WHERE name = ${'raw A'}`,
+    )
     expect(rows).toEqual([{ tenant_id: A, setting: A }])
     expect(await withTenant(B, () => prisma.$queryRaw`SELECT * FROM projects WHERE name = ${'raw A'}`)).toEqual([])
   })
@@ -109,24 +115,30 @@ describe('Prisma on a TenantPool: raw queries, transactions, errors', () => {
     [Prisma.TransactionIsolationLevel.ReadCommitted, 'read committed'],
     [Prisma.TransactionIsolationLevel.RepeatableRead, 'repeatable read'],
     [Prisma.TransactionIsolationLevel.Serializable, 'serializable'],
-  ])('an interactive transaction with isolationLevel %s takes the level and runs every statement for the tenant', async (isolationLevel, level) => {
-    const seen = await withTenant(B, () =>
-      prisma.$transaction(
-        async (tx) => {
-          const created = await tx.project.create({ data: { name: `tx ${level}` } })
-          const [setting] = await tx.$queryRaw<{ level: string; tenant: string }[]>`
+  ])(
+    'an interactive transaction with isolationLevel %s takes the level and runs every statement for the tenant',
+    async (isolationLevel, level) => {
+      const seen = await withTenant(B, () =>
+        prisma.$transaction(
+          async (tx) => {
+            const created = await tx.project.create({ data: { name: `tx ${level}` } })
+            const [setting] = await tx.$queryRaw<{ level: string; tenant: string }[]>`
             SELECT current_setting('transaction_isolation') AS level, current_setting('app.current_tenant') AS tenant`
-          return { tenantId: created.tenantId, ...setting }
-        },
-        { isolationLevel },
-      ),
-    )
-    expect(seen).toEqual({ tenantId: B, level, tenant: B })
-  })
+            return { tenantId: created.tenantId, ...setting }
+          },
+          { isolationLevel },
+        ),
+      )
+      expect(seen).toEqual({ tenantId: B, level, tenant: B })
+    },
+  )
 
   test('a batch $transaction([...]) runs for the tenant', async () => {
     const [count, rows] = await withTenant(A, () =>
-      prisma.$transaction([prisma.project.count(), prisma.$queryRaw<{ tenant: string }[]>`SELECT current_setting('app.current_tenant') AS tenant`]),
+      prisma.$transaction([
+        prisma.project.count(),
+        prisma.$queryRaw<{ tenant: string }[]>`SELECT current_setting('app.current_tenant') AS tenant`,
+      ]),
     )
     expect(count).toBe(await withTenant(A, () => prisma.project.count()))
     expect(rows).toEqual([{ tenant: A }])

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 

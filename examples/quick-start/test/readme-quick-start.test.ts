@@ -77,12 +77,14 @@ describe.each(readmes)('$name', ({ readme, heading }) => {
     const rows = await withClient(adminUrl, async (admin) => (await admin.query('SELECT tenant_id FROM projects')).rows)
     expect(rows.map((row) => row.tenant_id).sort()).toEqual([...seen].sort())
     // The app ran as a role RLS applies to: not superuser, not BYPASSRLS, owning no table.
-    const role = await withClient(adminUrl, async (admin) =>
-      (
-        await admin.query(`
+    const role = await withClient(
+      adminUrl,
+      async (admin) =>
+        (
+          await admin.query(`
           SELECT r.rolsuper, r.rolbypassrls, (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid)::int AS owned
             FROM pg_roles r WHERE r.rolname = 'app_user'`)
-      ).rows,
+        ).rows,
     )
     expect(role).toEqual([{ rolsuper: false, rolbypassrls: false, owned: 0 }])
   })

@@ -1,4 +1,4 @@
-export { startWorker, REPORT_QUEUE } from './worker.js'
-export type { WorkerOptions, RunningWorker, ReportJobData } from './worker.js'
-export { invoiceReport } from './invoice-report.js'
 export type { InvoiceReport } from './invoice-report.js'
+export { invoiceReport } from './invoice-report.js'
+export type { ReportJobData, RunningWorker, WorkerOptions } from './worker.js'
+export { REPORT_QUEUE, startWorker } from './worker.js'

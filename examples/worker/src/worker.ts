@@ -3,7 +3,7 @@ import { tenantDrizzle } from '@tenantscope/drizzle'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import PgBoss from 'pg-boss'
-import { invoiceReport, type InvoiceReport } from './invoice-report.js'
+import { type InvoiceReport, invoiceReport } from './invoice-report.js'
 
 /** The queue the API example's POST /reports sends to. */
 export const REPORT_QUEUE = 'invoice-report'
@@ -49,11 +49,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     log(`report ${job.id}: ${report.invoiceCount} invoices`)
     return report
   })
-  await boss.work<ReportJobData>(REPORT_QUEUE, { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, batchSize: 1 }, async (jobs) => {
-    // pg-boss stores the handler's result as the job's output.
-    const [report] = await handle(jobs)
-    return report
-  })
+  await boss.work<ReportJobData>(
+    REPORT_QUEUE,
+    { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, batchSize: 1 },
+    async (jobs) => {
+      // pg-boss stores the handler's result as the job's output.
+      const [report] = await handle(jobs)
+      return report
+    },
+  )
 
   return {
     boss,

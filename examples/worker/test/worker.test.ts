@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { withTenant } from '@tenantscope/core'
 import { sendTenantJob } from '@tenantscope/core/jobs'
+import { REPORT_QUEUE, type RunningWorker, startWorker } from '@tenantscope/example-worker'
 import { createTestDatabase, type TestDatabase } from '@tenantscope/test-harness'
-import { REPORT_QUEUE, startWorker, type RunningWorker } from '@tenantscope/example-worker'
 import pg from 'pg'
-import PgBoss from 'pg-boss'
+import type PgBoss from 'pg-boss'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 
 describe('example worker: per-tenant invoice reports from pg-boss', () => {
@@ -32,10 +32,20 @@ describe('example worker: per-tenant invoice reports from pg-boss', () => {
     const seed = async (tenant: string, project: string, invoices: [number, string, string][]) => {
       const { rows } = await admin.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2) RETURNING id', [tenant, project])
       for (const [amount, status, currency] of invoices) {
-        await admin.query('INSERT INTO invoices (tenant_id, project_id, amount_cents, status, currency) VALUES ($1, $2, $3, $4, $5)', [tenant, rows[0].id, amount, status, currency])
+        await admin.query('INSERT INTO invoices (tenant_id, project_id, amount_cents, status, currency) VALUES ($1, $2, $3, $4, $5)', [
+          tenant,
+          rows[0].id,
+          amount,
+          status,
+          currency,
+        ])
       }
     }
-    await seed(acme, 'Rocket', [[10_000, 'paid', 'EUR'], [2_500, 'sent', 'EUR'], [700, 'draft', 'USD']])
+    await seed(acme, 'Rocket', [
+      [10_000, 'paid', 'EUR'],
+      [2_500, 'sent', 'EUR'],
+      [700, 'draft', 'USD'],
+    ])
     await seed(acme, 'Anvil', [[1_000, 'paid', 'EUR']])
     await seed(globex, 'Hammock', [[99_999, 'paid', 'EUR']])
     worker = await startWorker({ databaseUrl: db.appUrl, queueUrl: db.adminUrl, pollingIntervalSeconds: 0.5 })

@@ -61,7 +61,11 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   const long = values.long === true
   const quick = values.quick === true
-  const list = (value: string | undefined) => value?.split(',').map((part) => part.trim()).filter(Boolean)
+  const list = (value: string | undefined) =>
+    value
+      ?.split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)
   const numbers = (value: string | undefined) => list(value)?.map(positive)
   return {
     sliceMs: positive(values['slice-ms'] ?? (long ? '1500' : quick ? '150' : '300')),

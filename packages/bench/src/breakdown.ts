@@ -38,7 +38,12 @@ export async function runBreakdown(
   return rows
 }
 
-async function breakdownAt(database: BenchDatabase, tenant: Tenant, concurrency: number, options: { sliceMs: number; rounds: number }): Promise<BreakdownRow[]> {
+async function breakdownAt(
+  database: BenchDatabase,
+  tenant: Tenant,
+  concurrency: number,
+  options: { sliceMs: number; rounds: number },
+): Promise<BreakdownRow[]> {
   const ids = tenant.projectIds
   let next = 0
   const id = () => ids[next++ % ids.length]!
@@ -60,12 +65,25 @@ async function breakdownAt(database: BenchDatabase, tenant: Tenant, concurrency:
       { name: 'rls', label: 'same statement under RLS, tenant already on the session (no setter)', run: () => rls.query(POINT, [id()]) },
       {
         name: 'rls-statement',
-        label: 'same, plus a named no-op statement (`SELECT 1`) before it in the pipeline, via tenantscope: the floor of a one-round-trip, transaction-local setter',
+        label:
+          'same, plus a named no-op statement (`SELECT 1`) before it in the pipeline, via tenantscope: the floor of a one-round-trip, transaction-local setter',
         run: () => withTenant(tenant.id, () => noOpStatement.query(POINT, [id()])),
       },
-      { name: 'withTenant', label: 'raw pg inside withTenant (AsyncLocalStorage only)', run: () => withTenant(tenant.id, () => raw.query(RAW_POINT, [tenant.id, id()])) },
-      { name: 'tenantscope', label: 'tenantscope, default options (RLS + named setter in the pipeline + withTenant)', run: () => withTenant(tenant.id, () => scoped.query(POINT, [id()])) },
-      { name: 'tenantscope-unnamed', label: 'tenantscope, prepareSetter: false (setter parsed on every query)', run: () => withTenant(tenant.id, () => unnamed.query(POINT, [id()])) },
+      {
+        name: 'withTenant',
+        label: 'raw pg inside withTenant (AsyncLocalStorage only)',
+        run: () => withTenant(tenant.id, () => raw.query(RAW_POINT, [tenant.id, id()])),
+      },
+      {
+        name: 'tenantscope',
+        label: 'tenantscope, default options (RLS + named setter in the pipeline + withTenant)',
+        run: () => withTenant(tenant.id, () => scoped.query(POINT, [id()])),
+      },
+      {
+        name: 'tenantscope-unnamed',
+        label: 'tenantscope, prepareSetter: false (setter parsed on every query)',
+        run: () => withTenant(tenant.id, () => unnamed.query(POINT, [id()])),
+      },
     ]
     const samples = new Map<string, Sample[]>()
     const cpu = new Map<string, number>()

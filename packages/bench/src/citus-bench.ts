@@ -15,15 +15,15 @@
 // Writes docs/benchmarks-citus.md.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { join, resolve, dirname } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createTenantPool, withTenant } from '@tenantscope/core'
 import { createCitusDatabase, startCitusCluster } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { isolateTenant, moveTenant } from 'tenantscope'
-import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js'
-import { medianRatio, rotation, runClosedLoop, summarize, type Sample } from './runner.js'
+import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
+import { medianRatio, rotation, runClosedLoop, type Sample, summarize } from './runner.js'
 import { seedWorkload, type Tenant } from './seed.js'
 
 const log = (line: string) => process.stderr.write(`[bench:citus] ${line}\n`)
@@ -242,10 +242,7 @@ async function measureMove(adminUrl: string, appUrl: string, concurrency: number
       stop = true
       await Promise.all(workers)
       const seconds = ((performance.now() - started) / 1000).toFixed(1)
-      return [
-        row(`${name} (${seconds} s)`, 'point read', reads),
-        row(`${name} (${seconds} s)`, 'insert', writes),
-      ]
+      return [row(`${name} (${seconds} s)`, 'point read', reads), row(`${name} (${seconds} s)`, 'insert', writes)]
     }
     const before = await phase('before the move', () => new Promise((resolve) => setTimeout(resolve, 3000)))
     const during = await phase('during the move', async () => {

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import {
   APP_ROLE,
-  MAINTENANCE_ROLE,
   createTemplate,
   dropDatabases,
+  MAINTENANCE_ROLE,
+  type PostgresServer,
   resolveServer,
   withClient,
   withDatabase,
-  type PostgresServer,
 } from '@tenantscope/test-harness'
 
 export interface BenchDatabases {
@@ -41,7 +41,10 @@ export async function openDatabases(log: (line: string) => void): Promise<BenchD
     await server.stop()
     throw error
   }
-  const version = await withClient(server.adminUrl, async (client) => (await client.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v)
+  const version = await withClient(
+    server.adminUrl,
+    async (client) => (await client.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v,
+  )
   return {
     server,
     version,

@@ -1,5 +1,5 @@
-import { tenantDrizzle } from '@tenantscope/drizzle'
 import { withTenant } from '@tenantscope/core'
+import { tenantDrizzle } from '@tenantscope/drizzle'
 import { count, desc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { bigint, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
@@ -33,17 +33,27 @@ export async function createDrizzleMode(appPool: pg.Pool): Promise<Mode> {
   const statement = (runner: Db | Tx, workload: string, index: number, values: readonly unknown[]): Promise<unknown> => {
     const [a, b] = values as [string, number]
     if (workload === 'point') {
-      return runner.select({ id: projects.id, name: projects.name, ownerId: projects.ownerId, createdAt: projects.createdAt }).from(projects).where(eq(projects.id, a))
+      return runner
+        .select({ id: projects.id, name: projects.name, ownerId: projects.ownerId, createdAt: projects.createdAt })
+        .from(projects)
+        .where(eq(projects.id, a))
     }
     if (workload === 'top10') {
-      return runner.select({ id: projects.id, name: projects.name, createdAt: projects.createdAt }).from(projects).orderBy(desc(projects.createdAt)).limit(10)
+      return runner
+        .select({ id: projects.id, name: projects.name, createdAt: projects.createdAt })
+        .from(projects)
+        .orderBy(desc(projects.createdAt))
+        .limit(10)
     }
     if (workload === 'insert' || (workload === 'tx3' && index === 1)) {
       return runner.insert(invoices).values({ projectId: a, amountCents: b })
     }
     if (workload === 'tx3' && index === 0) return runner.select({ n: count() }).from(invoices).where(eq(invoices.projectId, a))
     if (workload === 'tx3' && index === 2) {
-      return runner.update(projects).set({ name: sql`'project ' || ${b}` }).where(eq(projects.id, a))
+      return runner
+        .update(projects)
+        .set({ name: sql`'project ' || ${b}` })
+        .where(eq(projects.id, a))
     }
     throw new Error(`no Drizzle statement for ${workload}#${index}`)
   }

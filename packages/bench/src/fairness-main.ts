@@ -2,7 +2,14 @@ import { writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openDatabases } from './database.js'
-import { DEFAULT_FAIRNESS_SCENARIO, renderFairness, renderFairnessChart, renderOptionCosts, runFairness, runOptionCosts } from './fairness.js'
+import {
+  DEFAULT_FAIRNESS_SCENARIO,
+  renderFairness,
+  renderFairnessChart,
+  renderOptionCosts,
+  runFairness,
+  runOptionCosts,
+} from './fairness.js'
 
 // `pnpm bench:fairness [--quick]`: the noisy-neighbour scenario alone,
 // written to docs/benchmarks-fairness.md (--quick: shorter, not written).

@@ -1,4 +1,4 @@
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import pg from 'pg'
 import type { BenchDatabase } from './database.js'
 import { seedWorkload, type Tenant } from './seed.js'
@@ -90,7 +90,10 @@ export async function runFairness(
   const rawPool = new pg.Pool({ connectionString: database.maintenanceUrl, max: scenario.poolSize })
   const plain = createTenantPool({ connectionString: database.appUrl, max: scenario.poolSize })
   const fair = createTenantPool({ connectionString: database.appUrl, max: scenario.poolSize }, { fairness: { maxWaitMs: 60_000 } })
-  const scoped = (pool: TenantPool): Operation => (tenantId, projectId) => withTenant(tenantId, () => pool.query(text, [projectId]))
+  const scoped =
+    (pool: TenantPool): Operation =>
+    (tenantId, projectId) =>
+      withTenant(tenantId, () => pool.query(text, [projectId]))
   const modes: [string, Operation, number][] = [
     ['raw', (tenantId, projectId) => rawPool.query(rawText, [tenantId, projectId]), scenario.hotShare],
     ['plain', scoped(plain), scenario.hotShare],
@@ -104,7 +107,9 @@ export async function runFairness(
       for (const [name, operation, share] of rotate(modes, round)) {
         const sample = await runRound(operation, hot, cold, share, scenario, scenario.sliceMs)
         samples.set(name, [...(samples.get(name) ?? []), sample])
-        log(`fairness round ${round + 1} ${name}: cold p99 ${quantile(sample.cold, 0.99).toFixed(1)} ms, ${Math.round((sample.operations * 1000) / sample.elapsedMs)} ops/s`)
+        log(
+          `fairness round ${round + 1} ${name}: cold p99 ${quantile(sample.cold, 0.99).toFixed(1)} ms, ${Math.round((sample.operations * 1000) / sample.elapsedMs)} ops/s`,
+        )
       }
     }
   } finally {
@@ -115,7 +120,9 @@ export async function runFairness(
   return {
     scenario,
     modes: results,
-    coldP99Ratio: perRound((round) => quantile(samples.get('fair')![round]!.cold, 0.99) / quantile(samples.get('alone')![round]!.cold, 0.99)),
+    coldP99Ratio: perRound(
+      (round) => quantile(samples.get('fair')![round]!.cold, 0.99) / quantile(samples.get('alone')![round]!.cold, 0.99),
+    ),
     throughputRatio: perRound((round) => throughputOf(samples.get('fair')![round]!) / throughputOf(samples.get('plain')![round]!)),
   }
 }
@@ -197,7 +204,10 @@ export function renderFairness(result: FairnessResult): string {
     '',
     '| mode | cold p50 (ms) | cold p99 (ms) | hot p99 (ms) | ops/s | client CPU per op (µs) |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...result.modes.map((m) => `| ${m.label} | ${ms(m.coldP50)} | ${ms(m.coldP99)} | ${ms(m.hotP99)} | ${m.throughput.median.toFixed(0)} [${m.throughput.min.toFixed(0)}–${m.throughput.max.toFixed(0)}] | ${m.cpuMicroseconds.median.toFixed(0)} |`),
+    ...result.modes.map(
+      (m) =>
+        `| ${m.label} | ${ms(m.coldP50)} | ${ms(m.coldP99)} | ${ms(m.hotP99)} | ${m.throughput.median.toFixed(0)} [${m.throughput.min.toFixed(0)}–${m.throughput.max.toFixed(0)}] | ${m.cpuMicroseconds.median.toFixed(0)} |`,
+    ),
     '',
     '| target | measured | met (whole spread) |',
     '| --- | ---: | --- |',
@@ -221,15 +231,22 @@ export interface OptionCost {
  * nothing contends: the same closed loop (16 workers, pool of 16) through a
  * plain TenantPool and through one with the option, rotated, several rounds.
  */
-export async function runOptionCosts(database: BenchDatabase, sliceMs: number, rounds: number, log: (line: string) => void): Promise<OptionCost[]> {
+export async function runOptionCosts(
+  database: BenchDatabase,
+  sliceMs: number,
+  rounds: number,
+  log: (line: string) => void,
+): Promise<OptionCost[]> {
   const tenants = await seedWorkload(database.adminUrl, 20, 20)
   const options: [string, Parameters<typeof createTenantPool>[1]][] = [
     ['no options (baseline)', {}],
     ['fairness (uncontended)', { fairness: {} }],
-    ["activityTag: true (application_name per statement)", { activityTag: true }],
+    ['activityTag: true (application_name per statement)', { activityTag: true }],
     ["activityTag: 'sha256'", { activityTag: 'sha256' }],
   ]
-  const pools = options.map(([, option]) => createTenantPool({ connectionString: database.appUrl, max: 16, application_name: 'bench' }, option))
+  const pools = options.map(([, option]) =>
+    createTenantPool({ connectionString: database.appUrl, max: 16, application_name: 'bench' }, option),
+  )
   const samples = options.map(() => [] as { throughput: number; cpu: number }[])
   try {
     const loop = async (pool: TenantPool, durationMs: number) => {
@@ -251,7 +268,11 @@ export async function runOptionCosts(database: BenchDatabase, sliceMs: number, r
     }
     for (const pool of pools) await loop(pool, Math.min(300, sliceMs))
     for (let round = 0; round < rounds; round++) {
-      for (const index of rotate(pools.map((_, i) => i), round)) samples[index]!.push(await loop(pools[index]!, sliceMs))
+      for (const index of rotate(
+        pools.map((_, i) => i),
+        round,
+      ))
+        samples[index]!.push(await loop(pools[index]!, sliceMs))
     }
   } finally {
     await Promise.all(pools.map((pool) => pool.end()))
@@ -261,7 +282,8 @@ export async function runOptionCosts(database: BenchDatabase, sliceMs: number, r
     ratio: spread(samples[index]!.map((sample, round) => sample.throughput / samples[0]![round]!.throughput)),
     cpuMicroseconds: spread(samples[index]!.map((sample) => sample.cpu)).median,
   }))
-  for (const cost of costs) log(`option cost ${cost.label}: ${cost.ratio.median.toFixed(3)} × baseline, ${cost.cpuMicroseconds.toFixed(0)} µs client CPU/op`)
+  for (const cost of costs)
+    log(`option cost ${cost.label}: ${cost.ratio.median.toFixed(3)} × baseline, ${cost.cpuMicroseconds.toFixed(0)} µs client CPU/op`)
   return costs
 }
 
@@ -273,7 +295,10 @@ export function renderOptionCosts(costs: readonly OptionCost[], sliceMs: number,
     '',
     '| option | throughput × baseline | client CPU per op (µs) |',
     '| --- | ---: | ---: |',
-    ...costs.map((cost) => `| ${cost.label} | ${cost.ratio.median.toFixed(3)} [${cost.ratio.min.toFixed(3)}–${cost.ratio.max.toFixed(3)}] | ${cost.cpuMicroseconds.toFixed(0)} |`),
+    ...costs.map(
+      (cost) =>
+        `| ${cost.label} | ${cost.ratio.median.toFixed(3)} [${cost.ratio.min.toFixed(3)}–${cost.ratio.max.toFixed(3)}] | ${cost.cpuMicroseconds.toFixed(0)} |`,
+    ),
     '',
   ].join('\n')
 }

@@ -33,8 +33,14 @@ async function main(): Promise<void> {
         GRANT USAGE ON SCHEMA tenantscope TO ${MAINTENANCE_ROLE.name}; GRANT SELECT, INSERT ON tenantscope.tenant_erasures TO ${MAINTENANCE_ROLE.name}`)
       const { rows } = await admin.query(`INSERT INTO tenants (name) VALUES ('big') RETURNING id`)
       const id = rows[0].id as string
-      await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1, 'project ' || g FROM generate_series(1, $2::int) g`, [id, projects])
-      await admin.query(`INSERT INTO invoices (tenant_id, project_id, amount_cents) SELECT tenant_id, id, g FROM projects, generate_series(1, 4) g WHERE tenant_id = $1`, [id])
+      await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1, 'project ' || g FROM generate_series(1, $2::int) g`, [
+        id,
+        projects,
+      ])
+      await admin.query(
+        `INSERT INTO invoices (tenant_id, project_id, amount_cents) SELECT tenant_id, id, g FROM projects, generate_series(1, 4) g WHERE tenant_id = $1`,
+        [id],
+      )
       await admin.query('VACUUM ANALYZE')
       return id
     })

@@ -1,20 +1,20 @@
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus, totalmem, release, platform } from 'node:os'
+import { createRequire } from 'node:module'
+import { cpus, platform, release, totalmem } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createRequire } from 'node:module'
 import { parseOptions } from './args.js'
+import { type BreakdownRow, runBreakdown } from './breakdown.js'
 import { renderChart } from './chart.js'
 import { openDatabases } from './database.js'
-import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js'
-import { MODE_LABELS, createModes } from './modes.js'
-import { renderReport, readTargets, type CellResult } from './report.js'
-import { medianRatio, rotation, runSlice, summarize, type Sample } from './runner.js'
-import { runBreakdown, type BreakdownRow } from './breakdown.js'
-import { runScale, type ScaleResult } from './scale.js'
+import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
+import { createModes, MODE_LABELS } from './modes.js'
 import { renderPostgresJsSection, runPostgresJsComparison } from './postgres-js-comparison.js'
+import { type CellResult, readTargets, renderReport } from './report.js'
+import { medianRatio, rotation, runSlice, type Sample, summarize } from './runner.js'
+import { runScale, type ScaleResult } from './scale.js'
 import { seedWorkload } from './seed.js'
-import { WORKLOADS, createPicker } from './workloads.js'
+import { createPicker, WORKLOADS } from './workloads.js'
 
 const MODE_ORDER = ['raw', 'tenantscope', 'tenantscope-unnamed', 'drizzle', 'naive', 'session']
 const ROUND_TRIPS: Record<string, string> = {
@@ -71,9 +71,18 @@ async function main(): Promise<void> {
             const raw = summarize(samples.get('raw') ?? [])
             for (const mode of set.modes) {
               const summary = summarize(samples.get(mode.name) ?? [])
-              cells.push({ network, concurrency, workload: workload.name, mode: mode.name, summary, ratio: medianRatio(samples.get(mode.name) ?? [], samples.get('raw') ?? []) })
+              cells.push({
+                network,
+                concurrency,
+                workload: workload.name,
+                mode: mode.name,
+                summary,
+                ratio: medianRatio(samples.get(mode.name) ?? [], samples.get('raw') ?? []),
+              })
             }
-            const line = set.modes.map((mode) => `${mode.name} ${cells.at(-set.modes.length + set.modes.indexOf(mode))!.ratio.toFixed(3)}`).join(', ')
+            const line = set.modes
+              .map((mode) => `${mode.name} ${cells.at(-set.modes.length + set.modes.indexOf(mode))!.ratio.toFixed(3)}`)
+              .join(', ')
             log(`${network} c=${concurrency} ${workload.name}: raw ${Math.round(raw.throughput)} ops/s; ratios ${line}`)
           }
         }
@@ -86,14 +95,28 @@ async function main(): Promise<void> {
 
     let breakdown: BreakdownRow[] | undefined
     if (options.networks.includes('loopback') && !options.quick) {
-      breakdown = await runBreakdown(database, tenants, { sliceMs: options.sliceMs, rounds: Math.max(5, options.rounds), concurrencies: options.concurrency })
-      for (const row of breakdown) log(`breakdown c=${row.concurrency} ${row.name}: ${row.microseconds.toFixed(1)} µs/op (client CPU ${row.clientCpuMicroseconds.toFixed(1)}), ${row.ratio.toFixed(3)} × raw`)
+      breakdown = await runBreakdown(database, tenants, {
+        sliceMs: options.sliceMs,
+        rounds: Math.max(5, options.rounds),
+        concurrencies: options.concurrency,
+      })
+      for (const row of breakdown)
+        log(
+          `breakdown c=${row.concurrency} ${row.name}: ${row.microseconds.toFixed(1)} µs/op (client CPU ${row.clientCpuMicroseconds.toFixed(1)}), ${row.ratio.toFixed(3)} × raw`,
+        )
     }
 
     let scale: ScaleResult | undefined
     if (options.scale) {
-      scale = await runScale(databases, { tenants: options.scaleTenants, rowsPerTenant: options.rowsPerTenant, sliceMs: options.scaleSliceMs, rounds: options.scaleRounds }, log)
-      for (const row of scale.rows) log(`scaling ${row.tenants} tenants ${row.workload}: p50 ${row.tenantscope.p50.toFixed(3)} ms (${row.flatness.toFixed(3)} × smallest; raw ${row.rawFlatness.toFixed(3)}), ${Math.round(row.tenantscope.throughput)} ops/s`)
+      scale = await runScale(
+        databases,
+        { tenants: options.scaleTenants, rowsPerTenant: options.rowsPerTenant, sliceMs: options.scaleSliceMs, rounds: options.scaleRounds },
+        log,
+      )
+      for (const row of scale.rows)
+        log(
+          `scaling ${row.tenants} tenants ${row.workload}: p50 ${row.tenantscope.p50.toFixed(3)} ms (${row.flatness.toFixed(3)} × smallest; raw ${row.rawFlatness.toFixed(3)}), ${Math.round(row.tenantscope.throughput)} ops/s`,
+        )
     }
 
     // Scoped postgres.js against raw postgres.js, on the same data and networks.
@@ -101,7 +124,9 @@ async function main(): Promise<void> {
 
     const reads = workloads.filter((w) => w.read).map((w) => w.name)
     for (const target of readTargets(cells, reads)) {
-      log(`target ${target.network} c=${target.concurrency} ${target.workload}: ${target.ratio.toFixed(3)} (≥ ${target.target}) ${target.met ? 'met' : 'NOT met'}`)
+      log(
+        `target ${target.network} c=${target.concurrency} ${target.workload}: ${target.ratio.toFixed(3)} (≥ ${target.target}) ${target.met ? 'met' : 'NOT met'}`,
+      )
     }
     if (options.quick) {
       log('quick run: no report written')
@@ -142,7 +167,9 @@ async function main(): Promise<void> {
     await mkdir(outDir, { recursive: true })
     await writeFile(join(outDir, chartFile), svg)
     await writeFile(join(outDir, 'benchmarks.md'), `${markdown}\n${renderPostgresJsSection(postgresJs, options.latencyMs)}`)
-    log(`wrote ${relative(repoRoot, join(outDir, 'benchmarks.md'))} and ${relative(repoRoot, join(outDir, chartFile))} in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+    log(
+      `wrote ${relative(repoRoot, join(outDir, 'benchmarks.md'))} and ${relative(repoRoot, join(outDir, chartFile))} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    )
   } finally {
     await proxy?.close()
     await databases.close()

@@ -1,4 +1,4 @@
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import pg from 'pg'
 import type { Operation } from './workloads.js'
 

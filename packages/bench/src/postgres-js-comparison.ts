@@ -1,5 +1,5 @@
-import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js'
 import type { BenchDatabase } from './database.js'
+import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
 import { createPostgresJsModes, POSTGRES_JS_LABELS } from './postgres-js-modes.js'
 import { medianRatio, rotation, runSlice, type Sample } from './runner.js'
 import type { Picker, Workload } from './workloads.js'

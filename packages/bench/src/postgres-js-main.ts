@@ -2,7 +2,7 @@ import { parseOptions } from './args.js'
 import { openDatabases } from './database.js'
 import { renderPostgresJsSection, runPostgresJsComparison } from './postgres-js-comparison.js'
 import { seedWorkload } from './seed.js'
-import { WORKLOADS, createPicker } from './workloads.js'
+import { createPicker, WORKLOADS } from './workloads.js'
 
 // `pnpm --filter @tenantscope/bench bench:postgres-js [--rounds N --slice-ms N --workloads ... --networks ...]`:
 // only the postgres.js comparison, printed as a Markdown table (pnpm bench

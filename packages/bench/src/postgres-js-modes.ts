@@ -29,7 +29,11 @@ export async function createPostgresJsModes(urls: ModeUrls, size: number, prepar
   const scoped = createTenantSql(app)
   const modes: Mode[] = [
     { name: 'postgres-js-raw', label: POSTGRES_JS_LABELS['postgres-js-raw']!, run: (operation) => runRaw(raw, operation) },
-    { name: 'postgres-js-tenantscope', label: POSTGRES_JS_LABELS['postgres-js-tenantscope']!, run: (operation) => runScoped(scoped, operation) },
+    {
+      name: 'postgres-js-tenantscope',
+      label: POSTGRES_JS_LABELS['postgres-js-tenantscope']!,
+      run: (operation) => runScoped(scoped, operation),
+    },
     { name: 'postgres-js-floor', label: POSTGRES_JS_LABELS['postgres-js-floor']!, run: (operation) => runFloor(app, operation) },
   ]
   return { modes, close: () => Promise.all([raw.end({ timeout: 5 }), app.end({ timeout: 5 })]).then(() => undefined) }

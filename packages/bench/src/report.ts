@@ -1,5 +1,5 @@
-import type { Summary } from './runner.js'
 import type { BreakdownRow } from './breakdown.js'
+import type { Summary } from './runner.js'
 import type { ScaleResult } from './scale.js'
 
 export interface CellResult {
@@ -53,7 +53,7 @@ export function renderReport(input: ReportInput): string {
     '',
     `Generated ${input.generatedAt} by \`${input.command}\`. Every number below was measured in that one run;`,
     'ratios compare each mode with raw `pg` on the same workload, network and concurrency, with the modes',
-    'alternating slice by slice (rotated each round) so that a change in the machine\'s load hits all of them alike.',
+    "alternating slice by slice (rotated each round) so that a change in the machine's load hits all of them alike.",
     '',
     '## Machine',
     '',
@@ -63,19 +63,31 @@ export function renderReport(input: ReportInput): string {
     '',
     ...input.options.map((line) => `- ${line}`),
     '- Modes and their network round trips per operation:',
-    ...input.modeOrder.filter((mode) => input.cells.some((cell) => cell.mode === mode)).map((mode) => `  - **${mode}**: ${input.labels[mode]} (${input.roundTrips[mode] ?? '?'})`),
-    '- Workloads: ' + Object.entries(input.workloadLabels).map(([name, label]) => `**${name}** ${label}`).join('; ') + '.',
+    ...input.modeOrder
+      .filter((mode) => input.cells.some((cell) => cell.mode === mode))
+      .map((mode) => `  - **${mode}**: ${input.labels[mode]} (${input.roundTrips[mode] ?? '?'})`),
+    '- Workloads: ' +
+      Object.entries(input.workloadLabels)
+        .map(([name, label]) => `**${name}** ${label}`)
+        .join('; ') +
+      '.',
     '  Scoped modes send the statement without a tenant predicate (the policy adds it); raw pg sends `tenant_id = $1` itself.',
-    '- Ratios are per round (a mode\'s slice against raw pg\'s slice of the same round), then the median over rounds;',
-    '  ops/s and latencies pool all rounds. The Drizzle mode uses Drizzle\'s query builder, so its ratio includes',
-    '  Drizzle\'s own cost of building SQL and mapping rows, not only tenantscope\'s.',
+    "- Ratios are per round (a mode's slice against raw pg's slice of the same round), then the median over rounds;",
+    "  ops/s and latencies pool all rounds. The Drizzle mode uses Drizzle's query builder, so its ratio includes",
+    "  Drizzle's own cost of building SQL and mapping rows, not only tenantscope's.",
     '',
   )
   for (const note of input.notes) push(`> ${note}`, '')
 
   const targets = readTargets(input.cells, input.readWorkloads)
-  push('## Read targets (tenantscope default options / raw)', '', '| network | concurrency | workload | ratio | target | met |', '| --- | ---: | --- | ---: | ---: | --- |')
-  for (const t of targets) push(`| ${t.network} | ${t.concurrency} | ${t.workload} | ${fmt(t.ratio, 3)} | ≥ ${t.target} | ${t.met ? 'yes' : '**no**'} |`)
+  push(
+    '## Read targets (tenantscope default options / raw)',
+    '',
+    '| network | concurrency | workload | ratio | target | met |',
+    '| --- | ---: | --- | ---: | ---: | --- |',
+  )
+  for (const t of targets)
+    push(`| ${t.network} | ${t.concurrency} | ${t.workload} | ${fmt(t.ratio, 3)} | ≥ ${t.target} | ${t.met ? 'yes' : '**no**'} |`)
   push('')
   const floors = input.breakdown?.filter((row) => row.name === 'rls-statement') ?? []
   if (floors.length > 0 && targets.some((t) => t.network === 'loopback' && !t.met)) {
@@ -95,7 +107,9 @@ export function renderReport(input: ReportInput): string {
       '| --- | ---: | --- | ---: | ---: |',
     )
     for (const cell of unnamed) {
-      const base = input.cells.find((c) => c.mode === 'tenantscope' && c.network === cell.network && c.concurrency === cell.concurrency && c.workload === cell.workload)
+      const base = input.cells.find(
+        (c) => c.mode === 'tenantscope' && c.network === cell.network && c.concurrency === cell.concurrency && c.workload === cell.workload,
+      )
       push(`| ${cell.network} | ${cell.concurrency} | ${cell.workload} | ${fmt(base?.ratio ?? Number.NaN, 3)} | ${fmt(cell.ratio, 3)} |`)
     }
     push('')
@@ -110,7 +124,12 @@ export function renderReport(input: ReportInput): string {
       '',
     )
     for (const concurrency of [...new Set(input.breakdown.map((row) => row.concurrency))]) {
-      push(`### Concurrency ${concurrency}`, '', '| step | µs per query | client CPU µs per query | throughput vs raw |', '| --- | ---: | ---: | ---: |')
+      push(
+        `### Concurrency ${concurrency}`,
+        '',
+        '| step | µs per query | client CPU µs per query | throughput vs raw |',
+        '| --- | ---: | ---: | ---: |',
+      )
       for (const row of input.breakdown.filter((r) => r.concurrency === concurrency)) {
         push(`| ${row.label} | ${fmt(row.microseconds, 1)} | ${fmt(row.clientCpuMicroseconds, 1)} | ${fmt(row.ratio, 3)} |`)
       }
@@ -122,7 +141,7 @@ export function renderReport(input: ReportInput): string {
       'row is the ceiling for every mode that lets the database enforce isolation. Setting the tenant transaction-locally',
       'in the same round trip takes a second statement in the pipeline, and PostgreSQL pays for binding and executing',
       'any statement, even `SELECT 1`: the "no-op statement" row is the floor of that design, whatever the statement',
-      'does. tenantscope adds its own work on top: in Node (the client CPU column: its pool wrapper, the setter\'s',
+      "does. tenantscope adds its own work on top: in Node (the client CPU column: its pool wrapper, the setter's",
       'messages and their replies) and in PostgreSQL (`set_config` itself, and with `prepareSetter: false` parsing and',
       'planning the setter on every query). Through a network (the proxy rows) the same work hides behind the round',
       'trip. At concurrency 16 this two-core machine is CPU-bound, through the proxy too (16 closed-loop workers ask for',
@@ -146,10 +165,15 @@ export function renderReport(input: ReportInput): string {
   const groups = [...new Set(input.cells.map((cell) => `${cell.network}|${cell.concurrency}`))]
   for (const group of groups) {
     const [network, concurrency] = group.split('|') as [string, string]
-    push(`### ${network === 'proxy' ? `Through the latency proxy (${input.latencyMs} ms each way)` : 'Loopback'}, concurrency ${concurrency}`, '')
+    push(
+      `### ${network === 'proxy' ? `Through the latency proxy (${input.latencyMs} ms each way)` : 'Loopback'}, concurrency ${concurrency}`,
+      '',
+    )
     push('| workload | mode | ops/s | p50 ms | p99 ms | ratio vs raw | operations |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |')
     for (const cell of input.cells.filter((c) => c.network === network && String(c.concurrency) === concurrency)) {
-      push(`| ${cell.workload} | ${cell.mode} | ${int(cell.summary.throughput)} | ${fmt(cell.summary.p50, 3)} | ${fmt(cell.summary.p99, 3)} | ${fmt(cell.ratio, 3)} | ${int(cell.summary.operations)} |`)
+      push(
+        `| ${cell.workload} | ${cell.mode} | ${int(cell.summary.throughput)} | ${fmt(cell.summary.p50, 3)} | ${fmt(cell.summary.p99, 3)} | ${fmt(cell.ratio, 3)} | ${int(cell.summary.operations)} |`,
+      )
     }
     push('')
   }
@@ -182,10 +206,18 @@ export function renderReport(input: ReportInput): string {
         `At the same size raw pg's ${row.workload} p50 grew ${fmt(row.rawFlatness, 3)} times, and tenantscope's throughput is ${fmt(row.tenantscope.throughput / row.raw.throughput, 3)} of raw pg's:`,
         row.rawFlatness > 1.2
           ? 'what grows is the cost of reading a bigger table, which raw pg pays too, not the cost of isolation.'
-          : 'raw pg stays flat, so the growth is tenantscope\'s own.',
+          : "raw pg stays flat, so the growth is tenantscope's own.",
       )
     }
-    push('', 'Plan of the scoped top-10 query at the largest size, as the application role (the test `sql:pg` asserts this shape):', '', '```', plan, '```', '')
+    push(
+      '',
+      'Plan of the scoped top-10 query at the largest size, as the application role (the test `sql:pg` asserts this shape):',
+      '',
+      '```',
+      plan,
+      '```',
+      '',
+    )
   }
   return `${lines.join('\n')}\n`
 }

@@ -19,7 +19,12 @@ export function runSlice(mode: Mode, workload: Workload, pick: Picker, concurren
 }
 
 /** `concurrency` workers each running `operation` back to back for about `durationMs`. */
-export async function runClosedLoop(label: string, operation: () => Promise<unknown>, concurrency: number, durationMs: number): Promise<Sample> {
+export async function runClosedLoop(
+  label: string,
+  operation: () => Promise<unknown>,
+  concurrency: number,
+  durationMs: number,
+): Promise<Sample> {
   const latencies: number[] = []
   let errors = 0
   let firstError: unknown
@@ -91,7 +96,7 @@ export function medianRatio(mode: readonly Sample[], baseline: readonly Sample[]
   for (let round = 0; round < Math.min(mode.length, baseline.length); round++) {
     const a = mode[round]!
     const b = baseline[round]!
-    if (a.elapsedMs > 0 && b.operations > 0) ratios.push((a.operations / a.elapsedMs) / (b.operations / b.elapsedMs))
+    if (a.elapsedMs > 0 && b.operations > 0) ratios.push(a.operations / a.elapsedMs / (b.operations / b.elapsedMs))
   }
   ratios.sort((x, y) => x - y)
   if (ratios.length === 0) return Number.NaN

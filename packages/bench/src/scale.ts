@@ -2,9 +2,9 @@ import { createTenantPool, withTenant } from '@tenantscope/core'
 import pg from 'pg'
 import type { BenchDatabases } from './database.js'
 import type { Mode } from './modes.js'
-import { rotation, runSlice, summarize, type Sample, type Summary } from './runner.js'
+import { rotation, runSlice, type Sample, type Summary, summarize } from './runner.js'
 import { growTenants, sampleTenants } from './seed.js'
-import { WORKLOADS, createPicker } from './workloads.js'
+import { createPicker, WORKLOADS } from './workloads.js'
 
 export interface ScaleOptions {
   tenants: number[]
@@ -39,7 +39,15 @@ export interface ScaleResult {
  * picked at random across the whole table, one connection, loopback.
  */
 export async function runScale(databases: BenchDatabases, options: ScaleOptions, log: (line: string) => void): Promise<ScaleResult> {
-  const sets: Array<{ tenants: number; rows: number; loadMs: number; modes: Mode[]; pick: ReturnType<typeof createPicker>; close: () => Promise<void>; appUrl: string }> = []
+  const sets: Array<{
+    tenants: number
+    rows: number
+    loadMs: number
+    modes: Mode[]
+    pick: ReturnType<typeof createPicker>
+    close: () => Promise<void>
+    appUrl: string
+  }> = []
   try {
     for (const tenants of options.tenants) {
       const database = await databases.create(`scale_${tenants}`)
@@ -55,18 +63,35 @@ export async function runScale(databases: BenchDatabases, options: ScaleOptions,
         {
           name: 'tenantscope',
           label: 'tenantscope',
-          run: (operation) => withTenant(operation.tenantId, async () => void (await pool.query(operation.statements[0]!.scoped.text, operation.statements[0]!.scoped.values))),
+          run: (operation) =>
+            withTenant(
+              operation.tenantId,
+              async () => void (await pool.query(operation.statements[0]!.scoped.text, operation.statements[0]!.scoped.values)),
+            ),
         },
-        { name: 'raw', label: 'raw', run: async (operation) => void (await raw.query(operation.statements[0]!.raw.text, operation.statements[0]!.raw.values)) },
+        {
+          name: 'raw',
+          label: 'raw',
+          run: async (operation) => void (await raw.query(operation.statements[0]!.raw.text, operation.statements[0]!.raw.values)),
+        },
       ]
-      sets.push({ tenants, rows: tenants * options.rowsPerTenant, loadMs, modes, pick, appUrl: database.appUrl, close: async () => void (await Promise.all([raw.end(), app.end()])) })
+      sets.push({
+        tenants,
+        rows: tenants * options.rowsPerTenant,
+        loadMs,
+        modes,
+        pick,
+        appUrl: database.appUrl,
+        close: async () => void (await Promise.all([raw.end(), app.end()])),
+      })
     }
 
     const reads = WORKLOADS.filter((workload) => workload.read)
     const samples = new Map<string, Sample[]>()
     const key = (tenants: number, workload: string, mode: string) => `${tenants}/${workload}/${mode}`
     // Warm every data set's caches once before measuring.
-    for (const set of sets) for (const workload of reads) for (const mode of set.modes) await runSlice(mode, workload, set.pick, 1, options.sliceMs / 2)
+    for (const set of sets)
+      for (const workload of reads) for (const mode of set.modes) await runSlice(mode, workload, set.pick, 1, options.sliceMs / 2)
     for (let round = 0; round < options.rounds; round++) {
       for (const set of rotation(sets, round)) {
         for (const workload of reads) {
@@ -114,7 +139,9 @@ async function explainTop10(appUrl: string, tenantId: string): Promise<string> {
   const pool = createTenantPool({ connectionString: appUrl, max: 1 })
   try {
     const result = await withTenant(tenantId, () =>
-      pool.query<{ 'QUERY PLAN': string }>('EXPLAIN (COSTS OFF) SELECT id, name, created_at FROM projects ORDER BY created_at DESC LIMIT 10'),
+      pool.query<{ 'QUERY PLAN': string }>(
+        'EXPLAIN (COSTS OFF) SELECT id, name, created_at FROM projects ORDER BY created_at DESC LIMIT 10',
+      ),
     )
     return result.rows.map((row) => row['QUERY PLAN']).join('\n')
   } finally {

@@ -68,7 +68,10 @@ const top10: Workload = {
       statements: [
         {
           scoped: { text: 'SELECT id, name, created_at FROM projects ORDER BY created_at DESC LIMIT 10', values: [] },
-          raw: { text: 'SELECT id, name, created_at FROM projects WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 10', values: [tenant.id] },
+          raw: {
+            text: 'SELECT id, name, created_at FROM projects WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 10',
+            values: [tenant.id],
+          },
         },
       ],
     }
@@ -89,7 +92,10 @@ const insert: Workload = {
       statements: [
         {
           scoped: { text: 'INSERT INTO invoices (project_id, amount_cents) VALUES ($1, $2)', values: [project, amount] },
-          raw: { text: 'INSERT INTO invoices (tenant_id, project_id, amount_cents) VALUES ($1, $2, $3)', values: [tenant.id, project, amount] },
+          raw: {
+            text: 'INSERT INTO invoices (tenant_id, project_id, amount_cents) VALUES ($1, $2, $3)',
+            values: [tenant.id, project, amount],
+          },
         },
       ],
     }
@@ -114,11 +120,17 @@ const tx3: Workload = {
         },
         {
           scoped: { text: 'INSERT INTO invoices (project_id, amount_cents) VALUES ($1, $2)', values: [project, amount] },
-          raw: { text: 'INSERT INTO invoices (tenant_id, project_id, amount_cents) VALUES ($1, $2, $3)', values: [tenant.id, project, amount] },
+          raw: {
+            text: 'INSERT INTO invoices (tenant_id, project_id, amount_cents) VALUES ($1, $2, $3)',
+            values: [tenant.id, project, amount],
+          },
         },
         {
           scoped: { text: `UPDATE projects SET name = 'project ' || $2 WHERE id = $1`, values: [project, amount] },
-          raw: { text: `UPDATE projects SET name = 'project ' || $3 WHERE tenant_id = $1 AND id = $2`, values: [tenant.id, project, amount] },
+          raw: {
+            text: `UPDATE projects SET name = 'project ' || $3 WHERE tenant_id = $1 AND id = $2`,
+            values: [tenant.id, project, amount],
+          },
         },
       ],
     }

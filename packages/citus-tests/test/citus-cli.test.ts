@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { createTenantPool, withTenant } from '@tenantscope/core'
-import { createCitusTestDatabase, type CitusTestDatabase } from '@tenantscope/test-harness'
+import { type CitusTestDatabase, createCitusTestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 

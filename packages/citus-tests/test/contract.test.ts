@@ -1,6 +1,6 @@
-import { createTenantPool, TenantScopeError, type TenantPoolClient } from '@tenantscope/core'
+import { createTenantPool, type TenantPoolClient, TenantScopeError } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
-import { createCitusTestDatabase, describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
+import { type ContractAdapter, createCitusTestDatabase, describeTenantContract } from '@tenantscope/test-harness'
 import { sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type { PgTransaction } from 'drizzle-orm/pg-core'

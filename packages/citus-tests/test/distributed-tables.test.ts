@@ -1,4 +1,4 @@
-import { createCitusTestDatabase, withClient, type CitusTestDatabase } from '@tenantscope/test-harness'
+import { type CitusTestDatabase, createCitusTestDatabase, withClient } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
-import { createCitusTestDatabase, startWireCounter, type CitusTestDatabase, type WireCounter } from '@tenantscope/test-harness'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
+import { type CitusTestDatabase, createCitusTestDatabase, startWireCounter, type WireCounter } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { createTenantPool, TenantScopeError, withTenant, type TenantPool } from '@tenantscope/core'
-import { createCitusTestDatabase, type CitusTestDatabase } from '@tenantscope/test-harness'
+import { createTenantPool, type TenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
+import { type CitusTestDatabase, createCitusTestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
-import { findTenantShard, isolateTenant, moveTenant, type MoveProgress } from 'tenantscope'
+import { findTenantShard, isolateTenant, type MoveProgress, moveTenant } from 'tenantscope'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 
 interface Load {

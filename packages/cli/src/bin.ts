@@ -7,12 +7,16 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 // connection); every other command keeps Node's default: exit at once.
 const interrupt = new AbortController()
 if (process.argv[2] === 'top') process.once('SIGINT', () => interrupt.abort())
-const code = await main(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  env: process.env,
-  stderrIsTTY: Boolean(process.stderr.isTTY),
-  isTTY: Boolean(process.stdout.isTTY),
-  signal: interrupt.signal,
-}, version)
+const code = await main(
+  process.argv.slice(2),
+  {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    isTTY: Boolean(process.stdout.isTTY),
+    signal: interrupt.signal,
+  },
+  version,
+)
 process.exitCode = code

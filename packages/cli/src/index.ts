@@ -1,41 +1,41 @@
 // The doctor lives in @tenantscope/doctor; this package is its command line.
 // Its API stays importable from here, as it was before the split.
 export {
-  runDoctor,
-  hasFindingsAtLeast,
-  isAtLeast,
   DoctorError,
-  formatReport,
+  type DoctorErrorCode,
   type DoctorOptions,
-  type DoctorReport,
   type DoctorQueryable,
+  type DoctorReport,
   type Finding,
   type FindingCode,
+  formatReport,
+  hasFindingsAtLeast,
+  isAtLeast,
   type ObjectType,
+  runDoctor,
   type Severity,
-  type DoctorErrorCode,
 } from '@tenantscope/doctor'
-// Citus: tenant isolation, moves and per-tenant statistics (docs/citus.md).
-export {
-  findTenantShard,
-  isolateTenant,
-  moveTenant,
-  readTenantStats,
-  formatTenantStats,
-  auditCitus,
-  formatCitusFindings,
-  CitusAdminError,
-} from './citus/index.js'
 export type {
-  TenantShard,
+  CitusAdminErrorCode,
+  CitusFinding,
+  CitusQueryable,
   IsolateTenantOptions,
   IsolateTenantResult,
   MoveProgress,
   MoveTenantOptions,
   MoveTenantResult,
-  TenantStats,
-  CitusFinding,
-  CitusAdminErrorCode,
-  CitusQueryable,
   ShardTransferMode,
+  TenantShard,
+  TenantStats,
+} from './citus/index.js'
+// Citus: tenant isolation, moves and per-tenant statistics (docs/citus.md).
+export {
+  auditCitus,
+  CitusAdminError,
+  findTenantShard,
+  formatCitusFindings,
+  formatTenantStats,
+  isolateTenant,
+  moveTenant,
+  readTenantStats,
 } from './citus/index.js'

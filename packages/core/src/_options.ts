@@ -14,7 +14,7 @@
 
 /** @internal A property of `object` itself, never one inherited from a prototype. */
 export function ownValue(object: object, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(object, key) ? (object as Record<string, unknown>)[key] : undefined
+  return Object.hasOwn(object, key) ? (object as Record<string, unknown>)[key] : undefined
 }
 
 /** @internal True for an object that is neither null nor an array. */
@@ -56,7 +56,7 @@ export function readOptions<T>(value: unknown, rules: OptionRules<T>, fail: (mes
   if (value === undefined) return copy as Partial<T>
   if (!isRecord(value)) throw fail('options must be an object')
   for (const key of Object.keys(value)) {
-    if (!Object.prototype.hasOwnProperty.call(rules, key)) throw fail(`unknown option ${JSON.stringify(key.slice(0, 64))}`)
+    if (!Object.hasOwn(rules, key)) throw fail(`unknown option ${JSON.stringify(key.slice(0, 64))}`)
   }
   for (const key of Object.keys(rules)) {
     const option = ownValue(value, key)

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { queryClassOf, queueFirst, type PgConnection, type Submittable } from './_pg-internals.js'
+import { type PgConnection, queryClassOf, queueFirst, type Submittable } from './_pg-internals.js'
 import { connectionState } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
 import { ScopedQuery } from './scoped-query.js'
@@ -116,7 +116,10 @@ export class CitusScopedQuery extends StatementWrapper {
   }
 
   override handleCommandComplete(message: unknown, connection: PgConnection): void {
-    if (!this.#wrapping) return super.handleCommandComplete(message, connection)
+    if (!this.#wrapping) {
+      super.handleCommandComplete(message, connection)
+      return
+    }
     const index = this.#completes++
     if (index === 0 || this.#statementDone) return // BEGIN's, COMMIT's
     super.handleCommandComplete(message, connection) // the setter's (the ScopedQuery swallows it), the statement's

@@ -10,8 +10,8 @@ import {
   usesPipelineMode,
   watchSyncs,
 } from './_pg-internals.js'
-import { TenantScopeError } from './errors.js'
 import { isActivityTag } from './activity-tag.js'
+import { TenantScopeError } from './errors.js'
 import { hasSessionState, markSessionState } from './session-state.js'
 import { StatementWrapper } from './statement-wrapper.js'
 
@@ -46,7 +46,10 @@ export function trackConnection(client: pg.ClientBase): void {
     throw new TenantScopeError('INVALID_CONFIG', 'The wrapped pool must hand out pg clients (pg.Client); wrap a pg.Pool')
   }
   if (!supportsExtendedQueryMode(client)) {
-    throw new TenantScopeError('INVALID_CONFIG', 'tenantscope needs pg 8.12 or later (a statement without parameters must share the pipeline)')
+    throw new TenantScopeError(
+      'INVALID_CONFIG',
+      'tenantscope needs pg 8.12 or later (a statement without parameters must share the pipeline)',
+    )
   }
   if (usesPipelineMode(client)) {
     throw new TenantScopeError('INVALID_CONFIG', "pg's pipeline mode refuses the query objects that carry the setter: leave `pipeline` off")

@@ -40,11 +40,7 @@ const MAX_TENANT_ID_LENGTH = 256
  * or transaction already bound to a tenant refuses use from another one.
  * @example await withTenant(session.tenantId, () => pool.query('SELECT * FROM projects'))
  */
-export function withTenant<T>(
-  tenantId: string,
-  fn: () => T | Promise<T>,
-  options?: WithTenantOptions,
-): Promise<T> {
+export function withTenant<T>(tenantId: string, fn: () => T | Promise<T>, options?: WithTenantOptions): Promise<T> {
   if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.length > MAX_TENANT_ID_LENGTH) {
     return Promise.reject(new TenantScopeError('INVALID_TENANT_ID', 'Tenant id must be a non-empty string of at most 256 characters'))
   }

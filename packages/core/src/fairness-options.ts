@@ -144,11 +144,13 @@ function resolveLimits(limits: DatabaseLimits, where: string): [string, string][
   const entries: [string, string][] = []
   for (const key of Object.keys(limits) as (keyof DatabaseLimits)[]) {
     const setting = Object.hasOwn(LIMIT_SETTINGS, key) ? LIMIT_SETTINGS[key] : undefined
-    if (setting === undefined) invalid(`${where}.${key} is not a known limit (statementTimeout, lockTimeout, idleInTransactionSessionTimeout)`)
+    if (setting === undefined)
+      invalid(`${where}.${key} is not a known limit (statementTimeout, lockTimeout, idleInTransactionSessionTimeout)`)
     const value = limits[key]
     if (value === undefined) continue
     const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : value
-    if (typeof text !== 'string' || !DURATION.test(text)) invalid(`${where}.${key} must be a duration such as '5s', '200ms' or a number of milliseconds`)
+    if (typeof text !== 'string' || !DURATION.test(text))
+      invalid(`${where}.${key} must be a duration such as '5s', '200ms' or a number of milliseconds`)
     entries.push([setting, text])
   }
   return entries

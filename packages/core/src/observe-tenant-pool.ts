@@ -39,14 +39,29 @@ export interface ObserveTenantPoolOptions {
 export function observeTenantPool(pool: TenantPool, meter: MeterLike, options: ObserveTenantPoolOptions = {}): () => void {
   const label = tenantLabel(options.tenant ?? false)
   const instruments = {
-    connections: meter.createObservableGauge('tenantscope.pool.connections', { description: 'Connections of the wrapped pg.Pool, by state (total, idle) and callers waiting inside it' }),
+    connections: meter.createObservableGauge('tenantscope.pool.connections', {
+      description: 'Connections of the wrapped pg.Pool, by state (total, idle) and callers waiting inside it',
+    }),
     held: meter.createObservableGauge('tenantscope.tenant.connections.held', { description: 'Connections a tenant holds now (fairness)' }),
-    waiting: meter.createObservableGauge('tenantscope.tenant.requests.waiting', { description: 'Requests of a tenant waiting for a connection (fairness)' }),
-    admitted: meter.createObservableCounter('tenantscope.tenant.connections.granted', { description: 'Connections granted to a tenant (fairness)' }),
-    waited: meter.createObservableCounter('tenantscope.tenant.connection.wait_time', { description: 'Time a tenant waited for connections (fairness)', unit: 'ms' }),
-    overloads: meter.createObservableCounter('tenantscope.tenant.overloads', { description: 'Requests refused with TENANT_OVERLOADED, by reason (fairness)' }),
-    statements: meter.createObservableCounter('tenantscope.tenant.statements', { description: 'Statements a tenant completed (stats: true)' }),
-    errors: meter.createObservableCounter('tenantscope.tenant.errors', { description: 'Failed statements of a tenant by SQLSTATE or tenantscope code (stats: true)' }),
+    waiting: meter.createObservableGauge('tenantscope.tenant.requests.waiting', {
+      description: 'Requests of a tenant waiting for a connection (fairness)',
+    }),
+    admitted: meter.createObservableCounter('tenantscope.tenant.connections.granted', {
+      description: 'Connections granted to a tenant (fairness)',
+    }),
+    waited: meter.createObservableCounter('tenantscope.tenant.connection.wait_time', {
+      description: 'Time a tenant waited for connections (fairness)',
+      unit: 'ms',
+    }),
+    overloads: meter.createObservableCounter('tenantscope.tenant.overloads', {
+      description: 'Requests refused with TENANT_OVERLOADED, by reason (fairness)',
+    }),
+    statements: meter.createObservableCounter('tenantscope.tenant.statements', {
+      description: 'Statements a tenant completed (stats: true)',
+    }),
+    errors: meter.createObservableCounter('tenantscope.tenant.errors', {
+      description: 'Failed statements of a tenant by SQLSTATE or tenantscope code (stats: true)',
+    }),
   }
   const callback = (observer: BatchObserverLike) => {
     const stats = pool.stats()
@@ -66,7 +81,8 @@ export function observeTenantPool(pool: TenantPool, meter: MeterLike, options: O
     for (const [tenantId, tenant] of Object.entries(stats.statements ?? {})) {
       const attributes = label(tenantId)
       sums.add(instruments.statements, tenant.statements, attributes)
-      for (const [code, count] of Object.entries(tenant.errors)) sums.add(instruments.errors, count, { ...attributes, 'db.response.status_code': code })
+      for (const [code, count] of Object.entries(tenant.errors))
+        sums.add(instruments.errors, count, { ...attributes, 'db.response.status_code': code })
     }
     sums.observe(observer)
   }

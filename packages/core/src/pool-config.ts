@@ -36,7 +36,7 @@ function isPoolLike(value: unknown): boolean {
 function definesMember(value: unknown, name: string): boolean {
   if (typeof value !== 'object' || value === null) return false
   for (let owner: object | null = value; owner !== null && owner !== Object.prototype; owner = Object.getPrototypeOf(owner)) {
-    if (Object.prototype.hasOwnProperty.call(owner, name)) return true
+    if (Object.hasOwn(owner, name)) return true
   }
   return false
 }
@@ -45,7 +45,10 @@ function definesMember(value: unknown, name: string): boolean {
 // setter travels in one: every query would fail with pg's own error.
 function refusePipelineMode(options: unknown): void {
   if (usesPipelineMode(options)) {
-    throw new TenantScopeError('INVALID_CONFIG', "pg's pipeline mode (`pipeline: true`) is not supported: tenantscope pipelines each statement with its setter itself")
+    throw new TenantScopeError(
+      'INVALID_CONFIG',
+      "pg's pipeline mode (`pipeline: true`) is not supported: tenantscope pipelines each statement with its setter itself",
+    )
   }
 }
 

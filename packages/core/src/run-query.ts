@@ -1,16 +1,16 @@
 import type pg from 'pg'
-import { queryClassOf, statementText, type Submittable } from './_pg-internals.js'
+import { queryClassOf, type Submittable, statementText } from './_pg-internals.js'
+import { citusStatement } from './citus-scoped-query.js'
+import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
 import type { PreparedSetters } from './prepared-setter.js'
-import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
 import { ScopedBegin } from './scoped-begin.js'
 import { ScopedBlock } from './scoped-block.js'
 import { ScopedQuery } from './scoped-query.js'
 import { ScopedSubmittable } from './scoped-submittable.js'
-import { placeSetter, setterPendingAfter, type Phase, type Placement } from './setter-placement.js'
-import { citusStatement } from './citus-scoped-query.js'
 import type { SetterStatement } from './setter.js'
-import { mayCallRoutine, scriptShape, type ScriptShape } from './statement-kind.js'
+import { type Phase, type Placement, placeSetter, setterPendingAfter } from './setter-placement.js'
+import { mayCallRoutine, type ScriptShape, scriptShape } from './statement-kind.js'
 import type { StatementWrapper } from './statement-wrapper.js'
 
 /** The first argument of `pool.query`: SQL text or a pg query config. */
@@ -136,7 +136,8 @@ function wrapForClient(client: pg.ClientBase, setter: SetterStatement, statement
   // writes no Sync of its own): it gets the setter first. (Only pg's Query
   // runs a CALL or DO.)
   if (shape.setterAfter && isPgQuery(client, statement)) return new ScopedBegin(setter, statement, skip)
-  if (shape.mayEndTransactions && isPgQuery(client, statement)) return new ScopedBlock(client, setter, statement, () => decideWhenSent(client, shape))
+  if (shape.mayEndTransactions && isPgQuery(client, statement))
+    return new ScopedBlock(client, setter, statement, () => decideWhenSent(client, shape))
   // Citus mode: outside a transaction the statement goes inside BEGIN/COMMIT (see citus-scoped-query.ts).
   if (citus) return citusStatement(client, setter, statement, skip)
   return new ScopedQuery(setter, statement, { skip })

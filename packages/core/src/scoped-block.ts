@@ -3,15 +3,15 @@ import {
   beforeSync,
   corked,
   forgetSubmittedStatement,
+  type PgConnection,
   queryClassOf,
   queueFirst,
-  writeStatement,
-  type PgConnection,
   type Submittable,
+  writeStatement,
 } from './_pg-internals.js'
-import type { Placement } from './setter-placement.js'
-import type { SetterStatement } from './setter.js'
 import { validateStatement } from './scoped-query.js'
+import type { SetterStatement } from './setter.js'
+import type { Placement } from './setter-placement.js'
 import { StatementWrapper } from './statement-wrapper.js'
 
 const NO_VALUES: readonly unknown[] = []

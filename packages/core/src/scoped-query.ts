@@ -1,4 +1,4 @@
-import { corked, forgetSubmittedStatement, parsedStatementText, type PgConnection, type Submittable } from './_pg-internals.js'
+import { corked, forgetSubmittedStatement, type PgConnection, parsedStatementText, type Submittable } from './_pg-internals.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
 import type { SetterStatement } from './setter.js'
 import { StatementWrapper } from './statement-wrapper.js'

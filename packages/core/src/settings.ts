@@ -19,8 +19,10 @@ const NO_SETTINGS: TenantSettings = Object.freeze(Object.create(null) as Record<
  */
 export function readWithTenantSettings(options: unknown): TenantSettings {
   if (options === undefined) return NO_SETTINGS // the common case, on every request: no allocation
-  const read = readOptions<{ settings: unknown }>(options, { settings: anyOption }, (message) =>
-    new TenantScopeError('INVALID_CONFIG', `withTenant: ${message}`),
+  const read = readOptions<{ settings: unknown }>(
+    options,
+    { settings: anyOption },
+    (message) => new TenantScopeError('INVALID_CONFIG', `withTenant: ${message}`),
   )
   return validateSettings(read.settings)
 }
@@ -49,7 +51,10 @@ export function validateSettings(settings: unknown): TenantSettings {
     }
     seen.add(name.toLowerCase())
     if (typeof value !== 'string' || value.length > MAX_SETTING_VALUE || value.includes('\0')) {
-      throw new TenantScopeError('INVALID_SETTING', `Setting ${name} must be a string without NUL bytes, at most ${MAX_SETTING_VALUE} characters`)
+      throw new TenantScopeError(
+        'INVALID_SETTING',
+        `Setting ${name} must be a string without NUL bytes, at most ${MAX_SETTING_VALUE} characters`,
+      )
     }
     copy[name] = value
   }

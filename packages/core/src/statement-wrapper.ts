@@ -1,4 +1,4 @@
-import { useExtendedProtocol, writeStatement, type PgConnection, type Submittable } from './_pg-internals.js'
+import { type PgConnection, type Submittable, useExtendedProtocol, writeStatement } from './_pg-internals.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
 import { noteCommandComplete } from './session-state.js'
 import type { SetterStatement } from './setter.js'

@@ -1,15 +1,15 @@
 import type { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import { isSubmittable, type Submittable } from './_pg-internals.js'
-import { bindListener, type BoundListener } from './bound-listener.js'
+import { type BoundListener, bindListener } from './bound-listener.js'
 import { mustDestroy } from './connection-state.js'
 import { runOutsideTenant } from './context.js'
 import { TenantScopeError } from './errors.js'
 import type { Permit } from './fair-admission.js'
-import type { TenantStats } from './tenant-stats.js'
-import { runQuery, scopeSubmittable, type QueryInput } from './run-query.js'
+import { type QueryInput, runQuery, scopeSubmittable } from './run-query.js'
 import type { SetterStatement } from './setter.js'
 import type { TenantScope } from './tenant-scope.js'
+import type { TenantStats } from './tenant-stats.js'
 
 type Callback<R extends pg.QueryResultRow = any> = (error: Error | null, result?: pg.QueryResult<R>) => void
 
@@ -34,7 +34,12 @@ export class TenantPoolClient {
    * @internal `permit`: the fair queue's share this connection holds until
    * release; `stats`: the pool's statement counters.
    */
-  constructor(client: pg.PoolClient, scope: TenantScope, tenantId: string, observers: { permit?: Permit | undefined; stats?: TenantStats | undefined } = {}) {
+  constructor(
+    client: pg.PoolClient,
+    scope: TenantScope,
+    tenantId: string,
+    observers: { permit?: Permit | undefined; stats?: TenantStats | undefined } = {},
+  ) {
     this.#client = client
     this.#scope = scope
     this.#tenantId = tenantId
@@ -84,7 +89,10 @@ export class TenantPoolClient {
       )
     }
     if (!callback) return promise
-    promise.then((result) => callback(null, result), (error: Error) => callback(error))
+    promise.then(
+      (result) => callback(null, result),
+      (error: Error) => callback(error),
+    )
     return undefined
   }
 
@@ -94,7 +102,11 @@ export class TenantPoolClient {
    */
   _queryAlone(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult> {
     try {
-      return runQuery(this.#client, this.#checkedSetter(), input, values, { prepared: this.#scope.preparedSetters, opening: true, citus: this.#scope.citus })
+      return runQuery(this.#client, this.#checkedSetter(), input, values, {
+        prepared: this.#scope.preparedSetters,
+        opening: true,
+        citus: this.#scope.citus,
+      })
     } catch (error) {
       return Promise.reject(error)
     }

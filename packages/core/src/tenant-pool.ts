@@ -1,18 +1,18 @@
 import { AsyncResource } from 'node:async_hooks'
 import pg from 'pg'
-import { mustDestroy, trackConnection } from './connection-state.js'
 import { isRecord, ownValue } from './_options.js'
+import { type ActivityTagOption, activityTagger } from './activity-tag.js'
+import { mustDestroy, trackConnection } from './connection-state.js'
 import { runOutsideTenant } from './context.js'
 import { TenantScopeError } from './errors.js'
 import { FairAdmission, type Permit, type TenantAdmissionStats } from './fair-admission.js'
-import { FairnessPolicy, type FairnessOptions } from './fairness-options.js'
-import { activityTagger, type ActivityTagOption } from './activity-tag.js'
-import { TenantStats, type TenantStatementStats } from './tenant-stats.js'
+import { type FairnessOptions, FairnessPolicy } from './fairness-options.js'
 import { toPgPool } from './pool-config.js'
-import { sendQuery, type QueryInput } from './run-query.js'
-import type { SetterStatement, SettingEntry } from './setter.js'
+import { type QueryInput, sendQuery } from './run-query.js'
+import type { SettingEntry } from './setter.js'
 import { TenantPoolClient } from './tenant-client.js'
-import { TenantScope, type ResolvedTenant, type TenantScopeOptions } from './tenant-scope.js'
+import { type ResolvedTenant, TenantScope, type TenantScopeOptions } from './tenant-scope.js'
+import { type TenantStatementStats, TenantStats } from './tenant-stats.js'
 import { beginStatement, type TransactionOptions } from './transaction-options.js'
 
 export interface TenantPoolOptions extends TenantScopeOptions {
@@ -131,12 +131,28 @@ export class TenantPool extends pg.Pool {
   // signature below came first and every call typed as any.
   /** Not supported on the pool (throws a TypeError): use `pool.connect()` and `client.query(cursor)`. */
   override query<T extends pg.Submittable>(queryStream: T): T
-  override query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryArrayResult<R>>
+  override query<R extends any[] = any[], I = any[]>(
+    queryConfig: pg.QueryArrayConfig<I>,
+    values?: pg.QueryConfigValues<I>,
+  ): Promise<pg.QueryArrayResult<R>>
   override query<R extends pg.QueryResultRow = any, I = any[]>(queryConfig: pg.QueryConfig<I>): Promise<pg.QueryResult<R>>
-  override query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, values?: pg.QueryConfigValues<I>): Promise<pg.QueryResult<R>>
-  override query<R extends any[] = any[], I = any[]>(queryConfig: pg.QueryArrayConfig<I>, callback: (err: Error, result: pg.QueryArrayResult<R>) => void): void
-  override query<R extends pg.QueryResultRow = any, I = any[]>(queryTextOrConfig: string | pg.QueryConfig<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
-  override query<R extends pg.QueryResultRow = any, I = any[]>(queryText: string, values: pg.QueryConfigValues<I>, callback: (err: Error, result: pg.QueryResult<R>) => void): void
+  override query<R extends pg.QueryResultRow = any, I = any[]>(
+    queryTextOrConfig: string | pg.QueryConfig<I>,
+    values?: pg.QueryConfigValues<I>,
+  ): Promise<pg.QueryResult<R>>
+  override query<R extends any[] = any[], I = any[]>(
+    queryConfig: pg.QueryArrayConfig<I>,
+    callback: (err: Error, result: pg.QueryArrayResult<R>) => void,
+  ): void
+  override query<R extends pg.QueryResultRow = any, I = any[]>(
+    queryTextOrConfig: string | pg.QueryConfig<I>,
+    callback: (err: Error, result: pg.QueryResult<R>) => void,
+  ): void
+  override query<R extends pg.QueryResultRow = any, I = any[]>(
+    queryText: string,
+    values: pg.QueryConfigValues<I>,
+    callback: (err: Error, result: pg.QueryResult<R>) => void,
+  ): void
   /**
    * Runs one statement for the current tenant in one round trip: the
    * setting and the statement travel in one pipeline and share one implicit
@@ -153,7 +169,10 @@ export class TenantPool extends pg.Pool {
     }
     const promise = this.#runOnce(input, values)
     if (!callback) return promise
-    promise.then((result) => callback(null, result), (error: Error) => callback(error))
+    promise.then(
+      (result) => callback(null, result),
+      (error: Error) => callback(error),
+    )
   }
 
   // connect() returns a tenant-bound client.
@@ -250,25 +269,27 @@ export class TenantPool extends pg.Pool {
     return new Promise((resolve, reject) => {
       // Bound here, in the caller's context: the statement is sent (and a
       // tracer's hook reads the tenant) there, whichever socket event calls back.
-      const connected = AsyncResource.bind((connectError: Error | undefined, client: pg.PoolClient | undefined, release: (release?: unknown) => void) => {
-        if (connectError || !client) {
-          permit?.release()
-          return reject(connectError)
-        }
-        const finish = (error: Error | null, result?: pg.QueryResult) => {
-          runOutsideTenant(() => release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined))
-          permit?.release()
-          stats?.record(tenant.tenantId, error)
-          if (error) reject(error)
-          else resolve(result!)
-        }
-        try {
-          trackConnection(client)
-          sendQuery(client, setterStatement, input, values, { prepared, citus: this.#scope.citus }, finish)
-        } catch (error) {
-          finish(error as Error)
-        }
-      })
+      const connected = AsyncResource.bind(
+        (connectError: Error | undefined, client: pg.PoolClient | undefined, release: (release?: unknown) => void) => {
+          if (connectError || !client) {
+            permit?.release()
+            return reject(connectError)
+          }
+          const finish = (error: Error | null, result?: pg.QueryResult) => {
+            runOutsideTenant(() => release(mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined))
+            permit?.release()
+            stats?.record(tenant.tenantId, error)
+            if (error) reject(error)
+            else resolve(result!)
+          }
+          try {
+            trackConnection(client)
+            sendQuery(client, setterStatement, input, values, { prepared, citus: this.#scope.citus }, finish)
+          } catch (error) {
+            finish(error as Error)
+          }
+        },
+      )
       runOutsideTenant(() => this.#pool.connect(connected))
     })
   }

@@ -1,11 +1,11 @@
-import { booleanOption, functionOption, nonEmptyStringOption, readOptions, type OptionRules } from './_options.js'
+import { booleanOption, functionOption, nonEmptyStringOption, type OptionRules, readOptions } from './_options.js'
+import { citusSetter } from './citus-setter.js'
 import { getTenantContext, type TenantContext } from './context.js'
 import { TenantScopeError } from './errors.js'
-import { citusSetter } from './citus-setter.js'
 import { PreparedSetters } from './prepared-setter.js'
+import { type SetterStatement, type SettingEntry, setConfigSetter, type TenantSetter } from './setter.js'
 import { isValidSettingName } from './settings.js'
-import { setConfigSetter, type SettingEntry, type SetterStatement, type TenantSetter } from './setter.js'
-import { parseTenantIdWith, uuidTenantId, type TenantIdParser } from './tenant-id.js'
+import { parseTenantIdWith, type TenantIdParser, uuidTenantId } from './tenant-id.js'
 
 export interface TenantScopeOptions {
   /**
@@ -94,8 +94,10 @@ export class TenantScope {
     this.#extraSettings = extraSettings
     // Checked here, before any query: a wrong option would otherwise surface
     // later as a misleading INVALID_TENANT_ID or a TypeError on every query.
-    const options = readOptions(given, TENANT_SCOPE_OPTION_RULES, (message) =>
-      new TenantScopeError('INVALID_CONFIG', `TenantPool: ${message}`),
+    const options = readOptions(
+      given,
+      TENANT_SCOPE_OPTION_RULES,
+      (message) => new TenantScopeError('INVALID_CONFIG', `TenantPool: ${message}`),
     )
     this.setting = options.setting ?? 'app.current_tenant'
     if (!isValidSettingName(this.setting)) {
@@ -140,5 +142,4 @@ export class TenantScope {
     if (this.#extraSettings) entries.push(...this.#extraSettings(tenantId))
     return { tenantId, setterStatement: this.setter(entries) }
   }
-
 }

@@ -1,4 +1,4 @@
-import { booleanOption, readOptions, type OptionRules } from './_options.js'
+import { booleanOption, type OptionRules, readOptions } from './_options.js'
 import { TenantScopeError } from './errors.js'
 
 export interface TransactionOptions {

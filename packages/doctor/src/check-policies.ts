@@ -1,8 +1,8 @@
+import { tenantPredicate } from '@tenantscope/sql'
 import type { Catalog, Policy, TenantTable } from './catalog/index.js'
 import type { Finding, FindingCode, Severity } from './finding.js'
-import { escapeRegExp, ident } from './sql-text.js'
-import { tenantPredicate } from '@tenantscope/sql'
 import { callsPerRow, isShippedPredicate, isTenantScopedClause } from './policy-expression.js'
+import { escapeRegExp, ident } from './sql-text.js'
 import { policySql } from './tenant-expression.js'
 
 /**
@@ -43,7 +43,10 @@ function policyPatterns(catalog: Catalog): Patterns {
     bareColumn: new RegExp(`(^|[\\s(,])${column}\\s*(=|IN\\b)|=\\s*${column}(?=$|[\\s),])`, 'i'),
     castColumn: new RegExp(`\\(${column}\\)::|(^|[\\s(,])${column}::`, 'i'),
     withoutMissingOk: new RegExp(`current_setting\\(\\s*'${setting}'(\\s*::\\s*text)?\\s*\\)`, 'i'),
-    withoutNullif: new RegExp(`current_setting\\(\\s*'${setting}'(\\s*::\\s*text)?\\s*,\\s*true\\s*\\)\\s*\\)?\\s*::\\s*(?!text\\b)[a-z]`, 'i'),
+    withoutNullif: new RegExp(
+      `current_setting\\(\\s*'${setting}'(\\s*::\\s*text)?\\s*,\\s*true\\s*\\)\\s*\\)?\\s*::\\s*(?!text\\b)[a-z]`,
+      'i',
+    ),
   }
 }
 
@@ -62,12 +65,15 @@ function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patte
   // Judged one clause at a time: a correct WITH CHECK must not hide a USING that lets every row through.
   const scoped = (expression: string | null) => expression !== null && isTenantScopedClause(expression, matchers)
   const otherSettings = (expression: string | null) =>
-    [...`${expression ?? ''}\n${sources}`.matchAll(patterns.anySetting)].map((match) => match[1]!).filter((name) => name !== catalog.setting)
+    [...`${expression ?? ''}\n${sources}`.matchAll(patterns.anySetting)]
+      .map((match) => match[1]!)
+      .filter((name) => name !== catalog.setting)
   const command = ({ r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' } as const)[policy.cmd]
   const replace = `DROP POLICY ${ident(policy.name)} ON ${table.name};\n${policySql(catalog, table, command, policy.name)}`
   const found = new Map<FindingCode, Finding>()
   const add = (code: FindingCode, severity: Severity, why: string, fix?: string) => {
-    if (!found.has(code)) found.set(code, { code, severity, objectType: 'policy', object, table: table.name, why, ...(fix === undefined ? {} : { fix }) })
+    if (!found.has(code))
+      found.set(code, { code, severity, objectType: 'policy', object, table: table.name, why, ...(fix === undefined ? {} : { fix }) })
   }
 
   if (policy.permissive) {
@@ -165,7 +171,7 @@ function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patte
       'policy_function_per_row',
       'warning',
       `The policy calls ${perRow[0]}() outside a sub-select, so it runs once for every row a query reads; written as (SELECT ` +
-      `${perRow[0]}(...)) it is an InitPlan that runs once per statement, and the tenant-first index can be used.`,
+        `${perRow[0]}(...)) it is an InitPlan that runs once per statement, and the tenant-first index can be used.`,
       replace,
     )
   }
@@ -180,8 +186,8 @@ function checkPolicy(catalog: Catalog, table: TenantTable, policy: Policy, patte
       'policy_non_leakproof_function',
       'warning',
       `The policy calls ${leaky.map((fn) => fn.name).join(', ')}, which ${leaky.length === 1 ? 'is' : 'are'} not LEAKPROOF: the ` +
-      `policy runs on other tenants' rows too (before the tenant comparison filters them), and an error such a function raises can ` +
-      `carry those rows' values to the caller.`,
+        `policy runs on other tenants' rows too (before the tenant comparison filters them), and an error such a function raises can ` +
+        `carry those rows' values to the caller.`,
       // Marking a function LEAKPROOF is a promise only its author can make (and needs a superuser).
     )
   }

@@ -23,7 +23,8 @@ export function checkPrivileges(catalog: Catalog): Finding[] {
         objectType: 'table',
         object: table.name,
         table: table.name,
-        why: `Role ${role.name} may not SELECT, INSERT, UPDATE or DELETE on ${table.name}: every query fails with "permission denied" ` +
+        why:
+          `Role ${role.name} may not SELECT, INSERT, UPDATE or DELETE on ${table.name}: every query fails with "permission denied" ` +
           `(42501), which looks like a policy refusal. Grant what the application needs (to the role, or to a group role it is a member ` +
           `of).`,
         fix: `GRANT SELECT, INSERT, UPDATE, DELETE ON ${table.name} TO ${ident(role.name)};`,
@@ -36,7 +37,8 @@ export function checkPrivileges(catalog: Catalog): Finding[] {
         objectType: 'table',
         object: table.name,
         table: table.name,
-        why: `Role ${role.name} may query the partition ${table.name} directly (granted to ${table.privilegeGrantees.join(', ')}): then ` +
+        why:
+          `Role ${role.name} may query the partition ${table.name} directly (granted to ${table.privilegeGrantees.join(', ')}): then ` +
           `only the partition's own row level security applies, not its parent's policies. Queries through the parent need no ` +
           `privileges on the partitions.`,
         fix: `REVOKE SELECT, INSERT, UPDATE, DELETE ON ${table.name} FROM ${table.privilegeGrantees.join(', ')};`,

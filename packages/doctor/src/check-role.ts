@@ -100,7 +100,7 @@ function dedicatedRoleSql(catalog: Catalog): string {
   const lines = [
     `-- ${catalog.role.name} is the role this check ran as: keep it for migrations and maintenance, and give the application its own role.`,
     `CREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE ` +
-    `NOCREATEDB${catalog.hasAppGroupRole ? ' IN ROLE tenantscope_app' : ''};`,
+      `NOCREATEDB${catalog.hasAppGroupRole ? ' IN ROLE tenantscope_app' : ''};`,
   ]
   if (!catalog.hasAppGroupRole) {
     lines.push('-- GRANT SELECT, INSERT, UPDATE, DELETE ON <your tenant tables> TO app_user;')

@@ -60,7 +60,7 @@ function checkRls(catalog: Catalog, table: TenantTable): Finding[] {
         objectType: 'table',
         object: table.name,
         table: table.name,
-        why: 'Row level security is not enabled: its policies are ignored and every role with table privileges sees and changes every tenant\'s rows.',
+        why: "Row level security is not enabled: its policies are ignored and every role with table privileges sees and changes every tenant's rows.",
         fix: `ALTER TABLE ${table.name} ENABLE ROW LEVEL SECURITY;\nALTER TABLE ${table.name} FORCE ROW LEVEL SECURITY;${hasPolicy ? '' : `\n${policySql(catalog, table)}`}`,
       },
     ]
@@ -115,4 +115,3 @@ function checkCoverage(catalog: Catalog, table: TenantTable): Finding[] {
   }
   return findings
 }
-

@@ -36,7 +36,9 @@ export function checkViews(catalog: Catalog): Finding[] {
       table: over[0]!.name,
       why:
         `The view reads ${names} with the rights of its owner (${view.owner}), not of the querying role` +
-        (ownerBypasses ? `, and that owner bypasses row level security: every tenant sees every tenant's rows through it.` : ': RLS holds only while that owner neither owns an unforced table nor gains BYPASSRLS.'),
+        (ownerBypasses
+          ? `, and that owner bypasses row level security: every tenant sees every tenant's rows through it.`
+          : ': RLS holds only while that owner neither owns an unforced table nor gains BYPASSRLS.'),
       fix: `ALTER VIEW ${view.name} SET (security_invoker = true);`,
     })
   }
@@ -69,7 +71,9 @@ export function checkViews(catalog: Catalog): Finding[] {
       table: read[0]!.name,
       why:
         `The SECURITY DEFINER function reads ${read.map((table) => table.name).join(', ')} with the rights of its owner (${fn.owner})` +
-        (ownerBypasses ? ', who bypasses row level security: any caller reaches every tenant\'s rows through it.' : '; RLS holds only while that owner is subject to it.'),
+        (ownerBypasses
+          ? ", who bypasses row level security: any caller reaches every tenant's rows through it."
+          : '; RLS holds only while that owner is subject to it.'),
       fix: `ALTER FUNCTION ${fn.name} SECURITY INVOKER;`,
     })
   }

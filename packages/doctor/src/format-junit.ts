@@ -1,4 +1,4 @@
-import { isAtLeast, type Finding, type Severity } from './finding.js'
+import { type Finding, isAtLeast, type Severity } from './finding.js'
 import type { DoctorReport } from './run-doctor.js'
 
 /**

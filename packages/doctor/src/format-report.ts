@@ -16,7 +16,11 @@ export function formatReport(report: DoctorReport): string {
   }
   const rows = report.findings.map((finding) => [finding.severity, finding.code, `${finding.objectType} ${finding.object}`])
   const widths = [0, 1].map((column) => Math.max(column === 0 ? 8 : 4, ...rows.map((row) => row[column]!.length)))
-  const row = (cells: string[]) => cells.map((cell, index) => (index < 2 ? cell.padEnd(widths[index]!) : cell)).join('  ').trimEnd()
+  const row = (cells: string[]) =>
+    cells
+      .map((cell, index) => (index < 2 ? cell.padEnd(widths[index]!) : cell))
+      .join('  ')
+      .trimEnd()
   lines.push('', row(['SEVERITY', 'CODE', 'OBJECT']), ...rows.map(row))
   for (const finding of report.findings) {
     lines.push('', `${finding.severity.toUpperCase()} ${finding.code}: ${finding.objectType} ${finding.object}`, `  why: ${finding.why}`)

@@ -13,7 +13,35 @@
 
 type Token = { kind: 'ident' | 'quoted' | 'string' | 'number' | 'op' | 'punct'; text: string }
 
-const KEYWORDS = new Set(['and', 'or', 'not', 'is', 'in', 'any', 'all', 'some', 'like', 'ilike', 'similar', 'between', 'case', 'when', 'then', 'else', 'end', 'exists', 'distinct', 'from', 'where', 'null', 'isnull', 'notnull', 'over', 'filter', 'array'])
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'not',
+  'is',
+  'in',
+  'any',
+  'all',
+  'some',
+  'like',
+  'ilike',
+  'similar',
+  'between',
+  'case',
+  'when',
+  'then',
+  'else',
+  'end',
+  'exists',
+  'distinct',
+  'from',
+  'where',
+  'null',
+  'isnull',
+  'notnull',
+  'over',
+  'filter',
+  'array',
+])
 // Functions that can turn a missing tenant into a value that matches rows.
 const UNSAFE_FUNCTIONS = new Set(['coalesce', 'greatest', 'least', 'concat', 'concat_ws', 'format'])
 
@@ -156,7 +184,9 @@ function isTenantSide(tokens: Token[], matchers: TenantExpressionMatchers): bool
   const refs = columnRefs(tokens)
   if (refs === null || refs.length > 0) return false
   if (functionNames(tokens).some((name) => UNSAFE_FUNCTIONS.has(name))) return false
-  const text = tokens.map((token, index) => (index > 0 && token.kind === 'ident' && tokens[index - 1]!.kind === 'ident' ? ' ' : '') + token.text).join('')
+  const text = tokens
+    .map((token, index) => (index > 0 && token.kind === 'ident' && tokens[index - 1]!.kind === 'ident' ? ' ' : '') + token.text)
+    .join('')
   return matchers.readsTenant(text)
 }
 

@@ -1,8 +1,8 @@
 import { DEFAULT_TENANT_SETTING } from '@tenantscope/sql'
-import { loadCatalog, type DoctorQueryable, type OtherDatabases } from './catalog/index.js'
+import { type DoctorQueryable, loadCatalog, type OtherDatabases } from './catalog/index.js'
 import { CHECKS } from './checks.js'
 import { DoctorError } from './doctor-error.js'
-import { compareFindings, isAtLeast, type Finding, type Severity } from './finding.js'
+import { compareFindings, type Finding, isAtLeast, type Severity } from './finding.js'
 import { matchesTable } from './table-name.js'
 
 export interface DoctorOptions {
@@ -98,7 +98,11 @@ export async function runDoctor(db: DoctorQueryable, options: DoctorOptions = {}
       throw new DoctorError('INVALID_OPTION', `No tenant table (with a ${tenantColumn} column) is named ${unknown.join(', ')}`)
     }
     // A wanted table brings its partitions (and inheritance children): the application can query them directly.
-    const kept = new Set(catalog.tables.filter((table) => table.ancestors.some((name) => wanted.some((entry) => matches(entry, name)))).map((table) => table.name))
+    const kept = new Set(
+      catalog.tables
+        .filter((table) => table.ancestors.some((name) => wanted.some((entry) => matches(entry, name))))
+        .map((table) => table.name),
+    )
     tables = tables.filter((name) => kept.has(name))
     findings = findings.filter((finding) =>
       finding.table === undefined ? finding.objectType === 'role' || finding.objectType === 'database' : kept.has(finding.table),

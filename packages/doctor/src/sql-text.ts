@@ -14,4 +14,24 @@ export function escapeRegExp(text: string): string {
 }
 
 // The reserved words most likely to be used as column names; pg quotes them.
-const RESERVED = new Set(['all', 'and', 'any', 'as', 'case', 'check', 'column', 'default', 'desc', 'end', 'from', 'group', 'order', 'table', 'to', 'user', 'when', 'where', 'with'])
+const RESERVED = new Set([
+  'all',
+  'and',
+  'any',
+  'as',
+  'case',
+  'check',
+  'column',
+  'default',
+  'desc',
+  'end',
+  'from',
+  'group',
+  'order',
+  'table',
+  'to',
+  'user',
+  'when',
+  'where',
+  'with',
+])

@@ -1,5 +1,5 @@
 import { getTenantId } from '@tenantscope/core'
-import { and, eq, getTableColumns, is, Table, type Column, type SQL } from 'drizzle-orm'
+import { and, type Column, eq, getTableColumns, is, type SQL, Table } from 'drizzle-orm'
 
 /**
  * @internal The routing half of `tenantDrizzle(db, { citus: true })`.

@@ -1,15 +1,15 @@
-import { TenantPool, TenantScopeError, createTenantPool, type TenantPoolOptions } from '@tenantscope/core'
-import type pg from 'pg'
-import { refuseQueryCache, unwrapRefusalsOf } from './_refusals.js'
+import { createTenantPool, TenantPool, type TenantPoolOptions, TenantScopeError } from '@tenantscope/core'
 import { createTenantSql, isTenantSql } from '@tenantscope/postgres'
-import { routingDialect } from './citus-routing.js'
+import type pg from 'pg'
 import {
+  type DrizzleDatabaseLike,
   isNodePgDatabase,
   isNodePgSession,
   isPostgresJsDatabase,
   isPostgresJsSession,
-  type DrizzleDatabaseLike,
 } from './_drizzle-internals.js'
+import { refuseQueryCache, unwrapRefusalsOf } from './_refusals.js'
+import { routingDialect } from './citus-routing.js'
 
 /** Options of `tenantDrizzle`: those of `createTenantPool`, and the tenant column for Citus routing. */
 export interface TenantDrizzleOptions extends TenantPoolOptions {
@@ -70,7 +70,10 @@ export function tenantDrizzle<TDatabase extends object>(db: TDatabase, options?:
   const client = source.$client
   if (client instanceof TenantPool) {
     if (options !== undefined) {
-      throw new TenantScopeError('INVALID_CONFIG', 'This Drizzle instance already runs over a TenantPool; pass options to createTenantPool instead')
+      throw new TenantScopeError(
+        'INVALID_CONFIG',
+        'This Drizzle instance already runs over a TenantPool; pass options to createTenantPool instead',
+      )
     }
     // Already scoped (e.g. drizzle({ client: createTenantPool(pool) })): a
     // copy over the same TenantPool, so that refusals come out unwrapped too.
@@ -112,7 +115,10 @@ function tenantPostgresJsDrizzle(source: DrizzleDatabaseLike, options: TenantDri
   const client = source.$client
   if (isTenantSql(client)) {
     if (options !== undefined) {
-      throw new TenantScopeError('INVALID_CONFIG', 'This Drizzle instance already runs over createTenantSql(); pass options to createTenantSql instead')
+      throw new TenantScopeError(
+        'INVALID_CONFIG',
+        'This Drizzle instance already runs over createTenantSql(); pass options to createTenantSql instead',
+      )
     }
     return rebuildOver(source, client as pg.Pool)
   }

@@ -6,7 +6,7 @@ import { TenantLifecycleError } from './lifecycle-error.js'
 import type { OnProgress } from './progress.js'
 import { TENANT_SETTING } from './session-settings.js'
 import { parseTenant } from './tenant-id.js'
-import { planTenant, type PlanOptions, type PlannedTable } from './tenant-plan.js'
+import { type PlannedTable, type PlanOptions, planTenant } from './tenant-plan.js'
 
 export interface EraseTenantOptions extends PlanOptions {
   /** A connected client of a role that bypasses row level security (the maintenance role): it erases, and then proves nothing is left. */
@@ -56,9 +56,13 @@ export async function eraseTenant(options: EraseTenantOptions): Promise<EraseRec
   const { client, onProgress } = options
   const dryRun = options.dryRun ?? false
   const batchSize = options.batchSize ?? 5000
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new TenantLifecycleError('INVALID_CONFIG', 'batchSize must be a positive integer')
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new TenantLifecycleError('INVALID_CONFIG', 'batchSize must be a positive integer')
   if (!dryRun && options.force !== true) {
-    throw new TenantLifecycleError('ERASE_REFUSED', 'Erasing a tenant that may still be writing: make it read-only first, then erase with force')
+    throw new TenantLifecycleError(
+      'ERASE_REFUSED',
+      'Erasing a tenant that may still be writing: make it read-only first, then erase with force',
+    )
   }
   const startedAt = new Date().toISOString()
   try {
@@ -79,7 +83,10 @@ export async function eraseTenant(options: EraseTenantOptions): Promise<EraseRec
     const left = dryRun ? [] : await countRows(client, childrenFirst, tenantId)
     const remaining = left.reduce((sum, n) => sum + n, 0)
     if (remaining > 0) {
-      throw new TenantLifecycleError('VERIFY_FAILED', `${remaining} rows of the tenant were written while it was erased: run the erase again`)
+      throw new TenantLifecycleError(
+        'VERIFY_FAILED',
+        `${remaining} rows of the tenant were written while it was erased: run the erase again`,
+      )
     }
     const receipt: EraseReceipt = {
       tenantId,

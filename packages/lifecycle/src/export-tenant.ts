@@ -11,7 +11,7 @@ import { TenantLifecycleError } from './lifecycle-error.js'
 import type { OnProgress } from './progress.js'
 import { useStableOutput } from './session-settings.js'
 import { parseTenant } from './tenant-id.js'
-import { planTenant, type PlanOptions } from './tenant-plan.js'
+import { type PlanOptions, planTenant } from './tenant-plan.js'
 
 export interface ExportTenantOptions extends PlanOptions {
   /**
@@ -29,7 +29,14 @@ export interface ExportTenantOptions extends PlanOptions {
 }
 
 // Migration tables of common tools: their rows say how far a schema has come.
-const MIGRATION_TABLES = ['__drizzle_migrations', '_prisma_migrations', 'knex_migrations', 'schema_migrations', 'kysely_migration', 'tenantscope_migrations']
+const MIGRATION_TABLES = [
+  '__drizzle_migrations',
+  '_prisma_migrations',
+  'knex_migrations',
+  'schema_migrations',
+  'kysely_migration',
+  'tenantscope_migrations',
+]
 
 /**
  * Exports one tenant: every row of every table that holds its rows, in one
@@ -53,7 +60,8 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
       for (const [index, table] of plan.tables.entries()) {
         const file = dataFileName(index, table.name)
         const digest = new CopyDigest()
-        const report = () => onProgress?.({ phase: 'export', table: table.name, index: index + 1, total: plan.tables.length, rows: digest.rows })
+        const report = () =>
+          onProgress?.({ phase: 'export', table: table.name, index: index + 1, total: plan.tables.length, rows: digest.rows })
         // During a long COPY, rows so far: not awaited (the stream goes on), and never allowed to break the export.
         const tick = () => {
           try {
@@ -69,7 +77,16 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
           clearInterval(ticker)
         }
         await report()
-        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: digest.rows, bytes: digest.bytes, sha256: digest.digest(), rowsDigest: digest.rowsDigest() })
+        tables.push({
+          name: table.name,
+          via: table.via,
+          file,
+          columns: table.columns,
+          rows: digest.rows,
+          bytes: digest.bytes,
+          sha256: digest.digest(),
+          rowsDigest: digest.rowsDigest(),
+        })
       }
       if (tables.every((table) => table.rows === 0)) {
         throw new TenantLifecycleError('TENANT_NOT_FOUND', 'No table holds a row of this tenant')

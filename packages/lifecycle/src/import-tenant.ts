@@ -13,7 +13,7 @@ import type { OnProgress } from './progress.js'
 import { readArchive } from './read-archive.js'
 import { useStableOutput } from './session-settings.js'
 import { parseTenant } from './tenant-id.js'
-import { ident, planTenant, type PlannedTable } from './tenant-plan.js'
+import { ident, type PlannedTable, planTenant } from './tenant-plan.js'
 
 export interface ImportTenantOptions {
   /** A connected client of a role that may write every tenant's rows (the maintenance role, or the owner). */
@@ -55,7 +55,10 @@ export async function importTenant(options: ImportTenantOptions): Promise<Import
     await client.query('BEGIN')
     try {
       await useStableOutput(client, tenantId)
-      const plan = await planTenant(client, { tenantColumn: manifest.tenantColumn, ...(options.schemas ? { schemas: options.schemas } : {}) })
+      const plan = await planTenant(client, {
+        tenantColumn: manifest.tenantColumn,
+        ...(options.schemas ? { schemas: options.schemas } : {}),
+      })
       const targets = matchTables(manifest, plan.tables)
       const present = await tenantRowsIn(client, plan.tables)
       let replacedRows = 0
@@ -106,7 +109,10 @@ function matchTables(manifest: TenantManifest, planned: readonly PlannedTable[])
     matched.set(table.name, target)
   }
   if (problems.length > 0) {
-    throw new TenantLifecycleError('SCHEMA_INCOMPATIBLE', `The target's schema does not match the archive: ${problems.slice(0, 10).join('; ')}`)
+    throw new TenantLifecycleError(
+      'SCHEMA_INCOMPATIBLE',
+      `The target's schema does not match the archive: ${problems.slice(0, 10).join('; ')}`,
+    )
   }
   return matched
 }

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import { Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { ARCHIVE_FORMAT, CopyDigest, type TenantManifest } from './archive.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 
@@ -16,7 +16,10 @@ export async function readArchive(directory: string): Promise<TenantManifest> {
     manifest = JSON.parse(await readFile(join(directory, 'manifest.json'), 'utf8')) as TenantManifest
   } catch (error) {
     const missing = (error as { code?: string }).code === 'ENOENT'
-    throw new TenantLifecycleError('ARCHIVE_INVALID', missing ? 'The archive has no manifest.json (an interrupted export?)' : 'manifest.json is not valid JSON')
+    throw new TenantLifecycleError(
+      'ARCHIVE_INVALID',
+      missing ? 'The archive has no manifest.json (an interrupted export?)' : 'manifest.json is not valid JSON',
+    )
   }
   if (manifest?.format !== ARCHIVE_FORMAT || !Array.isArray(manifest.tables) || typeof manifest.tenantId !== 'string') {
     throw new TenantLifecycleError('ARCHIVE_INVALID', `manifest.json is not a ${ARCHIVE_FORMAT} manifest`)
@@ -31,7 +34,12 @@ export async function readArchive(directory: string): Promise<TenantManifest> {
     } catch {
       throw new TenantLifecycleError('ARCHIVE_INVALID', `The data file of ${table.name} is missing or unreadable`)
     }
-    if (digest.bytes !== table.bytes || digest.rows !== table.rows || digest.digest() !== table.sha256 || digest.rowsDigest() !== table.rowsDigest) {
+    if (
+      digest.bytes !== table.bytes ||
+      digest.rows !== table.rows ||
+      digest.digest() !== table.sha256 ||
+      digest.rowsDigest() !== table.rowsDigest
+    ) {
       throw new TenantLifecycleError('ARCHIVE_INVALID', `The data file of ${table.name} does not match its checksum (truncated or altered)`)
     }
   }

@@ -1,4 +1,4 @@
-import { uuidTenantId, type TenantIdParser } from '@tenantscope/core'
+import { type TenantIdParser, uuidTenantId } from '@tenantscope/core'
 import { TenantLifecycleError } from './lifecycle-error.js'
 
 /** @internal Parses a tenant id with the pool's parser (a UUID by default); never repeats the id. */
@@ -11,6 +11,7 @@ export function parseTenant(raw: unknown, parse: TenantIdParser = uuidTenantId):
     // The parser's own error may repeat the id: not kept as a cause.
     throw new TenantLifecycleError('INVALID_TENANT_ID', 'The tenant id is not valid for the parser')
   }
-  if (typeof id !== 'string' || id.length === 0) throw new TenantLifecycleError('INVALID_TENANT_ID', 'The tenant id is not valid for the parser')
+  if (typeof id !== 'string' || id.length === 0)
+    throw new TenantLifecycleError('INVALID_TENANT_ID', 'The tenant id is not valid for the parser')
   return id
 }

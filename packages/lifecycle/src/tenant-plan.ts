@@ -110,7 +110,11 @@ export async function planTenant(client: pg.ClientBase, options: PlanOptions = {
   const tenantValue = (type: string) => `current_setting('${TENANT_SETTING}')::${type}`
   for (const row of tables.rows) {
     if (row.has_tenant_column) {
-      planned.set(Number(row.oid), { row, via: 'tenant column', filter: (a) => `${a}.${ident(tenantColumn)} = ${tenantValue(row.tenant_type!)}` })
+      planned.set(Number(row.oid), {
+        row,
+        via: 'tenant column',
+        filter: (a) => `${a}.${ident(tenantColumn)} = ${tenantValue(row.tenant_type!)}`,
+      })
     }
   }
   if (planned.size === 0) throw new TenantLifecycleError('TENANT_NOT_FOUND', `No table has the tenant column ${tenantColumn}`)

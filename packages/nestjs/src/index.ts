@@ -1,4 +1,4 @@
-export { TenantScopeModule } from './tenant-scope.module.js'
+export type { TenantScopeModuleAsyncOptions, TenantScopeModuleOptions } from './options.js'
 export { TenantScopeMiddleware } from './tenant-scope.middleware.js'
+export { TenantScopeModule } from './tenant-scope.module.js'
 export { TENANT_POOL } from './tokens.js'
-export type { TenantScopeModuleOptions, TenantScopeModuleAsyncOptions } from './options.js'

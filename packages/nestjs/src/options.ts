@@ -1,9 +1,10 @@
-import type { TenantPool, TenantPoolOptions } from '@tenantscope/core'
-import type { TenantRequestOptions } from '@tenantscope/core/http'
 import type { IncomingMessage } from 'node:http'
 import type { MiddlewareConsumer } from '@nestjs/common'
+import type { TenantPool, TenantPoolOptions } from '@tenantscope/core'
+import type { TenantRequestOptions } from '@tenantscope/core/http'
 
 type MiddlewareConfigProxy = ReturnType<MiddlewareConsumer['apply']>
+
 import type pg from 'pg'
 
 export interface TenantScopeModuleOptions<Req extends IncomingMessage = IncomingMessage> extends TenantRequestOptions<Req> {

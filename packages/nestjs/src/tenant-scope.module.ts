@@ -1,12 +1,12 @@
 import {
-  Inject,
-  Module,
-  RequestMethod,
   type DynamicModule,
+  Inject,
   type MiddlewareConsumer,
+  Module,
   type NestModule,
   type OnApplicationShutdown,
   type Provider,
+  RequestMethod,
 } from '@nestjs/common'
 import { createTenantPool, TenantPool } from '@tenantscope/core'
 import pg from 'pg'

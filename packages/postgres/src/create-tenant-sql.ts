@@ -2,15 +2,15 @@ import { TenantScopeError } from '@tenantscope/core'
 import type postgres from 'postgres'
 import {
   absorbStaleError,
+  type Handler,
   handlerOf,
   isConnectionError,
   isPostgresSql,
   isQuery,
   isStaleFatal,
-  type Handler,
   type QueryInternals,
 } from './_postgres-internals.js'
-import { scopedStatementHandler, type PoolSqlLike } from './scoped-statement.js'
+import { type PoolSqlLike, scopedStatementHandler } from './scoped-statement.js'
 import { scopeTransaction, type TransactionSqlLike } from './scoped-transaction.js'
 import { TenantBinding, type TenantSqlOptions } from './tenant-binding.js'
 

@@ -1,3 +1,3 @@
-export { createTenantSql, isTenantSql } from './create-tenant-sql.js'
 export type { TenantSql } from './create-tenant-sql.js'
+export { createTenantSql, isTenantSql } from './create-tenant-sql.js'
 export type { TenantSqlOptions } from './tenant-binding.js'

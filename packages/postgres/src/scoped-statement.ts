@@ -1,5 +1,5 @@
-import { TenantScopeError, type SetterStatement } from '@tenantscope/core'
-import { absorbStaleError, connectionLost, sendNow, type Handler, type QueryInternals, type SqlLike } from './_postgres-internals.js'
+import { type SetterStatement, TenantScopeError } from '@tenantscope/core'
+import { absorbStaleError, connectionLost, type Handler, type QueryInternals, type SqlLike, sendNow } from './_postgres-internals.js'
 
 /** The part of a postgres.js pool `sql` a scoped statement uses. */
 export interface PoolSqlLike extends SqlLike {
@@ -43,11 +43,19 @@ async function runScoped(sql: PoolSqlLike, query: QueryInternals, setter: Setter
   const handler = begin.handler
   const set = reserved.unsafe(setter.text, [...setter.values], { prepare: true })
   const commit = reserved.unsafe('commit')
-  const pipeline = new Pipeline(settle, () => reserved.release(), () => absorbStaleError(sql))
+  const pipeline = new Pipeline(
+    settle,
+    () => reserved.release(),
+    () => absorbStaleError(sql),
+  )
   // Outcomes are taken with Promise's own then: the queries were sent by
   // hand, and a query's then() would only try to send it again.
   const watch = (part: QueryInternals, index: number) =>
-    promiseThen.call(part, (value) => pipeline.record(index, true, value), (error) => pipeline.record(index, false, error))
+    promiseThen.call(
+      part,
+      (value) => pipeline.record(index, true, value),
+      (error) => pipeline.record(index, false, error),
+    )
   watch(begin, 0)
   watch(set, 1)
   query.resolve = (value) => ((query.active = false), pipeline.record(2, true, value))
@@ -60,7 +68,11 @@ async function runScoped(sql: PoolSqlLike, query: QueryInternals, setter: Setter
   sendNow(commit, handler)
 }
 
-const promiseThen = Promise.prototype.then as (this: Promise<unknown>, ok: (value: unknown) => void, fail: (error: unknown) => void) => unknown
+const promiseThen = Promise.prototype.then as (
+  this: Promise<unknown>,
+  ok: (value: unknown) => void,
+  fail: (error: unknown) => void,
+) => unknown
 
 /**
  * BEGIN, setter, statement, COMMIT settle in this order. The caller's
@@ -104,9 +116,15 @@ class Pipeline {
     // COMMIT was answered: the connection is alive and out of the transaction.
     this.release()
     const failure = this.#firstFailure()
-    if (failure) return this.settle.reject(failure.error)
+    if (failure) {
+      this.settle.reject(failure.error)
+      return
+    }
     if ((this.#committed as { command?: string }).command === 'ROLLBACK') {
-      return this.settle.reject(new TenantScopeError('TRANSACTION_ROLLED_BACK', 'COMMIT found the statement’s transaction failed; PostgreSQL rolled it back'))
+      this.settle.reject(
+        new TenantScopeError('TRANSACTION_ROLLED_BACK', 'COMMIT found the statement’s transaction failed; PostgreSQL rolled it back'),
+      )
+      return
     }
     this.settle.resolve(this.#value)
   }

@@ -1,5 +1,5 @@
 import type { SetterStatement } from '@tenantscope/core'
-import { handlerOf, isQuery, sendNow, type Handler, type QueryInternals, type SqlLike } from './_postgres-internals.js'
+import { type Handler, handlerOf, isQuery, type QueryInternals, type SqlLike, sendNow } from './_postgres-internals.js'
 
 /** The part of a postgres.js transaction `sql` (what `sql.begin` passes) the wrapper uses. */
 export interface TransactionSqlLike extends SqlLike {

@@ -1,11 +1,11 @@
 import {
-  TenantScopeError,
   getTenantId,
-  setConfigSetter,
-  uuidTenantId,
   type SetterStatement,
+  setConfigSetter,
   type TenantIdParser,
+  TenantScopeError,
   type TenantSetter,
+  uuidTenantId,
 } from '@tenantscope/core'
 
 export interface TenantSqlOptions {

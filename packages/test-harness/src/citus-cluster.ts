@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { chown, mkdir, mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises'
+import { appendFile, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -104,8 +104,17 @@ export async function startCitusCluster(log: (line: string) => void, pgBin = CIT
       names.map(async (name, i) => {
         const dataDir = join(dir, name)
         await asPostgres(owner, join(pgBin, 'initdb'), [
-          '-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync',
-          '--auth-local=peer', '--auth-host=trust', '--no-instructions',
+          '-D',
+          dataDir,
+          '-U',
+          'postgres',
+          '-E',
+          'UTF8',
+          '--locale=C.UTF-8',
+          '--no-sync',
+          '--auth-local=peer',
+          '--auth-host=trust',
+          '--no-instructions',
         ])
         await writeFile(
           join(dataDir, 'pg_hba.conf'),
@@ -155,7 +164,9 @@ export async function startCitusCluster(log: (line: string) => void, pgBin = CIT
       const { rows } = await client.query<{ v: string }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'citus'`)
       return rows[0]!.v
     })
-    log(`Citus ${citusVersion} cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s: coordinator ${ports[0]}, workers ${ports[1]} ${ports[2]}`)
+    log(
+      `Citus ${citusVersion} cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s: coordinator ${ports[0]}, workers ${ports[1]} ${ports[2]}`,
+    )
     return {
       source: 'local-binaries',
       coordinator: nodes[0],

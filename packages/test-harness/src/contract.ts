@@ -340,12 +340,17 @@ export const badTenantIds: readonly unknown[] = [
 function isConnectionLost(error: unknown): boolean {
   for (let current = error; current instanceof Error; current = current.cause) {
     // pg's and Node's codes; postgres.js reports CONNECTION_CLOSED / CONNECTION_DESTROYED.
-    if (['57P01', 'ECONNRESET', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED'].includes(String((current as { code?: unknown }).code))) return true
+    if (
+      ['57P01', 'ECONNRESET', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED'].includes(String((current as { code?: unknown }).code))
+    )
+      return true
     if (/Connection terminated|not queryable|terminating connection/i.test(current.message)) return true
   }
   return false
 }
 
 function appRoleBackends(admin: pg.Pool) {
-  return admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE usename = $1 AND datname = current_database()`, [APP_ROLE.name])
+  return admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE usename = $1 AND datname = current_database()`, [
+    APP_ROLE.name,
+  ])
 }

@@ -9,6 +9,8 @@ export function pgbouncerAvailable(): boolean {
   if (process.env.CI) {
     throw new Error('CI=true but pgbouncer is not installed: the PgBouncer transaction-mode tests cannot be skipped in CI')
   }
-  console.warn('[test-harness] pgbouncer not found on PATH or in /usr/sbin: skipping the PgBouncer tests (apt-get install pgbouncer to run them)')
+  console.warn(
+    '[test-harness] pgbouncer not found on PATH or in /usr/sbin: skipping the PgBouncer tests (apt-get install pgbouncer to run them)',
+  )
   return false
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import type { HarnessInfo } from './harness-info.js'
 import { APP_ROLE, MAINTENANCE_ROLE } from './roles.js'
-import { withClient } from './with-client.js'
 import { withDatabase } from './urls.js'
+import { withClient } from './with-client.js'
 
 export interface TestDatabase {
   readonly name: string
@@ -54,4 +54,3 @@ export async function createTestDatabase(info: HarnessInfo = inject('tenantscope
     },
   }
 }
-

@@ -1,4 +1,4 @@
-import { createServer, connect, type Socket } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import { throughLocalPort } from './urls.js'
 
 export interface WireCounter {

@@ -27,7 +27,10 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
   const setting = options.setting ?? 'app.current_tenant'
   const source = options.pool?.unscopedPool ?? options.pool
   if (typeof source?.connect !== 'function') {
-    throw new TenantIsolationError('INVALID_OPTIONS', 'assertTenantIsolation needs { pool }: a TenantPool or pg.Pool connected as the application role')
+    throw new TenantIsolationError(
+      'INVALID_OPTIONS',
+      'assertTenantIsolation needs { pool }: a TenantPool or pg.Pool connected as the application role',
+    )
   }
   const client = await source.connect()
   let broken: Error | undefined
@@ -40,10 +43,18 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
     const failures: IsolationFailure[] = []
     const tested = selected.filter((table) => {
       if (table.canSelect) return true
-      failures.push({ table: table.name, check: 'setup', reason: `role ${role} may not SELECT from it: grant it, or leave the table out of tables` })
+      failures.push({
+        table: table.name,
+        check: 'setup',
+        reason: `role ${role} may not SELECT from it: grant it, or leave the table out of tables`,
+      })
       return false
     })
-    const views = await discoverViews(client, tested.map((table) => table.oid), tenantColumn)
+    const views = await discoverViews(
+      client,
+      tested.map((table) => table.oid),
+      tenantColumn,
+    )
     const tenantType = (tested[0] ?? all[0]!).columns.find((column) => column.name === tenantColumn)!
     const ids = options.tenantIds ?? [generateTenantId(tenantType), generateTenantId(tenantType)]
     if (ids.length !== 2 || ids[0] === ids[1]) throw new TenantIsolationError('INVALID_OPTIONS', 'tenantIds must be two different ids')
@@ -51,9 +62,10 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
 
     // Tenant rows the application role may not insert come from adminPool, committed.
     const parents = tenantParents(all, tenantColumn)
-    const parentPrivileges = await client.query(`SELECT p.oid::int8::text AS oid, has_table_privilege(p.oid, 'INSERT') AS can_insert FROM unnest($1::oid[]) AS p(oid)`, [
-      parents.map((parent) => String(parent.oid)),
-    ])
+    const parentPrivileges = await client.query(
+      `SELECT p.oid::int8::text AS oid, has_table_privilege(p.oid, 'INSERT') AS can_insert FROM unnest($1::oid[]) AS p(oid)`,
+      [parents.map((parent) => String(parent.oid))],
+    )
     const byApp = parents.filter((parent) => parentPrivileges.rows.some((row) => Number(row.oid) === parent.oid && row.can_insert))
     const byAdmin = parents.filter((parent) => !byApp.includes(parent))
     if (byAdmin.length > 0 && !options.tenantIds) {
@@ -73,7 +85,8 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
         for (const insert of await parentInserts(client, parent, ids)) {
           await setTenant(insert.id)
           const result = await attempt(client, insert.sql, insert.values, true)
-          if (!result.ok) throw new TenantIsolationError('SETUP_FAILED', `Could not create a throwaway tenant in ${parent.name}: ${result.error.message}`)
+          if (!result.ok)
+            throw new TenantIsolationError('SETUP_FAILED', `Could not create a throwaway tenant in ${parent.name}: ${result.error.message}`)
         }
       }
       const written = await writeRows(client, { all, tested, tenantColumn, ids, setTenant, factories: options.factories, failures })
@@ -81,7 +94,9 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
         const rowA = written.get(table.oid)?.get(a)
         const rowB = written.get(table.oid)?.get(b)
         if (!rowA || !rowB) continue // reported by writeRows
-        failures.push(...(await checkTable(client, { table, all, tenantColumn, a, b, rowA, rowB, setTenant, written, factories: options.factories })))
+        failures.push(
+          ...(await checkTable(client, { table, all, tenantColumn, a, b, rowA, rowB, setTenant, written, factories: options.factories })),
+        )
       }
       for (const view of views) {
         if (!view.hasTenantColumn) continue
@@ -95,7 +110,10 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
       const threshold = options.catalog ?? 'warning'
       // The catalog checks also cover tables the role may write but not read (the kit cannot test
       // those itself). An empty list would mean "every table": then only the role is checked.
-      const writable = options.tables && options.tables.length > 0 ? [] : all.filter((table) => !table.canSelect && (table.canInsert || table.canUpdate || table.canDelete))
+      const writable =
+        options.tables && options.tables.length > 0
+          ? []
+          : all.filter((table) => !table.canSelect && (table.canInsert || table.canUpdate || table.canDelete))
       const checked = [...tested, ...writable].map((table) => table.name)
       const doctor = await runDoctor(client, { role, tenantColumn, setting, tables: checked.length > 0 ? checked : undefined })
       for (const finding of doctor.findings) {
@@ -103,7 +121,12 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
         if (!isAtLeast(finding.severity, threshold)) continue
         // Views, functions and roles are objects of their own; policies and keys belong to their table.
         const own = finding.objectType === 'view' || finding.objectType === 'function' || finding.objectType === 'role'
-        failures.push({ table: own ? finding.object : (finding.table ?? finding.object), check: 'catalog', reason: `${finding.severity}: ${finding.why}`, finding })
+        failures.push({
+          table: own ? finding.object : (finding.table ?? finding.object),
+          check: 'catalog',
+          reason: `${finding.severity}: ${finding.why}`,
+          finding,
+        })
       }
     }
     return {
@@ -120,9 +143,10 @@ export async function checkTenantIsolation(options: TenantIsolationOptions): Pro
   } finally {
     client.release(broken)
     // A failed cleanup leaves committed rows: say so (CLEANUP_FAILED), unless an earlier error is on its way.
-    if (removeTenants) await removeTenants().catch((error: unknown) => {
-      if (!failed) throw error
-    })
+    if (removeTenants)
+      await removeTenants().catch((error: unknown) => {
+        if (!failed) throw error
+      })
   }
 }
 
@@ -143,7 +167,7 @@ async function refusePrivilegedRole(client: KitClient): Promise<string> {
     throw new TenantIsolationError(
       'PRIVILEGED_ROLE',
       `The pool connects as ${role.name}, which is ${role.superuser ? 'a superuser' : 'BYPASSRLS'}: row level security does not apply ` +
-      `to it, so isolation checks would pass without proving anything. Connect the pool as your application's role.`,
+        `to it, so isolation checks would pass without proving anything. Connect the pool as your application's role.`,
     )
   }
   return role.name
@@ -185,7 +209,14 @@ async function writeRows(
       if (reasons.has(table.oid)) continue
       const built = await buildInsert(
         client,
-        { table, tenantColumn, tenantId: id, tenantOids, written: (oid) => written.get(oid)?.get(id), factory: factoryFor(context.factories, table.name) },
+        {
+          table,
+          tenantColumn,
+          tenantId: id,
+          tenantOids,
+          written: (oid) => written.get(oid)?.get(id),
+          factory: factoryFor(context.factories, table.name),
+        },
         true,
       )
       const result = built.ok ? await attempt(client, built.sql, built.values, true) : undefined
@@ -253,7 +284,10 @@ async function checkTable(
   await context.setTenant(a)
   const own = await attempt(client, `SELECT count(*)::int AS n FROM ${table.name} WHERE ${where}`, at(rowA))
   if (!own.ok || own.rows[0].n !== 1) {
-    fail('own_row_invisible', `tenant A cannot read the row it just wrote${own.ok ? '' : ` (${own.error.message})`}: the policies hide a tenant's own rows, so no other check could prove isolation`)
+    fail(
+      'own_row_invisible',
+      `tenant A cannot read the row it just wrote${own.ok ? '' : ` (${own.error.message})`}: the policies hide a tenant's own rows, so no other check could prove isolation`,
+    )
   }
   const others = await attempt(client, `SELECT count(*)::int AS n FROM ${table.name} WHERE ${column}::text IS DISTINCT FROM $1`, [a])
   if (!others.ok) fail('cross_tenant_read', `reading as tenant A failed: ${others.error.message}`)
@@ -272,7 +306,11 @@ async function checkTable(
       if (update.ok && update.rowCount > 0) fail('cross_tenant_update', "tenant A updated tenant B's row")
     }
     const move = await attempt(client, `UPDATE ${table.name} SET ${column} = $3::${type} WHERE ${where}`, [...at(rowA), b])
-    if (move.ok && move.rowCount > 0) fail('cross_tenant_move', `tenant A moved its own row to tenant B by setting ${tenantColumn}: UPDATE does not check the new row (WITH CHECK)`)
+    if (move.ok && move.rowCount > 0)
+      fail(
+        'cross_tenant_move',
+        `tenant A moved its own row to tenant B by setting ${tenantColumn}: UPDATE does not check the new row (WITH CHECK)`,
+      )
   }
   if (table.canDelete) {
     // No WHERE, for the same reason: only the DELETE policies apply.
@@ -296,7 +334,11 @@ async function checkTable(
     const foreign = await insertFor(b, b)
     if (foreign.ok) {
       const insert = await attempt(client, foreign.sql, foreign.values)
-      if (insert.ok) fail('cross_tenant_insert', `tenant A inserted a row carrying tenant B's ${tenantColumn}: INSERT does not check the new row (WITH CHECK)`)
+      if (insert.ok)
+        fail(
+          'cross_tenant_insert',
+          `tenant A inserted a row carrying tenant B's ${tenantColumn}: INSERT does not check the new row (WITH CHECK)`,
+        )
     }
   }
 
@@ -314,18 +356,32 @@ async function checkTable(
   return failures
 }
 
-async function checkView(client: KitClient, view: string, tenantColumn: string, a: string, setTenant: (id: string) => Promise<unknown>): Promise<IsolationFailure[]> {
+async function checkView(
+  client: KitClient,
+  view: string,
+  tenantColumn: string,
+  a: string,
+  setTenant: (id: string) => Promise<unknown>,
+): Promise<IsolationFailure[]> {
   const failures: IsolationFailure[] = []
   const column = quoteIdent(tenantColumn)
   await setTenant(a)
   const others = await attempt(client, `SELECT count(*)::int AS n FROM ${view} WHERE ${column}::text IS DISTINCT FROM $1`, [a])
   if (others.ok && others.rows[0].n > 0) {
-    failures.push({ table: view, check: 'view_cross_tenant_read', reason: `tenant A sees ${others.rows[0].n} row(s) of other tenants through the view (it runs with its owner's rights: security_invoker)` })
+    failures.push({
+      table: view,
+      check: 'view_cross_tenant_read',
+      reason: `tenant A sees ${others.rows[0].n} row(s) of other tenants through the view (it runs with its owner's rights: security_invoker)`,
+    })
   }
   await setTenant('')
   const none = await attempt(client, `SELECT count(*)::int AS n FROM ${view} WHERE ${column} IS NOT NULL`)
   if (none.ok && none.rows[0].n > 0) {
-    failures.push({ table: view, check: 'view_cross_tenant_read', reason: `with no tenant set, the view shows ${none.rows[0].n} tenant row(s)` })
+    failures.push({
+      table: view,
+      check: 'view_cross_tenant_read',
+      reason: `with no tenant set, the view shows ${none.rows[0].n} tenant row(s)`,
+    })
   }
   return failures
 }

@@ -1,5 +1,5 @@
 export { assertTenantIsolation, checkTenantIsolation } from './check-tenant-isolation.js'
-export type { TenantIsolationOptions, KitPool, KitClient, KitAdminPool, RowFactory } from './options.js'
-export type { TenantIsolationReport, IsolationFailure, IsolationCheck } from './report.js'
-export { TenantIsolationError } from './isolation-error.js'
 export type { TenantIsolationErrorCode } from './isolation-error.js'
+export { TenantIsolationError } from './isolation-error.js'
+export type { KitAdminPool, KitClient, KitPool, RowFactory, TenantIsolationOptions } from './options.js'
+export type { IsolationCheck, IsolationFailure, TenantIsolationReport } from './report.js'

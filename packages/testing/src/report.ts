@@ -50,7 +50,9 @@ export interface TenantIsolationReport {
 
 /** @internal The error message: one line per failure, grouped by table. */
 export function describeFailures(report: TenantIsolationReport): string {
-  const lines = [`Tenant isolation failed for role ${report.role}: ${report.failures.length} problem${report.failures.length === 1 ? '' : 's'}`]
+  const lines = [
+    `Tenant isolation failed for role ${report.role}: ${report.failures.length} problem${report.failures.length === 1 ? '' : 's'}`,
+  ]
   for (const failure of report.failures) {
     lines.push(`  ${failure.table} [${failure.check}${failure.finding ? `: ${failure.finding.code}` : ''}] ${failure.reason}`)
   }

@@ -1,8 +1,8 @@
+import { attempt } from './attempt.js'
 import type { Column, KitTable } from './discover.js'
 import { generateValue } from './generate-value.js'
 import type { KitClient, RowFactory } from './options.js'
 import { quoteIdent } from './sql-text.js'
-import { attempt } from './attempt.js'
 
 /** @internal A row the kit wrote, with where to find it again. */
 export interface WrittenRow {
@@ -44,7 +44,8 @@ export async function buildInsert(
   }
   const overrides = context.factory?.({ tenantId }) ?? {}
   for (const name of Object.keys(overrides)) {
-    if (!table.columns.some((column) => column.name === name)) return { ok: false, reason: `the factory sets ${name}, which is not a column of the table` }
+    if (!table.columns.some((column) => column.name === name))
+      return { ok: false, reason: `the factory sets ${name}, which is not a column of the table` }
   }
   for (const column of table.columns) {
     if (assigned.has(column.name) || column.name in overrides || column.automatic || column.hasDefault || !column.notNull) continue
@@ -56,13 +57,17 @@ export async function buildInsert(
         `SELECT ${reference.referencedColumns.map(quoteIdent).join(', ')} FROM ${reference.referencedTable} LIMIT 1`,
       )
       if (!existing.ok || existing.rows.length === 0) {
-        return { ok: false, reason: `column ${column.name} references ${reference.referencedTable}, which has no row the role can read: pass a factory` }
+        return {
+          ok: false,
+          reason: `column ${column.name} references ${reference.referencedTable}, which has no row the role can read: pass a factory`,
+        }
       }
       reference.columns.forEach((name, index) => assigned.set(name, existing.rows[0][reference.referencedColumns[index]!]))
       continue
     }
     const value = generateValue(column)
-    if (value === undefined) return { ok: false, reason: `cannot invent a value for column ${column.name} (${column.type}): pass a factory` }
+    if (value === undefined)
+      return { ok: false, reason: `cannot invent a value for column ${column.name} (${column.type}): pass a factory` }
     assigned.set(column.name, value)
   }
   for (const [name, value] of Object.entries(overrides)) assigned.set(name, value)

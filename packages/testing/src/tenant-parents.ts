@@ -40,7 +40,10 @@ export async function parentInserts(
       if (assigned.has(column.name) || column.automatic || column.hasDefault || !column.notNull) continue
       const value = generateValue(column)
       if (value === undefined) {
-        throw new TenantIsolationError('SETUP_FAILED', `Cannot invent a value for ${parent.name}.${column.name} (${column.type}) to create a throwaway tenant: pass tenantIds of tenants that exist`)
+        throw new TenantIsolationError(
+          'SETUP_FAILED',
+          `Cannot invent a value for ${parent.name}.${column.name} (${column.type}) to create a throwaway tenant: pass tenantIds of tenants that exist`,
+        )
       }
       assigned.set(column.name, value)
     }
@@ -58,7 +61,11 @@ export async function createWithAdmin(
   admin: KitAdminPool,
   parents: TenantParent[],
   ids: readonly string[],
-  context: { tables: KitTable[]; tenantColumn: string; setting: string } = { tables: [], tenantColumn: 'tenant_id', setting: 'app.current_tenant' },
+  context: { tables: KitTable[]; tenantColumn: string; setting: string } = {
+    tables: [],
+    tenantColumn: 'tenant_id',
+    setting: 'app.current_tenant',
+  },
 ): Promise<() => Promise<void>> {
   const created: { parent: TenantParent; id: string }[] = []
   const remove = async () => {
@@ -76,10 +83,14 @@ export async function createWithAdmin(
         () => undefined,
         (error: Error) => error,
       )
-      if (cascade) failed.push(`${parent.name} ${parent.column} = ${id}: ${plain.message}; deleting its rows first failed too: ${cascade.message}`)
+      if (cascade)
+        failed.push(`${parent.name} ${parent.column} = ${id}: ${plain.message}; deleting its rows first failed too: ${cascade.message}`)
     }
     if (failed.length > 0) {
-      throw new TenantIsolationError('CLEANUP_FAILED', `adminPool could not delete the throwaway tenants, which are left committed: ${failed.join('; ')}`)
+      throw new TenantIsolationError(
+        'CLEANUP_FAILED',
+        `adminPool could not delete the throwaway tenants, which are left committed: ${failed.join('; ')}`,
+      )
     }
   }
   try {
@@ -92,7 +103,9 @@ export async function createWithAdmin(
   } catch (error) {
     await remove().catch(() => undefined) // the setup error says more
     if (TenantIsolationError.is(error)) throw error
-    throw new TenantIsolationError('SETUP_FAILED', `adminPool could not create the throwaway tenants: ${(error as Error).message}`, { cause: error })
+    throw new TenantIsolationError('SETUP_FAILED', `adminPool could not create the throwaway tenants: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
   return remove
 }

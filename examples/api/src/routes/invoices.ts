@@ -49,7 +49,10 @@ export function invoiceRoutes(db: Database): Router {
   })
 
   router.get('/:id', async (req, res) => {
-    const [row] = await db.select().from(invoices).where(eq(invoices.id, pathId(req.params.id, 'invoice')))
+    const [row] = await db
+      .select()
+      .from(invoices)
+      .where(eq(invoices.id, pathId(req.params.id, 'invoice')))
     if (!row) throw notFound('invoice')
     res.json(row)
   })

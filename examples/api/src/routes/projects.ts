@@ -12,7 +12,12 @@ export function projectRoutes(db: Database): Router {
 
   router.get('/', async (req, res) => {
     const p = page(req.query as Record<string, unknown>)
-    const rows = await db.select().from(projects).orderBy(desc(projects.createdAt), projects.id).limit(p.limit + 1).offset(p.offset)
+    const rows = await db
+      .select()
+      .from(projects)
+      .orderBy(desc(projects.createdAt), projects.id)
+      .limit(p.limit + 1)
+      .offset(p.offset)
     res.json(paged(rows, p))
   })
 

@@ -19,14 +19,23 @@ export function reportRoutes(boss: PgBoss): Router {
 
   router.post('/', async (req, res) => {
     const currency = req.body?.currency
-    const id = await sendTenantJob(boss, REPORT_QUEUE, currency === undefined ? {} : { currency: currencyCode(currency) }, { retryLimit: 2, retryDelay: 1 })
+    const id = await sendTenantJob(boss, REPORT_QUEUE, currency === undefined ? {} : { currency: currencyCode(currency) }, {
+      retryLimit: 2,
+      retryDelay: 1,
+    })
     res.status(202).json({ id, state: 'created' })
   })
 
   router.get('/:id', async (req, res) => {
     const job = await boss.getJobById(REPORT_QUEUE, pathId(req.params.id, 'report'))
     if (!job || !sameTenant(job.data)) throw notFound('report')
-    res.json({ id: job.id, state: job.state, createdOn: job.createdOn, completedOn: job.completedOn, report: job.state === 'completed' ? job.output : null })
+    res.json({
+      id: job.id,
+      state: job.state,
+      createdOn: job.createdOn,
+      completedOn: job.completedOn,
+      report: job.state === 'completed' ? job.output : null,
+    })
   })
 
   return router

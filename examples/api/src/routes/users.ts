@@ -10,7 +10,12 @@ export function userRoutes(db: Database): Router {
 
   router.get('/', async (req, res) => {
     const p = page(req.query as Record<string, unknown>)
-    const rows = await db.select().from(users).orderBy(asc(users.email)).limit(p.limit + 1).offset(p.offset)
+    const rows = await db
+      .select()
+      .from(users)
+      .orderBy(asc(users.email))
+      .limit(p.limit + 1)
+      .offset(p.offset)
     res.json(paged(rows, p))
   })
 
@@ -29,7 +34,10 @@ export function userRoutes(db: Database): Router {
   })
 
   router.get('/:id', async (req, res) => {
-    const [row] = await db.select().from(users).where(eq(users.id, pathId(req.params.id, 'user')))
+    const [row] = await db
+      .select()
+      .from(users)
+      .where(eq(users.id, pathId(req.params.id, 'user')))
     if (!row) throw notFound('user')
     res.json(row)
   })
@@ -39,7 +47,11 @@ export function userRoutes(db: Database): Router {
 
 // Drizzle wraps driver errors; the SQLSTATE is on the error or its cause.
 function causeCode(error: unknown): string | undefined {
-  for (let current = error as { code?: unknown; cause?: unknown } | undefined, i = 0; current && i < 5; current = current.cause as typeof current, i++) {
+  for (
+    let current = error as { code?: unknown; cause?: unknown } | undefined, i = 0;
+    current && i < 5;
+    current = current.cause as typeof current, i++
+  ) {
     if (typeof current.code === 'string') return current.code
   }
   return undefined

@@ -1,5 +1,5 @@
 import { CitusAdminError } from './citus-error.js'
-import { TRANSFER_MODES, type CitusQueryable, type ShardTransferMode } from './citus-queryable.js'
+import { type CitusQueryable, type ShardTransferMode, TRANSFER_MODES } from './citus-queryable.js'
 import { findTenantShard, type TenantShard } from './tenant-shard.js'
 
 export interface IsolateTenantOptions {

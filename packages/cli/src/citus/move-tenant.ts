@@ -1,5 +1,5 @@
 import { CitusAdminError } from './citus-error.js'
-import { TRANSFER_MODES, type CitusQueryable, type ShardTransferMode } from './citus-queryable.js'
+import { type CitusQueryable, type ShardTransferMode, TRANSFER_MODES } from './citus-queryable.js'
 import { findTenantShard, type TenantShard } from './tenant-shard.js'
 
 export interface MoveProgress {
@@ -86,10 +86,14 @@ export async function moveTenant(
     })()
   }
   try {
-    await db.query(
-      `SELECT citus_move_shard_placement($1, $2, $3, $4, $5, shard_transfer_mode => $6::citus.shard_transfer_mode)`,
-      [from.shardId, from.nodeName, from.nodePort, target.host, target.port, mode],
-    )
+    await db.query(`SELECT citus_move_shard_placement($1, $2, $3, $4, $5, shard_transfer_mode => $6::citus.shard_transfer_mode)`, [
+      from.shardId,
+      from.nodeName,
+      from.nodePort,
+      target.host,
+      target.port,
+      mode,
+    ])
   } finally {
     done = true
     await polling

@@ -48,7 +48,7 @@ const COLUMNS: [string, (stats: TenantStats) => string][] = [
 /** A plain-text table, one tenant a line, numbers right-aligned. */
 export function formatTenantStats(stats: readonly TenantStats[]): string {
   if (stats.length === 0) {
-    return 'no tenant statistics yet: only routed queries are counted (citus.stat_tenants_track = \'all\')\n'
+    return "no tenant statistics yet: only routed queries are counted (citus.stat_tenants_track = 'all')\n"
   }
   const cells = [COLUMNS.map(([title]) => title), ...stats.map((s) => COLUMNS.map(([, cell]) => cell(s)))]
   const widths = COLUMNS.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)))

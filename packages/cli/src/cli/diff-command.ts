@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { diffReports, formatReport, hasFindingsAtLeast, type DoctorReport } from '@tenantscope/doctor'
+import { type DoctorReport, diffReports, formatReport, hasFindingsAtLeast } from '@tenantscope/doctor'
 import { failOnOf } from './doctor-command.js'
 import type { CliIo } from './io.js'
 import { parseOptions } from './parse-options.js'

@@ -63,8 +63,7 @@ export async function doctorCommand(args: string[], io: CliIo, version: string):
   else if (format === 'sarif') {
     const artifactUri = values['sarif-uri']
     io.stdout(formatSarif(report, { toolVersion: version, ...(artifactUri ? { artifactUri } : {}) }))
-  }
-  else if (format === 'junit') io.stdout(formatJunit(report, { failOn }))
+  } else if (format === 'junit') io.stdout(formatJunit(report, { failOn }))
   else io.stdout(formatReport(report))
   return hasFindingsAtLeast(report, failOn) ? 1 : 0
 }

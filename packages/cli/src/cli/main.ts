@@ -1,5 +1,5 @@
-import { DIFF_HELP, diffCommand } from './diff-command.js'
 import { CITUS_HELP, citusCommand } from './citus-command.js'
+import { DIFF_HELP, diffCommand } from './diff-command.js'
 import { DOCTOR_HELP, doctorCommand } from './doctor-command.js'
 import type { CliIo } from './io.js'
 import { safeMessage } from './safe-message.js'
@@ -21,7 +21,14 @@ Commands:
 Run tenantscope <command> --help for its options.
 `
 
-const COMMAND_HELP: Readonly<Record<string, string>> = { citus: CITUS_HELP, doctor: DOCTOR_HELP, diff: DIFF_HELP, sql: SQL_HELP, tenant: TENANT_HELP, top: TOP_HELP }
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  citus: CITUS_HELP,
+  doctor: DOCTOR_HELP,
+  diff: DIFF_HELP,
+  sql: SQL_HELP,
+  tenant: TENANT_HELP,
+  top: TOP_HELP,
+}
 
 /** @internal Runs one CLI invocation and returns its exit code; never throws. */
 export async function main(args: string[], io: CliIo, version: string): Promise<number> {

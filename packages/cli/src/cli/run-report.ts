@@ -1,7 +1,7 @@
-import { DoctorError, runDoctor, type DoctorConnection, type DoctorOptions, type DoctorReport } from '@tenantscope/doctor'
+import { type DoctorConnection, DoctorError, type DoctorOptions, type DoctorReport, runDoctor } from '@tenantscope/doctor'
 import pg from 'pg'
-import { safeMessage } from './safe-message.js'
 import { checkUrl } from './check-url.js'
+import { safeMessage } from './safe-message.js'
 import { UsageError } from './usage-error.js'
 
 /** @internal The options `doctor` and `diff` share, as parseArgs takes them. */

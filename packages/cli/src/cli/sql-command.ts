@@ -1,4 +1,4 @@
-import { exampleMigrations, migrations, writeMigrations, type Migration } from '@tenantscope/sql'
+import { exampleMigrations, type Migration, migrations, writeMigrations } from '@tenantscope/sql'
 import type { CliIo } from './io.js'
 import { parseOptions } from './parse-options.js'
 import { safeMessage } from './safe-message.js'

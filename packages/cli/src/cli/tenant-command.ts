@@ -1,4 +1,4 @@
-import { eraseTenant, exportTenant, importTenant, TenantLifecycleError, type LifecycleProgress } from '@tenantscope/lifecycle'
+import { eraseTenant, exportTenant, importTenant, type LifecycleProgress, TenantLifecycleError } from '@tenantscope/lifecycle'
 import { tenantDirectoryCommand } from '@tenantscope/router'
 import pg from 'pg'
 import { checkUrl } from './check-url.js'
@@ -64,16 +64,24 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
     io.stdout(TENANT_HELP)
     return action === undefined ? 2 : 0
   }
-  if (!['export', 'import', 'erase'].includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action.slice(0, 40))} (expected create, list, drop, migrate, export, import or erase)`)
+  if (!['export', 'import', 'erase'].includes(action))
+    throw new UsageError(
+      `unknown action ${JSON.stringify(action.slice(0, 40))} (expected create, list, drop, migrate, export, import or erase)`,
+    )
   const required = (name: 'tenant' | 'out' | 'in') => {
     const value = values[name]
     if (!value) throw new UsageError(`${action} needs --${name}`)
     return value
   }
-  for (const name of ({ export: ['tenant', 'out'], import: ['in'], erase: ['tenant'] } as const)[action as 'export' | 'import' | 'erase']) required(name)
+  for (const name of ({ export: ['tenant', 'out'], import: ['in'], erase: ['tenant'] } as const)[action as 'export' | 'import' | 'erase'])
+    required(name)
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size'])
-  if (batchSize !== undefined && !(Number.isSafeInteger(batchSize) && batchSize > 0)) throw new UsageError('--batch-size must be a positive integer')
-  const plan = { ...(values['tenant-column'] ? { tenantColumn: values['tenant-column'] } : {}), ...(values.schema ? { schemas: values.schema } : {}) }
+  if (batchSize !== undefined && !(Number.isSafeInteger(batchSize) && batchSize > 0))
+    throw new UsageError('--batch-size must be a positive integer')
+  const plan = {
+    ...(values['tenant-column'] ? { tenantColumn: values['tenant-column'] } : {}),
+    ...(values.schema ? { schemas: values.schema } : {}),
+  }
   const parseTenantId = UUID_OR_TEXT(values['text-ids'] ?? false)
   const url = values['database-url'] ?? io.env.DATABASE_URL
   if (!url) throw new UsageError('no database: pass --database-url <url> or set DATABASE_URL')
@@ -87,16 +95,31 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
     throw new UsageError(`cannot connect to the database: ${safeMessage(error, url)}`)
   }
   const bar = progressBar(io.stderr, io.stderrIsTTY ?? false)
-  const onProgress = (p: LifecycleProgress) => bar.update({ label: p.table, index: p.index, total: p.total, detail: `${p.phase} ${p.rows.toLocaleString('en')} rows` })
+  const onProgress = (p: LifecycleProgress) =>
+    bar.update({ label: p.table, index: p.index, total: p.total, detail: `${p.phase} ${p.rows.toLocaleString('en')} rows` })
   try {
     let result: unknown
     let summary: string
     if (action === 'export') {
-      const manifest = await exportTenant({ client, tenantId: required('tenant'), directory: required('out'), onProgress, ...plan, ...(parseTenantId ? { parseTenantId } : {}) })
+      const manifest = await exportTenant({
+        client,
+        tenantId: required('tenant'),
+        directory: required('out'),
+        onProgress,
+        ...plan,
+        ...(parseTenantId ? { parseTenantId } : {}),
+      })
       result = manifest
       summary = `Exported ${sum(manifest.tables.map((t) => t.rows))} rows from ${manifest.tables.length} tables to ${values.out}\n`
     } else if (action === 'import') {
-      const receipt = await importTenant({ client, directory: required('in'), replace: values.replace ?? false, onProgress, ...(plan.schemas ? { schemas: plan.schemas } : {}), ...(parseTenantId ? { parseTenantId } : {}) })
+      const receipt = await importTenant({
+        client,
+        directory: required('in'),
+        replace: values.replace ?? false,
+        onProgress,
+        ...(plan.schemas ? { schemas: plan.schemas } : {}),
+        ...(parseTenantId ? { parseTenantId } : {}),
+      })
       result = receipt
       summary = `Imported ${sum(receipt.tables.map((t) => t.rows))} rows into ${receipt.tables.length} tables; counts and checksums verified${receipt.replacedRows ? ` (replaced ${receipt.replacedRows} rows)` : ''}\n`
     } else {

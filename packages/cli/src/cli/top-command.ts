@@ -52,9 +52,10 @@ export async function topCommand(args: string[], io: CliIo, live: { tty: boolean
     throw new UsageError(`cannot connect to the database: ${safeMessage(error, url)}`)
   }
   try {
-    const read = () => readActivity(client).catch((error: unknown) => {
-      throw new UsageError(`reading pg_stat_activity failed: ${safeMessage(error, url)}`)
-    })
+    const read = () =>
+      readActivity(client).catch((error: unknown) => {
+        throw new UsageError(`reading pg_stat_activity failed: ${safeMessage(error, url)}`)
+      })
     if (values.json) {
       io.stdout(`${JSON.stringify(await read(), null, 2)}\n`)
       return 0

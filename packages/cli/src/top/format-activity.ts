@@ -3,14 +3,16 @@ import type { ActivitySnapshot } from './read-activity.js'
 /** @internal The snapshot as a terminal table, at most `limit` tenants. */
 export function formatActivity(snapshot: ActivitySnapshot, limit: number): string {
   const header = ['tenant', 'running', 'waiting', 'idle in tx', 'longest tx', 'top wait event']
-  const rows = snapshot.tenants.slice(0, limit).map((t) => [
-    t.tenant ?? '(untagged)',
-    String(t.running),
-    String(t.waiting),
-    String(t.idleInTransaction),
-    t.longestTransactionSeconds === null ? '' : `${t.longestTransactionSeconds.toFixed(1)}s`,
-    t.topWaitEvent ?? '',
-  ])
+  const rows = snapshot.tenants
+    .slice(0, limit)
+    .map((t) => [
+      t.tenant ?? '(untagged)',
+      String(t.running),
+      String(t.waiting),
+      String(t.idleInTransaction),
+      t.longestTransactionSeconds === null ? '' : `${t.longestTransactionSeconds.toFixed(1)}s`,
+      t.topWaitEvent ?? '',
+    ])
   const lines = [`tenantscope top — ${snapshot.at}`, '', ...table(header, rows)]
   if (snapshot.tenants.length > limit) lines.push(`… ${snapshot.tenants.length - limit} more tenants (--limit)`)
   if (snapshot.tenants.length === 0) lines.push('No other sessions on this database.')
@@ -21,7 +23,14 @@ export function formatActivity(snapshot: ActivitySnapshot, limit: number): strin
     lines.push('', "This role sees only its own sessions' states: connect as a member of pg_read_all_stats to see all.")
   }
   if (snapshot.citus) {
-    lines.push('', 'citus_stat_tenants (this period):', ...table(['tenant', 'queries', 'cpu s'], snapshot.citus.map((c) => [c.tenant, String(c.queriesInThisPeriod), c.cpuSecondsInThisPeriod.toFixed(3)])))
+    lines.push(
+      '',
+      'citus_stat_tenants (this period):',
+      ...table(
+        ['tenant', 'queries', 'cpu s'],
+        snapshot.citus.map((c) => [c.tenant, String(c.queriesInThisPeriod), c.cpuSecondsInThisPeriod.toFixed(3)]),
+      ),
+    )
   }
   return `${lines.join('\n')}\n`
 }

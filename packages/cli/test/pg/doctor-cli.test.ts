@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { createTestDatabase, freePort, withClient, withDatabase, type TestDatabase } from '@tenantscope/test-harness'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createTestDatabase, freePort, type TestDatabase, withClient, withDatabase } from '@tenantscope/test-harness'
 import type { DoctorReport } from 'tenantscope'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { runCli } from '../run-cli.js'
 
 const json = (stdout: string) => JSON.parse(stdout) as DoctorReport
@@ -45,7 +45,9 @@ describe('doctor on the shipped example schema', () => {
     const findings = json(result.stdout).findings
     expect(findings.map((f) => f.code)).toEqual(['app_role_bypassrls'])
     expect(findings[0]!.fix).not.toMatch(/ALTER ROLE/)
-    expect(findings[0]!.fix).toContain('CREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB IN ROLE tenantscope_app;')
+    expect(findings[0]!.fix).toContain(
+      'CREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB IN ROLE tenantscope_app;',
+    )
   })
 
   test('run as the superuser without --role: never ALTER ROLE ... NOSUPERUSER on it', async () => {
@@ -154,7 +156,8 @@ describe('doctor on a database with one of each mistake', () => {
     for (const finding of report.findings) {
       expect(finding.why.length).toBeGreaterThan(20)
       // A decision only the user can make has no SQL; every other fix is statements.
-      if (!['materialized_view_over_tenant_table', 'sequence_shared_across_tenants'].includes(finding.code)) expect(finding.fix).toMatch(/;$/)
+      if (!['materialized_view_over_tenant_table', 'sequence_shared_across_tenants'].includes(finding.code))
+        expect(finding.fix).toMatch(/;$/)
     }
   })
 
@@ -182,7 +185,9 @@ describe('doctor on a database with one of each mistake', () => {
     const findings = json(result.stdout).findings
     expect(findings.map((f) => f.code)).toEqual(['app_role_member_of_privileged_role'])
     expect(findings[0]!.fix).toBe(`REVOKE ${role('owner')} FROM ${role('via')};`)
-    const direct = json((await runCli(['doctor', '--database-url', db.adminUrl, '--role', role('owner_member'), '--json', '--table', 'm_owned'])).stdout)
+    const direct = json(
+      (await runCli(['doctor', '--database-url', db.adminUrl, '--role', role('owner_member'), '--json', '--table', 'm_owned'])).stdout,
+    )
     expect(direct.findings[0]!.fix).toBe(`REVOKE ${role('owner')} FROM ${role('owner_member')};`)
   })
 
@@ -230,13 +235,65 @@ describe('doctor on a database with one of each mistake', () => {
 
   // Last: it changes the fixture.
   test('the fixes are SQL that PostgreSQL accepts and that clears the findings', async () => {
-    const before = json((await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif', '--table', 'm_delete_open', '--table', 'm_truncate'])).stdout)
+    const before = json(
+      (
+        await runCli([
+          'doctor',
+          '--database-url',
+          db.adminUrl,
+          '--role',
+          'tenantscope_test_app',
+          '--json',
+          '--table',
+          'm_rls_off',
+          '--table',
+          'm_not_forced',
+          '--table',
+          'm_open_read',
+          '--table',
+          'm_cast',
+          '--table',
+          'm_bypass',
+          '--table',
+          'm_no_nullif',
+          '--table',
+          'm_delete_open',
+          '--table',
+          'm_truncate',
+        ])
+      ).stdout,
+    )
     // The eight mistakes, and the per-row setting reads of m_bypass and m_no_nullif (same fix as their other finding).
     expect(before.findings).toHaveLength(10)
     await withClient(db.adminUrl, async (admin) => {
       for (const finding of before.findings) await admin.query(`BEGIN; ${finding.fix}; COMMIT`)
     })
-    const after = await runCli(['doctor', '--database-url', db.adminUrl, '--role', 'tenantscope_test_app', '--json', '--fail-on', 'info', '--table', 'm_rls_off', '--table', 'm_not_forced', '--table', 'm_open_read', '--table', 'm_cast', '--table', 'm_bypass', '--table', 'm_no_nullif', '--table', 'm_delete_open', '--table', 'm_truncate'])
+    const after = await runCli([
+      'doctor',
+      '--database-url',
+      db.adminUrl,
+      '--role',
+      'tenantscope_test_app',
+      '--json',
+      '--fail-on',
+      'info',
+      '--table',
+      'm_rls_off',
+      '--table',
+      'm_not_forced',
+      '--table',
+      'm_open_read',
+      '--table',
+      'm_cast',
+      '--table',
+      'm_bypass',
+      '--table',
+      'm_no_nullif',
+      '--table',
+      'm_delete_open',
+      '--table',
+      'm_truncate',
+    ])
     expect(json(after.stdout).findings).toEqual([])
     expect(after.code).toBe(0)
   })
@@ -267,7 +324,9 @@ describe('doctor cannot run: exit 2, one line, no secrets', () => {
     url.password = 'Se-cret-pw'
     const result = await runCli(['doctor'], { DATABASE_URL: url.toString() })
     expect(result.code).toBe(2)
-    expect(result.stderr).toMatch(/^tenantscope doctor: cannot connect to the database: .*(no_such_database_here|password authentication failed).*\n$/)
+    expect(result.stderr).toMatch(
+      /^tenantscope doctor: cannot connect to the database: .*(no_such_database_here|password authentication failed).*\n$/,
+    )
     noLeak(result.stderr, 'Se-cret-pw', url.toString())
   })
 

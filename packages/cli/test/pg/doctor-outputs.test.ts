@@ -2,7 +2,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import type { DoctorReport } from 'tenantscope'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { runCli } from '../run-cli.js'
@@ -12,9 +12,30 @@ const APP = 'tenantscope_test_app'
 
 // Every fixture table whose findings all have SQL fixes that do not depend on one another.
 const FIXABLE = [
-  'm_rls_off', 'm_not_forced', 'm_no_policy', 'm_select_only', 'm_open_read', 'm_open_write', 'm_implicit_check', 'm_cast',
-  'm_not_missing_ok', 'm_no_nullif', 'm_helper', 'm_bypass', 'm_no_bare', 'm_no_index', 'm_unique_no_tenant', 'm_or_true',
-  'm_is_not_null', 'm_not_equal', 'm_null_or', 'm_or_public', 'm_other_column', 'm_delete_open', 'm_truncate', 'm_part',
+  'm_rls_off',
+  'm_not_forced',
+  'm_no_policy',
+  'm_select_only',
+  'm_open_read',
+  'm_open_write',
+  'm_implicit_check',
+  'm_cast',
+  'm_not_missing_ok',
+  'm_no_nullif',
+  'm_helper',
+  'm_bypass',
+  'm_no_bare',
+  'm_no_index',
+  'm_unique_no_tenant',
+  'm_or_true',
+  'm_is_not_null',
+  'm_not_equal',
+  'm_null_or',
+  'm_or_public',
+  'm_other_column',
+  'm_delete_open',
+  'm_truncate',
+  'm_part',
 ]
 const tables = FIXABLE.flatMap((table) => ['--table', table])
 
@@ -55,12 +76,40 @@ describe('doctor output formats and fixes', () => {
     expect(new Set(run.results.map((r: { level: string }) => r.level))).toEqual(new Set(['error', 'warning', 'note']))
     expect(run.tool.driver.version).toMatch(/^\d+\.\d+\.\d+/)
     // Code scanning shows results at a file: --sarif-uri names it.
-    const located = JSON.parse((await runCli(['doctor', '--database-url', broken.adminUrl, '--role', APP, '--format', 'sarif', '--sarif-uri', 'db/migrations/0007_rls.sql'])).stdout)
+    const located = JSON.parse(
+      (
+        await runCli([
+          'doctor',
+          '--database-url',
+          broken.adminUrl,
+          '--role',
+          APP,
+          '--format',
+          'sarif',
+          '--sarif-uri',
+          'db/migrations/0007_rls.sql',
+        ])
+      ).stdout,
+    )
     expect(located.runs[0].results[0].locations[0].physicalLocation).toEqual({ artifactLocation: { uri: 'db/migrations/0007_rls.sql' } })
   })
 
   test('--format junit: a test case per tenant table, failures at or above --fail-on', async () => {
-    const result = await runCli(['doctor', '--database-url', broken.adminUrl, '--role', APP, '--format', 'junit', '--table', 'm_and_more', '--table', 'm_not_forced', '--table', 'm_cast'])
+    const result = await runCli([
+      'doctor',
+      '--database-url',
+      broken.adminUrl,
+      '--role',
+      APP,
+      '--format',
+      'junit',
+      '--table',
+      'm_and_more',
+      '--table',
+      'm_not_forced',
+      '--table',
+      'm_cast',
+    ])
     expect(result.code).toBe(1)
     const xml = result.stdout
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="tenantscope doctor" tests="3" failures="1"/)
@@ -68,7 +117,19 @@ describe('doctor output formats and fixes', () => {
     expect(xml).toContain('<failure message="error rls_not_forced" type="error">')
     // A warning is below the default --fail-on: printed, not failed.
     expect(xml).toMatch(/name="table public.m_cast">\n\s+<system-out>WARNING policy_casts_tenant_column/)
-    const warnings = await runCli(['doctor', '--database-url', broken.adminUrl, '--role', APP, '--format', 'junit', '--fail-on', 'warning', '--table', 'm_cast'])
+    const warnings = await runCli([
+      'doctor',
+      '--database-url',
+      broken.adminUrl,
+      '--role',
+      APP,
+      '--format',
+      'junit',
+      '--fail-on',
+      'warning',
+      '--table',
+      'm_cast',
+    ])
     expect(warnings.stdout).toContain('failures="1"')
   })
 
@@ -84,12 +145,41 @@ describe('doctor output formats and fixes', () => {
     expect(better.stdout).toMatch(/^tenantscope diff: 0 new, \d+ fixed, 0 unchanged\n\nNothing got worse\.\n$/)
     // A report saved by doctor --format json is a baseline too; a warning-only change passes at --fail-on error.
     const saved = join(directory, 'before.json')
-    await writeFile(saved, (await runCli(['doctor', '--database-url', broken.adminUrl, '--role', APP, '--json', '--table', 'm_and_more'])).stdout)
-    const cast = await runCli(['diff', '--before', saved, '--after', broken.adminUrl, '--role', APP, '--table', 'm_and_more', '--table', 'm_cast'])
+    await writeFile(
+      saved,
+      (await runCli(['doctor', '--database-url', broken.adminUrl, '--role', APP, '--json', '--table', 'm_and_more'])).stdout,
+    )
+    const cast = await runCli([
+      'diff',
+      '--before',
+      saved,
+      '--after',
+      broken.adminUrl,
+      '--role',
+      APP,
+      '--table',
+      'm_and_more',
+      '--table',
+      'm_cast',
+    ])
     expect(cast.code).toBe(0)
     expect(cast.stdout).toContain('tenantscope diff: 1 new, 0 fixed, 0 unchanged')
     expect(cast.stdout).toMatch(/warning\s+policy_casts_tenant_column/)
-    const gate = await runCli(['diff', '--before', saved, '--after', broken.adminUrl, '--role', APP, '--table', 'm_and_more', '--table', 'm_cast', '--fail-on', 'warning'])
+    const gate = await runCli([
+      'diff',
+      '--before',
+      saved,
+      '--after',
+      broken.adminUrl,
+      '--role',
+      APP,
+      '--table',
+      'm_and_more',
+      '--table',
+      'm_cast',
+      '--fail-on',
+      'warning',
+    ])
     expect(gate.code).toBe(1)
   })
 
@@ -107,7 +197,9 @@ describe('doctor output formats and fixes', () => {
     expect(fix.code).toBe(1)
     expect(fix.stdout).toMatch(/^-- tenantscope doctor --fix: review before running; nothing here has been run\.\n/)
     // Printing it ran nothing.
-    expect(json((await runCli(['doctor', '--database-url', broken.adminUrl, '--role', APP, '--json', ...tables])).stdout).findings).toEqual(before.findings)
+    expect(json((await runCli(['doctor', '--database-url', broken.adminUrl, '--role', APP, '--json', ...tables])).stdout).findings).toEqual(
+      before.findings,
+    )
     await withClient(broken.adminUrl, (admin) => admin.query(fix.stdout))
     const after = await runCli(['doctor', '--database-url', broken.adminUrl, '--role', APP, '--json', '--fail-on', 'info', ...tables])
     expect(json(after.stdout).findings).toEqual([])

@@ -16,7 +16,12 @@ describe('tenantscope tenant', () => {
   const A = randomUUID()
   const B = randomUUID()
   const count = async (tenant: string) =>
-    (await admin.query(`SELECT (SELECT count(*) FROM projects WHERE tenant_id = $1) + (SELECT count(*) FROM invoices WHERE tenant_id = $1) + (SELECT count(*) FROM tenants WHERE id = $1) AS n`, [tenant])).rows[0].n
+    (
+      await admin.query(
+        `SELECT (SELECT count(*) FROM projects WHERE tenant_id = $1) + (SELECT count(*) FROM invoices WHERE tenant_id = $1) + (SELECT count(*) FROM tenants WHERE id = $1) AS n`,
+        [tenant],
+      )
+    ).rows[0].n
 
   beforeAll(async () => {
     db = await createTestDatabase()
@@ -24,7 +29,10 @@ describe('tenantscope tenant', () => {
     await admin.connect()
     await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${MAINTENANCE_ROLE.name};
       GRANT USAGE ON SCHEMA tenantscope TO ${MAINTENANCE_ROLE.name}; GRANT SELECT, INSERT ON tenantscope.tenant_erasures TO ${MAINTENANCE_ROLE.name}`)
-    for (const [id, name] of [[A, 'acme'], [B, 'globex']]) {
+    for (const [id, name] of [
+      [A, 'acme'],
+      [B, 'globex'],
+    ]) {
       await admin.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [id, name])
       const { rows } = await admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'p1'), ($1, 'p2') RETURNING id`, [id])
       await admin.query(`INSERT INTO invoices (tenant_id, project_id, amount_cents) VALUES ($1, $2, 10)`, [id, rows[0].id])
@@ -44,7 +52,11 @@ describe('tenantscope tenant', () => {
     expect(exported.code).toBe(0)
     const manifest = JSON.parse(exported.stdout)
     expect(manifest.tenantId).toBe(A)
-    expect(Object.fromEntries(manifest.tables.map((t: { name: string; rows: number }) => [t.name, t.rows]))).toMatchObject({ 'public.tenants': 1, 'public.projects': 2, 'public.invoices': 1 })
+    expect(Object.fromEntries(manifest.tables.map((t: { name: string; rows: number }) => [t.name, t.rows]))).toMatchObject({
+      'public.tenants': 1,
+      'public.projects': 2,
+      'public.invoices': 1,
+    })
     expect(await readdir(out)).toContain('manifest.json')
 
     const dry = await runCli(['tenant', 'erase', '--tenant', A, '--dry-run'], { DATABASE_URL: db.maintenanceUrl })
@@ -87,7 +99,10 @@ describe('tenantscope tenant', () => {
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/INVALID_TENANT_ID/)
     expect(result.stderr).not.toContain(bad)
-    expect(await runCli(['tenant', 'erase', '--force'], { DATABASE_URL: db.maintenanceUrl })).toMatchObject({ code: 2, stderr: 'tenantscope tenant: erase needs --tenant\n' })
+    expect(await runCli(['tenant', 'erase', '--force'], { DATABASE_URL: db.maintenanceUrl })).toMatchObject({
+      code: 2,
+      stderr: 'tenantscope tenant: erase needs --tenant\n',
+    })
     expect(await runCli(['tenant', 'move'], { DATABASE_URL: db.maintenanceUrl })).toMatchObject({ code: 2 })
   })
 })

@@ -1,4 +1,4 @@
-import { createTenantPool, withTenant, type TenantPool, type TenantPoolClient } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, type TenantPoolClient, withTenant } from '@tenantscope/core'
 import { createTestDatabase, type TestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -24,7 +24,9 @@ describe('tenantscope top', () => {
     await gate.query(`INSERT INTO tenants (id, name) VALUES ($1, 'A'), ($2, 'B')`, [A, B])
     await gate.query('SELECT pg_advisory_lock(99)')
     pool = createTenantPool({ connectionString: db.appUrl, max: 3, application_name: 'api' }, { activityTag: true })
-    waiting = withTenant(A, () => pool.query('SELECT pg_advisory_lock_shared(99), pg_advisory_unlock_shared(99)')).catch((error: unknown) => error)
+    waiting = withTenant(A, () => pool.query('SELECT pg_advisory_lock_shared(99), pg_advisory_unlock_shared(99)')).catch(
+      (error: unknown) => error,
+    )
     idle = await withTenant(B, () => pool.connect())
     await withTenant(B, async () => {
       await idle.query('BEGIN')
@@ -80,15 +82,21 @@ describe('tenantscope top', () => {
     const code = await topCommand(['--interval', '0.05'], io, { tty: true, signal: interrupt.signal })
     expect(code).toBe(0)
     expect(frames).toHaveLength(2)
-    for (const frame of frames) expect(frame).toMatch(/^\x1b\[2J\x1b\[H/)
+    for (const frame of frames) expect(frame.startsWith('\x1b[2J\x1b[H')).toBe(true)
     // The server ends the backend shortly after the client's Terminate.
     await expect
-      .poll(async () => (await gate.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'tenantscope top'`)).rows[0].n)
+      .poll(
+        async () =>
+          (await gate.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'tenantscope top'`)).rows[0].n,
+      )
       .toBe(0)
   })
 
   test('bad arguments: exit 2 with a one-line reason, no connection string echoed', async () => {
-    expect(await runCli(['top', '--interval', '0', '--database-url', db.adminUrl])).toMatchObject({ code: 2, stderr: 'tenantscope top: --interval must be a positive number\n' })
+    expect(await runCli(['top', '--interval', '0', '--database-url', db.adminUrl])).toMatchObject({
+      code: 2,
+      stderr: 'tenantscope top: --interval must be a positive number\n',
+    })
     const secret = 'postgres://u:hunter2@127.0.0.1:1/db'
     const refused = await runCli(['top', '--once', '--database-url', secret])
     expect(refused.code).toBe(2)

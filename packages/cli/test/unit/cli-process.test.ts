@@ -43,7 +43,10 @@ describe('tenantscope (no database needed)', () => {
     [['doctor', '--database-url', 'postgres://x@127.0.0.1/db', '--json', '--format', 'sarif'], /--json and --format disagree/],
     [['doctor', '--database-url', 'postgres://x@127.0.0.1/db', '--sarif-uri', 'x.sql'], /--sarif-uri needs --format sarif/],
     [['diff', '--after', 'postgres://x@127.0.0.1/db'], /--before <url\|report.json> is required/],
-    [['diff', '--before', '/no/such/report.json', '--after', 'postgres://root:hunter2@127.0.0.1/db'], /--before: cannot read a doctor report/],
+    [
+      ['diff', '--before', '/no/such/report.json', '--after', 'postgres://root:hunter2@127.0.0.1/db'],
+      /--before: cannot read a doctor report/,
+    ],
     [['sql', '--overwrite'], /--overwrite needs --out/],
     [['sql', 'extra'], /Unexpected argument/],
   ])('bad arguments %j exit 2 with a one-line message', async (args, message) => {

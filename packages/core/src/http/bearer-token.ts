@@ -1,5 +1,5 @@
+import { type HeaderSource, readHeader } from './read-header.js'
 import { TenantResolutionError } from './resolution-error.js'
-import { readHeader, type HeaderSource } from './read-header.js'
 
 /**
  * The token of an `Authorization: Bearer <token>` header, or `undefined`

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { withTenant } from '@tenantscope/core'
 import { overloadResponse } from './overload-response.js'
 import { readRequestOptions } from './request-options.js'
-import { resolveWithChecked, type RequestTenantOutcome, type TenantRequestOptions } from './resolve-request.js'
+import { type RequestTenantOutcome, resolveWithChecked, type TenantRequestOptions } from './resolve-request.js'
 
 export type { TenantRequestOptions } from './resolve-request.js'
 

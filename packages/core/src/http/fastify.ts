@@ -23,16 +23,21 @@ export type TenantHook<Req> = (request: Req, reply: FastifyReplyLike, done: (err
  * parsing, whose stream events would otherwise lose the context.
  * @example app.addHook('preHandler', tenantHook({ resolveTenant: jwtTenant({ secret }) }))
  */
-export function tenantHook<Req = { headers: Record<string, string | string[] | undefined> }>(options: TenantRequestOptions<Req>): TenantHook<Req> {
+export function tenantHook<Req = { headers: Record<string, string | string[] | undefined> }>(
+  options: TenantRequestOptions<Req>,
+): TenantHook<Req> {
   const checked = readRequestOptions<Req>('tenantHook', options)
   return (request, reply, done) => {
-    resolveWithChecked(checked, request).then((outcome) => {
-      if (!outcome.ok) {
-        reply.code(outcome.status).headers(outcome.headers).send(JSON.stringify(outcome.body))
-        return
-      }
-      withTenant(outcome.tenantId, () => done(), { settings: outcome.settings }).catch((error: Error) => done(error))
-    }, (error: Error) => done(error))
+    resolveWithChecked(checked, request).then(
+      (outcome) => {
+        if (!outcome.ok) {
+          reply.code(outcome.status).headers(outcome.headers).send(JSON.stringify(outcome.body))
+          return
+        }
+        withTenant(outcome.tenantId, () => done(), { settings: outcome.settings }).catch((error: Error) => done(error))
+      },
+      (error: Error) => done(error),
+    )
   }
 }
 

@@ -1,7 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject, type webcrypto } from 'node:crypto'
-import { TenantScopeError, uuidTenantId, type TenantIdParser, type TenantSettings } from '@tenantscope/core'
+import { type TenantIdParser, TenantScopeError, type TenantSettings, uuidTenantId } from '@tenantscope/core'
 import { checkTenantId } from '../_check-tenant-id.js'
-import { functionOption, isRecord, nonEmptyStringOption, ownValue, readOptions, type OptionRule, type OptionRules } from '../_options.js'
+import { functionOption, isRecord, nonEmptyStringOption, type OptionRule, type OptionRules, ownValue, readOptions } from '../_options.js'
 import { bearerToken } from './bearer-token.js'
 import type { HeaderSource } from './read-header.js'
 import { TenantResolutionError } from './resolution-error.js'
@@ -66,10 +66,13 @@ let josePromise: Promise<Jose> | undefined
 // Loaded on first use: jose is an optional peer, and jose 6 is ESM-only
 // (a dynamic import works from the CommonJS build too).
 function loadJose(): Promise<Jose> {
-  josePromise ??= import('jose').then((module) => module as unknown as Jose, (cause: unknown) => {
-    josePromise = undefined
-    throw new Error('jwtTenant needs the `jose` package: npm install jose', { cause })
-  })
+  josePromise ??= import('jose').then(
+    (module) => module as unknown as Jose,
+    (cause: unknown) => {
+      josePromise = undefined
+      throw new Error('jwtTenant needs the `jose` package: npm install jose', { cause })
+    },
+  )
   return josePromise
 }
 
@@ -151,7 +154,12 @@ export function jwtTenant<Req extends HeaderSource = HeaderSource>(given: JwtTen
   }
 }
 
-function grantedTenants(claims: Record<string, unknown>, tenantClaim: string, tenantsClaim: string | undefined, parse: TenantIdParser): string[] {
+function grantedTenants(
+  claims: Record<string, unknown>,
+  tenantClaim: string,
+  tenantsClaim: string | undefined,
+  parse: TenantIdParser,
+): string[] {
   const raw: unknown[] = []
   // Own claims only: a claim inherited from a polluted Object.prototype grants nothing.
   const own = ownValue(claims, tenantClaim)

@@ -1,5 +1,5 @@
 import { TenantScopeError } from '@tenantscope/core'
-import { functionOption, readOptions, type OptionRules } from '../_options.js'
+import { functionOption, type OptionRules, readOptions } from '../_options.js'
 import type { TenantRequestOptions } from './resolve-request.js'
 
 const RULES: OptionRules<TenantRequestOptions<unknown>> = { resolveTenant: functionOption, parseTenantId: functionOption }

@@ -1,9 +1,9 @@
-import { TenantScopeError, uuidTenantId, type TenantIdParser, type TenantSettings } from '@tenantscope/core'
-import { RESOLUTION_STATUS, TenantResolutionError, type TenantResolutionCode } from './resolution-error.js'
-import type { TenantResolver } from './tenant-resolver.js'
+import { type TenantIdParser, TenantScopeError, type TenantSettings, uuidTenantId } from '@tenantscope/core'
 import { checkTenantId } from '../_check-tenant-id.js'
 import { isRecord, ownValue } from '../_options.js'
 import { readRequestOptions } from './request-options.js'
+import { RESOLUTION_STATUS, type TenantResolutionCode, TenantResolutionError } from './resolution-error.js'
+import type { TenantResolver } from './tenant-resolver.js'
 
 export interface TenantRequestOptions<Req> {
   /** Finds the tenant of a request (see `jwtTenant`, `trustedHeaderTenant`). */

@@ -6,11 +6,7 @@ import type { TenantSettings } from '@tenantscope/core'
  * - `undefined`/`null` when the request carries no credentials (401).
  * Throw a `TenantResolutionError` for 401/403/400 with your own message.
  */
-export type TenantResolution =
-  | string
-  | { readonly tenantId: string; readonly settings?: TenantSettings }
-  | null
-  | undefined
+export type TenantResolution = string | { readonly tenantId: string; readonly settings?: TenantSettings } | null | undefined
 
 /**
  * Finds the tenant of a request, from an authenticated principal: a verified

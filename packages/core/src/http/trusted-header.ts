@@ -1,7 +1,7 @@
 import { TenantScopeError } from '@tenantscope/core'
-import { readOptions, type OptionRules } from '../_options.js'
+import { type OptionRules, readOptions } from '../_options.js'
+import { type HeaderSource, readHeader } from './read-header.js'
 import { TenantResolutionError } from './resolution-error.js'
-import { readHeader, type HeaderSource } from './read-header.js'
 import type { TenantResolver } from './tenant-resolver.js'
 
 export interface TrustedHeaderTenantOptions {

@@ -1,5 +1,5 @@
-import { TenantScopeError, type TenantIdParser } from '@tenantscope/core'
-import { functionOption, nonEmptyStringOption, readOptions, type OptionRules } from '../_options.js'
+import { type TenantIdParser, TenantScopeError } from '@tenantscope/core'
+import { functionOption, nonEmptyStringOption, type OptionRules, readOptions } from '../_options.js'
 
 export interface JobTenantOptions {
   /**

@@ -1,7 +1,7 @@
 import { uuidTenantId } from '@tenantscope/core'
 import { checkTenantId } from '../_check-tenant-id.js'
 import { isRecord, ownValue } from '../_options.js'
-import { DEFAULT_KEY, readJobOptions, type JobTenantOptions } from './job-options.js'
+import { DEFAULT_KEY, type JobTenantOptions, readJobOptions } from './job-options.js'
 import { JobTenantError } from './job-tenant-error.js'
 
 /**

@@ -13,7 +13,13 @@ export interface PgBossSender {
  * `TENANT_CONTEXT_MISSING` and nothing is enqueued.
  * @example await withTenant(tenantId, () => sendTenantJob(boss, 'invoice-report', { month: '2026-11' }))
  */
-export function sendTenantJob(boss: PgBossSender, name: string, data: object = {}, sendOptions?: object, options?: JobTenantOptions): Promise<string | null> {
+export function sendTenantJob(
+  boss: PgBossSender,
+  name: string,
+  data: object = {},
+  sendOptions?: object,
+  options?: JobTenantOptions,
+): Promise<string | null> {
   let payload: object
   try {
     if (typeof boss?.send !== 'function') throw new TenantScopeError('INVALID_CONFIG', 'sendTenantJob: boss must have a send() method')

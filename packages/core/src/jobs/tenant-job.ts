@@ -1,6 +1,6 @@
 import { TenantScopeError, withTenant } from '@tenantscope/core'
 import { isRecord } from '../_options.js'
-import { readJobOptions, type JobTenantOptions } from './job-options.js'
+import { type JobTenantOptions, readJobOptions } from './job-options.js'
 import { readTenantOf } from './read-job-tenant.js'
 
 /** Any queue's job: pg-boss, BullMQ, Graphile Worker... all carry `data`. */
@@ -23,7 +23,10 @@ export interface JobLike {
  *   const { rows } = await pool.query('SELECT sum(amount_cents) FROM invoices') // this tenant's rows only
  * }))
  */
-export function tenantJob<J extends JobLike, R>(handler: (job: J) => R | Promise<R>, options?: JobTenantOptions): {
+export function tenantJob<J extends JobLike, R>(
+  handler: (job: J) => R | Promise<R>,
+  options?: JobTenantOptions,
+): {
   (job: J): Promise<R>
   (jobs: J[]): Promise<R[]>
 } {
@@ -49,7 +52,7 @@ export function tenantJob<J extends JobLike, R>(handler: (job: J) => R | Promise
 function dataOf(job: unknown): unknown {
   if (!isRecord(job)) return undefined
   for (let owner: object | null = job; owner !== null && owner !== Object.prototype; owner = Object.getPrototypeOf(owner)) {
-    if (Object.prototype.hasOwnProperty.call(owner, 'data')) return (job as { data?: unknown }).data
+    if (Object.hasOwn(owner, 'data')) return (job as { data?: unknown }).data
   }
   return undefined
 }

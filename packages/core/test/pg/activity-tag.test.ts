@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
-import { startPgBouncer, type PgBouncer } from '@tenantscope/test-harness'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
+import { type PgBouncer, startPgBouncer } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
@@ -28,11 +28,17 @@ describe('activityTag', () => {
 
   // Runs `statement` held on an advisory lock, and reads the backend's
   // application_name while it runs and after it finished.
-  async function namesDuringAndAfter(pool: TenantPool, run: (pool: TenantPool) => Promise<unknown>): Promise<{ during: string; after: string }> {
+  async function namesDuringAndAfter(
+    pool: TenantPool,
+    run: (pool: TenantPool) => Promise<unknown>,
+  ): Promise<{ during: string; after: string }> {
     const gate = await fixture.admin.connect()
     try {
       await gate.query('SELECT pg_advisory_lock(7)')
-      const running = withTenant(A(), () => run(pool)).then(() => undefined, (error: unknown) => error)
+      const running = withTenant(A(), () => run(pool)).then(
+        () => undefined,
+        (error: unknown) => error,
+      )
       let pid = 0
       let during = ''
       await expect

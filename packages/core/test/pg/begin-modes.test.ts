@@ -45,7 +45,9 @@ describe('BEGIN with transaction modes', () => {
           counter.reset()
           await client.query('begin isolation level repeatable read read only')
           expect(counter.roundTrips()).toBe(1)
-          const { rows } = await client.query(`SELECT current_setting('transaction_isolation') AS iso, current_setting('app.current_tenant') AS t`)
+          const { rows } = await client.query(
+            `SELECT current_setting('transaction_isolation') AS iso, current_setting('app.current_tenant') AS t`,
+          )
           expect(rows[0]).toEqual({ iso: 'repeatable read', t: f.tenantB })
           await client.query('COMMIT')
         } finally {

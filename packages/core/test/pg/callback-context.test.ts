@@ -1,8 +1,8 @@
-import { createTenantPool, TenantPool, tryGetTenantId, withTenant, type TenantPoolClient } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, type TenantPoolClient, tryGetTenantId, withTenant } from '@tenantscope/core'
 import pg from 'pg'
 import Cursor from 'pg-cursor'
 import QueryStream from 'pg-query-stream'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
 
 const NOTICE = `DO $$ BEGIN RAISE NOTICE 'hello'; END $$`
@@ -171,7 +171,7 @@ describe('callbacks and events run in the context they were registered in', () =
     expect(await seen).toEqual({ tenant: undefined, names: 'TENANT_CONTEXT_MISSING' })
   })
 
-  test("pool timers (the idle timeout that removes a connection) see no tenant", async () => {
+  test('pool timers (the idle timeout that removes a connection) see no tenant', async () => {
     const idle = createTenantPool({ connectionString: fixture.db.appUrl, max: 1, idleTimeoutMillis: 20 })
     try {
       const removed = new Promise<string | undefined>((resolve) => idle.once('remove', () => resolve(tryGetTenantId())))

@@ -1,7 +1,7 @@
 // The client from pool.connect() offers at run time exactly what its type
 // names: every public member of TenantPoolClient, listed here, exists; the
 // list is checked against the type at compile time (pnpm typecheck).
-import { createTenantPool, withTenant, type TenantPoolClient } from '@tenantscope/core'
+import { createTenantPool, type TenantPoolClient, withTenant } from '@tenantscope/core'
 import { describe, expect, expectTypeOf, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
 

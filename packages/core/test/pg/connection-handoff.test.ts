@@ -1,5 +1,5 @@
-import { createTenantPool, setConfigSetter, TenantPool, type TenantSetter, withTenant } from '@tenantscope/core'
-import pg from 'pg'
+import { createTenantPool, setConfigSetter, type TenantPool, type TenantSetter, withTenant } from '@tenantscope/core'
+import type pg from 'pg'
 import Cursor from 'pg-cursor'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
@@ -21,7 +21,7 @@ describe('connection handoff', () => {
   const visibleTo = (tenant: string, pool: TenantPool = single) =>
     withTenant(tenant, async () => (await pool.query('SELECT name FROM projects ORDER BY name')).rows.map((r) => r.name))
 
-  test("a client released while its BEGIN is still in flight is destroyed: the next tenant never runs inside it", async () => {
+  test('a client released while its BEGIN is still in flight is destroyed: the next tenant never runs inside it', async () => {
     await withTenant(A(), async () => {
       const client = await single.connect()
       const begin = client.query('BEGIN')
@@ -97,7 +97,9 @@ describe('connection handoff', () => {
       try {
         await client.query('BEGIN')
         await client.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE')
-        const { rows } = await client.query(`SELECT current_setting('transaction_isolation') AS level, array_agg(name) AS names FROM projects`)
+        const { rows } = await client.query(
+          `SELECT current_setting('transaction_isolation') AS level, array_agg(name) AS names FROM projects`,
+        )
         const second = await client.query('SELECT count(*)::int AS n FROM projects')
         await client.query('COMMIT')
         return { ...rows[0], n: second.rows[0].n }
@@ -134,7 +136,9 @@ describe('connection handoff', () => {
         () => undefined,
         (error: unknown) => error,
       )
-      await expect.poll(async () => (await fixture.admin.query(`SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5)'`)).rows.length).toBe(1)
+      await expect
+        .poll(async () => (await fixture.admin.query(`SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5)'`)).rows.length)
+        .toBe(1)
       await fixture.admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5)'`)
       expect(await slow).toMatchObject({ code: '57P01' })
       expect(await visibleTo(B(), pool)).toEqual(['project of B'])

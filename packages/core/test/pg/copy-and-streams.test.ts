@@ -1,10 +1,10 @@
-import { createTenantPool, setConfigSetter, TenantPool, type TenantSetter, withTenant, type TenantPoolClient } from '@tenantscope/core'
-import pg from 'pg'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createTenantPool, setConfigSetter, type TenantPool, type TenantPoolClient, type TenantSetter, withTenant } from '@tenantscope/core'
+import type pg from 'pg'
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 import Cursor from 'pg-cursor'
 import QueryStream from 'pg-query-stream'
-import { Readable, Writable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { useFixture } from './_fixtures.js'
 
@@ -67,7 +67,9 @@ describe('COPY (pg-copy-streams), pg-query-stream and cursors on a client', () =
   })
 
   test.each(POSITIONS)('COPY table TO STDOUT goes through RLS too, %s', async (position) => {
-    const text = await asTenant(B(), (client) => inPosition(client, position, () => drain(client.query(copyTo('COPY projects (name) TO STDOUT')))))
+    const text = await asTenant(B(), (client) =>
+      inPosition(client, position, () => drain(client.query(copyTo('COPY projects (name) TO STDOUT')))),
+    )
     expect(text).toBe('b1\n')
   })
 
@@ -76,29 +78,32 @@ describe('COPY (pg-copy-streams), pg-query-stream and cursors on a client', () =
   const STAGING = `CREATE TEMP TABLE IF NOT EXISTS staging (
     tenant_id uuid DEFAULT NULLIF(current_setting('app.current_tenant', true), '')::uuid, name text)`
 
-  test.each(POSITIONS)('COPY FROM STDIN runs for the tenant (a default reads the setting), and WITH CHECK guards the INSERT after it, %s', async (position) => {
-    const name = `copied ${position}`
-    const staged = await asTenant(B(), async (client) => {
-      await client.query(STAGING)
-      await inPosition(client, position, async () => {
-        await pipeline(Readable.from([`${name}\n`]), client.query(copyFrom('COPY staging (name) FROM STDIN')))
-        await client.query('INSERT INTO projects (tenant_id, name) SELECT tenant_id, name FROM staging')
+  test.each(POSITIONS)(
+    'COPY FROM STDIN runs for the tenant (a default reads the setting), and WITH CHECK guards the INSERT after it, %s',
+    async (position) => {
+      const name = `copied ${position}`
+      const staged = await asTenant(B(), async (client) => {
+        await client.query(STAGING)
+        await inPosition(client, position, async () => {
+          await pipeline(Readable.from([`${name}\n`]), client.query(copyFrom('COPY staging (name) FROM STDIN')))
+          await client.query('INSERT INTO projects (tenant_id, name) SELECT tenant_id, name FROM staging')
+        })
+        return (await client.query('SELECT tenant_id, name FROM staging')).rows
       })
-      return (await client.query('SELECT tenant_id, name FROM staging')).rows
-    })
-    expect(staged).toEqual([{ tenant_id: B(), name }])
-    expect((await fixture.admin.query('SELECT tenant_id FROM projects WHERE name = $1', [name])).rows).toEqual([{ tenant_id: B() }])
-    // Rows that name another tenant: the policy's WITH CHECK refuses them (42501).
-    const refused = await asTenant(B(), async (client) => {
-      await client.query(STAGING)
-      return inPosition(client, position, async () => {
-        await pipeline(Readable.from([`${A()}\tforged\n`]), client.query(copyFrom('COPY staging (tenant_id, name) FROM STDIN')))
-        await client.query('INSERT INTO projects (tenant_id, name) SELECT tenant_id, name FROM staging')
-      }).catch((error: { code?: string }) => error.code)
-    })
-    expect(refused).toBe('42501')
-    expect((await fixture.admin.query(`SELECT count(*)::int AS n FROM projects WHERE name = 'forged'`)).rows[0].n).toBe(0)
-  })
+      expect(staged).toEqual([{ tenant_id: B(), name }])
+      expect((await fixture.admin.query('SELECT tenant_id FROM projects WHERE name = $1', [name])).rows).toEqual([{ tenant_id: B() }])
+      // Rows that name another tenant: the policy's WITH CHECK refuses them (42501).
+      const refused = await asTenant(B(), async (client) => {
+        await client.query(STAGING)
+        return inPosition(client, position, async () => {
+          await pipeline(Readable.from([`${A()}\tforged\n`]), client.query(copyFrom('COPY staging (tenant_id, name) FROM STDIN')))
+          await client.query('INSERT INTO projects (tenant_id, name) SELECT tenant_id, name FROM staging')
+        }).catch((error: { code?: string }) => error.code)
+      })
+      expect(refused).toBe('42501')
+      expect((await fixture.admin.query(`SELECT count(*)::int AS n FROM projects WHERE name = 'forged'`)).rows[0].n).toBe(0)
+    },
+  )
 
   test('COPY FROM straight into a table with RLS: PostgreSQL refuses it (0A000), and the client goes on', async () => {
     await asTenant(B(), async (client) => {

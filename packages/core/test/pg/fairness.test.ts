@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createTenantPool, TenantOverloadError, TenantScopeError, withTenant, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, TenantOverloadError, type TenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
 
@@ -39,9 +39,9 @@ describe('fairness', () => {
       gate.release()
     }
   }
-  const blocked = "SELECT pg_advisory_lock_shared(42), pg_advisory_unlock_shared(42), (SELECT count(*)::int FROM projects) AS n"
+  const blocked = 'SELECT pg_advisory_lock_shared(42), pg_advisory_unlock_shared(42), (SELECT count(*)::int FROM projects) AS n'
 
-  test('a cold tenant is served before the rest of a hot tenant\'s backlog', async () => {
+  test("a cold tenant is served before the rest of a hot tenant's backlog", async () => {
     const fair = pool({ fairness: {} }, 2)
     const order: string[] = []
     await withGate(async (open) => {
@@ -85,7 +85,9 @@ describe('fairness', () => {
       const held = withTenant(A(), () => fair.query(blocked))
       const waiting = withTenant(A(), () => fair.query(blocked))
       await expect.poll(() => fair.stats().fairness?.tenants[A()]?.waiting).toBe(1)
-      const refused = await withTenant(A(), () => fair.query(`INSERT INTO projects (name) VALUES ('never')`)).catch((error: unknown) => error)
+      const refused = await withTenant(A(), () => fair.query(`INSERT INTO projects (name) VALUES ('never')`)).catch(
+        (error: unknown) => error,
+      )
       expect(refused).toBeInstanceOf(TenantOverloadError)
       expect(TenantScopeError.is(refused, 'TENANT_OVERLOADED')).toBe(true)
       expect(refused).toMatchObject({ reason: 'queue_full' })

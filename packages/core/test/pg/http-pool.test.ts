@@ -23,7 +23,10 @@ describe('HTTP middleware over a TenantPool (real PostgreSQL, app role)', () => 
   let gate: { reached: () => void; release: Promise<void> } | undefined
 
   beforeAll(async () => {
-    await fixture.admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'alpha of A'), ($2, 'beta of B')`, [fixture.tenantA, fixture.tenantB])
+    await fixture.admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'alpha of A'), ($2, 'beta of B')`, [
+      fixture.tenantA,
+      fixture.tenantB,
+    ])
     // One connection, and a short wait for it: a request that held its
     // connection for its lifetime would starve every other request.
     pool = createTenantPool({ connectionString: fixture.db.appUrl, max: 1, connectionTimeoutMillis: 3000 })
@@ -107,7 +110,10 @@ describe('Fastify plugin over a TenantPool, tenant from a trusted internal heade
   let url = ''
 
   beforeAll(async () => {
-    await fixture.admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'only A'), ($2, 'only B')`, [fixture.tenantA, fixture.tenantB])
+    await fixture.admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'only A'), ($2, 'only B')`, [
+      fixture.tenantA,
+      fixture.tenantB,
+    ])
     pool = createTenantPool({ connectionString: fixture.db.appUrl, max: 2 })
     await app.register(tenantScope, { resolveTenant: trustedHeaderTenant() })
     app.get('/projects', async () => (await pool.query('SELECT name FROM projects')).rows.map((row) => row.name))

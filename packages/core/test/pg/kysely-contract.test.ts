@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createTenantPool, withTenant } from '@tenantscope/core'
-import { createTestDatabase, describeTenantContract, withClient, type ContractAdapter, type TestDatabase } from '@tenantscope/test-harness'
-import { Kysely, PostgresDialect, sql, type Generated, type Transaction } from 'kysely'
+import { type ContractAdapter, createTestDatabase, describeTenantContract, type TestDatabase, withClient } from '@tenantscope/test-harness'
+import { type Generated, Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
@@ -24,7 +24,7 @@ function kyselyAdapter(db: Kysely<Database> | Transaction<Database>): ContractAd
   }
 }
 
-describeTenantContract("Kysely, new Kysely({ dialect: new PostgresDialect({ pool: tenantPool }) })", (config) => {
+describeTenantContract('Kysely, new Kysely({ dialect: new PostgresDialect({ pool: tenantPool }) })', (config) => {
   const rawPool = new pg.Pool(config)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createTenantPool(rawPool) }) })
   const end = async () => {

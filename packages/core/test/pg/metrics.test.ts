@@ -1,5 +1,5 @@
-import { createTenantPool, observeTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
-import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics'
+import { MeterProvider, type MetricData, MetricReader } from '@opentelemetry/sdk-metrics'
+import { createTenantPool, observeTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
 
@@ -32,7 +32,8 @@ describe('observeTenantPool (OpenTelemetry metrics)', () => {
     await provider.shutdown()
     return new Map(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric) => [metric.descriptor.name, metric]))
   }
-  const points = (metric: MetricData | undefined) => (metric?.dataPoints ?? []).map((point) => ({ attributes: point.attributes, value: point.value }))
+  const points = (metric: MetricData | undefined) =>
+    (metric?.dataPoints ?? []).map((point) => ({ attributes: point.attributes, value: point.value }))
 
   test('with the tenant attribute: statements and errors by SQLSTATE per tenant, grants per tenant', async () => {
     const metrics = await collect(true)
@@ -43,7 +44,9 @@ describe('observeTenantPool (OpenTelemetry metrics)', () => {
         { attributes: { 'tenantscope.tenant.id': B() }, value: 4 },
       ]),
     )
-    expect(points(metrics.get('tenantscope.tenant.errors'))).toEqual([{ attributes: { 'tenantscope.tenant.id': B(), 'db.response.status_code': '22012' }, value: 1 }])
+    expect(points(metrics.get('tenantscope.tenant.errors'))).toEqual([
+      { attributes: { 'tenantscope.tenant.id': B(), 'db.response.status_code': '22012' }, value: 1 },
+    ])
     expect(points(metrics.get('tenantscope.tenant.connections.granted'))).toEqual(
       expect.arrayContaining([
         { attributes: { 'tenantscope.tenant.id': A() }, value: 3 },
@@ -53,7 +56,9 @@ describe('observeTenantPool (OpenTelemetry metrics)', () => {
     expect(points(metrics.get('tenantscope.tenant.connections.held'))).toEqual(
       expect.arrayContaining([{ attributes: { 'tenantscope.tenant.id': A() }, value: 0 }]),
     )
-    expect(points(metrics.get('tenantscope.pool.connections'))).toEqual(expect.arrayContaining([{ attributes: { state: 'waiting' }, value: 0 }]))
+    expect(points(metrics.get('tenantscope.pool.connections'))).toEqual(
+      expect.arrayContaining([{ attributes: { state: 'waiting' }, value: 0 }]),
+    )
   })
 
   test('without it (the default): one series, summed over tenants, and no tenant id anywhere', async () => {

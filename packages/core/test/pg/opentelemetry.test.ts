@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, test } from 'vitest'
@@ -28,13 +28,22 @@ interface SpanSummary {
 describe('OpenTelemetry (instrumentation-pg)', () => {
   const fixture = useFixture()
   beforeAll(async () => {
-    await fixture.admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'project of A'), ($2, 'project of B')`, [fixture.tenantA, fixture.tenantB])
+    await fixture.admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'project of A'), ($2, 'project of B')`, [
+      fixture.tenantA,
+      fixture.tenantB,
+    ])
   })
 
   async function traced(hash: boolean): Promise<{ failed: string; statements: string[]; spans: SpanSummary[] }> {
     const { stdout } = await promisify(execFile)(process.execPath, [...NODE_ARGS, child], {
       cwd: join(dirname(child), '..', '..', '..'),
-      env: { ...process.env, APP_URL: fixture.db.appUrl, TENANT_A: fixture.tenantA, TENANT_B: fixture.tenantB, OTEL_TENANT_HASH: hash ? '1' : '0' },
+      env: {
+        ...process.env,
+        APP_URL: fixture.db.appUrl,
+        TENANT_A: fixture.tenantA,
+        TENANT_B: fixture.tenantB,
+        OTEL_TENANT_HASH: hash ? '1' : '0',
+      },
     })
     return JSON.parse(stdout)
   }

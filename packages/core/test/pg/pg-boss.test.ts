@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import { JobTenantError, sendTenantJob, tenantJob } from '@tenantscope/core/jobs'
 import pg from 'pg'
 import PgBoss from 'pg-boss'
@@ -22,7 +22,10 @@ describe('pg-boss jobs run for the tenant that enqueued them', () => {
   const handled: { label: string; tenant: string; names: string[] }[] = []
 
   beforeAll(async () => {
-    await fixture.admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'A1'), ($1, 'A2'), ($2, 'B1')`, [fixture.tenantA, fixture.tenantB])
+    await fixture.admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'A1'), ($1, 'A2'), ($2, 'B1')`, [
+      fixture.tenantA,
+      fixture.tenantB,
+    ])
     pool = createTenantPool({ connectionString: fixture.db.appUrl, max: 2 })
     // The queue's own tables live in the pgboss schema, reached over a
     // separate (here: admin) connection; tenant data only through the pool.
@@ -37,7 +40,9 @@ describe('pg-boss jobs run for the tenant that enqueued them', () => {
       queue,
       { pollingIntervalSeconds: 0.5 },
       tenantJob(async (job: PgBoss.Job<ReportJob>) => {
-        const { rows } = await pool.query('SELECT name, current_setting($1, true) AS tenant FROM projects ORDER BY name', ['app.current_tenant'])
+        const { rows } = await pool.query('SELECT name, current_setting($1, true) AS tenant FROM projects ORDER BY name', [
+          'app.current_tenant',
+        ])
         handled.push({ label: job.data.label, tenant: rows[0]?.tenant ?? '', names: rows.map((row) => row.name) })
       }),
     )
@@ -48,7 +53,7 @@ describe('pg-boss jobs run for the tenant that enqueued them', () => {
     await pool?.end()
   })
 
-  test('sendTenantJob captures the tenant; the worker sees only that tenant\'s rows', async () => {
+  test("sendTenantJob captures the tenant; the worker sees only that tenant's rows", async () => {
     await withTenant(fixture.tenantA, () => sendTenantJob(boss, queue, { label: 'for A' }))
     await withTenant(fixture.tenantB, () => sendTenantJob(boss, queue, { label: 'for B' }))
     await vi.waitUntil(() => handled.length >= 2, waiting)

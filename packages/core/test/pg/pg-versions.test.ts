@@ -6,7 +6,7 @@
 // connections and the Query class are that version's.
 import { createRequire } from 'node:module'
 import { createTenantPool, withTenant } from '@tenantscope/core'
-import { describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
+import { type ContractAdapter, describeTenantContract } from '@tenantscope/test-harness'
 import pg from 'pg'
 import pg812 from 'pg-8-12'
 import pg816 from 'pg-8-16'
@@ -27,7 +27,8 @@ type Queryable = { query(text: string, values?: unknown[]): Promise<pg.QueryResu
 function adapterOver(db: Queryable, transaction: ContractAdapter['transaction']): ContractAdapter {
   return {
     insertProject: async (name) => void (await db.query('INSERT INTO projects (name) VALUES ($1)', [name])),
-    insertProjectFor: async (tenantId, name) => void (await db.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2)', [tenantId, name])),
+    insertProjectFor: async (tenantId, name) =>
+      void (await db.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2)', [tenantId, name])),
     listProjects: async () => (await db.query('SELECT tenant_id, name FROM projects ORDER BY created_at, name')).rows,
     renameProjects: async (name) => (await db.query('UPDATE projects SET name = $1', [name])).rowCount ?? 0,
     moveProjectsTo: async (tenantId) => (await db.query('UPDATE projects SET tenant_id = $1', [tenantId])).rowCount ?? 0,

@@ -1,5 +1,5 @@
 import { createTenantPool, type TenantPoolClient } from '@tenantscope/core'
-import { describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
+import { type ContractAdapter, describeTenantContract } from '@tenantscope/test-harness'
 import pg from 'pg'
 
 type Queryable = Pick<TenantPoolClient, 'query'>

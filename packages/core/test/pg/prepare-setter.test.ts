@@ -1,5 +1,5 @@
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
-import { createTestDatabase, startWireCounter, withClient, type TestDatabase, type WireCounter } from '@tenantscope/test-harness'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
+import { createTestDatabase, startWireCounter, type TestDatabase, type WireCounter, withClient } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 // The named setter (the default; prepareSetter) against PostgreSQL directly

@@ -4,7 +4,7 @@
 // rest would see B. Outside a transaction a CALL or DO therefore runs in a
 // transaction block of its own (BEGIN, setter, statement, COMMIT, one round
 // trip), where PostgreSQL refuses the routine's COMMIT (2D000).
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import { startWireCounter, type WireCounter } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'

@@ -1,4 +1,4 @@
-import { createTenantPool, TenantPool, withTenant } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
 
@@ -52,17 +52,42 @@ describe('session state left by application SQL', () => {
       check: `SELECT coalesce(current_setting('app.leak', true), '') AS leak`,
       clean: [{ leak: '' }],
     },
-    { kind: 'a session SET', leave: [`SET app.leak = 'from A'`], check: `SELECT coalesce(current_setting('app.leak', true), '') AS leak`, clean: [{ leak: '' }] },
-    { kind: 'a session SET of a reported setting (TimeZone)', leave: [`SET TimeZone = 'Asia/Tokyo'`], check: 'SHOW TimeZone', clean: 'not Asia/Tokyo' },
-    { kind: 'a reported setting changed inside a function (ParameterStatus)', leave: ['SELECT tz_to_tokyo()'], check: 'SHOW TimeZone', clean: 'not Asia/Tokyo' },
+    {
+      kind: 'a session SET',
+      leave: [`SET app.leak = 'from A'`],
+      check: `SELECT coalesce(current_setting('app.leak', true), '') AS leak`,
+      clean: [{ leak: '' }],
+    },
+    {
+      kind: 'a session SET of a reported setting (TimeZone)',
+      leave: [`SET TimeZone = 'Asia/Tokyo'`],
+      check: 'SHOW TimeZone',
+      clean: 'not Asia/Tokyo',
+    },
+    {
+      kind: 'a reported setting changed inside a function (ParameterStatus)',
+      leave: ['SELECT tz_to_tokyo()'],
+      check: 'SHOW TimeZone',
+      clean: 'not Asia/Tokyo',
+    },
     {
       kind: 'a WITH HOLD cursor over A’s rows',
       leave: ['BEGIN', 'DECLARE leak CURSOR WITH HOLD FOR SELECT name FROM projects', 'COMMIT'],
       check: 'FETCH ALL FROM leak',
       clean: '34000',
     },
-    { kind: 'a temporary table filled with A’s rows', leave: ['CREATE TEMP TABLE leak AS SELECT name FROM projects'], check: 'SELECT * FROM leak', clean: '42P01' },
-    { kind: 'a temporary table (CREATE TEMP TABLE)', leave: ['CREATE TEMP TABLE leak2 (name text)', `INSERT INTO leak2 VALUES ('from A')`], check: 'SELECT * FROM leak2', clean: '42P01' },
+    {
+      kind: 'a temporary table filled with A’s rows',
+      leave: ['CREATE TEMP TABLE leak AS SELECT name FROM projects'],
+      check: 'SELECT * FROM leak',
+      clean: '42P01',
+    },
+    {
+      kind: 'a temporary table (CREATE TEMP TABLE)',
+      leave: ['CREATE TEMP TABLE leak2 (name text)', `INSERT INTO leak2 VALUES ('from A')`],
+      check: 'SELECT * FROM leak2',
+      clean: '42P01',
+    },
     { kind: 'SELECT ... INTO TEMP', leave: ['SELECT name INTO TEMP leak3 FROM projects'], check: 'SELECT * FROM leak3', clean: '42P01' },
     { kind: 'LISTEN', leave: ['LISTEN tenant_events'], check: 'SELECT pg_listening_channels() AS channel', clean: [] },
     {
@@ -137,7 +162,11 @@ describe('session state left by application SQL', () => {
       const client = await single.connect()
       try {
         return await new Promise((resolve) =>
-          client.query(new pg.default.Query('SELECT 1; COMMIT; SELECT 2', undefined, (error?: Error) => resolve((error as { code?: string } | undefined)?.code))),
+          client.query(
+            new pg.default.Query('SELECT 1; COMMIT; SELECT 2', undefined, (error?: Error) =>
+              resolve((error as { code?: string } | undefined)?.code),
+            ),
+          ),
         )
       } finally {
         client.release()

@@ -4,7 +4,7 @@
 // session-level tenant (B) on the pool's only connection, so a statement that
 // goes out without the setter sees B instead of failing closed: no row may
 // ever see B.
-import { createTenantPool, TenantScopeError, withTenant, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, type TenantScopeError, withTenant } from '@tenantscope/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
@@ -30,7 +30,11 @@ const rows: Row[] = [
     steps: ['BEGIN', `-- note\r${PROBE}; -- \nSET TRANSACTION READ WRITE`],
     expected: 'refused',
   },
-  { name: 'SET TRANSACTION ...; SELECT ... after BEGIN', steps: ['BEGIN', `SET TRANSACTION ISOLATION LEVEL READ COMMITTED; ${PROBE}`], expected: 'refused' },
+  {
+    name: 'SET TRANSACTION ...; SELECT ... after BEGIN',
+    steps: ['BEGIN', `SET TRANSACTION ISOLATION LEVEL READ COMMITTED; ${PROBE}`],
+    expected: 'refused',
+  },
   {
     name: 'START TRANSACTION and SET TRANSACTION in one script, then a statement',
     steps: ['START TRANSACTION; SET TRANSACTION ISOLATION LEVEL REPEATABLE READ', PROBE],
@@ -38,22 +42,58 @@ const rows: Row[] = [
   },
   // Chained transaction ends: the new transaction starts without the setting.
   { name: 'COMMIT AND/**/CHAIN', steps: ['BEGIN', 'SELECT 1', 'COMMIT AND/**/CHAIN', PROBE], expected: 'A' },
-  { name: 'COMMIT /* ; */ AND CHAIN (a semicolon inside a comment)', steps: ['BEGIN', 'SELECT 1', 'COMMIT /* ; */ AND CHAIN', PROBE], expected: 'A' },
-  { name: 'a -- comment ended by \\r before ROLLBACK AND CHAIN', steps: ['BEGIN', 'SELECT 1', '-- note\rROLLBACK AND CHAIN', PROBE], expected: 'A' },
-  { name: 'COMMIT WORK AND CHAIN in a BEGIN ISOLATION LEVEL transaction', steps: ['BEGIN ISOLATION LEVEL SERIALIZABLE', 'COMMIT WORK AND CHAIN', PROBE], expected: 'A' },
-  { name: 'ROLLBACK AND CHAIN in a failed transaction', steps: ['BEGIN', 'SELECT 1', '!SELECT 1 / 0', 'ROLLBACK AND CHAIN', PROBE], expected: 'A' },
+  {
+    name: 'COMMIT /* ; */ AND CHAIN (a semicolon inside a comment)',
+    steps: ['BEGIN', 'SELECT 1', 'COMMIT /* ; */ AND CHAIN', PROBE],
+    expected: 'A',
+  },
+  {
+    name: 'a -- comment ended by \\r before ROLLBACK AND CHAIN',
+    steps: ['BEGIN', 'SELECT 1', '-- note\rROLLBACK AND CHAIN', PROBE],
+    expected: 'A',
+  },
+  {
+    name: 'COMMIT WORK AND CHAIN in a BEGIN ISOLATION LEVEL transaction',
+    steps: ['BEGIN ISOLATION LEVEL SERIALIZABLE', 'COMMIT WORK AND CHAIN', PROBE],
+    expected: 'A',
+  },
+  {
+    name: 'ROLLBACK AND CHAIN in a failed transaction',
+    steps: ['BEGIN', 'SELECT 1', '!SELECT 1 / 0', 'ROLLBACK AND CHAIN', PROBE],
+    expected: 'A',
+  },
   // Modes in a BEGIN must come before the setter; a comment ended by \r hid them from a regex.
-  { name: 'a -- comment ended by \r before BEGIN ISOLATION LEVEL', steps: ['-- note\rBEGIN ISOLATION LEVEL SERIALIZABLE', PROBE], expected: 'A' },
+  {
+    name: 'a -- comment ended by \r before BEGIN ISOLATION LEVEL',
+    steps: ['-- note\rBEGIN ISOLATION LEVEL SERIALIZABLE', PROBE],
+    expected: 'A',
+  },
   // A script that ends the transaction and goes on runs its rest outside it.
   { name: 'COMMIT; SELECT ... inside a transaction', steps: ['BEGIN', 'SELECT 1', `COMMIT; ${PROBE}`], expected: 'refused' },
   { name: 'END; BEGIN; SELECT ... inside a transaction', steps: ['BEGIN', 'SELECT 1', `END; BEGIN; ${PROBE}`], expected: 'refused' },
-  { name: 'ROLLBACK; SELECT ... in a failed transaction', steps: ['BEGIN', 'SELECT 1', '!SELECT 1 / 0', `ROLLBACK; ${PROBE}`], expected: 'refused' },
-  { name: "COMMIT hidden from a regex by a string: SELECT ';'; COMMIT; SELECT", steps: ['BEGIN', 'SELECT 1', `SELECT ';'; COMMIT; ${PROBE}`], expected: 'refused' },
+  {
+    name: 'ROLLBACK; SELECT ... in a failed transaction',
+    steps: ['BEGIN', 'SELECT 1', '!SELECT 1 / 0', `ROLLBACK; ${PROBE}`],
+    expected: 'refused',
+  },
+  {
+    name: "COMMIT hidden from a regex by a string: SELECT ';'; COMMIT; SELECT",
+    steps: ['BEGIN', 'SELECT 1', `SELECT ';'; COMMIT; ${PROBE}`],
+    expected: 'refused',
+  },
   // Outside a transaction a script never runs without the setter.
   { name: 'BEGIN; SELECT ... outside a transaction', steps: [`BEGIN; ${PROBE}`], expected: 'refused' },
   // Keywords inside strings and comments do not count.
-  { name: "a chain keyword in a string: SELECT 'COMMIT AND CHAIN' after BEGIN", steps: ['BEGIN', `SELECT 'COMMIT AND CHAIN' AS x`, PROBE], expected: 'A' },
-  { name: 'a dollar-quoted body with a semicolon after BEGIN', steps: ['BEGIN', `SELECT $q$; COMMIT$q$ AS x`, 'SELECT 2', PROBE], expected: 'A' },
+  {
+    name: "a chain keyword in a string: SELECT 'COMMIT AND CHAIN' after BEGIN",
+    steps: ['BEGIN', `SELECT 'COMMIT AND CHAIN' AS x`, PROBE],
+    expected: 'A',
+  },
+  {
+    name: 'a dollar-quoted body with a semicolon after BEGIN',
+    steps: ['BEGIN', `SELECT $q$; COMMIT$q$ AS x`, 'SELECT 2', PROBE],
+    expected: 'A',
+  },
 ]
 
 describe('statement classification: no statement runs without the setter', () => {

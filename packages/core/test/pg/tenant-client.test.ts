@@ -1,4 +1,4 @@
-import { createTenantPool, TenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
 import pg from 'pg'
 import Cursor from 'pg-cursor'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -140,9 +140,9 @@ describe('TenantPool and its clients', () => {
     await expect(withTenant(A(), () => pool.query('SELECT 1'), { settings: { 'bad name; --': 'x' } })).rejects.toMatchObject({
       code: 'INVALID_SETTING',
     })
-    await expect(
-      withTenant(A(), () => pool.query('SELECT 1'), { settings: { 'app.current_tenant': B() } }),
-    ).rejects.toMatchObject({ code: 'INVALID_SETTING' })
+    await expect(withTenant(A(), () => pool.query('SELECT 1'), { settings: { 'app.current_tenant': B() } })).rejects.toMatchObject({
+      code: 'INVALID_SETTING',
+    })
   })
 
   test('database errors pass through with their SQLSTATE and without parameters in the message', async () => {
@@ -235,7 +235,9 @@ describe('TenantPool and its clients', () => {
       await system.end()
     }
     // The app role cannot forge its way there with a setting.
-    const forged = await withTenant(A(), () => pool.query(`SELECT set_config('app.is_admin', 'true', true), count(*)::int AS n FROM tenants`))
+    const forged = await withTenant(A(), () =>
+      pool.query(`SELECT set_config('app.is_admin', 'true', true), count(*)::int AS n FROM tenants`),
+    )
     expect(forged.rows[0].n).toBe(1)
   })
 })

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { TenantScopeError, createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
 import {
   createTestDatabase,
+  type PgBouncer,
   pgbouncerAvailable,
   startPgBouncer,
   startWireCounter,
-  withClient,
-  type PgBouncer,
   type TestDatabase,
+  withClient,
 } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -35,7 +35,10 @@ describe.skipIf(!pgbouncerAvailable())('through PgBouncer in transaction mode', 
     await withClient(db.adminUrl, async (admin) => {
       for (const [index, id] of TENANTS.entries()) {
         await admin.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [id, `tenant ${index}`])
-        await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1, 'seeded ' || g FROM generate_series(1, $2::int) g`, [id, index + 1])
+        await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1, 'seeded ' || g FROM generate_series(1, $2::int) g`, [
+          id,
+          index + 1,
+        ])
       }
     })
     single = await startPgBouncer(db.adminUrl, { poolSize: 1 })
@@ -101,7 +104,10 @@ describe.skipIf(!pgbouncerAvailable())('through PgBouncer in transaction mode', 
         ['a failing statement', () => expect(scoped.query('SELECT 1 / 0')).rejects.toMatchObject({ code: '22012' })],
         [
           'an insert for another tenant',
-          () => expect(scoped.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'other tenant')`, [b])).rejects.toMatchObject({ code: '42501' }),
+          () =>
+            expect(scoped.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'other tenant')`, [b])).rejects.toMatchObject({
+              code: '42501',
+            }),
         ],
         [
           'a transaction that throws',
@@ -116,9 +122,9 @@ describe.skipIf(!pgbouncerAvailable())('through PgBouncer in transaction mode', 
         [
           'a transaction whose statement failed',
           () =>
-            expect(scoped.transaction(async (client) => void (await client.query('SELECT 1 / 0').catch(() => undefined)))).rejects.toSatisfy(
-              (error) => TenantScopeError.is(error, 'TRANSACTION_ROLLED_BACK'),
-            ),
+            expect(
+              scoped.transaction(async (client) => void (await client.query('SELECT 1 / 0').catch(() => undefined))),
+            ).rejects.toSatisfy((error) => TenantScopeError.is(error, 'TRANSACTION_ROLLED_BACK')),
         ],
         [
           'a client released mid-transaction',
@@ -135,7 +141,9 @@ describe.skipIf(!pgbouncerAvailable())('through PgBouncer in transaction mode', 
         expect({ step, ...(await leftover(single)) }).toEqual({ step, setting: null, visible: 0 })
       }
     }
-    const names = await withClient(db.adminUrl, (admin) => admin.query(`SELECT name FROM projects WHERE name IN ('rolled back', 'released mid-transaction', 'other tenant')`))
+    const names = await withClient(db.adminUrl, (admin) =>
+      admin.query(`SELECT name FROM projects WHERE name IN ('rolled back', 'released mid-transaction', 'other tenant')`),
+    )
     expect(names.rows).toEqual([])
   })
 
@@ -172,7 +180,9 @@ describe.skipIf(!pgbouncerAvailable())('through PgBouncer in transaction mode', 
     if ('prepareSetter' in options) expect(P).toBe(B)
     else expect(P).toBeLessThan(B * 0.75)
     const counts = await withClient(db.adminUrl, (admin) =>
-      admin.query<{ tenant_id: string; n: number }>(`SELECT tenant_id, count(*)::int AS n FROM projects WHERE name LIKE 'task %' GROUP BY tenant_id`),
+      admin.query<{ tenant_id: string; n: number }>(
+        `SELECT tenant_id, count(*)::int AS n FROM projects WHERE name LIKE 'task %' GROUP BY tenant_id`,
+      ),
     )
     expect(counts.rows).toHaveLength(TENANTS.length)
     expect(counts.rows.every((row) => row.n === 10)).toBe(true)
@@ -208,7 +218,9 @@ describe.skipIf(!pgbouncerAvailable())('through PgBouncer in transaction mode', 
       // A transaction's BEGIN takes the same path.
       await withClient(single.url(db.appUrl), (client) => client.query('DEALLOCATE ALL'))
       wire.reset()
-      const inTransaction = await withTenant(a, () => second.transaction(async (client) => (await client.query('SELECT count(*)::int AS n FROM projects')).rows[0].n))
+      const inTransaction = await withTenant(a, () =>
+        second.transaction(async (client) => (await client.query('SELECT count(*)::int AS n FROM projects')).rows[0].n),
+      )
       expect(inTransaction).toBe(2)
       // BEGIN with the named setter (26000), BEGIN again unnamed; the SELECT
       // and COMMIT carry no setter and go as simple queries.

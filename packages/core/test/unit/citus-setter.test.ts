@@ -7,9 +7,12 @@ describe('Citus mode, without a database', () => {
       text: `SELECT set_config('citus.propagate_set_commands', 'local', true), tenantscope.set_local($1, $2)`,
       values: ['app.current_tenant', 't'],
     })
-    expect(citusSetter([['app.current_tenant', 't'], ['app.user_id', "u'; --"]]).text).toBe(
-      `SELECT set_config('citus.propagate_set_commands', 'local', true), tenantscope.set_local($1, $2), tenantscope.set_local($3, $4)`,
-    )
+    expect(
+      citusSetter([
+        ['app.current_tenant', 't'],
+        ['app.user_id', "u'; --"],
+      ]).text,
+    ).toBe(`SELECT set_config('citus.propagate_set_commands', 'local', true), tenantscope.set_local($1, $2), tenantscope.set_local($3, $4)`)
   })
 
   test('citus: true refuses a second setter (INVALID_CONFIG), and takes its own', async () => {

@@ -1,11 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, test, vi } from 'vitest'
 import { FairAdmission, type Permit } from '../../src/fair-admission.js'
-import { FairnessPolicy, type FairnessOptions } from '../../src/fairness-options.js'
+import { type FairnessOptions, FairnessPolicy } from '../../src/fairness-options.js'
 import { TenantOverloadError } from '../../src/tenant-overload-error.js'
 
 const admission = (options: FairnessOptions, capacity: number) => new FairAdmission(new FairnessPolicy(options, capacity), capacity)
-
 
 // Queues requests behind a full pool, frees the first connection, then
 // releases each grant as it comes, recording which tenant got it.
@@ -132,12 +131,19 @@ describe('FairnessPolicy', () => {
     [{ limits: { statementTimeout: "1s'; DROP TABLE x; --" } }, /statementTimeout/],
     [{ limits: { workMem: '1GB' } }, /workMem/],
   ])('refuses %j with INVALID_CONFIG at construction', (options, message) => {
-    expect(() => new FairnessPolicy(options as FairnessOptions, 10)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(message) }))
+    expect(() => new FairnessPolicy(options as FairnessOptions, 10)).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(message) }),
+    )
   })
 
   test('a tier overrides the defaults; an unknown tier gets them', () => {
     const policy = new FairnessPolicy(
-      { maxConnectionsPerTenant: 2, limits: { statementTimeout: 5000 }, tierOf: (id) => id, tiers: { gold: { maxConnections: 6, limits: { lockTimeout: '1s' } } } },
+      {
+        maxConnectionsPerTenant: 2,
+        limits: { statementTimeout: 5000 },
+        tierOf: (id) => id,
+        tiers: { gold: { maxConnections: 6, limits: { lockTimeout: '1s' } } },
+      },
       10,
     )
     expect(policy.of('gold')).toMatchObject({ maxConnections: 6, weight: 1, limitSettings: [['lock_timeout', '1s']] })

@@ -29,9 +29,7 @@ describe('keys inherited from Object.prototype are never read', () => {
     await withPolluted('app.injected', 'x', () =>
       withTenant(A, () => expect(scope.resolve().setterStatement.values).toEqual(['app.current_tenant', A, 'app.user_id', 'u1']), {
         settings: { 'app.user_id': 'u1' },
-      }).then(() =>
-        withTenant(A, () => expect(scope.resolve().setterStatement.values).toEqual(['app.current_tenant', A])),
-      ),
+      }).then(() => withTenant(A, () => expect(scope.resolve().setterStatement.values).toEqual(['app.current_tenant', A]))),
     )
   })
 
@@ -70,9 +68,13 @@ describe('keys inherited from Object.prototype are never read', () => {
       expect(readJobTenant({ tenantId: A, org: 'acme' })).toBe(A)
       expect(await withTenant(A, () => tenantPayload({}))).toEqual({ tenantId: A })
     })
-    await withPolluted('parseTenantId', (raw: string) => raw, () => {
-      expect(() => readJobTenant({ tenantId: 'not-a-uuid' })).toThrow(expect.objectContaining({ code: 'JOB_TENANT_INVALID' }))
-    })
+    await withPolluted(
+      'parseTenantId',
+      (raw: string) => raw,
+      () => {
+        expect(() => readJobTenant({ tenantId: 'not-a-uuid' })).toThrow(expect.objectContaining({ code: 'JOB_TENANT_INVALID' }))
+      },
+    )
   })
 
   test('tenantPayload: an inherited tenantId on the data is not a mismatch, and is replaced by an own one', async () => {
@@ -102,22 +104,22 @@ describe('keys inherited from Object.prototype are never read', () => {
   })
 
   test('an inherited resolver option (parseTenantId) is not used', async () => {
-    await withPolluted('parseTenantId', (raw: string) => raw, async () => {
-      const outcome = await resolveRequestTenant({ resolveTenant: () => 'acme' }, {})
-      expect(outcome).toMatchObject({ ok: false, status: 400 })
-    })
+    await withPolluted(
+      'parseTenantId',
+      (raw: string) => raw,
+      async () => {
+        const outcome = await resolveRequestTenant({ resolveTenant: () => 'acme' }, {})
+        expect(outcome).toMatchObject({ ok: false, status: 400 })
+      },
+    )
   })
 
   test('an inherited claim grants no tenant', async () => {
     const resolve = jwtTenant({ secret: SECRET, tenantsClaim: 'tenants' })
     const token = await sign({ sub: 'user-1' })
     const request = { headers: { authorization: `Bearer ${token}` } }
-    await withPolluted('tenant_id', POLLUTED, () =>
-      expect(resolve(request)).rejects.toMatchObject({ code: 'TENANT_FORBIDDEN' }),
-    )
-    await withPolluted('tenants', [POLLUTED], () =>
-      expect(resolve(request)).rejects.toMatchObject({ code: 'TENANT_FORBIDDEN' }),
-    )
+    await withPolluted('tenant_id', POLLUTED, () => expect(resolve(request)).rejects.toMatchObject({ code: 'TENANT_FORBIDDEN' }))
+    await withPolluted('tenants', [POLLUTED], () => expect(resolve(request)).rejects.toMatchObject({ code: 'TENANT_FORBIDDEN' }))
   })
 
   test('a config object is not taken for a pool because Object.prototype has connect, query and end', async () => {

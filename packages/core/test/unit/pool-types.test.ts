@@ -1,5 +1,5 @@
 import { createTenantPool, type TenantPool, type TenantPoolClient } from '@tenantscope/core'
-import pg from 'pg'
+import type pg from 'pg'
 import { describe, expectTypeOf, test } from 'vitest'
 
 // Compiled by `tsc --noEmit` (pnpm typecheck): a type error fails CI.
@@ -28,7 +28,7 @@ describe('TenantPool types', () => {
     expectTypeOf<TenantPoolClient>().not.toHaveProperty('processID')
     expectTypeOf<TenantPoolClient>().not.toHaveProperty('connection')
     const withCallback = (pool: TenantPool) =>
-      pool.connect((error, client, done) => {
+      pool.connect((_error, client, done) => {
         expectTypeOf(client).toEqualTypeOf<TenantPoolClient | undefined>()
         done()
       })

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { placeSetter, setterPendingAfter, type Phase, type Placement } from '../../src/setter-placement.js'
+import { type Phase, type Placement, placeSetter, setterPendingAfter } from '../../src/setter-placement.js'
 import { mayCallRoutine, scriptShape } from '../../src/statement-kind.js'
 
 // The one decision of where the tenant setter goes, as a table: for each
@@ -47,7 +47,7 @@ const rows: [phase: Phase, text: string, placement: Placement][] = [
   ['scoped', 'ROLLBACK /* ; */ AND CHAIN', 'after'],
   ['scoped', 'COMMIT; SELECT 1', 'before'],
   ['scoped', 'END; BEGIN; SELECT 1', 'before'],
-  ["scoped", "SELECT ';'; COMMIT; SELECT 1", 'before'],
+  ['scoped', "SELECT ';'; COMMIT; SELECT 1", 'before'],
   ['scoped', 'SELECT 1; COMMIT AND CHAIN', 'after'],
   ['scoped', 'CALL archive_month()', 'none'],
   ['failed', 'ROLLBACK', 'none'],
@@ -76,7 +76,14 @@ describe('setter placement', () => {
     for (const text of ['CALL p()', ' call p()', '\n\tdo $$ $$', '/* c */ SELECT 1', '-- c\nSELECT 1', 'DELETE FROM t']) {
       expect(mayCallRoutine(text), text).toBe(true)
     }
-    for (const text of ['SELECT 1', 'insert INTO t VALUES (1)', '  update t SET a = 1', 'WITH x AS (SELECT 1) SELECT * FROM x', '', undefined]) {
+    for (const text of [
+      'SELECT 1',
+      'insert INTO t VALUES (1)',
+      '  update t SET a = 1',
+      'WITH x AS (SELECT 1) SELECT * FROM x',
+      '',
+      undefined,
+    ]) {
       expect(mayCallRoutine(text), String(text)).toBe(false)
     }
   })

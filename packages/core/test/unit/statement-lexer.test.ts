@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
+import { type StatementKind, statementKinds } from '../../src/statement-kind.js'
 import { lexStatements } from '../../src/statement-lexer.js'
-import { statementKinds, type StatementKind } from '../../src/statement-kind.js'
 
 // Each row: a spelling, and the kind of each top-level statement PostgreSQL
 // reads in it. Keywords inside comments, strings, quoted identifiers and
@@ -71,7 +71,7 @@ const rows: [text: string, kinds: StatementKind[]][] = [
   ["SELECT X'0A;'; COMMIT", ['other', 'end']],
   ["SELECT U&'d\\0061t;a'; COMMIT", ['other', 'end']],
   ["SELECT type'x;y'; COMMIT", ['other', 'end']],
-  ['SELECT \'unterminated; COMMIT', ['other']],
+  ["SELECT 'unterminated; COMMIT", ['other']],
   // Quoted identifiers.
   ['SELECT 1 AS "a;b"; COMMIT', ['other', 'end']],
   ['SELECT 1 AS "a"";b"; COMMIT', ['other', 'end']],

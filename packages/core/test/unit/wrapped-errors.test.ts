@@ -45,7 +45,14 @@ describe('TenantScopeError.is / from on wrapped refusals', () => {
   })
 
   test('ordinary errors, database errors and non-errors are not refusals', () => {
-    for (const value of [new Error('x'), Object.assign(new Error('x'), { code: '42501' }), { code: 'TENANT_CONTEXT_MISSING' }, null, undefined, 'TENANT_CONTEXT_MISSING']) {
+    for (const value of [
+      new Error('x'),
+      Object.assign(new Error('x'), { code: '42501' }),
+      { code: 'TENANT_CONTEXT_MISSING' },
+      null,
+      undefined,
+      'TENANT_CONTEXT_MISSING',
+    ]) {
       expect(TenantScopeError.is(value)).toBe(false)
       expect(TenantScopeError.from(value)).toBeUndefined()
     }

@@ -1,6 +1,6 @@
 // The catalog module: every query the doctor and the test kit run against pg_catalog.
-export { loadCatalog, type Catalog } from './load-catalog.js'
-export { loadConstraints, type Constraint } from './load-constraints.js'
+export { type Catalog, loadCatalog } from './load-catalog.js'
+export { type Constraint, loadConstraints } from './load-constraints.js'
 export { loadSecurityDefinerFunctions, type SecurityDefinerFunction } from './load-functions.js'
 export { loadPolicies, type Policy, type PolicyFunction } from './load-policies.js'
 export { loadRole, type RoleInfo } from './load-role.js'

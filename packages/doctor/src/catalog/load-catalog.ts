@@ -1,4 +1,4 @@
-import { loadConstraints, type Constraint } from './load-constraints.js'
+import { type Constraint, loadConstraints } from './load-constraints.js'
 import { loadSecurityDefinerFunctions, type SecurityDefinerFunction } from './load-functions.js'
 import { loadPolicies, type Policy } from './load-policies.js'
 import { loadRole, type RoleInfo } from './load-role.js'

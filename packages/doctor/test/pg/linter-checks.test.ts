@@ -1,9 +1,9 @@
 // The checks added to match the RLS linters (issue 13) and the ones issues 11 and 18 asked for,
 // each on its own table so that every finding points at one object.
 import { randomBytes } from 'node:crypto'
-import { createTestDatabase, withClient, withDatabase, type TestDatabase } from '@tenantscope/test-harness'
+import { type DoctorConnection, runDoctor } from '@tenantscope/doctor'
+import { createTestDatabase, type TestDatabase, withClient, withDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
-import { runDoctor, type DoctorConnection } from '@tenantscope/doctor'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 const APP = 'tenantscope_test_app'
@@ -47,7 +47,9 @@ describe('linter checks on the live catalog', () => {
 
   test('a shared sequence the app role may setval(): a warning whose fix revokes it', async () => {
     const report = await runDoctor(pool, { role: APP, tables: ['l_counted'] })
-    expect(report.findings.map((f) => [f.code, f.severity, f.object])).toEqual([['sequence_shared_across_tenants', 'warning', 'public.l_counted_id_seq']])
+    expect(report.findings.map((f) => [f.code, f.severity, f.object])).toEqual([
+      ['sequence_shared_across_tenants', 'warning', 'public.l_counted_id_seq'],
+    ])
     expect(report.findings[0]!.fix).toBe('REVOKE UPDATE ON SEQUENCE public.l_counted_id_seq FROM tenantscope_app;')
   })
 
@@ -75,7 +77,9 @@ describe('linter checks on the live catalog', () => {
       for (const finding of before.findings) await admin.query(finding.fix!)
     })
     // The shared sequence stays, as information: a key per tenant is a design decision.
-    expect((await runDoctor(pool, { role: APP, tables })).findings.map((f) => [f.code, f.severity])).toEqual([['sequence_shared_across_tenants', 'info']])
+    expect((await runDoctor(pool, { role: APP, tables })).findings.map((f) => [f.code, f.severity])).toEqual([
+      ['sequence_shared_across_tenants', 'info'],
+    ])
   })
 })
 
@@ -96,7 +100,9 @@ describe('large objects the app role may read', () => {
       await client.query(`DO $$ DECLARE o oid := lo_from_bytea(0, 'tenant A''s invoice'); BEGIN
                             EXECUTE format('GRANT SELECT ON LARGE OBJECT %s TO tenantscope_app', o); END $$`)
       const report = await runDoctor(client, { role: APP })
-      expect(report.findings.map((f) => [f.code, f.severity, f.object])).toEqual([['large_objects_shared_across_tenants', 'warning', 'large objects']])
+      expect(report.findings.map((f) => [f.code, f.severity, f.object])).toEqual([
+        ['large_objects_shared_across_tenants', 'warning', 'large objects'],
+      ])
       expect(report.findings[0]!.why).toContain('1 large object (lo_get, lo_open) (granted to tenantscope_app, or owned)')
     } finally {
       await client.end()

@@ -2,9 +2,10 @@
 // calling tenantscope.current_tenant_id(); databases migrated earlier keep the
 // helper form. The doctor must judge both spellings alike: each case below is
 // one policy written both ways, and both must give the same findings.
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
-import pg from 'pg'
+
 import { runDoctor } from '@tenantscope/doctor'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 const S = "NULLIF(current_setting('app.current_tenant', true), '')"
@@ -82,7 +83,10 @@ const cases: Case[] = [
   {
     name: 'or_true',
     type: 'uuid',
-    helper: usingOnly('tenant_id = (SELECT tenantscope.current_tenant_id()) OR true', 'tenant_id = (SELECT tenantscope.current_tenant_id())'),
+    helper: usingOnly(
+      'tenant_id = (SELECT tenantscope.current_tenant_id()) OR true',
+      'tenant_id = (SELECT tenantscope.current_tenant_id())',
+    ),
     inline: usingOnly(`tenant_id = (SELECT ${S}::uuid) OR true`, `tenant_id = (SELECT ${S}::uuid)`),
     expected: ['policy_unrecognized'],
   },
@@ -103,7 +107,10 @@ const cases: Case[] = [
   {
     name: 'coalesce',
     type: 'uuid',
-    helper: usingOnly('tenant_id = coalesce((SELECT tenantscope.current_tenant_id()), tenant_id)', 'tenant_id = (SELECT tenantscope.current_tenant_id())'),
+    helper: usingOnly(
+      'tenant_id = coalesce((SELECT tenantscope.current_tenant_id()), tenant_id)',
+      'tenant_id = (SELECT tenantscope.current_tenant_id())',
+    ),
     inline: usingOnly(`tenant_id = coalesce((SELECT ${S}::uuid), tenant_id)`, `tenant_id = (SELECT ${S}::uuid)`),
     expected: ['policy_unrecognized'],
   },
@@ -116,9 +123,14 @@ describe('the doctor judges the inline policy as it judges the helper policy', (
   beforeAll(async () => {
     db = await createTestDatabase()
     pool = new pg.Pool({ connectionString: db.adminUrl, max: 1 })
-    const statements = [`CREATE FUNCTION pf_wrong_tenant() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT NULLIF(current_setting('app.tenant', true), '')::uuid $$`]
+    const statements = [
+      `CREATE FUNCTION pf_wrong_tenant() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT NULLIF(current_setting('app.tenant', true), '')::uuid $$`,
+    ]
     for (const { name, type, helper, inline } of cases) {
-      for (const [form, { using, check }] of [['helper', helper], ['inline', inline]] as const) {
+      for (const [form, { using, check }] of [
+        ['helper', helper],
+        ['inline', inline],
+      ] as const) {
         const table = `pf_${name}_${form}`
         statements.push(
           `CREATE TABLE ${table} (tenant_id ${type} NOT NULL, id int NOT NULL, PRIMARY KEY (tenant_id, id))`,

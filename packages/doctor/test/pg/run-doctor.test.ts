@@ -1,10 +1,10 @@
 import { createTenantPool } from '@tenantscope/core'
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
-import pg from 'pg'
 import { DoctorError, hasFindingsAtLeast, runDoctor } from '@tenantscope/doctor'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
-describe('runDoctor from users\' code', () => {
+describe("runDoctor from users' code", () => {
   let db: TestDatabase
   beforeAll(async () => {
     db = await createTestDatabase()
@@ -30,15 +30,25 @@ describe('runDoctor from users\' code', () => {
         // The identity column's sequence counts every tenant's rows.
         ['sequence_shared_across_tenants', 'info', 'billing.ledger_id_seq', 'billing.ledger'],
       ])
-      expect(report.findings[0]!.fix).toBe('ALTER TABLE billing.ledger ENABLE ROW LEVEL SECURITY;\nALTER TABLE billing.ledger FORCE ROW LEVEL SECURITY;\n' +
-        "CREATE POLICY tenantscope_isolation ON billing.ledger AS PERMISSIVE FOR ALL\n  USING (tenant_id = (SELECT NULLIF(current_setting('app.current_tenant', true), '')::uuid))\n  WITH CHECK (tenant_id = (SELECT NULLIF(current_setting('app.current_tenant', true), '')::uuid));")
+      expect(report.findings[0]!.fix).toBe(
+        'ALTER TABLE billing.ledger ENABLE ROW LEVEL SECURITY;\nALTER TABLE billing.ledger FORCE ROW LEVEL SECURITY;\n' +
+          "CREATE POLICY tenantscope_isolation ON billing.ledger AS PERMISSIVE FOR ALL\n  USING (tenant_id = (SELECT NULLIF(current_setting('app.current_tenant', true), '')::uuid))\n  WITH CHECK (tenant_id = (SELECT NULLIF(current_setting('app.current_tenant', true), '')::uuid));",
+      )
       expect(report.counts).toEqual({ error: 1, warning: 1, info: 1 })
       expect(hasFindingsAtLeast(report, 'error')).toBe(true)
       expect((await runDoctor(pool, { role: 'tenantscope_test_app', schemas: ['public'] })).findings).toEqual([])
-      expect((await runDoctor(pool, { role: 'tenantscope_test_app', tables: ['users', 'public.projects'] })).tables).toEqual(['public.projects', 'public.users'])
+      expect((await runDoctor(pool, { role: 'tenantscope_test_app', tables: ['users', 'public.projects'] })).tables).toEqual([
+        'public.projects',
+        'public.users',
+      ])
       const other = await runDoctor(pool, { role: 'tenantscope_test_app', tenantColumn: 'org_id' })
       expect(other.tables).toEqual(['public.orgs_data'])
-      expect(other.findings.map((f) => f.code).sort()).toEqual(['app_role_no_privileges', 'no_tenant_first_index', 'primary_key_without_tenant', 'rls_disabled'])
+      expect(other.findings.map((f) => f.code).sort()).toEqual([
+        'app_role_no_privileges',
+        'no_tenant_first_index',
+        'primary_key_without_tenant',
+        'rls_disabled',
+      ])
     } finally {
       await pool.end()
     }

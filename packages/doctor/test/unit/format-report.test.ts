@@ -1,5 +1,5 @@
+import { type DoctorReport, type Finding, formatReport, hasFindingsAtLeast, isAtLeast } from '@tenantscope/doctor'
 import { describe, expect, test } from 'vitest'
-import { formatReport, hasFindingsAtLeast, isAtLeast, type DoctorReport, type Finding } from '@tenantscope/doctor'
 
 const forced: Finding = {
   code: 'rls_not_forced',
@@ -10,7 +10,13 @@ const forced: Finding = {
   why: 'the owner bypasses every policy',
   fix: 'ALTER TABLE public.orders FORCE ROW LEVEL SECURITY;',
 }
-const index: Finding = { ...forced, code: 'no_tenant_first_index', severity: 'warning', why: 'scans', fix: 'CREATE INDEX ON public.orders (tenant_id);' }
+const index: Finding = {
+  ...forced,
+  code: 'no_tenant_first_index',
+  severity: 'warning',
+  why: 'scans',
+  fix: 'CREATE INDEX ON public.orders (tenant_id);',
+}
 
 function report(findings: Finding[]): DoctorReport {
   const counts = { error: 0, warning: 0, info: 0 }
@@ -29,8 +35,12 @@ describe('formatReport', () => {
   test('a table of findings, then each with why and fix', () => {
     const text = formatReport(report([forced, index]))
     expect(text).toContain('1 error, 1 warning, 0 info')
-    expect(text).toMatch(/SEVERITY\s+CODE\s+OBJECT\nerror\s+rls_not_forced\s+table public\.orders\nwarning\s+no_tenant_first_index\s+table public\.orders/)
-    expect(text).toContain('ERROR rls_not_forced: table public.orders\n  why: the owner bypasses every policy\n  fix:\n    ALTER TABLE public.orders FORCE ROW LEVEL SECURITY;')
+    expect(text).toMatch(
+      /SEVERITY\s+CODE\s+OBJECT\nerror\s+rls_not_forced\s+table public\.orders\nwarning\s+no_tenant_first_index\s+table public\.orders/,
+    )
+    expect(text).toContain(
+      'ERROR rls_not_forced: table public.orders\n  why: the owner bypasses every policy\n  fix:\n    ALTER TABLE public.orders FORCE ROW LEVEL SECURITY;',
+    )
     expect(text).toContain('WARNING no_tenant_first_index')
   })
 })

@@ -1,4 +1,4 @@
-import { diffReports, fixScript, formatJunit, type DoctorReport, type Finding } from '@tenantscope/doctor'
+import { type DoctorReport, diffReports, type Finding, fixScript, formatJunit } from '@tenantscope/doctor'
 import { describe, expect, test } from 'vitest'
 
 const forced: Finding = {
@@ -10,10 +10,31 @@ const forced: Finding = {
   why: 'the owner bypasses every policy',
   fix: 'ALTER TABLE public.orders FORCE ROW LEVEL SECURITY;',
 }
-const cast: Finding = { ...forced, code: 'policy_casts_tenant_column', severity: 'warning', objectType: 'policy', object: 'p ON public.orders', fix: 'DROP POLICY p ON public.orders;' }
+const cast: Finding = {
+  ...forced,
+  code: 'policy_casts_tenant_column',
+  severity: 'warning',
+  objectType: 'policy',
+  object: 'p ON public.orders',
+  fix: 'DROP POLICY p ON public.orders;',
+}
 const perRow: Finding = { ...cast, code: 'policy_function_per_row' }
-const sequence: Finding = { ...forced, code: 'sequence_shared_across_tenants', severity: 'info', objectType: 'sequence', object: 'public.orders_id_seq', fix: undefined } as Finding
-const role: Finding = { code: 'app_role_bypassrls', severity: 'error', objectType: 'role', object: 'app', why: 'a <b> & "c"', fix: '-- only a comment' }
+const sequence: Finding = {
+  ...forced,
+  code: 'sequence_shared_across_tenants',
+  severity: 'info',
+  objectType: 'sequence',
+  object: 'public.orders_id_seq',
+  fix: undefined,
+} as Finding
+const role: Finding = {
+  code: 'app_role_bypassrls',
+  severity: 'error',
+  objectType: 'role',
+  object: 'app',
+  why: 'a <b> & "c"',
+  fix: '-- only a comment',
+}
 
 function report(findings: Finding[]): DoctorReport {
   const counts = { error: 0, warning: 0, info: 0 }
@@ -43,7 +64,12 @@ describe('fixScript', () => {
 
   test('a policy that is dropped and created again gets no ALTER POLICY written against its old expression', () => {
     const replace: Finding = { ...cast, fix: 'DROP POLICY p ON public.orders;\nCREATE POLICY p ON public.orders USING (true);' }
-    const implicit: Finding = { ...cast, code: 'policy_implicit_with_check', severity: 'info', fix: 'ALTER POLICY p ON public.orders WITH CHECK (old);' }
+    const implicit: Finding = {
+      ...cast,
+      code: 'policy_implicit_with_check',
+      severity: 'info',
+      fix: 'ALTER POLICY p ON public.orders WITH CHECK (old);',
+    }
     const script = fixScript(report([replace, implicit]))
     expect(script).toContain('DROP POLICY p ON public.orders;')
     expect(script).not.toContain('ALTER POLICY')
@@ -65,7 +91,9 @@ describe('formatJunit', () => {
     expect(xml).toContain('<testsuites name="tenantscope doctor" tests="3" failures="2" errors="0" skipped="0">')
     expect(xml).toContain('<testcase classname="tenantscope.doctor.table" name="table public.clean">\n    </testcase>')
     expect(xml).toContain('why: a &lt;b&gt; &amp; &quot;c&quot;')
-    expect(xml).toMatch(/<failure message="error rls_not_forced" type="error">[^<]*<\/failure>\n\s+<system-out>WARNING policy_casts_tenant_column/)
+    expect(xml).toMatch(
+      /<failure message="error rls_not_forced" type="error">[^<]*<\/failure>\n\s+<system-out>WARNING policy_casts_tenant_column/,
+    )
     expect(formatJunit(report([cast]), { failOn: 'warning' })).toContain('failures="1"')
     expect(formatJunit(report([cast]))).toContain('failures="0"')
   })

@@ -1,6 +1,6 @@
 import { TenantScopeError } from '@tenantscope/core'
 import { DEFAULT_TENANT_SETTING, tenantExpression } from '@tenantscope/sql'
-import { sql, type SQL } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 
 // createTenantPool's rule for the setting's name; a custom setting needs a dot.
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/

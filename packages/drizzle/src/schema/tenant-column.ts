@@ -33,5 +33,7 @@ export interface TenantColumnOptions {
  * })
  */
 export function tenantIdColumn(name = 'tenant_id', options: TenantColumnOptions = {}): TenantIdColumn {
-  return uuid(name).notNull().default(options.setting === undefined ? currentTenantId : tenantSettingAs('uuid', options.setting))
+  return uuid(name)
+    .notNull()
+    .default(options.setting === undefined ? currentTenantId : tenantSettingAs('uuid', options.setting))
 }

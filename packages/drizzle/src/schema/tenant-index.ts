@@ -1,4 +1,4 @@
-import { index, type IndexBuilder, type PgColumn } from 'drizzle-orm/pg-core'
+import { type IndexBuilder, index, type PgColumn } from 'drizzle-orm/pg-core'
 
 /** A column or expression that `index(...).on()` takes. */
 export type IndexColumn = Parameters<ReturnType<typeof index>['on']>[number]

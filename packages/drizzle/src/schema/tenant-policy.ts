@@ -1,6 +1,6 @@
-import { getTableColumns, sql, type SQL } from 'drizzle-orm'
+import { getTableColumns, type SQL, sql } from 'drizzle-orm'
+import { type PgColumn, type PgPolicy, pgPolicy } from 'drizzle-orm/pg-core'
 import { entityKindOf } from '../_drizzle-internals.js'
-import { pgPolicy, type PgColumn, type PgPolicy } from 'drizzle-orm/pg-core'
 import { tenantSettingAs } from './_tenant-setting.js'
 
 /** The policy name that `tenantscope.enable_tenant_rls` uses; keep it so both paths converge. */

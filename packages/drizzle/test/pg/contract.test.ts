@@ -1,6 +1,6 @@
 import type { TenantPool } from '@tenantscope/core'
 import { createTenantDrizzle, tenantDrizzle } from '@tenantscope/drizzle'
-import { describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
+import { type ContractAdapter, describeTenantContract } from '@tenantscope/test-harness'
 import { sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type { PgTransaction } from 'drizzle-orm/pg-core'

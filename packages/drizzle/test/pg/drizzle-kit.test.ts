@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { applyMigrations, exampleMigrations, migrations } from '@tenantscope/sql'
-import { createTestDatabase, withClient, withDatabase, type TestDatabase } from '@tenantscope/test-harness'
+import { createTestDatabase, type TestDatabase, withClient, withDatabase } from '@tenantscope/test-harness'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
@@ -28,7 +28,15 @@ const drizzleKit = join(packageDir, 'node_modules', 'drizzle-kit', 'bin.cjs')
 async function generate(out: string, ...extra: string[]): Promise<string> {
   const { stdout } = await run(
     process.execPath,
-    ['--conditions=@tenantscope/source', drizzleKit, 'generate', '--dialect=postgresql', `--schema=${schemaPath}`, `--out=./${basename(out)}`, ...extra],
+    [
+      '--conditions=@tenantscope/source',
+      drizzleKit,
+      'generate',
+      '--dialect=postgresql',
+      `--schema=${schemaPath}`,
+      `--out=./${basename(out)}`,
+      ...extra,
+    ],
     { cwd: dirname(out), env: { ...process.env, NO_COLOR: '1' } },
   )
   return stdout
@@ -160,9 +168,10 @@ describe('drizzle-kit generate + the shipped SQL = the SQL package', () => {
     await generate(out, '--custom', '--name=tenant_rls')
     await writeFile(
       join(out, await migrationFile(out, '_tenant_rls.sql')),
-      ["SELECT tenantscope.enable_tenant_rls('tenants', 'id');", ...['users', 'projects', 'invoices'].map((t) => `SELECT tenantscope.enable_tenant_rls('${t}');`)].join(
-        BREAKPOINT,
-      ),
+      [
+        "SELECT tenantscope.enable_tenant_rls('tenants', 'id');",
+        ...['users', 'projects', 'invoices'].map((t) => `SELECT tenantscope.enable_tenant_rls('${t}');`),
+      ].join(BREAKPOINT),
     )
     const viaDrizzle = await emptyDatabase()
     await migrateWithDrizzle(viaDrizzle, out)

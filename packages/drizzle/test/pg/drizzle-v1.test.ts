@@ -3,7 +3,7 @@
 // whichever drizzle-orm the user has installed.
 import { TenantPool, withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
-import { describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
+import { type ContractAdapter, describeTenantContract } from '@tenantscope/test-harness'
 import { eq, sql } from 'drizzle-orm-v1'
 import { drizzle } from 'drizzle-orm-v1/node-postgres'
 import pg from 'pg'
@@ -24,7 +24,8 @@ function adapter(db: Db | Tx): ContractAdapter {
     insertProjectFor: (tenantId, name) => databaseError(async () => void (await db.insert(projects).values({ tenantId, name }))),
     listProjects: () => databaseError(() => db.select({ tenant_id: projects.tenantId, name: projects.name }).from(projects)),
     renameProjects: (name) => databaseError(async () => (await db.update(projects).set({ name }).returning({ id: projects.id })).length),
-    moveProjectsTo: (tenantId) => databaseError(async () => (await db.update(projects).set({ tenantId }).returning({ id: projects.id })).length),
+    moveProjectsTo: (tenantId) =>
+      databaseError(async () => (await db.update(projects).set({ tenantId }).returning({ id: projects.id })).length),
     deleteProjects: () => databaseError(async () => (await db.delete(projects).returning({ id: projects.id })).length),
     transaction: (fn) => db.transaction((tx) => fn(adapter(tx))),
     failingStatement: () => databaseError(() => db.execute(sql`SELECT 1 / 0`)),
@@ -55,7 +56,9 @@ describe('tenantDrizzle over drizzle-orm 1.0 RC', () => {
     const found = await withTenant(f.B, () => db.query.projects.findMany({ with: { owner: true } }))
     expect(found).toEqual([expect.objectContaining({ tenantId: f.B, name: 'b-project', owner: expect.objectContaining({ name: 'Bob' }) })])
     expect(await withTenant(f.A, () => db.$count(projects))).toBe(1)
-    const { rows } = await withTenant(f.A, () => db.execute<{ tenant: string }>(sql`SELECT current_setting('app.current_tenant') AS tenant`))
+    const { rows } = await withTenant(f.A, () =>
+      db.execute<{ tenant: string }>(sql`SELECT current_setting('app.current_tenant') AS tenant`),
+    )
     expect(rows).toEqual([{ tenant: f.A }])
     expect(db.$client).toBeInstanceOf(TenantPool)
   })

@@ -4,7 +4,7 @@
 // own files.
 import { withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
-import { describeTenantContract, type ContractAdapter } from '@tenantscope/test-harness'
+import { type ContractAdapter, describeTenantContract } from '@tenantscope/test-harness'
 import * as orm036 from 'drizzle-orm-036'
 import { drizzle as drizzle036 } from 'drizzle-orm-036/node-postgres'
 import * as core036 from 'drizzle-orm-036/pg-core'
@@ -27,9 +27,11 @@ const versions = [
 
 for (const { version, orm, core, drizzle } of versions) {
   const { pgTable, uuid, text, primaryKey } = core
-  const users = pgTable('users', { tenantId: uuid('tenant_id').notNull(), id: uuid('id').notNull(), name: text('name').notNull() }, (t: AnyDb) => [
-    primaryKey({ columns: [t.tenantId, t.id] }),
-  ])
+  const users = pgTable(
+    'users',
+    { tenantId: uuid('tenant_id').notNull(), id: uuid('id').notNull(), name: text('name').notNull() },
+    (t: AnyDb) => [primaryKey({ columns: [t.tenantId, t.id] })],
+  )
   const projects = pgTable(
     'projects',
     {

@@ -1,4 +1,4 @@
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'

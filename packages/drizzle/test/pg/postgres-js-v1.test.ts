@@ -2,7 +2,7 @@
 // scoped copy from the instance's own classes, whichever drizzle-orm it is.
 import { tenantDrizzle } from '@tenantscope/drizzle'
 import { createTenantSql } from '@tenantscope/postgres'
-import { describeTenantContract, type ContractAdapter, type RawQueryable } from '@tenantscope/test-harness'
+import { type ContractAdapter, describeTenantContract, type RawQueryable } from '@tenantscope/test-harness'
 import { sql } from 'drizzle-orm-v1'
 import { drizzle } from 'drizzle-orm-v1/postgres-js'
 import postgres from 'postgres'
@@ -21,7 +21,8 @@ function adapter(db: Db | Tx): ContractAdapter {
     insertProjectFor: (tenantId, name) => databaseError(async () => void (await db.insert(projects).values({ tenantId, name }))),
     listProjects: () => databaseError(() => db.select({ tenant_id: projects.tenantId, name: projects.name }).from(projects)),
     renameProjects: (name) => databaseError(async () => (await db.update(projects).set({ name }).returning({ id: projects.id })).length),
-    moveProjectsTo: (tenantId) => databaseError(async () => (await db.update(projects).set({ tenantId }).returning({ id: projects.id })).length),
+    moveProjectsTo: (tenantId) =>
+      databaseError(async () => (await db.update(projects).set({ tenantId }).returning({ id: projects.id })).length),
     deleteProjects: () => databaseError(async () => (await db.delete(projects).returning({ id: projects.id })).length),
     transaction: (fn) => db.transaction((tx) => fn(adapter(tx))),
     failingStatement: () => databaseError(() => db.execute(sql`SELECT 1 / 0`)),
@@ -33,7 +34,15 @@ const POSTGRES_JS = { waitForKilledBackends: false }
 
 const rawQueryable = (client: postgres.Sql): RawQueryable => ({ query: async (text) => ({ rows: [...(await client.unsafe(text))] }) })
 
-describeTenantContract('Drizzle 1.0 RC postgres-js, tenantDrizzle(drizzle({ client: createTenantSql(postgres(url)), relations }))', (config) => {
-  const client = postgres(config.connectionString!, { max: config.max, onnotice: () => undefined })
-  return { adapter: adapter(tenantDrizzle(makeDb(createTenantSql(client)))), rawPool: rawQueryable(client), end: () => client.end({ timeout: 5 }) }
-}, POSTGRES_JS)
+describeTenantContract(
+  'Drizzle 1.0 RC postgres-js, tenantDrizzle(drizzle({ client: createTenantSql(postgres(url)), relations }))',
+  (config) => {
+    const client = postgres(config.connectionString!, { max: config.max, onnotice: () => undefined })
+    return {
+      adapter: adapter(tenantDrizzle(makeDb(createTenantSql(client)))),
+      rawPool: rawQueryable(client),
+      end: () => client.end({ timeout: 5 }),
+    }
+  },
+  POSTGRES_JS,
+)

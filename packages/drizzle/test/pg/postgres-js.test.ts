@@ -1,7 +1,13 @@
 import { TenantScopeError, withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
 import { createTenantSql } from '@tenantscope/postgres'
-import { createTestDatabase, describeTenantContract, type ContractAdapter, type RawQueryable, type TestDatabase } from '@tenantscope/test-harness'
+import {
+  type ContractAdapter,
+  createTestDatabase,
+  describeTenantContract,
+  type RawQueryable,
+  type TestDatabase,
+} from '@tenantscope/test-harness'
 import { eq, sql } from 'drizzle-orm'
 import type { PgTransaction } from 'drizzle-orm/pg-core'
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
@@ -33,17 +39,25 @@ const POSTGRES_JS = { waitForKilledBackends: false }
 
 const rawQueryable = (client: postgres.Sql): RawQueryable => ({ query: async (text) => ({ rows: [...(await client.unsafe(text))] }) })
 
-describeTenantContract('Drizzle 0.x postgres-js, tenantDrizzle(drizzle(createTenantSql(postgres(url)), { schema }))', (config) => {
-  const client = postgres(config.connectionString!, { max: config.max, onnotice: () => undefined })
-  const db = tenantDrizzle(drizzle(createTenantSql(client), { schema }))
-  return { adapter: drizzleAdapter(db), rawPool: rawQueryable(client), end: () => client.end({ timeout: 5 }) }
-}, POSTGRES_JS)
+describeTenantContract(
+  'Drizzle 0.x postgres-js, tenantDrizzle(drizzle(createTenantSql(postgres(url)), { schema }))',
+  (config) => {
+    const client = postgres(config.connectionString!, { max: config.max, onnotice: () => undefined })
+    const db = tenantDrizzle(drizzle(createTenantSql(client), { schema }))
+    return { adapter: drizzleAdapter(db), rawPool: rawQueryable(client), end: () => client.end({ timeout: 5 }) }
+  },
+  POSTGRES_JS,
+)
 
-describeTenantContract('Drizzle 0.x postgres-js, tenantDrizzle(drizzle(postgres(url), { schema }))', (config) => {
-  const client = postgres(config.connectionString!, { max: config.max, onnotice: () => undefined })
-  const db = tenantDrizzle(drizzle(client, { schema }))
-  return { adapter: drizzleAdapter(db), rawPool: rawQueryable(client), end: () => client.end({ timeout: 5 }) }
-}, POSTGRES_JS)
+describeTenantContract(
+  'Drizzle 0.x postgres-js, tenantDrizzle(drizzle(postgres(url), { schema }))',
+  (config) => {
+    const client = postgres(config.connectionString!, { max: config.max, onnotice: () => undefined })
+    const db = tenantDrizzle(drizzle(client, { schema }))
+    return { adapter: drizzleAdapter(db), rawPool: rawQueryable(client), end: () => client.end({ timeout: 5 }) }
+  },
+  POSTGRES_JS,
+)
 
 describe('tenantDrizzle over postgres-js', () => {
   let database: TestDatabase
@@ -71,7 +85,9 @@ describe('tenantDrizzle over postgres-js', () => {
       db.transaction(
         async (tx) => {
           const [isolation] = await tx.execute<{ level: string }>(sql`SELECT current_setting('transaction_isolation') AS level`)
-          const nested = await tx.transaction((inner) => inner.select({ name: projects.name }).from(projects).where(eq(projects.name, 'p1')))
+          const nested = await tx.transaction((inner) =>
+            inner.select({ name: projects.name }).from(projects).where(eq(projects.name, 'p1')),
+          )
           return { level: isolation!.level, nested }
         },
         { isolationLevel: 'serializable' },

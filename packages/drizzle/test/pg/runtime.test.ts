@@ -2,8 +2,7 @@ import { TenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
 import { and, asc, count, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
-import { withReplicas } from 'drizzle-orm/pg-core'
-import { pgTable, text, uuid } from 'drizzle-orm/pg-core'
+import { pgTable, text, uuid, withReplicas } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { appPool, createFixture, type Fixture } from '../fixtures/database.js'
@@ -50,7 +49,10 @@ describe('tenantDrizzle over drizzle-orm 0.x', () => {
         { tenantId: f.A, name: 'a-project' },
       ])
       // No WHERE: RLS alone limits the update and the delete to A's rows.
-      const renamed = await db.update(projects).set({ name: sql`${projects.name} || '!'` }).returning({ name: projects.name })
+      const renamed = await db
+        .update(projects)
+        .set({ name: sql`${projects.name} || '!'` })
+        .returning({ name: projects.name })
       expect(renamed.map((row) => row.name).sort()).toEqual(['a-2!', 'a-project!'])
       const deleted = await db.delete(projects).where(eq(projects.name, 'a-2!')).returning({ tenantId: projects.tenantId })
       expect(deleted).toEqual([{ tenantId: f.A }])
@@ -66,7 +68,12 @@ describe('tenantDrizzle over drizzle-orm 0.x', () => {
   test('relational queries (db.query) see only the tenant, relations included', async () => {
     const found = await withTenant(f.B, () => db.query.projects.findMany({ with: { owner: true, invoices: true } }))
     expect(found).toEqual([
-      expect.objectContaining({ tenantId: f.B, name: 'b-project', owner: expect.objectContaining({ id: f.userB, name: 'Bob' }), invoices: [] }),
+      expect.objectContaining({
+        tenantId: f.B,
+        name: 'b-project',
+        owner: expect.objectContaining({ id: f.userB, name: 'Bob' }),
+        invoices: [],
+      }),
     ])
     const first = await withTenant(f.A, () => db.query.users.findFirst({ where: eq(users.id, f.userB) }))
     expect(first).toBeUndefined()
@@ -147,7 +154,9 @@ describe('tenantDrizzle over drizzle-orm 0.x', () => {
       ),
     ).rejects.toBe(boom)
     expect(await withTenant(f.B, () => db.$count(projects))).toBe(1)
-    const probes = await Promise.all([1, 2].map(() => pool.query(`SELECT current_setting('app.current_tenant', true) AS t, pg_sleep(0.05)`)))
+    const probes = await Promise.all(
+      [1, 2].map(() => pool.query(`SELECT current_setting('app.current_tenant', true) AS t, pg_sleep(0.05)`)),
+    )
     expect(probes.map((probe) => probe.rows[0].t ?? '')).toEqual(['', ''])
   })
 
@@ -237,7 +246,12 @@ describe('tenantDrizzle over drizzle-orm 0.x', () => {
   test('keeps casing: snake_case column names from camelCase keys', async () => {
     const bare = pgTable('projects', { tenantId: uuid(), ownerId: uuid(), name: text() })
     const scoped = tenantDrizzle(drizzle(pool, { casing: 'snake_case' }))
-    const rows = await withTenant(f.A, () => scoped.select().from(bare).where(and(eq(bare.ownerId, f.userA))))
+    const rows = await withTenant(f.A, () =>
+      scoped
+        .select()
+        .from(bare)
+        .where(and(eq(bare.ownerId, f.userA))),
+    )
     expect(rows).toEqual([{ tenantId: f.A, ownerId: f.userA, name: 'a-project' }])
   })
 
@@ -266,7 +280,10 @@ describe('tenantDrizzle over drizzle-orm 0.x', () => {
 
   test('db.execute of a multi-statement script: refused outside a transaction, run as is inside one after its first statement', async () => {
     const script = sql`UPDATE projects SET name = name; SELECT 1`
-    await expect(withTenant(f.A, () => db.execute(script))).rejects.toMatchObject({ name: 'TenantScopeError', code: 'MULTI_STATEMENT_QUERY' })
+    await expect(withTenant(f.A, () => db.execute(script))).rejects.toMatchObject({
+      name: 'TenantScopeError',
+      code: 'MULTI_STATEMENT_QUERY',
+    })
     // The transaction's first statement carries the setter, so it must be a single one.
     await expect(withTenant(f.A, () => db.transaction((tx) => tx.execute(script)))).rejects.toMatchObject({ code: 'MULTI_STATEMENT_QUERY' })
     await withTenant(f.A, () =>

@@ -2,8 +2,8 @@
 // same policy and default in the catalog, for every tenant column type the
 // helpers handle (drizzle-kit.test.ts checks the uuid example schema end to end).
 import { tenantCondition, tenantIdColumn } from '@tenantscope/drizzle'
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
-import { getTableConfig, PgDialect, bigint, pgTable, text, type PgColumn } from 'drizzle-orm/pg-core'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
+import { bigint, getTableConfig, type PgColumn, PgDialect, pgTable, text } from 'drizzle-orm/pg-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 const dialect = new PgDialect()
@@ -65,7 +65,10 @@ describe('schema helpers = enable_tenant_rls, in the catalog', () => {
         CREATE TABLE via_drizzle_custom (tenant_id uuid NOT NULL DEFAULT ${defaultSql});
         ALTER TABLE via_drizzle_custom ENABLE ROW LEVEL SECURITY;
         CREATE POLICY tenantscope_isolation ON via_drizzle_custom AS PERMISSIVE FOR ALL TO public USING (${condition}) WITH CHECK (${condition});`)
-      const [fromSql, fromDrizzle] = [(await admin.query(CATALOG, ['via_sql_custom'])).rows[0], (await admin.query(CATALOG, ['via_drizzle_custom'])).rows[0]]
+      const [fromSql, fromDrizzle] = [
+        (await admin.query(CATALOG, ['via_sql_custom'])).rows[0],
+        (await admin.query(CATALOG, ['via_drizzle_custom'])).rows[0],
+      ]
       expect(fromDrizzle).toEqual(fromSql)
       expect(JSON.stringify(fromSql)).toContain(`current_setting('myapp.tenant'::text, true)`)
       expect(JSON.stringify(fromSql)).not.toContain('app.current_tenant')

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
-import { createTestDatabase, pgbouncerAvailable, startPgBouncer, withClient, type PgBouncer, type TestDatabase } from '@tenantscope/test-harness'
+import {
+  createTestDatabase,
+  type PgBouncer,
+  pgbouncerAvailable,
+  startPgBouncer,
+  type TestDatabase,
+  withClient,
+} from '@tenantscope/test-harness'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
@@ -71,7 +78,9 @@ describe.skipIf(!pgbouncerAvailable())('Drizzle through PgBouncer in transaction
       ),
     )
     const counts = await withClient(db.adminUrl, (admin) =>
-      admin.query<{ n: number; rolled: number }>(`SELECT count(*) FILTER (WHERE name LIKE 'drizzle %/%')::int AS n, count(*) FILTER (WHERE name = 'drizzle rolled back')::int AS rolled FROM projects`),
+      admin.query<{ n: number; rolled: number }>(
+        `SELECT count(*) FILTER (WHERE name LIKE 'drizzle %/%')::int AS n, count(*) FILTER (WHERE name = 'drizzle rolled back')::int AS rolled FROM projects`,
+      ),
     )
     expect(counts.rows[0]).toEqual({ n: 36, rolled: 0 })
     expect(await leftover(bouncer)).toMatchObject({ visible: 0 })

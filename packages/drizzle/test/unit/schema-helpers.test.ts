@@ -1,5 +1,5 @@
-import { TENANT_POLICY_NAME, currentTenantId, forceRowLevelSecurity, tenantIdColumn, tenantIndex, tenantPolicy } from '@tenantscope/drizzle'
-import { PgDialect, bigint, getTableConfig, pgSchema, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { currentTenantId, forceRowLevelSecurity, TENANT_POLICY_NAME, tenantIdColumn, tenantIndex, tenantPolicy } from '@tenantscope/drizzle'
+import { bigint, getTableConfig, PgDialect, pgSchema, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { describe, expect, test } from 'vitest'
 import { invoices, projects, tenants, users } from '../fixtures/schema.js'
 

@@ -103,7 +103,9 @@ describe('tenantDrizzle', () => {
 
   test("refuses Drizzle's query cache, which keys on SQL and parameters, not on the tenant", () => {
     const cached = drizzle({ client: pool(), cache: new EveryQueryCache() })
-    expect(() => tenantDrizzle(cached)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/cache/) }))
+    expect(() => tenantDrizzle(cached)).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(/cache/) }),
+    )
     expect(() => createTenantDrizzle(pool(), { cache: new EveryQueryCache() })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
   })
 })

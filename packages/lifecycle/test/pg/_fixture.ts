@@ -48,11 +48,24 @@ export async function lifecycleDatabase(): Promise<LifecycleDatabase> {
 export async function seedTenant(admin: pg.Client, name: string, projects = 3): Promise<string> {
   const id = randomUUID()
   await admin.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [id, name])
-  await admin.query(`INSERT INTO users (tenant_id, email, name) VALUES ($1, $2, $3)`, [id, `${name}@example.com`, `${name}\ttab\nnewline \\ backslash`])
+  await admin.query(`INSERT INTO users (tenant_id, email, name) VALUES ($1, $2, $3)`, [
+    id,
+    `${name}@example.com`,
+    `${name}\ttab\nnewline \\ backslash`,
+  ])
   for (let i = 0; i < projects; i++) {
     const { rows } = await admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, $2) RETURNING id`, [id, `${name} project ${i}`])
-    await admin.query(`INSERT INTO invoices (tenant_id, project_id, amount_cents) VALUES ($1, $2, $3), ($1, $2, $4)`, [id, rows[0].id, 100 + i, 200 + i])
-    const comment = await admin.query(`INSERT INTO comments (project_tenant, project_id, body) VALUES ($1, $2, $3) RETURNING id`, [id, rows[0].id, `${name} says hi ${i}`])
+    await admin.query(`INSERT INTO invoices (tenant_id, project_id, amount_cents) VALUES ($1, $2, $3), ($1, $2, $4)`, [
+      id,
+      rows[0].id,
+      100 + i,
+      200 + i,
+    ])
+    const comment = await admin.query(`INSERT INTO comments (project_tenant, project_id, body) VALUES ($1, $2, $3) RETURNING id`, [
+      id,
+      rows[0].id,
+      `${name} says hi ${i}`,
+    ])
     await admin.query(`INSERT INTO reactions (comment_id, emoji) VALUES ($1, '👍'), ($1, 'ok')`, [comment.rows[0].id])
   }
   await admin.query(`INSERT INTO audit_log (tenant_id, message) VALUES ($1, 'created'), ($1, 'seeded')`, [id])

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { eraseTenant, exportTenant, importTenant, TenantLifecycleError } from '@tenantscope/lifecycle'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { lifecycleDatabase, seedTenant, snapshot, type LifecycleDatabase } from './_fixture.js'
+import { type LifecycleDatabase, lifecycleDatabase, seedTenant, snapshot } from './_fixture.js'
 
 // A connection killed in the middle of each operation: a typed INTERRUPTED
 // error that says what was left, and a rerun that completes the work.
@@ -36,7 +36,9 @@ describe('interrupted export, import and erase', () => {
       if (killed) return
       killed = true
       await db.admin.query('SELECT pg_terminate_backend($1)', [pid])
-      await expect.poll(async () => (await db.admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n).toBe(0)
+      await expect
+        .poll(async () => (await db.admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n)
+        .toBe(0)
     }
     return { client, onProgress }
   }

@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { eraseTenant, exportTenant, importTenant, TenantLifecycleError, type LifecycleProgress } from '@tenantscope/lifecycle'
+import { eraseTenant, exportTenant, importTenant, type LifecycleProgress, TenantLifecycleError } from '@tenantscope/lifecycle'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { lifecycleDatabase, seedTenant, snapshot, type LifecycleDatabase } from './_fixture.js'
+import { type LifecycleDatabase, lifecycleDatabase, seedTenant, snapshot } from './_fixture.js'
 
 const codeOf = (error: unknown) => (TenantLifecycleError.is(error) ? error.code : error)
 
@@ -28,17 +28,40 @@ describe('tenant export, import and erase', () => {
 
   test('export: every table that holds the tenant, parents first, with counts and checksums, and nothing of another tenant', async () => {
     const progress: LifecycleProgress[] = []
-    const manifest = await exportTenant({ client: source.maintenance, tenantId: A, directory: archive('acme'), onProgress: (p) => void progress.push(p) })
+    const manifest = await exportTenant({
+      client: source.maintenance,
+      tenantId: A,
+      directory: archive('acme'),
+      onProgress: (p) => void progress.push(p),
+    })
     const order = manifest.tables.map((t) => t.name)
-    expect(order).toEqual(expect.arrayContaining(['public.tenants', 'public.users', 'public.projects', 'public.invoices', 'public.audit_log', 'public.comments', 'public.reactions']))
-    const before = (a: string, b: string) => expect(order.indexOf(a)).toBeLessThan(order.indexOf(b))
-    before('public.tenants', 'public.users')
-    before('public.users', 'public.projects')
-    before('public.projects', 'public.invoices')
-    before('public.projects', 'public.comments')
-    before('public.comments', 'public.reactions')
+    expect(order).toEqual(
+      expect.arrayContaining([
+        'public.tenants',
+        'public.users',
+        'public.projects',
+        'public.invoices',
+        'public.audit_log',
+        'public.comments',
+        'public.reactions',
+      ]),
+    )
+    const comesBefore = (a: string, b: string) => expect(order.indexOf(a)).toBeLessThan(order.indexOf(b))
+    comesBefore('public.tenants', 'public.users')
+    comesBefore('public.users', 'public.projects')
+    comesBefore('public.projects', 'public.invoices')
+    comesBefore('public.projects', 'public.comments')
+    comesBefore('public.comments', 'public.reactions')
     const rows = Object.fromEntries(manifest.tables.map((t) => [t.name, t.rows]))
-    expect(rows).toMatchObject({ 'public.tenants': 1, 'public.users': 1, 'public.projects': 3, 'public.invoices': 6, 'public.comments': 3, 'public.reactions': 6, 'public.audit_log': 2 })
+    expect(rows).toMatchObject({
+      'public.tenants': 1,
+      'public.users': 1,
+      'public.projects': 3,
+      'public.invoices': 6,
+      'public.comments': 3,
+      'public.reactions': 6,
+      'public.audit_log': 2,
+    })
     expect(manifest.tables.find((t) => t.name === 'public.comments')?.via).toBe('foreign key to public.projects')
     expect(manifest.tables.find((t) => t.name === 'public.reactions')?.via).toBe('foreign key to public.comments')
     expect(manifest.tables.find((t) => t.name === 'public.tenants')?.via).toBe('registry')
@@ -49,7 +72,10 @@ describe('tenant export, import and erase', () => {
     expect(all).toContain(A)
     expect(all).not.toContain(B)
     expect(all).not.toContain('globex')
-    expect(progress.filter((p) => p.phase === 'export').at(-1)).toMatchObject({ index: manifest.tables.length, total: manifest.tables.length })
+    expect(progress.filter((p) => p.phase === 'export').at(-1)).toMatchObject({
+      index: manifest.tables.length,
+      total: manifest.tables.length,
+    })
   })
 
   test('import into another database: the same rows, verified; sequences moved past the imported ids', async () => {
@@ -77,7 +103,12 @@ describe('tenant export, import and erase', () => {
     expect(dry).toMatchObject({ dryRun: true, rows: 22, recorded: false })
     const order = dry.tables.map((t) => t.name)
     // Children first: a row goes before the rows it refers to.
-    for (const [child, parent] of [['public.reactions', 'public.comments'], ['public.comments', 'public.projects'], ['public.invoices', 'public.projects'], ['public.users', 'public.tenants']]) {
+    for (const [child, parent] of [
+      ['public.reactions', 'public.comments'],
+      ['public.comments', 'public.projects'],
+      ['public.invoices', 'public.projects'],
+      ['public.users', 'public.tenants'],
+    ]) {
       expect(order.indexOf(child!)).toBeLessThan(order.indexOf(parent!))
     }
     expect(codeOf(await eraseTenant({ client: source.maintenance, tenantId: A }).catch((e) => e))).toBe('ERASE_REFUSED')
@@ -143,7 +174,9 @@ describe('tenant export, import and erase', () => {
     expect(invalid.message).not.toContain(bad)
     expect(await readdir(folder)).not.toContain('bad')
     const unknown = '00000000-0000-4000-8000-000000000000'
-    expect(codeOf(await exportTenant({ client: source.maintenance, tenantId: unknown, directory: archive('unknown') }).catch((e) => e))).toBe('TENANT_NOT_FOUND')
+    expect(
+      codeOf(await exportTenant({ client: source.maintenance, tenantId: unknown, directory: archive('unknown') }).catch((e) => e)),
+    ).toBe('TENANT_NOT_FOUND')
     expect(codeOf(await eraseTenant({ client: source.maintenance, tenantId: bad, force: true }).catch((e) => e))).toBe('INVALID_TENANT_ID')
   })
 })

@@ -2,22 +2,22 @@ import 'reflect-metadata'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import {
-  Catch,
-  Controller,
-  Get,
-  HttpException,
-  Inject,
-  Injectable,
-  Module,
-  UseGuards,
-  UseInterceptors,
   type ArgumentsHost,
   type CallHandler,
   type CanActivate,
+  Catch,
+  Controller,
   type ExceptionFilter,
   type ExecutionContext,
+  Get,
+  HttpException,
   type INestApplication,
+  Inject,
+  Injectable,
+  Module,
   type NestInterceptor,
+  UseGuards,
+  UseInterceptors,
 } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { TenantPool, tryGetTenantId } from '@tenantscope/core'

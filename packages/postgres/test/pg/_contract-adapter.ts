@@ -1,6 +1,6 @@
+import { createTenantSql } from '@tenantscope/postgres'
 import type { ContractAdapter, ContractFactory, RawQueryable } from '@tenantscope/test-harness'
 import postgres from 'postgres'
-import { createTenantSql } from '@tenantscope/postgres'
 
 type Sql = postgres.Sql | postgres.TransactionSql
 
@@ -14,7 +14,9 @@ export function adapterOver(sql: Sql, transaction: ContractAdapter['transaction'
       await sql`INSERT INTO projects (tenant_id, name) VALUES (${tenantId}, ${name})`
     },
     // A RowList carries count, command and columns: compare the rows only.
-    listProjects: async () => [...(await sql<{ tenant_id: string; name: string }[]>`SELECT tenant_id, name FROM projects ORDER BY created_at, name`)],
+    listProjects: async () => [
+      ...(await sql<{ tenant_id: string; name: string }[]>`SELECT tenant_id, name FROM projects ORDER BY created_at, name`),
+    ],
     renameProjects: async (name) => (await sql`UPDATE projects SET name = ${name}`).count,
     moveProjectsTo: async (tenantId) => (await sql`UPDATE projects SET tenant_id = ${tenantId}`).count,
     deleteProjects: async () => (await sql`DELETE FROM projects`).count,
@@ -33,8 +35,9 @@ export function tenantSqlFactory(options: postgres.Options<{}> = {}, url: (url: 
   return (config) => {
     const raw = postgres(url(config.connectionString!), { ...options, max: config.max, onnotice: () => undefined })
     const sql = createTenantSql(raw)
-    const adapter = adapterOver(sql, (fn) =>
-      sql.begin((tx) => fn(adapterOver(tx, () => Promise.reject(new Error('no nested transactions'))))) as Promise<never>,
+    const adapter = adapterOver(
+      sql,
+      (fn) => sql.begin((tx) => fn(adapterOver(tx, () => Promise.reject(new Error('no nested transactions'))))) as Promise<never>,
     )
     return { adapter, rawPool: rawQueryable(raw), end: () => sql.end({ timeout: 5 }) }
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import { afterAll, beforeAll } from 'vitest'
 
 export interface Fixture {
@@ -14,7 +14,10 @@ export function useFixture(): Fixture {
   beforeAll(async () => {
     fixture.db = await createTestDatabase()
     await withClient(fixture.db.adminUrl, async (admin) => {
-      for (const [id, name] of [[fixture.tenantA, 'a'], [fixture.tenantB, 'b']] as const) {
+      for (const [id, name] of [
+        [fixture.tenantA, 'a'],
+        [fixture.tenantB, 'b'],
+      ] as const) {
         await admin.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [id, name])
         await admin.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2)', [id, `${name}1`])
       }

@@ -54,7 +54,10 @@ describe('createTenantSql behaviour', () => {
     const results = await withTenant(fixture.tenantA, () =>
       sql.unsafe(`SELECT count(*)::int AS n FROM projects; SELECT current_setting('app.current_tenant') AS tenant`),
     )
-    expect((results as unknown as postgres.RowList<postgres.Row[]>[]).map((result) => [...result])).toEqual([[{ n: 1 }], [{ tenant: fixture.tenantA }]])
+    expect((results as unknown as postgres.RowList<postgres.Row[]>[]).map((result) => [...result])).toEqual([
+      [{ n: 1 }],
+      [{ tenant: fixture.tenantA }],
+    ])
   })
 
   test('sql.begin: SET TRANSACTION may come first (the setter waits behind it); a savepoint first gets the setter', async () => {
@@ -99,7 +102,11 @@ describe('createTenantSql behaviour', () => {
     )
     await withClient(fixture.db.adminUrl, async (admin) => {
       await expect
-        .poll(async () => (await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'`, [pid])).rows[0].n)
+        .poll(
+          async () =>
+            (await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'`, [pid])).rows[0]
+              .n,
+        )
         .toBe(1)
       await admin.query('SELECT pg_terminate_backend($1)', [pid])
     })

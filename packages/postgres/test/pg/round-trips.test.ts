@@ -74,7 +74,9 @@ describe.each([
     await expect(sql.unsafe('SELECT 1')).rejects.toMatchObject({ code: 'TENANT_CONTEXT_MISSING' })
     await expect(sql.begin((tx) => tx`SELECT 1`)).rejects.toMatchObject({ code: 'TENANT_CONTEXT_MISSING' })
     for (const bad of badTenantIds) {
-      await expect(withTenant(bad as string, () => sql`SELECT 1`)).rejects.toSatisfy((error) => TenantScopeError.is(error, 'INVALID_TENANT_ID'))
+      await expect(withTenant(bad as string, () => sql`SELECT 1`)).rejects.toSatisfy((error) =>
+        TenantScopeError.is(error, 'INVALID_TENANT_ID'),
+      )
     }
     expect(counter.roundTrips()).toBe(0)
     expect(counter.messages()).toEqual({})

@@ -1,4 +1,4 @@
-import { describeTenantContract, pgbouncerAvailable, startPgBouncer, type PgBouncer } from '@tenantscope/test-harness'
+import { describeTenantContract, type PgBouncer, pgbouncerAvailable, startPgBouncer } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, inject } from 'vitest'
 import { tenantSqlFactory } from '../pg/_contract-adapter.js'
 

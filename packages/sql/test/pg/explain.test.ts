@@ -1,5 +1,5 @@
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 // Enough rows that the planner picks a Seq Scan when the index cannot serve
@@ -80,7 +80,12 @@ describe('the scoped queries use the tenant-first index through the InitPlan', (
     ['point read by key', 'SELECT id, name FROM projects WHERE id = $1', 'projects', true],
     ['top-10 recent rows', 'SELECT id, name, created_at FROM projects ORDER BY created_at DESC LIMIT 10', 'projects', false],
     ['count of the tenant', 'SELECT count(*) FROM projects', 'projects', false],
-    ['join of two tenant tables', 'SELECT p.name, i.amount_cents FROM projects p JOIN invoices i ON i.project_id = p.id WHERE p.id = $1', 'projects', true],
+    [
+      'join of two tenant tables',
+      'SELECT p.name, i.amount_cents FROM projects p JOIN invoices i ON i.project_id = p.id WHERE p.id = $1',
+      'projects',
+      true,
+    ],
     ['update by key', `UPDATE projects SET name = 'x' WHERE id = $1`, 'projects', true],
     ['delete by key', 'DELETE FROM invoices WHERE project_id = $1', 'invoices', true],
   ] as const)('%s: Index Scan with Index Cond on tenant_id = the InitPlan, no Seq Scan', async (_, text, table, withProject) => {

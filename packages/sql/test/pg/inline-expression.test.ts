@@ -54,43 +54,52 @@ describe('enable_tenant_rls inlines the tenant expression', () => {
 
   test('the example schema: policy and default read the setting, no helper call', async () => {
     for (const table of ['users', 'projects', 'invoices']) {
-      expect(await catalog(table)).toEqual({ qual: inlinePolicy('tenant_id', 'uuid'), with_check: inlinePolicy('tenant_id', 'uuid'), tenant_default: inlineDefault('uuid') })
+      expect(await catalog(table)).toEqual({
+        qual: inlinePolicy('tenant_id', 'uuid'),
+        with_check: inlinePolicy('tenant_id', 'uuid'),
+        tenant_default: inlineDefault('uuid'),
+      })
     }
   })
 
-  test.each(Object.keys(CAST) as (keyof typeof CAST)[])('a %s column: cast only when the type is not text; the policy and the default work', async (type) => {
-    const table = tableName('fresh', type)
-    const value = type === 'uuid' ? A : type === 'bigint' ? '42' : 'acme'
-    await admin.query(`CREATE TABLE ${table} (tenant_id ${type} NOT NULL, v int); SELECT tenantscope.enable_tenant_rls('${table}');
+  test.each(Object.keys(CAST) as (keyof typeof CAST)[])(
+    'a %s column: cast only when the type is not text; the policy and the default work',
+    async (type) => {
+      const table = tableName('fresh', type)
+      const value = type === 'uuid' ? A : type === 'bigint' ? '42' : 'acme'
+      await admin.query(`CREATE TABLE ${table} (tenant_id ${type} NOT NULL, v int); SELECT tenantscope.enable_tenant_rls('${table}');
                        GRANT SELECT, INSERT ON ${table} TO tenantscope_test_app`)
-    expect(await catalog(table)).toEqual({
-      qual: inlinePolicy('tenant_id', CAST[type]),
-      with_check: inlinePolicy('tenant_id', CAST[type]),
-      tenant_default: inlineDefault(CAST[type]),
-    })
-    const client = await app.connect()
-    try {
-      await client.query('BEGIN')
-      await client.query(`SELECT set_config('app.current_tenant', $1, true)`, [value])
-      const inserted = await client.query(`INSERT INTO ${table} (v) VALUES (1) RETURNING tenant_id::text AS t`)
-      expect(inserted.rows).toEqual([{ t: value }])
-      expect((await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows).toEqual([{ n: 1 }])
-      await client.query('COMMIT')
-      // The setting now reads '' (not NULL): NULLIF keeps the cast from failing; no rows, and the
-      // NULL default fails the WITH CHECK.
-      expect((await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows).toEqual([{ n: 0 }])
-      await expect(client.query(`INSERT INTO ${table} (v) VALUES (2)`)).rejects.toMatchObject({ code: '42501' })
-    } finally {
-      client.release()
-    }
-  })
+      expect(await catalog(table)).toEqual({
+        qual: inlinePolicy('tenant_id', CAST[type]),
+        with_check: inlinePolicy('tenant_id', CAST[type]),
+        tenant_default: inlineDefault(CAST[type]),
+      })
+      const client = await app.connect()
+      try {
+        await client.query('BEGIN')
+        await client.query(`SELECT set_config('app.current_tenant', $1, true)`, [value])
+        const inserted = await client.query(`INSERT INTO ${table} (v) VALUES (1) RETURNING tenant_id::text AS t`)
+        expect(inserted.rows).toEqual([{ t: value }])
+        expect((await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows).toEqual([{ n: 1 }])
+        await client.query('COMMIT')
+        // The setting now reads '' (not NULL): NULLIF keeps the cast from failing; no rows, and the
+        // NULL default fails the WITH CHECK.
+        expect((await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows).toEqual([{ n: 0 }])
+        await expect(client.query(`INSERT INTO ${table} (v) VALUES (2)`)).rejects.toMatchObject({ code: '42501' })
+      } finally {
+        client.release()
+      }
+    },
+  )
 
   test('a re-run converges the old helper policy and default to what a fresh table gets, whatever the search_path; other defaults stay', async () => {
     const types = Object.keys(OLD) as ColumnType[]
     for (const type of types) {
       const table = tableName('old', type)
       const expression = OLD[type]
-      await admin.query(`CREATE TABLE ${tableName('new', type)} (tenant_id ${type} NOT NULL, v int); SELECT tenantscope.enable_tenant_rls('${tableName('new', type)}')`)
+      await admin.query(
+        `CREATE TABLE ${tableName('new', type)} (tenant_id ${type} NOT NULL, v int); SELECT tenantscope.enable_tenant_rls('${tableName('new', type)}')`,
+      )
       // Exactly what the previous enable_tenant_rls left behind.
       await admin.query(`
         CREATE TABLE ${table} (tenant_id ${type} NOT NULL DEFAULT ${expression}, v int);
@@ -134,7 +143,7 @@ describe('enable_tenant_rls inlines the tenant expression', () => {
     expect(await catalog('projects')).toEqual(await catalog('old_uuid'))
   })
 
-  test('the helpers stay, for users\' own policies', async () => {
+  test("the helpers stay, for users' own policies", async () => {
     const { rows } = await app.query(`SELECT tenantscope.current_tenant_id() AS id, tenantscope.current_tenant() AS t`)
     expect(rows).toEqual([{ id: null, t: null }])
   })

@@ -4,10 +4,10 @@ import { createTenantPool, withTenant } from '@tenantscope/core'
 import {
   APP_ROLE,
   createTestDatabase,
-  startPgBouncerWithIni,
-  withDatabase,
   type PgBouncer,
+  startPgBouncerWithIni,
   type TestDatabase,
+  withDatabase,
 } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -58,7 +58,11 @@ describe('sql/pgbouncer.ini', () => {
     const url = withDatabase(bouncer.url(db.appUrl), 'app', APP_ROLE)
     const pool = createTenantPool({ connectionString: url, max: 2 })
     try {
-      for (const [tenant, name] of [[A, 'project of A'], [B, 'project of B'], [A, 'project of A']] as const) {
+      for (const [tenant, name] of [
+        [A, 'project of A'],
+        [B, 'project of B'],
+        [A, 'project of A'],
+      ] as const) {
         const { rows } = await withTenant(tenant, () => pool.query('SELECT name FROM projects'))
         expect(rows).toEqual([{ name }])
       }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createTenantPool, withTenant } from '@tenantscope/core'
 import { applyMigrations, migrations } from '@tenantscope/sql'
-import { createTestDatabase, withClient, withDatabase, type TestDatabase } from '@tenantscope/test-harness'
+import { createTestDatabase, type TestDatabase, withClient, withDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 

@@ -86,7 +86,9 @@ describe('shipped SQL on a real database', () => {
   })
 
   test('enable_tenant_rls adds a tenant-first index only when none exists, and is idempotent', async () => {
-    await admin.query(`CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tenant_id uuid NOT NULL, at timestamptz DEFAULT now())`)
+    await admin.query(
+      `CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tenant_id uuid NOT NULL, at timestamptz DEFAULT now())`,
+    )
     const indexes = async () =>
       (await admin.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname`)).rows.map((r) => r.indexdef)
     await admin.query(`SELECT tenantscope.enable_tenant_rls('events')`)
@@ -147,14 +149,17 @@ describe('tenantscope.tenant_expression and enable_tenant_rls take the setting',
     await db?.drop()
   })
 
-  test.each(['uuid', 'bigint', 'text'])('%s: the SQL function writes what tenantExpression() writes, for any setting', async (columnType) => {
-    for (const setting of ['app.current_tenant', 'myapp.tenant']) {
-      const { rows } = await admin.query('SELECT tenantscope.tenant_expression($1::regtype, $2) AS expr', [columnType, setting])
-      expect(rows[0].expr).toBe(tenantExpression({ setting, columnType }))
-    }
-    const { rows } = await admin.query('SELECT tenantscope.tenant_expression($1::regtype) AS expr', [columnType])
-    expect(rows[0].expr).toBe(tenantExpression({ columnType }))
-  })
+  test.each(['uuid', 'bigint', 'text'])(
+    '%s: the SQL function writes what tenantExpression() writes, for any setting',
+    async (columnType) => {
+      for (const setting of ['app.current_tenant', 'myapp.tenant']) {
+        const { rows } = await admin.query('SELECT tenantscope.tenant_expression($1::regtype, $2) AS expr', [columnType, setting])
+        expect(rows[0].expr).toBe(tenantExpression({ setting, columnType }))
+      }
+      const { rows } = await admin.query('SELECT tenantscope.tenant_expression($1::regtype) AS expr', [columnType])
+      expect(rows[0].expr).toBe(tenantExpression({ columnType }))
+    },
+  )
 
   test('enable_tenant_rls(table, column, setting): policy and default read the setting; a re-run with another setting converges', async () => {
     const catalog = async () =>
@@ -170,7 +175,9 @@ describe('tenantscope.tenant_expression and enable_tenant_rls take the setting',
     expect(custom.qual).toContain("current_setting('myapp.tenant'::text, true)")
     expect(custom.def).toContain("current_setting('myapp.tenant'::text, true)")
     expect(JSON.stringify(custom)).not.toContain('app.current_tenant')
-    const refused = await admin.query(`SELECT tenantscope.enable_tenant_rls('custom_notes', 'tenant_id', $1)`, ["x'; DROP TABLE custom_notes; --"]).catch((error: { code?: string }) => error)
+    const refused = await admin
+      .query(`SELECT tenantscope.enable_tenant_rls('custom_notes', 'tenant_id', $1)`, ["x'; DROP TABLE custom_notes; --"])
+      .catch((error: { code?: string }) => error)
     expect((refused as { code?: string }).code).toBe('22023')
     expect(await catalog()).toEqual(custom)
   })

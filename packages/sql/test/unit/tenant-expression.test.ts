@@ -11,12 +11,14 @@ describe('tenantExpression / tenantPredicate: the one spelling of the tenant exp
   test('a setting and a column type: text needs no cast', () => {
     expect(tenantExpression({ setting: 'myapp.org', columnType: 'bigint' })).toBe("NULLIF(current_setting('myapp.org', true), '')::bigint")
     expect(tenantExpression({ setting: 'myapp.org', columnType: 'text' })).toBe("NULLIF(current_setting('myapp.org', true), '')")
-    expect(tenantExpression({ columnType: 'character varying(64)' })).toBe("NULLIF(current_setting('app.current_tenant', true), '')::character varying(64)")
+    expect(tenantExpression({ columnType: 'character varying(64)' })).toBe(
+      "NULLIF(current_setting('app.current_tenant', true), '')::character varying(64)",
+    )
   })
 
   test('the setting is always a literal; a type that could end the expression throws', () => {
     expect(tenantExpression({ setting: "a'b.c" })).toBe("NULLIF(current_setting('a''b.c', true), '')::uuid")
-    for (const columnType of ["uuid); DROP TABLE t; --", "uuid'", 'uuid /* x */', '']) {
+    for (const columnType of ['uuid); DROP TABLE t; --', "uuid'", 'uuid /* x */', '']) {
       expect(() => tenantExpression({ columnType })).toThrow(TypeError)
     }
     expect(() => tenantExpression({ setting: '' })).toThrow(TypeError)

@@ -1,7 +1,7 @@
 import { createTenantPool, type TenantPoolClient } from '@tenantscope/core'
 import pg from 'pg'
 import { describe, expect, test } from 'vitest'
-import { describeTenantContract, PG_VERSIONS, useVersionedServer, type ContractAdapter } from '../../src/index.js'
+import { type ContractAdapter, describeTenantContract, PG_VERSIONS, useVersionedServer } from '../../src/index.js'
 
 type Queryable = Pick<TenantPoolClient, 'query'>
 
@@ -9,7 +9,8 @@ type Queryable = Pick<TenantPoolClient, 'query'>
 function adapterOver(db: Queryable, transaction: ContractAdapter['transaction']): ContractAdapter {
   return {
     insertProject: async (name) => void (await db.query('INSERT INTO projects (name) VALUES ($1)', [name])),
-    insertProjectFor: async (tenantId, name) => void (await db.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2)', [tenantId, name])),
+    insertProjectFor: async (tenantId, name) =>
+      void (await db.query('INSERT INTO projects (tenant_id, name) VALUES ($1, $2)', [tenantId, name])),
     listProjects: async () => (await db.query('SELECT tenant_id, name FROM projects ORDER BY created_at, name')).rows,
     renameProjects: async (name) => (await db.query('UPDATE projects SET name = $1', [name])).rowCount ?? 0,
     moveProjectsTo: async (tenantId) => (await db.query('UPDATE projects SET tenant_id = $1', [tenantId])).rowCount ?? 0,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { createTenantPool, type TenantPool } from '@tenantscope/core'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import { assertTenantIsolation, checkTenantIsolation, TenantIsolationError, type TenantIsolationReport } from '@tenantscope/testing'
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 const summary = (report: TenantIsolationReport) =>
   report.failures.map((failure) => `${failure.table} ${failure.check}${failure.finding ? `:${failure.finding.code}` : ''}`).sort()
 
-const EVERYTHING_LEAKS = ['cross_tenant_read', 'cross_tenant_update', 'cross_tenant_move', 'cross_tenant_delete', 'cross_tenant_insert', 'no_context_read', 'no_context_write']
+const EVERYTHING_LEAKS = [
+  'cross_tenant_read',
+  'cross_tenant_update',
+  'cross_tenant_move',
+  'cross_tenant_delete',
+  'cross_tenant_insert',
+  'no_context_read',
+  'no_context_write',
+]
 
 describe('deliberately broken schemas: each failure is reported', () => {
   let db: TestDatabase
@@ -38,7 +46,10 @@ describe('deliberately broken schemas: each failure is reported', () => {
     ['b_cast', ['catalog:policy_casts_tenant_column']],
     // USING (true) also lets A take B's row over with UPDATE ... SET tenant_id = A (WITH CHECK passes): the
     // old WHERE ctid check could not see it.
-    ['b_open_read', ['cross_tenant_read', 'cross_tenant_update', 'cross_tenant_delete', 'no_context_read', 'catalog:policy_not_tenant_scoped']],
+    [
+      'b_open_read',
+      ['cross_tenant_read', 'cross_tenant_update', 'cross_tenant_delete', 'no_context_read', 'catalog:policy_not_tenant_scoped'],
+    ],
     // Both also read the setting once per row (no sub-select): the doctor's warning comes with them.
     ['b_bypass', ['catalog:policy_bypass_setting', 'catalog:policy_function_per_row']],
     ['b_no_nullif', ['no_context_read', 'catalog:policy_setting_without_nullif', 'catalog:policy_function_per_row']],
@@ -82,7 +93,9 @@ describe('deliberately broken schemas: each failure is reported', () => {
       'public.b_user_directory view_cross_tenant_read',
       'public.b_user_directory view_cross_tenant_read',
     ])
-    expect(report.failures.map((failure) => failure.reason).join('\n')).toMatch(/tenant A sees 1 row\(s\) of other tenants through the view[\s\S]*with no tenant set, the view shows 2 tenant row\(s\)/)
+    expect(report.failures.map((failure) => failure.reason).join('\n')).toMatch(
+      /tenant A sees 1 row\(s\) of other tenants through the view[\s\S]*with no tenant set, the view shows 2 tenant row\(s\)/,
+    )
   })
 
   test('the reasons say what happened', async () => {
@@ -91,7 +104,9 @@ describe('deliberately broken schemas: each failure is reported', () => {
     expect(reasons['public.b_rls_off cross_tenant_read']).toBe('tenant A sees 1 row(s) of other tenants')
     expect(reasons['public.b_rls_off cross_tenant_update']).toBe("tenant A updated tenant B's row")
     expect(reasons['public.b_rls_off cross_tenant_insert']).toMatch(/^tenant A inserted a row carrying tenant B's tenant_id/)
-    expect(reasons['public.b_no_nullif no_context_read']).toMatch(/^with no tenant set, SELECT failed instead of returning no rows: invalid input syntax for type uuid/)
+    expect(reasons['public.b_no_nullif no_context_read']).toMatch(
+      /^with no tenant set, SELECT failed instead of returning no rows: invalid input syntax for type uuid/,
+    )
   })
 
   test('catalog decides which doctor findings fail: a cast passes at error, and catalog: false skips them', async () => {
@@ -131,14 +146,24 @@ describe('deliberately broken schemas: each failure is reported', () => {
   })
 
   test('a factory naming a column that does not exist is reported', async () => {
-    const report = await checkTenantIsolation({ pool, adminPool, tables: ['users'], catalog: false, factories: { users: () => ({ nickname: 'x' }) } })
+    const report = await checkTenantIsolation({
+      pool,
+      adminPool,
+      tables: ['users'],
+      catalog: false,
+      factories: { users: () => ({ nickname: 'x' }) },
+    })
     expect(summary(report)).toContain('public.users setup')
     expect(report.failures.find((failure) => failure.check === 'setup')!.reason).toMatch(/the factory sets nickname, which is not a column/)
   })
 
   test('nothing is left behind, whatever failed', async () => {
     const count = async () =>
-      (await adminPool.query(`SELECT (SELECT count(*) FROM tenants) + (SELECT count(*) FROM b_rls_off) + (SELECT count(*) FROM b_open_read) AS n`)).rows[0].n
+      (
+        await adminPool.query(
+          `SELECT (SELECT count(*) FROM tenants) + (SELECT count(*) FROM b_rls_off) + (SELECT count(*) FROM b_open_read) AS n`,
+        )
+      ).rows[0].n
     const before = await count()
     await checkTenantIsolation({ pool, adminPool, tables: ['b_rls_off', 'b_open_read'] })
     expect(await count()).toBe(before)
@@ -175,7 +200,9 @@ describe('the kit refuses what would prove nothing', () => {
     try {
       const noAdmin = await assertTenantIsolation({ pool }).catch((caught: unknown) => caught)
       expect(TenantIsolationError.is(noAdmin, 'INVALID_OPTIONS')).toBe(true)
-      expect((noAdmin as Error).message).toMatch(/tenant_id references public\.tenants, where role tenantscope_test_app may not insert: pass adminPool/)
+      expect((noAdmin as Error).message).toMatch(
+        /tenant_id references public\.tenants, where role tenantscope_test_app may not insert: pass adminPool/,
+      )
       const unknown = await assertTenantIsolation({ pool, tables: ['nope'] }).catch((caught: unknown) => caught)
       expect((unknown as Error).message).toBe('nope is not a table with a tenant_id column')
       const column = await assertTenantIsolation({ pool, tenantColumn: 'org_id' }).catch((caught: unknown) => caught)
@@ -243,6 +270,8 @@ describe('throwaway tenants: rows written for them by the database are cleaned u
       CREATE TRIGGER tenants_note AFTER INSERT ON tenants FOR EACH ROW EXECUTE FUNCTION note_tenant();`)
     const error = await checkTenantIsolation({ pool, adminPool }).catch((caught: unknown) => caught)
     expect(TenantIsolationError.is(error, 'CLEANUP_FAILED')).toBe(true)
-    expect((error as Error).message).toMatch(/^adminPool could not delete the throwaway tenants, which are left committed: public\.tenants id = /)
+    expect((error as Error).message).toMatch(
+      /^adminPool could not delete the throwaway tenants, which are left committed: public\.tenants id = /,
+    )
   })
 })

@@ -3,10 +3,10 @@
 // the table clean when told the setting (and not otherwise), and the kit proves
 // isolation with it.
 import { randomUUID } from 'node:crypto'
-import { createTenantPool, withTenant, type TenantPool } from '@tenantscope/core'
+import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import { runDoctor } from '@tenantscope/doctor'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import { assertTenantIsolation } from '@tenantscope/testing'
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 

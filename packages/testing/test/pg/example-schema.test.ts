@@ -1,6 +1,6 @@
 import { createTenantPool, type TenantPool } from '@tenantscope/core'
-import { assertTenantIsolation } from '@tenantscope/testing'
 import { createTestDatabase, type TestDatabase } from '@tenantscope/test-harness'
+import { assertTenantIsolation } from '@tenantscope/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createTestDatabase, withClient, type TestDatabase } from '@tenantscope/test-harness'
+import { createTestDatabase, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 const suite = fileURLToPath(new URL('./fixtures/node-test-suite.mjs', import.meta.url))
@@ -14,9 +14,14 @@ const NODE_OPTIONS = `--import=${tsx} --conditions=@tenantscope/source`
 
 function runNodeTest(env: Record<string, string>): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--test', suite], { env: { ...process.env, NODE_OPTIONS, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr })
-    })
+    execFile(
+      process.execPath,
+      ['--test', suite],
+      { env: { ...process.env, NODE_OPTIONS, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr })
+      },
+    )
   })
 }
 

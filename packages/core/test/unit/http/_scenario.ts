@@ -8,7 +8,12 @@ export const resolveTenant = jwtTenant<any>({
   secret: SECRET,
   tenantsClaim: 'tenants',
   requestedTenant: (req) => {
-    const value = typeof req.headers?.get === 'function' ? req.headers.get('x-tenant-id') : req.req?.header ? req.req.header('x-tenant-id') : req.headers?.['x-tenant-id']
+    const value =
+      typeof req.headers?.get === 'function'
+        ? req.headers.get('x-tenant-id')
+        : req.req?.header
+          ? req.req.header('x-tenant-id')
+          : req.headers?.['x-tenant-id']
     return value ?? undefined
   },
 })

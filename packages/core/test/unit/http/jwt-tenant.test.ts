@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
-import { TenantResolutionError, resolveRequestTenant, type TenantResolver } from '@tenantscope/core/http'
+import { resolveRequestTenant, TenantResolutionError, type TenantResolver } from '@tenantscope/core/http'
 import { jwtTenant } from '@tenantscope/core/jwt'
-import { SignJWT, base64url } from 'jose'
+import { base64url, SignJWT } from 'jose'
 import { describe, expect, test } from 'vitest'
 import { A, B, SECRET, sign } from './_tokens.js'
 
@@ -33,16 +33,28 @@ describe('jwtTenant', () => {
     const wrongIssuer = await sign({ tenant_id: A }, { issuer: 'https://evil.test' })
     const none = `${base64url.encode(JSON.stringify({ alg: 'none' }))}.${base64url.encode(JSON.stringify({ tenant_id: A, iss: 'https://auth.test' }))}.`
     for (const token of [wrongSecret, expired, wrongIssuer, none, 'not.a.token']) {
-      expect(await outcome(resolver, request(token))).toMatchObject({ ok: false, status: 401, body: { error: { code: 'UNAUTHENTICATED' } } })
+      expect(await outcome(resolver, request(token))).toMatchObject({
+        ok: false,
+        status: 401,
+        body: { error: { code: 'UNAUTHENTICATED' } },
+      })
     }
     expect(await outcome(resolver, { headers: { authorization: 'Basic dXNlcjpwYXNz' } })).toMatchObject({ status: 401 })
   })
 
   test('a valid token without a tenant claim → 403; a malformed tenant claim → 400', async () => {
     const noTenant = await sign({ sub: 'u1' }, { issuer: 'https://auth.test' })
-    expect(await outcome(resolver, request(noTenant))).toMatchObject({ ok: false, status: 403, body: { error: { code: 'TENANT_FORBIDDEN' } } })
+    expect(await outcome(resolver, request(noTenant))).toMatchObject({
+      ok: false,
+      status: 403,
+      body: { error: { code: 'TENANT_FORBIDDEN' } },
+    })
     const malformed = await sign({ tenant_id: "x'; DROP TABLE projects; --" }, { issuer: 'https://auth.test' })
-    expect(await outcome(resolver, request(malformed))).toMatchObject({ ok: false, status: 400, body: { error: { code: 'INVALID_TENANT_ID' } } })
+    expect(await outcome(resolver, request(malformed))).toMatchObject({
+      ok: false,
+      status: 400,
+      body: { error: { code: 'INVALID_TENANT_ID' } },
+    })
   })
 
   test('requestedTenant: granted → that tenant; not granted → 403; malformed → 400', async () => {
@@ -80,7 +92,16 @@ describe('jwtTenant', () => {
   })
 
   test('resolver errors that are not refusals propagate (for the framework error handler)', async () => {
-    await expect(resolveRequestTenant({ resolveTenant: () => { throw new Error('boom') } }, {})).rejects.toThrow('boom')
+    await expect(
+      resolveRequestTenant(
+        {
+          resolveTenant: () => {
+            throw new Error('boom')
+          },
+        },
+        {},
+      ),
+    ).rejects.toThrow('boom')
     const refusal = new TenantResolutionError('TENANT_FORBIDDEN', 'nope')
     expect(refusal.status).toBe(403)
     expect(TenantResolutionError.is(refusal, 'TENANT_FORBIDDEN')).toBe(true)

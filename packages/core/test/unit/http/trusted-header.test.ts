@@ -7,8 +7,13 @@ describe('trustedHeaderTenant', () => {
 
   test('reads x-tenant-id from Node headers, Fetch Headers and a Hono-style context', async () => {
     expect(await resolveRequestTenant({ resolveTenant }, { headers: { 'x-tenant-id': A } })).toMatchObject({ ok: true, tenantId: A })
-    expect(await resolveRequestTenant({ resolveTenant }, { headers: new Headers({ 'X-Tenant-Id': A }) })).toMatchObject({ ok: true, tenantId: A })
-    expect(await resolveRequestTenant({ resolveTenant }, { req: { header: (n: string) => (n === 'x-tenant-id' ? A : undefined) } })).toMatchObject({ ok: true, tenantId: A })
+    expect(await resolveRequestTenant({ resolveTenant }, { headers: new Headers({ 'X-Tenant-Id': A }) })).toMatchObject({
+      ok: true,
+      tenantId: A,
+    })
+    expect(
+      await resolveRequestTenant({ resolveTenant }, { req: { header: (n: string) => (n === 'x-tenant-id' ? A : undefined) } }),
+    ).toMatchObject({ ok: true, tenantId: A })
   })
 
   test('missing → 401, malformed → 400, repeated → 400', async () => {

@@ -14,7 +14,7 @@ describe('tenantPayload', () => {
     expect(() => tenantPayload({})).toThrow(expect.objectContaining({ code: 'TENANT_CONTEXT_MISSING' }))
   })
 
-  test("a payload naming another tenant is refused (TENANT_MISMATCH)", async () => {
+  test('a payload naming another tenant is refused (TENANT_MISMATCH)', async () => {
     await expect(withTenant(A, () => tenantPayload({ tenantId: B }))).rejects.toSatisfy((e) => TenantScopeError.is(e, 'TENANT_MISMATCH'))
   })
 
