@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks'
 import type pg from 'pg'
-import { queryClassOf, queueFirst, type PgConnection, type Submittable } from './_pg-internals.js'
+import { type PgConnection, queryClassOf, queueFirst, type Submittable } from './_pg-internals.js'
 import { bindEmit, bindListener, type EventTarget } from './bound-listener.js'
 import { connectionState } from './connection-state.js'
 import { noteCommandComplete } from './session-state.js'
