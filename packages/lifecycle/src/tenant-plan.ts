@@ -107,7 +107,8 @@ export async function planTenant(client: pg.ClientBase, options: PlanOptions = {
   // A filter is written for a table alias; nested EXISTS get aliases of their own.
   type Filter = (alias: string) => string
   const planned = new Map<number, { row: TableRow; via: string; filter: Filter }>()
-  const tenantValue = (type: string) => `current_setting('${TENANT_SETTING}')::${type}`
+  // A sub-select: evaluated once per statement (an InitPlan), not once per row.
+  const tenantValue = (type: string) => `(SELECT current_setting('${TENANT_SETTING}')::${type})`
   for (const row of tables.rows) {
     if (row.has_tenant_column) {
       planned.set(Number(row.oid), {
