@@ -320,11 +320,12 @@ export function renderFairnessChart(result: FairnessResult): string {
     return [
       `<text x="${labelWidth - 8}" y="${y + 14}" text-anchor="end">${escape(row.label)}</text>`,
       `<rect x="${labelWidth}" y="${y + 3}" width="${width.toFixed(1)}" height="${rowHeight - 6}" fill="${fill}"/>`,
-      `<text x="${labelWidth + width + 6}" y="${y + 14}">${row.value.toFixed(1)} ms</text>`,
+      `<text x="${(labelWidth + width + 6).toFixed(1)}" y="${y + 14}">${row.value.toFixed(1)} ms</text>`,
     ].join('')
   })
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + barWidth + 90}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>Cold tenants' latency under a hot tenant, by mode</title>`,
     `<text x="8" y="18" font-weight="bold">Cold tenants' latency under a hot tenant (pool of ${result.scenario.poolSize}, ${result.scenario.workers} workers, medians)</text>`,
     ...bars,
     '</svg>',
