@@ -25,7 +25,11 @@ export interface ExampleTenant {
 export interface SetupOptions {
   /** The primary database as its owner: a superuser, or a role with CREATEDB and CREATEROLE. Never the app role. */
   adminUrl: string
-  /** The application's LOGIN role: it joins the NOINHERIT gate role, to reach schema tenants' roles. */
+  /**
+   * The application's LOGIN role (not superuser, not BYPASSRLS, owns nothing):
+   * it is made a member of tenantscope_app, and of the NOINHERIT gate role
+   * that reaches the schema tenants' roles.
+   */
   appRole: string
   tenants: readonly ExampleTenant[]
   /** The owner's connection string on a tenant database. @default the admin's login on that database */
@@ -85,10 +89,11 @@ export async function setupExample(options: SetupOptions): Promise<SetupResult> 
       }
       result.push({ ...entry, name: tenant.name, created })
     }
-    // Grants are repeated on every run (a rerun with another app role works).
-    if (result.some((entry) => entry.strategy === 'schema')) {
-      await admin.query(`GRANT ${DEFAULT_GATE_ROLE} TO ${pg.escapeIdentifier(options.appRole)}`)
-    }
+    // Grants are repeated on every run (a rerun with another app role works):
+    // the table privileges of tenantscope_app, and the gate to the schema tenants' roles.
+    const appRole = pg.escapeIdentifier(options.appRole)
+    await admin.query(`GRANT tenantscope_app TO ${appRole}`)
+    if (result.some((entry) => entry.strategy === 'schema')) await admin.query(`GRANT ${DEFAULT_GATE_ROLE} TO ${appRole}`)
     // Migrations added since the tenants were made reach every one of them.
     const summary = await migrateTenants({
       admin,
