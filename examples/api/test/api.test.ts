@@ -18,7 +18,6 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
   let acme: SeededTenant
   let globex: SeededTenant
   const headers: Record<Who, Record<string, string>> = { acme: {}, umbrella: {}, globex: {}, initech: {} }
-  const resolved: string[] = []
 
   async function call(method: string, path: string, who: Who | Record<string, string>, body?: unknown) {
     const response = await fetch(`${api.url}${path}`, {
@@ -37,13 +36,9 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
     for (const tenant of seeded.tenants) {
       headers[tenant.key as Who] = { authorization: `Bearer ${await token({ tenant_id: tenant.id, sub: `user-of-${tenant.key}` })}` }
     }
+    // The default resolver: the app role's own login on the tenant's database.
     api = await startApi({
       databaseUrl: seeded.db.appUrl,
-      // The app's resolver: the directory holds only the database's name.
-      tenantDatabaseUrl: (database) => {
-        resolved.push(database)
-        return withDatabase(seeded.db.adminUrl, database, APP_ROLE)
-      },
       queueUrl: seeded.db.adminUrl,
       jwtSecret: JWT_SECRET,
       port: 0,
@@ -213,6 +208,7 @@ describe('example API: tenants of every kind behind the same routes', () => {
     for (const tenant of seeded.tenants) auth.set(tenant.id, { authorization: `Bearer ${await token({ tenant_id: tenant.id })}` })
     api = await startApi({
       databaseUrl: seeded.db.appUrl,
+      // The app's own resolver: the directory holds only the database's name.
       tenantDatabaseUrl: (database) => {
         resolved.push(database)
         return withDatabase(seeded.db.adminUrl, database, APP_ROLE)

@@ -10,8 +10,6 @@ export interface DemoDatabase {
   /** The application role: LOGIN, member of tenantscope_app, not superuser, not BYPASSRLS, owns nothing. */
   appUrl: string
   appRole: string
-  /** Where a tenant of the demo lives: its schema and role, or its database (named after this database). */
-  placeOf(tenant: ExampleTenant): { schema?: string; role?: string; database?: string }
   /** The SQL that drops everything the demo made on the server (for --keep). */
   dropStatements(tenants: readonly ExampleTenant[]): string[]
   /** Drops the tenants' databases and roles, the database and the role. */
@@ -50,7 +48,6 @@ export async function createDemoDatabase(serverUrl: string): Promise<DemoDatabas
     adminUrl,
     appUrl: withDatabase(serverUrl, name, { user: appRole, password }),
     appRole,
-    placeOf: (tenant) => placement(name, tenant),
     dropStatements: (tenants) => dropStatements(name, appRole, tenants),
     drop: (tenants) => dropDemoDatabase(serverUrl, name, appRole, tenants),
   }
