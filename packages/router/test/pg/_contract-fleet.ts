@@ -95,8 +95,16 @@ export function contractFleet(kinds: readonly FleetKind[]) {
     }
     first = entries.get(tenants[0]!)!
 
-    const eachPlace = <T>(fn: (client: pg.ClientBase, place: Place) => Promise<T>) =>
-      Promise.all(places.map((p) => withClient(p.url, (client) => fn(client, p))))
+    // One database at a time, one connection each: the server's connection slots are shared with other test files.
+    const eachPlace = async <T>(fn: (client: pg.ClientBase, place: Place) => Promise<T>): Promise<T[]> => {
+      const results: T[] = []
+      for (const url of new Set(places.map((p) => p.url))) {
+        await withClient(url, async (client) => {
+          for (const p of places.filter((p) => p.url === url)) results.push(await fn(client, p))
+        })
+      }
+      return results
+    }
     return {
       async allProjects() {
         const rows = await eachPlace(async (client, p) => {
