@@ -164,7 +164,9 @@ async function measure() {
     log(line)
   }
   const version = await withClient(serverUrl, async (c) => (await c.query(`SHOW server_version`)).rows[0].server_version)
-  out(`schema tenants at scale: ${tenants} tenants (schema + role + 2 tables, 3 indexes, 2 sequences, tracking table), PostgreSQL ${version}`)
+  out(
+    `schema tenants at scale: ${tenants} tenants (schema + role + 2 tables, 3 indexes, 2 sequences, tracking table), PostgreSQL ${version}`,
+  )
 
   // The catalog: this database against a fresh one made the same way with no tenants.
   const fresh = `${name}_fresh`
@@ -209,7 +211,10 @@ async function measure() {
     for (; touched < stage; touched++) {
       const id = entries[touched]!.tenantId
       await withTenant(id, () =>
-        memRouter.query(`SELECT p.name, count(t.id) FROM projects p LEFT JOIN tasks t ON t.project_id = p.id WHERE p.id = $1 GROUP BY p.name`, [1]),
+        memRouter.query(
+          `SELECT p.name, count(t.id) FROM projects p LEFT JOIN tasks t ON t.project_id = p.id WHERE p.id = $1 GROUP BY p.name`,
+          [1],
+        ),
       )
     }
     const ms = (performance.now() - started) / (stage - from)
@@ -235,10 +240,14 @@ async function measure() {
   // Warm both connections over every tenant: the steady state of a long-lived pool.
   let k = 0
   const warmStart = performance.now()
-  await Promise.all(Array.from({ length: WORKERS }, async () => {
-    while (k < tenants * WORKERS * 2) await read(k++ % tenants)
-  }))
-  out(`  router point reads, ${WORKERS} workers, pool of ${WORKERS}; warming both connections over every tenant took ${((performance.now() - warmStart) / 1000).toFixed(1)} s`)
+  await Promise.all(
+    Array.from({ length: WORKERS }, async () => {
+      while (k < tenants * WORKERS * 2) await read(k++ % tenants)
+    }),
+  )
+  out(
+    `  router point reads, ${WORKERS} workers, pool of ${WORKERS}; warming both connections over every tenant took ${((performance.now() - warmStart) / 1000).toFixed(1)} s`,
+  )
   const backends = await pids()
   const results: Record<string, { s: ReturnType<typeof summarize>; clientUs: number; backendUs: number }[]> = {}
   const spreads = [...new Set([100, tenants].filter((n) => n <= tenants))]
@@ -265,8 +274,23 @@ async function measure() {
   for (const n of spreads) {
     const r = results[n]!
     out(
-      `    over ${String(n).padStart(6)} tenants: ${spread(r.map((x) => x.s.throughput), 0)} q/s, p50 ${spread(r.map((x) => x.s.p50), 3)} ms, ` +
-        `p99 ${spread(r.map((x) => x.s.p99), 3)} ms, CPU/op client ${spread(r.map((x) => x.clientUs), 0)} µs, backend ${spread(r.map((x) => x.backendUs), 0)} µs`,
+      `    over ${String(n).padStart(6)} tenants: ${spread(
+        r.map((x) => x.s.throughput),
+        0,
+      )} q/s, p50 ${spread(
+        r.map((x) => x.s.p50),
+        3,
+      )} ms, ` +
+        `p99 ${spread(
+          r.map((x) => x.s.p99),
+          3,
+        )} ms, CPU/op client ${spread(
+          r.map((x) => x.clientUs),
+          0,
+        )} µs, backend ${spread(
+          r.map((x) => x.backendUs),
+          0,
+        )} µs`,
     )
   }
   const ratio = median(results[tenants]!.map((x) => x.s.throughput)) / median(results[100]!.map((x) => x.s.throughput))

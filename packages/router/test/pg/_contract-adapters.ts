@@ -53,4 +53,3 @@ export function drizzleAdapter(db: Db): ContractAdapter {
     failingStatement: () => databaseError(() => db.execute(sql`SELECT 1 / 0`)),
   }
 }
-

@@ -1,9 +1,9 @@
+import { tenantDrizzle } from '@tenantscope/drizzle'
 import { createTenantDirectory, createTenantRouter } from '@tenantscope/router'
 import { describeTenantContract } from '@tenantscope/test-harness'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import { drizzleAdapter, routerAdapter } from './_contract-adapters.js'
-import { tenantDrizzle } from '@tenantscope/drizzle'
 
 // The isolation contract (fail closed, transactions, killed backends, the
 // concurrency property) through the router, for pool tenants: every tenant
