@@ -178,8 +178,9 @@ async function measure() {
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
   const per = (key: string) => ((Number(full[key]) - Number(base[key])) / tenants).toFixed(1)
   out(
-    `  catalog: pg_class ${full.pg_class} rows (+${per('pg_class')}/tenant), pg_attribute ${full.pg_attribute} (+${per('pg_attribute')}/tenant), ` +
-      `pg_depend ${full.pg_depend} (+${per('pg_depend')}/tenant), roles ${full.roles}`,
+    `  catalog: pg_class ${full.pg_class} rows (empty: ${base.pg_class}, +${per('pg_class')}/tenant), ` +
+      `pg_attribute ${full.pg_attribute} (empty: ${base.pg_attribute}, +${per('pg_attribute')}/tenant), ` +
+      `pg_depend ${full.pg_depend} (empty: ${base.pg_depend}, +${per('pg_depend')}/tenant), roles ${full.roles}`,
   )
   out(
     `  database size ${mb(Number(full.database_bytes))} (empty: ${mb(Number(base.database_bytes))}); ` +
