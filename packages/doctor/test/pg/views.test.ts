@@ -88,7 +88,7 @@ describe('doctor: views and materialized views the app role can read', () => {
     expect(await viewFindings('v_orders')).toEqual([])
   })
 
-  test('a view over a materialized view that does not filter by tenant: an error even with security_invoker and an owner subject to RLS', async () => {
+  test('a view over a materialized view that does not filter by tenant: an error even when its owner is subject to RLS', async () => {
     await tenantTable('v_visits')
     await admin.query(`
       CREATE SCHEMA IF NOT EXISTS v_private;
