@@ -3,7 +3,16 @@ export { CITUS_PGBIN, citusUnavailableReason, startCitusCluster } from './citus-
 export type { CitusTestDatabase, CitusTestDatabaseOptions } from './citus-database.js'
 export { createCitusDatabase, createCitusTestDatabase, DISTRIBUTE_EXAMPLE_SQL } from './citus-database.js'
 export { citusProjectInclude } from './citus-project.js'
-export type { ContractAdapter, ContractFactory, ContractOptions, ContractSubject, ProjectRow, RawQueryable } from './contract.js'
+export type {
+  ContractAdapter,
+  ContractFactory,
+  ContractOptions,
+  ContractPlace,
+  ContractPlacement,
+  ContractSubject,
+  ProjectRow,
+  RawQueryable,
+} from './contract.js'
 export { badTenantIds, describeTenantContract } from './contract.js'
 export { freePort } from './free-port.js'
 export type { HarnessInfo } from './harness-info.js'
