@@ -10,6 +10,8 @@ export const POSTGRES_JS_LABELS: Record<string, string> = {
     'tenantscope createTenantSql over postgres.js (RLS; `BEGIN; SET LOCAL` as one simple Query, the statement, COMMIT, in one write)',
   'postgres-js-floor':
     'floor of that design, by hand on raw postgres.js: reserve(), `BEGIN; SET LOCAL`, statement, COMMIT sent together, release()',
+  'postgres-js-one-command':
+    'floor of any design: the tenant and the statement in one command (`SET LOCAL` and `EXECUTE` of a server-side prepared statement in one simple Query, values as literals: not safe, a measurement only)',
   'postgres-js-rls-session':
     'ceiling of any RLS design: raw postgres.js on the app role, the tenant already on the session (one fixed tenant, no setter, not safe)',
 }
@@ -50,6 +52,14 @@ export async function createPostgresJsModes(
     { name: 'postgres-js-floor', label: POSTGRES_JS_LABELS['postgres-js-floor']!, run: (operation) => runFloor(floorApp, operation) },
   ]
   if (sessionTenant !== undefined) {
+    const oneCommand = pool(urls.appUrl, 'postgres-js-one-command')
+    pools.push(oneCommand)
+    await prepareEverywhere(oneCommand, size)
+    modes.push({
+      name: 'postgres-js-one-command',
+      label: POSTGRES_JS_LABELS['postgres-js-one-command']!,
+      run: (operation, workload) => runOneCommand(oneCommand, operation, workload),
+    })
     const session = pool(urls.appUrl, 'postgres-js-rls-session', { 'app.current_tenant': sessionTenant })
     pools.push(session)
     modes.push({
@@ -122,6 +132,32 @@ async function runFloor(sql: postgres.Sql, operation: Operation): Promise<void> 
   } finally {
     reserved.release()
   }
+}
+
+// Server-side prepared statements for the read workloads on every connection
+// of the pool (all reserved at once, so each is a different connection).
+const ONE_COMMAND: Record<string, { name: string; text: string }> = {
+  point: { name: 'bench_point', text: 'SELECT id, name, owner_id, created_at FROM projects WHERE id = $1' },
+  top10: { name: 'bench_top10', text: 'SELECT id, name, created_at FROM projects ORDER BY created_at DESC LIMIT 10' },
+}
+async function prepareEverywhere(sql: postgres.Sql, size: number): Promise<void> {
+  const reserved = await Promise.all(Array.from({ length: size }, () => sql.reserve()))
+  for (const connection of reserved) {
+    await connection.unsafe(`PREPARE ${ONE_COMMAND.point!.name}(uuid) AS ${ONE_COMMAND.point!.text}`)
+    await connection.unsafe(`PREPARE ${ONE_COMMAND.top10!.name} AS ${ONE_COMMAND.top10!.text}`)
+    connection.release()
+  }
+}
+
+// One simple Query: PostgreSQL runs its statements as one implicit
+// transaction, so SET LOCAL reaches the EXECUTE and ends with it. The ids
+// come from the bench's own data (UUIDs); a real design would have to bind them.
+async function runOneCommand(sql: postgres.Sql, operation: Operation, workload: string): Promise<void> {
+  const statement = ONE_COMMAND[workload]
+  if (statement === undefined) throw new Error(`one-command mode runs the read workloads only, not ${workload}`)
+  const values = operation.statements[0]!.scoped.values as string[]
+  const execute = values.length > 0 ? `EXECUTE ${statement.name}('${values[0]}')` : `EXECUTE ${statement.name}`
+  await sql.unsafe(`SET LOCAL app.current_tenant = '${operation.tenantId}'; ${execute}`)
 }
 
 // The scoped statements with the tenant already on every connection of the
