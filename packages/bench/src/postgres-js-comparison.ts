@@ -1,6 +1,6 @@
+import { openBackendCpu } from './backend-cpu.js'
 import type { BenchDatabase } from './database.js'
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
-import { openBackendCpu } from './backend-cpu.js'
 import { applicationName, createPostgresJsModes, POSTGRES_JS_LABELS } from './postgres-js-modes.js'
 import { medianRatio, rotation, runSlice, type Sample } from './runner.js'
 import type { Picker, Workload } from './workloads.js'

@@ -1,6 +1,6 @@
 import { TenantScopeError } from '@tenantscope/core'
-import type { ResolvedTenant } from './tenant-binding.js'
 import { absorbStaleError, connectionLost, type Handler, type QueryInternals, type SqlLike, sendNow } from './_postgres-internals.js'
+import type { ResolvedTenant } from './tenant-binding.js'
 
 /** The part of a postgres.js pool `sql` a scoped statement uses. */
 export interface PoolSqlLike extends SqlLike {

@@ -67,9 +67,8 @@ describe('createTenantSql behaviour', () => {
     const offRaw = postgres(fixture.db.appUrl, { max: 1, onnotice: () => undefined, connection: { standard_conforming_strings: 'off' } })
     try {
       const slugs = createTenantSql(offRaw, { parseTenantId: (id) => id })
-      const [{ scs }] = await offRaw`SELECT current_setting('standard_conforming_strings') AS scs`
-      expect(scs).toBe('off')
-      for (const id of [fixture.tenantA, 'tenant-1.eu:x@y+z_', "x\\'; SELECT 1; --", "\\", "é'", 'a b', 'line\nbreak']) {
+      expect(await offRaw`SELECT current_setting('standard_conforming_strings') AS scs`).toEqual([{ scs: 'off' }])
+      for (const id of [fixture.tenantA, 'tenant-1.eu:x@y+z_', "x\\'; SELECT 1; --", '\\', "é'", 'a b', 'line\nbreak']) {
         const read = () => withTenant(id, () => slugs`SELECT current_setting('app.current_tenant') AS tenant`)
         expect(await read()).toEqual([{ tenant: id }])
         expect(await withTenant(id, () => slugs.unsafe(`SELECT current_setting('app.current_tenant') AS tenant`))).toEqual([{ tenant: id }])
