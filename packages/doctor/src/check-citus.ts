@@ -24,7 +24,7 @@ export function checkCitus(catalog: Catalog): Finding[] {
       severity: 'warning',
       objectType: 'database',
       object: 'tenantscope.citus_audit',
-      why: "Citus is installed but tenantscope's Citus migration (0005_citus.sql) is not: distribution and colocation of tenant tables were not checked.",
+      why: "Citus is installed but tenantscope's Citus migration (0005_citus.sql) is not, or the role the doctor runs as may not execute tenantscope.citus_audit(): distribution and colocation of tenant tables were not checked.",
       fix: '-- Apply the shipped migrations as the owner of your tables: npx tenantscope sql | psql "$ADMIN_DATABASE_URL"',
     })
   }

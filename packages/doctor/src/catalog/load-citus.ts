@@ -10,7 +10,7 @@ export interface CitusAuditRow {
 
 /** What the doctor knows of a database where the citus extension is installed. */
 export interface CitusCatalog {
-  /** tenantscope.citus_audit() exists here (migration 0005); without it the table checks cannot run. */
+  /** tenantscope.citus_audit() exists here (migration 0005) and this connection may run it; without it the table checks cannot run. */
   auditAvailable: boolean
   audit: CitusAuditRow[]
   /** Tables Citus manages (distributed, reference, single-shard), `schema.table`: their policies may not hold sub-selects. */
@@ -33,7 +33,7 @@ export interface CitusCatalog {
 export async function loadCitus(db: DoctorQueryable, options: { tenantColumn: string; role: string }): Promise<CitusCatalog | undefined> {
   const { rows } = await db.query(
     `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus,
-            to_regprocedure('tenantscope.citus_audit(name)') IS NOT NULL AS audit`,
+            coalesce(has_function_privilege(to_regprocedure('tenantscope.citus_audit(name)'), 'EXECUTE'), false) AS audit`,
   )
   if (!rows[0].citus) return undefined
   const audit: CitusAuditRow[] = rows[0].audit
