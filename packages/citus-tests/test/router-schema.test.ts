@@ -149,6 +149,25 @@ describe('the router schema strategy on Citus schema-based sharding', () => {
     }
   })
 
+  test('a tenant role that cannot log in on the workers fails closed with the connection error, and nothing is written', async () => {
+    const C = randomUUID()
+    await createTenant(admin, {
+      tenantId: C,
+      strategy: 'schema',
+      schema: 'tenant_c',
+      role: `${prefix}tenant_c`,
+      appRole: APP_ROLE.name,
+      gateRole: gate,
+      migrations: MIGRATIONS,
+    })
+    await expect(withTenant(C, () => router.query(`INSERT INTO notes (id, body) VALUES (1, 'c one')`))).rejects.toMatchObject({
+      code: '08006',
+      message: expect.stringMatching(/not permitted to log in/),
+    })
+    const { rows } = await admin.query('SELECT count(*)::int AS n FROM tenant_c.notes')
+    expect(rows[0].n).toBe(0)
+  })
+
   test('a tenant whose schema citus_schema_move moves to the other worker keeps being served', async () => {
     const before = await admin.query(`SELECT nodeport FROM citus_shards WHERE table_name = 'tenant_a.notes'::regclass`)
     const from = Number(before.rows[0].nodeport)
