@@ -1,17 +1,27 @@
-// pnpm --filter @tenantscope/bench bench:citus [--slice-ms N] [--rounds N] [--concurrency N] [--out DIR]
+// pnpm --filter @tenantscope/bench bench:citus [--slice-ms N] [--rounds N] [--concurrency 1,8] [--out DIR]
 //
 // On a 3-node Citus cluster (coordinator + 2 workers, 32 shards), on loopback
-// and through the 1 ms proxy, for a point read by key and the ten most recent rows:
-// - routed: tenantscope in Citus mode, with tenant_id = $1 in the query (what
-//   tenantDrizzle adds), RLS on;
+// and through the 1 ms proxy, at each concurrency, for a point read by key and
+// the ten most recent rows:
 // - raw: pg with an explicit tenant_id = $1, no RLS (a BYPASSRLS role), no
 //   transaction: the limit;
-// - floor: tenantscope in Citus mode with the same routed query as the
-//   BYPASSRLS role: the explicit transaction and the setter, without RLS;
-// - fan-out: tenantscope in Citus mode, RLS alone (no tenant_id in the query):
-//   Citus sends it to every shard.
-// Then, on loopback, one big tenant's point reads and inserts before and while
-// its isolated shard moves to the other worker (block_writes): p50/p99 of each.
+// - raw in a transaction: the same statement, literal values, as
+//   `BEGIN; statement; COMMIT` in one simple-protocol message (one round trip),
+//   BYPASSRLS, no setter: a minimal client's floor for anything that has to
+//   reach the workers transaction-locally (Citus forwards SET LOCAL only inside
+//   a transaction block, and opens one on the worker for it);
+// - raw with the setter: as the app role (RLS on), what tenantscope's Citus
+//   mode sends, `BEGIN; SELECT set_config('citus.propagate_set_commands', ...),
+//   tenantscope.set_local(...); statement; COMMIT`, in one simple-protocol
+//   message: the cost of the setter over the floor, without tenantscope;
+// - routed: tenantscope in Citus mode, with tenant_id = $1 in the query (what
+//   tenantDrizzle adds), RLS on;
+// - fan-out (highest concurrency only): Citus mode, RLS alone (no tenant_id in
+//   the query): Citus sends it to every shard.
+// Beside throughput, CPU per operation: the benchmark process (client and the
+// proxy's thread) and the three PostgreSQL servers (every process of each,
+// from /proc). Then, on loopback, one big tenant's point reads and inserts
+// before and while its isolated shard moves to the other worker (block_writes).
 // Writes docs/benchmarks-citus.md.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
@@ -23,8 +33,9 @@ import { createCitusDatabase, startCitusCluster } from '@tenantscope/test-harnes
 import pg from 'pg'
 import { isolateTenant, moveTenant } from 'tenantscope'
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
-import { medianRatio, rotation, runClosedLoop, type Sample, summarize } from './runner.js'
+import { rotation, runClosedLoop, type Sample, summarize } from './runner.js'
 import { seedWorkload, type Tenant } from './seed.js'
+import { type ServerCpu, serverCpu } from './server-cpu.js'
 
 const log = (line: string) => process.stderr.write(`[bench:citus] ${line}\n`)
 
@@ -63,13 +74,53 @@ const SHAPES: Shape[] = [
   },
 ]
 
-const MODES = ['raw', 'routed', 'floor', 'fan-out'] as const
+const MODES = ['raw', 'raw-tx', 'raw-setter', 'routed', 'fan-out'] as const
 type ModeName = (typeof MODES)[number]
 const LABELS: Record<ModeName, string> = {
   raw: 'raw pg, explicit tenant_id, no RLS (the limit)',
+  'raw-tx': 'raw pg in BEGIN/COMMIT, one round trip, no RLS (the floor)',
+  'raw-setter': 'raw pg in BEGIN/COMMIT with the Citus setter, one round trip, RLS on',
   routed: 'tenantscope Citus mode, routed',
-  floor: 'Citus mode, routed, no RLS (floor: BEGIN, setter, COMMIT)',
   'fan-out': 'Citus mode, RLS alone (fan-out)',
+}
+
+// The bench's own uuids, spliced in for the simple-protocol floor (it takes no parameters).
+const inline = (q: Query) => q.text.replace(/\$(\d+)/g, (_, n: string) => `'${String(q.values[Number(n) - 1])}'`)
+
+interface Measured {
+  sample: Sample
+  /** Microseconds of CPU per operation: this process (client and proxy thread), the three servers together. */
+  clientUs: number
+  serversUs: number
+}
+
+async function measure(
+  label: string,
+  operation: () => Promise<unknown>,
+  concurrency: number,
+  sliceMs: number,
+  servers: ServerCpu | undefined,
+): Promise<Measured> {
+  const before = servers?.read()
+  const client = process.cpuUsage()
+  const sample = await runClosedLoop(label, operation, concurrency, sliceMs)
+  const used = process.cpuUsage(client)
+  const after = servers?.read()
+  const n = Math.max(1, sample.operations)
+  const serversUs = before && after ? after.reduce((sum, value, i) => sum + value - before[i]!, 0) / n : Number.NaN
+  return { sample, clientUs: (used.user + used.system) / n, serversUs }
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length / 2
+  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+const rate = (s: Sample) => s.operations / s.elapsedMs
+/** Round by round (the slices of one round ran back to back): median [min–max]. */
+function ratios(mode: readonly Measured[], baseline: readonly Measured[]): string {
+  const values = mode.map((m, round) => rate(m.sample) / rate(baseline[round]!.sample)).sort((a, b) => a - b)
+  return `${median(values).toFixed(2)} [${values[0]!.toFixed(2)}–${values.at(-1)!.toFixed(2)}]`
 }
 
 async function main(): Promise<void> {
@@ -85,7 +136,8 @@ async function main(): Promise<void> {
   })
   const sliceMs = Number(values['slice-ms'] ?? 1000)
   const rounds = Number(values.rounds ?? 5)
-  const concurrency = Number(values.concurrency ?? 8)
+  const concurrencies = (values.concurrency ?? '1,8').split(',').map(Number)
+  const highest = Math.max(...concurrencies)
   const latencyMs = Number(values['latency-ms'] ?? 1)
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
   const outDir = resolve(repoRoot, values.out ?? 'docs')
@@ -93,6 +145,7 @@ async function main(): Promise<void> {
   const cluster = await startCitusCluster(log)
   let proxy: LatencyProxy | undefined
   const lines: string[] = []
+  const summary: string[] = []
   try {
     const db = await createCitusDatabase(
       { coordinatorPort: cluster.coordinator.port, workerPorts: [cluster.workers[0].port, cluster.workers[1].port] },
@@ -104,6 +157,7 @@ async function main(): Promise<void> {
     const { rows } = await shards.query(`SELECT shard_count FROM citus_tables WHERE table_name = 'projects'::regclass`)
     await shards.end()
     log(`${tenants.length} tenants × 100 projects on ${rows[0].shard_count} shards`)
+    const servers = await serverCpu([cluster.coordinator.adminUrl, cluster.workers[0].adminUrl, cluster.workers[1].adminUrl])
     const pick = (max: number) => Math.floor(Math.random() * max)
 
     for (const network of ['loopback', 'proxy'] as const) {
@@ -114,61 +168,85 @@ async function main(): Promise<void> {
         appUrl = proxy.url(appUrl)
         bypassUrl = proxy.url(bypassUrl)
       }
-      const raw = new pg.Pool({ connectionString: bypassUrl, max: concurrency })
-      const routed = createTenantPool({ connectionString: appUrl, max: concurrency }, { citus: true })
-      const floor = createTenantPool({ connectionString: bypassUrl, max: concurrency }, { citus: true })
       try {
-        const run: Record<ModeName, (shape: Shape) => Promise<unknown>> = {
-          raw: (shape) => {
-            const q = shape.routed(tenants[pick(tenants.length)]!, pick)
-            return raw.query(q.text, q.values)
-          },
-          routed: (shape) => {
-            const t = tenants[pick(tenants.length)]!
-            const q = shape.routed(t, pick)
-            return withTenant(t.id, () => routed.query(q.text, q.values))
-          },
-          floor: (shape) => {
-            const t = tenants[pick(tenants.length)]!
-            const q = shape.routed(t, pick)
-            return withTenant(t.id, () => floor.query(q.text, q.values))
-          },
-          'fan-out': (shape) => {
-            const t = tenants[pick(tenants.length)]!
-            const q = shape.fanOut(t, pick)
-            return withTenant(t.id, () => routed.query(q.text, q.values))
-          },
-        }
-        for (const shape of SHAPES) {
-          for (const mode of MODES) await runClosedLoop(`warm-up ${mode}`, () => run[mode](shape), concurrency, 200)
-          const samples = new Map<ModeName, Sample[]>()
-          for (let round = 0; round < rounds; round++) {
-            for (const mode of rotation(MODES, round)) {
-              const sample = await runClosedLoop(`${mode} ${shape.name}`, () => run[mode](shape), concurrency, sliceMs)
-              samples.set(mode, [...(samples.get(mode) ?? []), sample])
+        for (const concurrency of concurrencies) {
+          const raw = new pg.Pool({ connectionString: bypassUrl, max: concurrency })
+          const app = new pg.Pool({ connectionString: appUrl, max: concurrency })
+          const routed = createTenantPool({ connectionString: appUrl, max: concurrency }, { citus: true })
+          try {
+            const run: Record<ModeName, (shape: Shape) => Promise<unknown>> = {
+              raw: (shape) => {
+                const q = shape.routed(tenants[pick(tenants.length)]!, pick)
+                return raw.query(q.text, q.values)
+              },
+              'raw-tx': (shape) => raw.query(`BEGIN; ${inline(shape.routed(tenants[pick(tenants.length)]!, pick))}; COMMIT`),
+              'raw-setter': (shape) => {
+                const t = tenants[pick(tenants.length)]!
+                const setter = `SELECT set_config('citus.propagate_set_commands', 'local', true), tenantscope.set_local('app.current_tenant', '${t.id}')`
+                return app.query(`BEGIN; ${setter}; ${inline(shape.routed(t, pick))}; COMMIT`)
+              },
+              routed: (shape) => {
+                const t = tenants[pick(tenants.length)]!
+                const q = shape.routed(t, pick)
+                return withTenant(t.id, () => routed.query(q.text, q.values))
+              },
+              'fan-out': (shape) => {
+                const t = tenants[pick(tenants.length)]!
+                const q = shape.fanOut(t, pick)
+                return withTenant(t.id, () => routed.query(q.text, q.values))
+              },
             }
+            // Every routed mode must see the tenant's row: a setter that did not reach the worker reads 0 rows, cheaply.
+            for (const mode of ['raw', 'raw-tx', 'raw-setter', 'routed'] as const) {
+              const result = (await run[mode](SHAPES[0]!)) as pg.QueryResult | pg.QueryResult[]
+              // A script's results: BEGIN, [setter,] statement, COMMIT.
+              const rowCount = Array.isArray(result) ? result.at(-2)?.rowCount : result.rowCount
+              if (rowCount !== 1) throw new Error(`${mode}: expected the tenant's row, got ${rowCount} rows`)
+            }
+            const modes = MODES.filter((mode) => mode !== 'fan-out' || concurrency === highest)
+            for (const shape of SHAPES) {
+              for (const mode of modes) await runClosedLoop(`warm-up ${mode}`, () => run[mode](shape), concurrency, 200)
+              const measured = new Map<ModeName, Measured[]>()
+              for (let round = 0; round < rounds; round++) {
+                for (const mode of rotation(modes, round)) {
+                  const m = await measure(`${mode} ${shape.name}`, () => run[mode](shape), concurrency, sliceMs, servers)
+                  measured.set(mode, [...(measured.get(mode) ?? []), m])
+                }
+              }
+              const rawRuns = measured.get('raw')!
+              for (const mode of modes) {
+                const runs = measured.get(mode)!
+                const s = summarize(runs.map((m) => m.sample))
+                const cpu = `${median(runs.map((m) => m.clientUs)).toFixed(0)} | ${median(runs.map((m) => m.serversUs)).toFixed(0)}`
+                const line =
+                  `| ${network} | ${concurrency} | ${shape.label} | ${LABELS[mode]} | ${Math.round(s.throughput)} | ` +
+                  `${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${ratios(runs, rawRuns)} | ${cpu} |`
+                lines.push(line)
+                log(line)
+              }
+              const routedRuns = measured.get('routed')!
+              const vsFloor =
+                `routed ÷ floor ${ratios(routedRuns, measured.get('raw-tx')!)}, ` +
+                `routed ÷ raw with the setter ${ratios(routedRuns, measured.get('raw-setter')!)}`
+              const vsFanOut = measured.has('fan-out') ? `; routed ÷ fan-out **${ratios(routedRuns, measured.get('fan-out')!)}**` : ''
+              const line = `| ${network} | ${concurrency} | ${shape.label} | ${vsFloor}${vsFanOut} | | | | | | |`
+              lines.push(line)
+              summary.push(
+                `- ${network}, ${concurrency} client${concurrency === 1 ? '' : 's'}, ${shape.label}: routed ÷ raw ` +
+                  `**${ratios(routedRuns, rawRuns)}**, floor ÷ raw ${ratios(measured.get('raw-tx')!, rawRuns)}, ${vsFloor}${vsFanOut}`,
+              )
+              log(line)
+            }
+          } finally {
+            await Promise.all([raw.end(), app.end(), routed.end()])
           }
-          for (const mode of MODES) {
-            const s = summarize(samples.get(mode)!)
-            const vsRaw = medianRatio(samples.get(mode)!, samples.get('raw')!)
-            const numbers = `${Math.round(s.throughput)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${vsRaw.toFixed(3)}`
-            const line = `| ${network} | ${shape.label} | ${LABELS[mode]} | ${numbers} |`
-            lines.push(line)
-            log(line)
-          }
-          const routedVsFanOut = medianRatio(samples.get('routed')!, samples.get('fan-out')!)
-          const routedVsFloor = medianRatio(samples.get('routed')!, samples.get('floor')!)
-          const ratios = `routed ÷ fan-out: **${routedVsFanOut.toFixed(2)}×**; routed ÷ floor: ${routedVsFloor.toFixed(3)}`
-          lines.push(`| ${network} | ${shape.label} | ${ratios} | | | | |`)
-          log(`${network} ${shape.name}: routed ÷ fan-out ${routedVsFanOut.toFixed(2)}, routed ÷ floor ${routedVsFloor.toFixed(3)}`)
         }
       } finally {
-        await Promise.all([raw.end(), routed.end(), floor.end()])
         await proxy?.close()
         proxy = undefined
       }
     }
-    const moveLines = await measureMove(db.adminUrl, db.appUrl, concurrency)
+    const moveLines = await measureMove(db.adminUrl, db.appUrl, highest)
     const cpu = cpus()
     const markdown = [
       '# Benchmarks on Citus',
@@ -177,18 +255,27 @@ async function main(): Promise<void> {
       '',
       `- ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}; Node.js ${process.version}; ` +
         `Citus ${cluster.citusVersion} on PostgreSQL 15, coordinator and two workers on this machine`,
-      `- ${tenants.length} tenants × 100 projects, ${rows[0].shard_count} shards; ${concurrency} closed-loop workers; ` +
+      `- ${tenants.length} tenants × 100 projects, ${rows[0].shard_count} shards; ${concurrencies.join(' and ')} closed-loop clients; ` +
         `${rounds} rounds of ${sliceMs} ms per mode, modes rotating each round`,
       `- proxy: ${latencyMs} ms each way between the client and the coordinator (not between the nodes)`,
+      '- × raw and the other ratios: throughput ratio round by round, median [min–max] over the rounds',
+      '- CPU µs/op: median over the rounds of CPU time per operation, of the benchmark process (client and the proxy thread) ' +
+        'and of the three PostgreSQL servers together (all their processes, from /proc)',
       '',
-      '| network | query | mode | ops/s | p50 ms | p99 ms | × raw (median of rounds) |',
-      '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+      '## Ratios',
+      '',
+      ...summary,
+      '',
+      '## Every mode',
+      '',
+      '| network | clients | query | mode | ops/s | p50 ms | p99 ms | × raw | client CPU µs/op | servers CPU µs/op |',
+      '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...lines,
       '',
       '## A big tenant while its shard moves',
       '',
       'One tenant with 200 000 projects, isolated to its own shard, then moved to the other worker with `moveTenant` (block_writes),',
-      `on loopback; ${concurrency} workers for that tenant, half doing routed point reads, half inserts.`,
+      `on loopback; ${highest} clients for that tenant, half doing routed point reads, half inserts.`,
       '',
       '| phase | operation | ops | p50 ms | p99 ms | max ms |',
       '| --- | --- | ---: | ---: | ---: | ---: |',

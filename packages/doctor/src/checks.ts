@@ -1,4 +1,5 @@
 import type { Catalog } from './catalog/index.js'
+import { checkCitus } from './check-citus.js'
 import { checkDatabases } from './check-databases.js'
 import { checkKeys } from './check-keys.js'
 import { checkPolicies } from './check-policies.js'
@@ -12,4 +13,13 @@ import type { Finding } from './finding.js'
 export type Check = (catalog: Catalog) => Finding[]
 
 /** @internal Every check the doctor runs, in this order. A new check is a file and one line here. */
-export const CHECKS: readonly Check[] = [checkTables, checkPolicies, checkKeys, checkViews, checkPrivileges, checkRole, checkDatabases]
+export const CHECKS: readonly Check[] = [
+  checkTables,
+  checkPolicies,
+  checkKeys,
+  checkViews,
+  checkPrivileges,
+  checkRole,
+  checkDatabases,
+  checkCitus,
+]

@@ -40,6 +40,13 @@ export type FindingCode =
   | 'policy_function_per_row'
   | 'policy_non_leakproof_function'
   | 'security_definer_owner_bypasses_rls'
+  | 'citus_audit_unavailable'
+  | 'citus_not_distributed'
+  | 'citus_distributed_by_other_column'
+  | 'citus_not_colocated'
+  | 'citus_reference_table_with_tenant_rows'
+  | 'citus_propagate_set_commands_not_local'
+  | 'citus_multi_shard_queries_not_logged'
 
 /** The kind of database object a finding is about. */
 export type ObjectType = 'database' | 'table' | 'policy' | 'index' | 'constraint' | 'view' | 'function' | 'role' | 'sequence'

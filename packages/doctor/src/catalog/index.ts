@@ -1,5 +1,7 @@
 // The catalog module: every query the doctor and the test kit run against pg_catalog.
+
 export { type Catalog, loadCatalog } from './load-catalog.js'
+export { type CitusAuditRow, type CitusCatalog, loadCitus } from './load-citus.js'
 export { type Constraint, loadConstraints } from './load-constraints.js'
 export { loadSecurityDefinerFunctions, type SecurityDefinerFunction } from './load-functions.js'
 export { loadPolicies, type Policy, type PolicyFunction } from './load-policies.js'

@@ -1,3 +1,4 @@
+import { type CitusCatalog, loadCitus } from './load-citus.js'
 import { type Constraint, loadConstraints } from './load-constraints.js'
 import { loadSecurityDefinerFunctions, type SecurityDefinerFunction } from './load-functions.js'
 import { loadPolicies, type Policy } from './load-policies.js'
@@ -26,6 +27,8 @@ export interface Catalog {
   largeObjects: { count: number; grantees: string[]; compatPrivileges: boolean }
   /** Other databases of the server where the role reaches tenant tables; empty unless `otherDatabases` was given. */
   otherDatabases: ReachedDatabase[]
+  /** Distribution, colocation and settings, when the citus extension is installed here. */
+  citus?: CitusCatalog | undefined
 }
 
 /** @internal */
@@ -68,6 +71,7 @@ export async function loadCatalog(
     options.otherDatabases && !role.superuser
       ? await loadReachedDatabases(db, options.otherDatabases, { role: role.name, tenantColumn: options.tenantColumn })
       : []
+  const citus = await loadCitus(db, { tenantColumn: options.tenantColumn, role: role.name })
   return {
     tenantColumn: options.tenantColumn,
     setting: options.setting,
@@ -81,5 +85,6 @@ export async function loadCatalog(
     functions,
     largeObjects: { count: rows[0].lo_count, grantees: rows[0].lo_grantees, compatPrivileges: rows[0].lo_compat },
     otherDatabases,
+    citus,
   }
 }
