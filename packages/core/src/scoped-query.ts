@@ -138,7 +138,7 @@ export class ScopedQuery extends StatementWrapper {
   // Sends the statement again, with the unnamed setter, behind what pg
   // already queued (nothing, where a retry is allowed: see `client`).
   #retry(close: string | undefined): void {
-    const again = new ScopedQuery(this.#setter, this.statement, { preparedStatement: this.#preparedStatement, close })
+    const again = new ScopedQuery(this.#setter, this.statement, { preparedStatement: this.#preparedStatement, close, client: this.#client })
     this.#client!.query(again as unknown as pg.QueryConfig)
   }
 }
