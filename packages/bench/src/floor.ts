@@ -30,7 +30,7 @@ const Query = pg.Query as unknown as new (text: string, values: unknown[], callb
 class FloorQuery extends Query {
   #setterDone = false
   readonly #tenantId: string
-  constructor(tenantId: string, text: string, values: unknown[], callback: (error: Error | null) => void) {
+  constructor(tenantId: string, text: string, values: unknown[], callback: (error: Error | null, result?: pg.QueryResult) => void) {
     super(text, values, callback)
     this.#tenantId = tenantId
   }
@@ -57,8 +57,8 @@ class FloorQuery extends Query {
 }
 
 /** Runs `text` for `tenantId` on `client` behind the setter, in one round trip. */
-export function floorQuery(client: pg.ClientBase, tenantId: string, text: string, values: unknown[]): Promise<void> {
+export function floorQuery(client: pg.ClientBase, tenantId: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
-    client.query(new FloorQuery(tenantId, text, values, (error) => (error ? reject(error) : resolve())) as never)
+    client.query(new FloorQuery(tenantId, text, values, (error, result) => (error ? reject(error) : resolve(result!))) as never)
   })
 }

@@ -95,6 +95,7 @@ export async function createModes(urls: ModeUrls, size: number, only?: readonly 
   }
   try {
     await Promise.all(pools.map((pool) => warm(pool, size)))
+    if (wanted('floor')) await checkFloor(appPool, rawPool)
   } catch (error) {
     await Promise.all(pools.map((pool) => pool.end()))
     throw error
@@ -105,6 +106,19 @@ export async function createModes(urls: ModeUrls, size: number, only?: readonly 
     close: async () => {
       await Promise.all(pools.map((pool) => pool.end()))
     },
+  }
+}
+
+// The floor must do the work it stands for: a setter that did not apply
+// would leave RLS showing no rows, and a cheaper, meaningless floor.
+async function checkFloor(appPool: pg.Pool, rawPool: pg.Pool): Promise<void> {
+  const { rows } = await rawPool.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM projects LIMIT 1')
+  const client = await appPool.connect()
+  try {
+    const result = await floorQuery(client, rows[0]!.tenant_id, 'SELECT id FROM projects WHERE id = $1', [rows[0]!.id])
+    if (result.rows.length !== 1) throw new Error(`the floor client read ${result.rows.length} rows of its tenant's project, not 1`)
+  } finally {
+    client.release()
   }
 }
 

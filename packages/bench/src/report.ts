@@ -83,7 +83,7 @@ export function renderReport(input: ReportInput): string {
   push(
     '## Targets',
     '',
-    '| goal | network | concurrency | workload | measure | median [min–max] | throughput ratio | target | met |',
+    '| goal | network | concurrency | workload | measure | median [min–max] | throughput, same two modes | target | met |',
     '| --- | --- | ---: | --- | --- | --- | --- | --- | --- |',
   )
   for (const t of input.targets) {
