@@ -28,10 +28,14 @@ export function breakdown(
   where: { network: CellRun['network']; concurrency: number },
 ): BreakdownRow[] {
   const rows: BreakdownRow[] = []
-  const workloads = [...new Set(cells.filter((c) => c.network === where.network && c.concurrency === where.concurrency).map((c) => c.workload))]
+  const workloads = [
+    ...new Set(cells.filter((c) => c.network === where.network && c.concurrency === where.concurrency).map((c) => c.workload)),
+  ]
   for (const workload of workloads) {
     for (const mode of BREAKDOWN_MODES) {
-      const cell = cells.find((c) => c.network === where.network && c.concurrency === where.concurrency && c.workload === workload && c.mode === mode)
+      const cell = cells.find(
+        (c) => c.network === where.network && c.concurrency === where.concurrency && c.workload === workload && c.mode === mode,
+      )
       if (!cell) continue
       const at = { ...where, workload }
       rows.push({
@@ -49,7 +53,12 @@ export function breakdown(
 }
 
 /** µs per op that `mode` spends beyond `base`, client and server apart, per run; median and spread over runs. */
-export function extraOver(runs: readonly (readonly CellRun[])[], at: Pick<CellRun, 'network' | 'concurrency' | 'workload'>, mode: string, base: string) {
+export function extraOver(
+  runs: readonly (readonly CellRun[])[],
+  at: Pick<CellRun, 'network' | 'concurrency' | 'workload'>,
+  mode: string,
+  base: string,
+) {
   return {
     client: pairOf(runs, at, mode, base, (x, y) => clientCpuPerOp(x) - clientCpuPerOp(y)),
     server: pairOf(runs, at, mode, base, (x, y) => serverCpuPerOp(x) - serverCpuPerOp(y)),

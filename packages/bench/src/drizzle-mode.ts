@@ -33,7 +33,13 @@ type Runner = Pick<Db, 'select' | 'insert' | 'update'>
  * supply it) and the tenant id for raw Drizzle, which must filter and insert
  * it itself, as raw pg does.
  */
-function statement(runner: Runner, workload: string, index: number, values: readonly unknown[], tenant: string | undefined): Promise<unknown> {
+function statement(
+  runner: Runner,
+  workload: string,
+  index: number,
+  values: readonly unknown[],
+  tenant: string | undefined,
+): Promise<unknown> {
   const [a, b] = values as [string, number]
   const scoped = (column: typeof projects.tenantId | typeof invoices.tenantId, condition: SQL) =>
     tenant === undefined ? condition : and(eq(column, tenant), condition)!
@@ -48,7 +54,9 @@ function statement(runner: Runner, workload: string, index: number, values: read
     return (tenant === undefined ? query : query.where(eq(projects.tenantId, tenant))).orderBy(desc(projects.createdAt)).limit(10)
   }
   if (workload === 'insert' || (workload === 'tx3' && index === 1)) {
-    return runner.insert(invoices).values(tenant === undefined ? { projectId: a, amountCents: b } : { tenantId: tenant, projectId: a, amountCents: b })
+    return runner
+      .insert(invoices)
+      .values(tenant === undefined ? { projectId: a, amountCents: b } : { tenantId: tenant, projectId: a, amountCents: b })
   }
   if (workload === 'tx3' && index === 0) {
     return runner
@@ -80,7 +88,8 @@ export function createDrizzleModes(rawPool: pg.Pool, appPool: pg.Pool): Mode[] {
           return
         }
         await raw.transaction(async (tx) => {
-          for (let index = 0; index < operation.statements.length; index++) await statement(tx, workload, index, values(index), operation.tenantId)
+          for (let index = 0; index < operation.statements.length; index++)
+            await statement(tx, workload, index, values(index), operation.tenantId)
         })
       },
     },

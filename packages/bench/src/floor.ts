@@ -21,7 +21,11 @@ type Connection = {
 }
 
 // pg's Query, untyped: its typings declare submit as a property, not an overridable method.
-const Query = pg.Query as unknown as new (text: string, values: unknown[], callback: unknown) => {
+const Query = pg.Query as unknown as new (
+  text: string,
+  values: unknown[],
+  callback: unknown,
+) => {
   submit(connection: Connection): Error | null
   handleDataRow(message: unknown): void
   handleCommandComplete(message: unknown, connection: unknown): void

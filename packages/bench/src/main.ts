@@ -38,7 +38,11 @@ async function main(): Promise<void> {
   try {
     log(`PostgreSQL: ${databases.version}`)
     const settings = await readServerSettings(databases.server.adminUrl)
-    log(`server settings: ${Object.entries(settings).map(([name, value]) => `${name}=${value}`).join(', ')}`)
+    log(
+      `server settings: ${Object.entries(settings)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(', ')}`,
+    )
     const database = await databases.create('workload')
     const tenants = await seedWorkload(database.adminUrl, 100, 100)
     log(`workload data: ${tenants.length} tenants × 100 projects, 3 invoices each`)
@@ -70,7 +74,16 @@ async function main(): Promise<void> {
       log('quick run: no report written')
       return
     }
-    const scale = scaleSets.length > 0 ? { rows: aggregateScale(scaleSets, results.map((r) => r.scale)), plan: await explainTop10(scaleSets.at(-1)!) } : undefined
+    const scale =
+      scaleSets.length > 0
+        ? {
+            rows: aggregateScale(
+              scaleSets,
+              results.map((r) => r.scale),
+            ),
+            plan: await explainTop10(scaleSets.at(-1)!),
+          }
+        : undefined
     const chartFile = 'benchmarks.svg'
     const pgVersion = (createRequire(import.meta.url)('pg/package.json') as { version: string }).version
     const cpu = cpus()

@@ -26,9 +26,9 @@ export interface ModeSet {
 
 export const MODE_LABELS: Record<string, string> = {
   raw: 'raw pg (explicit tenant_id, BYPASSRLS role, unprepared: as users write it)',
-  floor: "the floor: a minimal client on pg, no tenantscope code (named setter + statement in one pipeline, one Sync)",
+  floor: 'the floor: a minimal client on pg, no tenantscope code (named setter + statement in one pipeline, one Sync)',
   tenantscope: 'tenantscope TenantPool (default options: the named setter)',
-  'tenantscope-prepared': 'tenantscope TenantPool, prepareStatements: true (users\' statements prepared per connection)',
+  'tenantscope-prepared': "tenantscope TenantPool, prepareStatements: true (users' statements prepared per connection)",
   'tenantscope-unnamed': 'tenantscope TenantPool, prepareSetter: false (the setter parsed on every query)',
   'drizzle-raw': 'raw Drizzle over raw pg (explicit tenant_id, BYPASSRLS role): the Drizzle baseline',
   drizzle: 'tenantscope through Drizzle (tenantDrizzle)',
@@ -79,9 +79,18 @@ export async function createModes(urls: ModeUrls, size: number, only?: readonly 
   if (wanted('tenantscope-prepared')) {
     const prepared = await createPreparedStatementsPool(urls.appUrl, size, (pool) => pools.push(pool))
     if (typeof prepared === 'string') notes.push(prepared)
-    else add({ name: 'tenantscope-prepared', label: MODE_LABELS['tenantscope-prepared']!, run: (operation) => runTenantPool(prepared, operation) })
+    else
+      add({
+        name: 'tenantscope-prepared',
+        label: MODE_LABELS['tenantscope-prepared']!,
+        run: (operation) => runTenantPool(prepared, operation),
+      })
   }
-  add({ name: 'tenantscope-unnamed', label: MODE_LABELS['tenantscope-unnamed']!, run: (operation) => runTenantPool(unnamedPool, operation) })
+  add({
+    name: 'tenantscope-unnamed',
+    label: MODE_LABELS['tenantscope-unnamed']!,
+    run: (operation) => runTenantPool(unnamedPool, operation),
+  })
   if (wanted('drizzle') || wanted('drizzle-raw')) {
     const drizzle = await loadDrizzleModes(rawPool, appPool)
     if (typeof drizzle === 'string') notes.push(drizzle)

@@ -1,5 +1,5 @@
-import { POSTGRES_JS_LABELS } from './postgres-js-modes.js'
 import { POSTGRES_JS_TARGETS, type PostgresJsRow } from './postgres-js-comparison.js'
+import { POSTGRES_JS_LABELS } from './postgres-js-modes.js'
 import { formatSpread, judge, type Spread, spreadOf } from './spread.js'
 
 export interface PostgresJsCell {

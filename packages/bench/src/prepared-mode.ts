@@ -26,10 +26,13 @@ export async function createPreparedStatementsPool(
     const prepared = await withTenant(PROBE_TENANT, async () => {
       await scoped.query(PROBE, [PROBE_TENANT])
       await scoped.query(PROBE, [PROBE_TENANT])
-      const { rows } = await scoped.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1', [PROBE])
+      const { rows } = await scoped.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1', [
+        PROBE,
+      ])
       return rows[0]!.n > 0
     })
-    if (!prepared) return 'prepareStatements mode not run: this build of @tenantscope/core does not prepare users\' statements (the option is ignored).'
+    if (!prepared)
+      return "prepareStatements mode not run: this build of @tenantscope/core does not prepare users' statements (the option is ignored)."
     // Its own pool: the statements it prepares stay on its connections.
     const pool = new pg.Pool({ connectionString: appUrl, max: size, idleTimeoutMillis: 0 })
     opened(pool)

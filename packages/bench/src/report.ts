@@ -30,7 +30,9 @@ export interface ReportInput {
 const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
 const int = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a')
 const spreadInt = (spread: Spread) =>
-  Number.isFinite(spread.median) ? `${int(spread.median)}${spread.runs.length > 1 ? ` [${int(spread.min)}–${int(spread.max)}]` : ''}` : 'n/a'
+  Number.isFinite(spread.median)
+    ? `${int(spread.median)}${spread.runs.length > 1 ? ` [${int(spread.min)}–${int(spread.max)}]` : ''}`
+    : 'n/a'
 const networkTitle = (network: string, concurrency: number, latencyMs: number) =>
   `${network === 'proxy' ? `Through the latency proxy (${latencyMs} ms each way)` : 'Loopback'}, concurrency ${concurrency}`
 
@@ -73,7 +75,7 @@ export function renderReport(input: ReportInput): string {
       .map(([name, label]) => `**${name}** ${label}`)
       .join('; ')}.`,
     '  Scoped modes send the statement without a tenant predicate (the policy adds it); raw pg and raw Drizzle send `tenant_id = $1` themselves.',
-    '- CPU per operation is the client\'s (this process) plus the server\'s (the backends), the steadier figure on a shared',
+    "- CPU per operation is the client's (this process) plus the server's (the backends), the steadier figure on a shared",
     '  two-core machine: targets on loopback, where the machine is CPU-bound, are judged on it. Through the proxy, whose',
     '  point is the round trip, throughput decides.',
     '',
@@ -109,9 +111,15 @@ export function renderReport(input: ReportInput): string {
       ...renderBreakdown(breakdown(runs, input.cells, where)),
       '',
     )
-    for (const workload of [...new Set(input.cells.filter((c) => c.network === 'loopback' && c.concurrency === concurrency).map((c) => c.workload))]) {
+    for (const workload of [
+      ...new Set(input.cells.filter((c) => c.network === 'loopback' && c.concurrency === concurrency).map((c) => c.workload)),
+    ]) {
       const at = { ...where, workload }
-      if (!input.cells.some((c) => c.mode === 'floor' && c.workload === workload) || !input.cells.some((c) => c.mode === 'tenantscope' && c.workload === workload)) continue
+      if (
+        !input.cells.some((c) => c.mode === 'floor' && c.workload === workload) ||
+        !input.cells.some((c) => c.mode === 'tenantscope' && c.workload === workload)
+      )
+        continue
       const design = extraOver(runs, at, 'floor', 'raw')
       const own = extraOver(runs, at, 'tenantscope', 'floor')
       push(
@@ -133,7 +141,9 @@ export function renderReport(input: ReportInput): string {
     )
     for (const cell of drizzleCells) {
       const at = { network: cell.network, concurrency: cell.concurrency, workload: cell.workload }
-      const baseline = input.cells.find((c) => c.mode === 'drizzle-raw' && c.network === cell.network && c.concurrency === cell.concurrency && c.workload === cell.workload)
+      const baseline = input.cells.find(
+        (c) => c.mode === 'drizzle-raw' && c.network === cell.network && c.concurrency === cell.concurrency && c.workload === cell.workload,
+      )
       push(
         `| ${cell.network} | ${cell.concurrency} | ${cell.workload} | ${formatSpread(pairRatio(runs, at, 'drizzle', 'drizzle-raw', throughputOf))} | ${formatSpread(pairRatio(runs, at, 'drizzle', 'drizzle-raw', totalCpuPerOp))} | ${baseline ? formatSpread(baseline.ratio) : 'n/a'} |`,
       )
@@ -145,8 +155,8 @@ export function renderReport(input: ReportInput): string {
   push(
     '## All results',
     '',
-    'ops/s and throughput / raw pg; client and server CPU per operation; total CPU per operation / raw pg\'s (below 1: cheaper',
-    'than raw); latencies over all of the run\'s slices. Each `median [min–max]` over runs.',
+    "ops/s and throughput / raw pg; client and server CPU per operation; total CPU per operation / raw pg's (below 1: cheaper",
+    "than raw); latencies over all of the run's slices. Each `median [min–max]` over runs.",
     '',
   )
   const groups = [...new Set(input.cells.map((cell) => `${cell.network}|${cell.concurrency}`))]
@@ -173,7 +183,7 @@ export function renderReport(input: ReportInput): string {
     push(
       'One database per tenant count, each tenant with the same number of projects, loaded with `generate_series` once,',
       'measured in every run. Each query picks a tenant uniformly out of all of them and a row uniformly out of that',
-      "tenant's, so the whole table is in play, over one loopback connection; the sizes and modes alternate. \"vs smallest\"",
+      'tenant\'s, so the whole table is in play, over one loopback connection; the sizes and modes alternate. "vs smallest"',
       'is p50 at that size over p50 at the smallest size in the same round, median over rounds, then over runs.',
       '',
       '| tenants | rows in projects | load s | workload | tenantscope ops/s | p50 ms | p50 vs smallest | raw p50 ms | raw p50 vs smallest | tenantscope / raw |',
@@ -195,7 +205,15 @@ export function renderReport(input: ReportInput): string {
         `${row.workload}: raw pg's p50 grew ${formatSpread(row.rawFlatness)} times at the same size, reading the same rows by the same index; tenantscope's throughput is ${formatSpread(row.ratio)} of raw pg's there.`,
       )
     }
-    push('', 'Plan of the scoped top-10 query at the largest size, as the application role (the test `sql:pg` asserts this shape):', '', '```', plan, '```', '')
+    push(
+      '',
+      'Plan of the scoped top-10 query at the largest size, as the application role (the test `sql:pg` asserts this shape):',
+      '',
+      '```',
+      plan,
+      '```',
+      '',
+    )
   }
   return `${lines.join('\n')}\n`
 }

@@ -48,12 +48,14 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
               }
             }
             for (const mode of set.modes) cells.push(cellRun(network, concurrency, workload.name, mode.name, samples.get(mode.name)!))
-            const raw = cells.find((c) => c.network === network && c.concurrency === concurrency && c.workload === workload.name && c.mode === 'raw')!
+            const raw = cells.find(
+              (c) => c.network === network && c.concurrency === concurrency && c.workload === workload.name && c.mode === 'raw',
+            )!
             const mine = cells.slice(-set.modes.length)
             log(
               `run ${runIndex + 1} ${network} c=${concurrency} ${workload.name}: ` +
                 mine
-                  .map((c) => `${c.mode} ${((c.operations / c.elapsedMs / (raw.operations / raw.elapsedMs)) || 0).toFixed(3)}× ${perOp(c)}`)
+                  .map((c) => `${c.mode} ${(c.operations / c.elapsedMs / (raw.operations / raw.elapsedMs) || 0).toFixed(3)}× ${perOp(c)}`)
                   .join(', '),
             )
           }
@@ -85,7 +87,16 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
 
   const scale =
     plan.scale.length > 0
-      ? await measureScale(plan.scale, { tenants: options.scaleTenants, rowsPerTenant: options.rowsPerTenant, sliceMs: options.scaleSliceMs, rounds: options.scaleRounds }, runIndex)
+      ? await measureScale(
+          plan.scale,
+          {
+            tenants: options.scaleTenants,
+            rowsPerTenant: options.rowsPerTenant,
+            sliceMs: options.scaleSliceMs,
+            rounds: options.scaleRounds,
+          },
+          runIndex,
+        )
       : []
   return {
     cells,

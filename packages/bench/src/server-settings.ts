@@ -1,7 +1,16 @@
 import { withClient } from '@tenantscope/test-harness'
 
 /** Settings that move the numbers (durability, memory, connections, JIT), disclosed in the report. */
-export const DISCLOSED_SETTINGS = ['server_version', 'fsync', 'synchronous_commit', 'shared_buffers', 'max_connections', 'jit', 'wal_level', 'huge_pages'] as const
+export const DISCLOSED_SETTINGS = [
+  'server_version',
+  'fsync',
+  'synchronous_commit',
+  'shared_buffers',
+  'max_connections',
+  'jit',
+  'wal_level',
+  'huge_pages',
+] as const
 
 export async function readServerSettings(adminUrl: string): Promise<Record<string, string>> {
   return withClient(adminUrl, async (client) => {

@@ -99,7 +99,13 @@ export function judgeTargets(runs: readonly (readonly CellRun[])[], specs: reado
   for (const spec of specs) {
     for (const workload of spec.workloads) {
       const where = { network: spec.network, concurrency: spec.concurrency, workload }
-      const measured = (mode: string) => runs.some((run) => run.some((cell) => cell.mode === mode && cell.workload === workload && cell.network === spec.network && cell.concurrency === spec.concurrency))
+      const measured = (mode: string) =>
+        runs.some((run) =>
+          run.some(
+            (cell) =>
+              cell.mode === mode && cell.workload === workload && cell.network === spec.network && cell.concurrency === spec.concurrency,
+          ),
+        )
       if (!measured(spec.a) || !measured(spec.b)) continue
       const value =
         spec.on === 'throughput'
