@@ -20,6 +20,7 @@ export interface PgConnection {
   execute(config: { portal?: string; rows?: number }): void
   sync(): void
   flush(): void
+  close(config: { type: 'S' | 'P'; name: string }): void
   stream: { cork?: () => void; uncork?: () => void }
   /** Named statements parsed on this connection: name → text. */
   parsedStatements: Record<string, string>
@@ -212,6 +213,15 @@ export function writeStatement(
     connection.bind({ statement: name, values })
   }
   connection.execute({})
+}
+
+/**
+ * @internal Writes Close for the named statement `name`: PostgreSQL drops it
+ * (no error if it is not there) and answers CloseComplete, which pg's
+ * Client ignores. Connection#close, pg 8.12 to 8.23.
+ */
+export function writeClose(connection: PgConnection, name: string): void {
+  connection.close({ type: 'S', name })
 }
 
 /** @internal Runs `write` with the socket corked: the messages leave in one packet. */

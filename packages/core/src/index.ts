@@ -9,6 +9,7 @@ export type { DatabaseLimits, FairnessOptions, TierOptions } from './fairness-op
 export type { JobTenantErrorCode } from './jobs/job-tenant-error-code.js'
 export type { BatchObserverLike, MeterLike, ObservableLike, ObserveTenantPoolOptions } from './observe-tenant-pool.js'
 export { observeTenantPool } from './observe-tenant-pool.js'
+export type { PrepareStatementsOption } from './prepared-statements.js'
 export type { QueryInput } from './run-query.js'
 export type { SetterStatement, SettingEntry, TenantSetter } from './setter.js'
 export { setConfigSetter, setLocalSetter } from './setter.js'

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { SetterStatement } from './setter.js'
 
-/** @internal What one ScopedQuery needs to send its setter as a named statement. */
+/** @internal What one ScopedQuery needs to send its setter as a named statement (one per connection and name). */
 export interface PreparedSetterUse {
   readonly name: string
   /** Send Parse(name) first: this connection is not known to hold the statement. */
@@ -10,7 +10,8 @@ export interface PreparedSetterUse {
   applied(): void
   /**
    * The setter failed before the user's statement ran. True when the error
-   * is absorbed and the same statement is sent again, unnamed.
+   * is one that sending the same statement again, unnamed, heals (the
+   * caller then does so).
    */
   failed(error: unknown): boolean
 }
@@ -37,44 +38,26 @@ const MAX_MISSING_PER_WINDOW = 64
  * when several pools or apps share connections through a pooler.
  */
 export class PreparedSetters {
-  readonly #parsed = new WeakMap<object, Set<string>>()
+  readonly #parsed = new WeakMap<object, Map<string, SetterUse>>()
   readonly #names = new Map<string, string>()
   #attempts = 0
   #missing = 0
   #disabled = false
 
-  /**
-   * How to send `setter` on `connection`, or undefined to send it unnamed.
-   * `retry` must queue the statement again, unnamed, ahead of anything else.
-   */
-  use(connection: object, setter: SetterStatement, retry: () => void): PreparedSetterUse | undefined {
+  /** How to send `setter` on `connection`, or undefined to send it unnamed. Cached: no allocation per query. */
+  use(connection: object, setter: SetterStatement): PreparedSetterUse | undefined {
     if (this.#disabled) return undefined
     const name = this.#nameOf(setter.text)
-    let parsed = this.#parsed.get(connection)
-    if (parsed === undefined) this.#parsed.set(connection, (parsed = new Set()))
-    const known = parsed
-    return {
-      name,
-      parse: !known.has(name),
-      applied: () => {
-        known.add(name)
-        this.#count(false)
-      },
-      failed: (error) => {
-        const code = (error as { code?: unknown } | null)?.code
-        if (typeof code !== 'string' || !RETRYABLE.has(code)) {
-          // Unknown whether the Parse went through: parse next time; a
-          // duplicate then costs one absorbed 42P05.
-          known.delete(name)
-          return false
-        }
-        if (code === '42P05') known.add(name)
-        else known.delete(name)
-        this.#count(code === '26000')
-        retry()
-        return true
-      },
-    }
+    let uses = this.#parsed.get(connection)
+    if (uses === undefined) this.#parsed.set(connection, (uses = new Map()))
+    let use = uses.get(name)
+    if (use === undefined) uses.set(name, (use = new SetterUse(this, name)))
+    return use
+  }
+
+  /** @internal */
+  _count(missing: boolean): void {
+    this.#count(missing)
   }
 
   #count(missing: boolean): void {
@@ -89,5 +72,39 @@ export class PreparedSetters {
       this.#names.set(text, name)
     }
     return name
+  }
+}
+
+// One named setter on one connection: whether the connection holds it.
+class SetterUse implements PreparedSetterUse {
+  readonly #owner: PreparedSetters
+  readonly name: string
+  #known = false
+
+  constructor(owner: PreparedSetters, name: string) {
+    this.#owner = owner
+    this.name = name
+  }
+
+  get parse(): boolean {
+    return !this.#known
+  }
+
+  applied(): void {
+    this.#known = true
+    this.#owner._count(false)
+  }
+
+  failed(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code
+    if (typeof code !== 'string' || !RETRYABLE.has(code)) {
+      // Unknown whether the Parse went through: parse next time; a
+      // duplicate then costs one absorbed 42P05.
+      this.#known = false
+      return false
+    }
+    this.#known = code === '42P05'
+    this.#owner._count(code === '26000')
+    return true
   }
 }

@@ -4,6 +4,7 @@ import { citusStatement } from './citus-scoped-query.js'
 import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
 import type { PreparedSetters } from './prepared-setter.js'
+import type { PreparedStatements } from './prepared-statements.js'
 import { ScopedBegin } from './scoped-begin.js'
 import { ScopedBlock } from './scoped-block.js'
 import { ScopedQuery } from './scoped-query.js'
@@ -34,6 +35,12 @@ export interface RunOptions {
   prepared?: PreparedSetters | null
   /** Citus mode: outside a transaction, BEGIN and COMMIT go around the statement (citus-scoped-query.ts). */
   citus?: boolean
+  /**
+   * pool.query only (prepareStatements): the user's statement is named,
+   * parsed once per server connection. Never inside an explicit
+   * transaction, where a statement that the server lost would abort it.
+   */
+  statements?: PreparedStatements | undefined
 }
 
 /**
@@ -97,13 +104,29 @@ export function sendQuery(
       // Citus mode: BEGIN, setter, statement, COMMIT (never the named setter).
       wrapper = citusStatement(client, setter, statement, undefined)
     } else {
-      const { prepared } = options
-      const retry = () => void client.query(new ScopedQuery(setter, statement) as unknown as pg.QueryConfig)
-      wrapper = new ScopedQuery(setter, statement, { prepared: prepared ? prepared.use(client, setter, retry) : undefined })
+      const { prepared, statements } = options
+      wrapper = new ScopedQuery(setter, statement, {
+        prepared: prepared ? prepared.use(client, setter) : undefined,
+        preparedStatement: statements && nameStatement(statement, statements, input),
+        client,
+      })
     }
   }
   wrapper.query_timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
   client.query(wrapper as unknown as pg.QueryConfig)
+}
+
+// prepareStatements: runs the statement under its content-addressed name
+// (pg's Query then parses it only where the connection lacks it). A
+// statement that already has a name (the user's own), or pg's `types`, or
+// `rows` (read in pages) is sent as it is.
+function nameStatement(statement: Submittable, statements: PreparedStatements, input: QueryInput): PreparedStatements | undefined {
+  if (statement.name !== undefined) return undefined
+  if (typeof input !== 'string' && (input.types !== undefined || (input as { rows?: unknown }).rows !== undefined)) return undefined
+  const name = statements.nameOf(statement.text)
+  if (name === undefined) return undefined
+  statement.name = name
+  return statements
 }
 
 /**

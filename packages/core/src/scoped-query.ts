@@ -1,5 +1,7 @@
+import type pg from 'pg'
 import { corked, forgetSubmittedStatement, type PgConnection, parsedStatementText, type Submittable } from './_pg-internals.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
+import type { PreparedStatements } from './prepared-statements.js'
 import type { SetterStatement } from './setter.js'
 import { StatementWrapper } from './statement-wrapper.js'
 
@@ -24,8 +26,21 @@ import { StatementWrapper } from './statement-wrapper.js'
 export interface ScopedQueryOptions {
   /** Named setter (see prepared-setter.ts). */
   prepared?: PreparedSetterUse | undefined
+  /**
+   * With `prepared` or `preparedStatement`: the client a retry is queued on
+   * (only where nothing else can be queued behind this statement: a retry
+   * joins the back of pg's queue).
+   */
+  client?: pg.ClientBase | undefined
   /** Asked when the statement is sent: true sends it without the setter. */
   skip?: (() => boolean) | undefined
+  /**
+   * The user's statement is named (prepareStatements, see
+   * prepared-statements.ts). A retry sends it unnamed.
+   */
+  preparedStatement?: PreparedStatements | undefined
+  /** Named statements to close on the server ahead of the setter (a retry after a failed named statement). */
+  close?: string | undefined
 }
 
 export class ScopedQuery extends StatementWrapper {
@@ -33,12 +48,18 @@ export class ScopedQuery extends StatementWrapper {
   readonly #setter: SetterStatement
   readonly #prepared: PreparedSetterUse | undefined
   readonly #skip: (() => boolean) | undefined
+  readonly #preparedStatement: PreparedStatements | undefined
+  readonly #close: string | undefined
+  readonly #client: pg.ClientBase | undefined
 
-  constructor(setter: SetterStatement, statement: Submittable, options: ScopedQueryOptions = {}) {
+  constructor(setter: SetterStatement, statement: Submittable, options: ScopedQueryOptions = NO_OPTIONS) {
     super(statement)
     this.#setter = setter
     this.#prepared = options.prepared
     this.#skip = options.skip
+    this.#preparedStatement = options.preparedStatement
+    this.#close = options.close
+    this.#client = options.client
   }
 
   // pg records `name` as parsed on every ParseComplete: hide it until the
@@ -62,6 +83,9 @@ export class ScopedQuery extends StatementWrapper {
 
     this.useExtendedProtocol()
     return corked(connection, () => {
+      const name = this.statement.name
+      if (this.#close !== undefined) this.#preparedStatement?.forget(connection, this.#close)
+      else if (name !== undefined && this.#preparedStatement) this.#preparedStatement.admit(connection, name)
       this.writeSetter(connection, this.#setter, this.#prepared)
       return this.statement.submit(connection) ?? null
     })
@@ -73,6 +97,7 @@ export class ScopedQuery extends StatementWrapper {
 
   override handleCommandComplete(message: unknown, connection: PgConnection): void {
     if (this.#settingApplied) {
+      this.#preparedStatement?.succeeded()
       super.handleCommandComplete(message, connection)
     } else {
       this.#settingApplied = true
@@ -88,11 +113,37 @@ export class ScopedQuery extends StatementWrapper {
       forgetSubmittedStatement(connection, this.statement.name)
       // A named setter that failed before the statement ran (nothing after an
       // error runs until Sync) is sent again, unnamed: the statement never sees it.
-      if (this.#prepared?.failed(error)) return
+      if (this.#client !== undefined && this.#prepared?.failed(error)) {
+        this.#retry(undefined)
+        return
+      }
+    } else if (this.#preparedStatement !== undefined && this.statement.name !== undefined && this.#retryStatement(error)) {
+      return
     }
     super.handleError(error, connection)
   }
+
+  // The user's named statement failed at Parse or Bind, before it executed
+  // (missing, already there, or its result type changed): in pool.query's
+  // implicit transaction nothing happened, so it goes again, unnamed, with a
+  // Close of the name ahead of it so the next use parses it afresh.
+  #retryStatement(error: Error): boolean {
+    if (this.#client === undefined || !this.#preparedStatement!.retryable(error)) return false
+    const name = this.statement.name
+    this.statement.name = undefined
+    this.#retry(name)
+    return true
+  }
+
+  // Sends the statement again, with the unnamed setter, behind what pg
+  // already queued (nothing, where a retry is allowed: see `client`).
+  #retry(close: string | undefined): void {
+    const again = new ScopedQuery(this.#setter, this.statement, { preparedStatement: this.#preparedStatement, close, client: this.#client })
+    this.#client!.query(again as unknown as pg.QueryConfig)
+  }
 }
+
+const NO_OPTIONS: ScopedQueryOptions = {}
 
 /** @internal What pg's Query would refuse, checked before anything is written. */
 export function validateStatement(statement: Submittable, connection: PgConnection): Error | null {

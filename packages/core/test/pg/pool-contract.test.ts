@@ -29,3 +29,13 @@ describeTenantContract('TenantPool', (config) => {
   )
   return { adapter, rawPool, end: () => pool.end() }
 })
+
+// Users' statements prepared once per connection: the same isolation.
+describeTenantContract('TenantPool with prepareStatements', (config) => {
+  const rawPool = new pg.Pool(config)
+  const pool = createTenantPool(rawPool, { prepareStatements: true })
+  const adapter: ContractAdapter = adapterOver(pool, (fn) =>
+    pool.transaction((client) => fn(adapterOver(client, () => Promise.reject(new Error('no nested transactions'))))),
+  )
+  return { adapter, rawPool, end: () => pool.end() }
+})

@@ -25,7 +25,7 @@ describe('PreparedSetters: when naming the setter is given up', () => {
     const pick = seeded(7)
     let misses = 0
     for (let query = 0; query < 20_000; query++) {
-      const use = setters.use(clients[pick(clients.length)]!, setter, () => undefined)
+      const use = setters.use(clients[pick(clients.length)]!, setter)
       expect(use).toBeDefined()
       const server = pick(serverHolds.length)
       if (use!.parse && serverHolds[server]) {
@@ -50,7 +50,7 @@ describe('PreparedSetters: when naming the setter is given up', () => {
     const connection = {}
     let missing26000 = 0
     for (let query = 0; query < 1_000; query++) {
-      const use = setters.use(connection, setter, () => undefined)
+      const use = setters.use(connection, setter)
       if (use === undefined) break
       if (use.parse) use.applied()
       else {
@@ -59,6 +59,6 @@ describe('PreparedSetters: when naming the setter is given up', () => {
       }
     }
     expect(missing26000).toBe(64)
-    expect(setters.use(connection, setter, () => undefined)).toBeUndefined()
+    expect(setters.use(connection, setter)).toBeUndefined()
   })
 })
