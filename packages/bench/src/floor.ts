@@ -34,7 +34,7 @@ const Query = pg.Query as unknown as new (
 class FloorQuery extends Query {
   #setterDone = false
   readonly #tenantId: string
-  constructor(tenantId: string, text: string, values: unknown[], callback: (error: Error | null, result?: pg.QueryResult) => void) {
+  constructor(tenantId: string, text: string, values: unknown[], callback?: (error: Error | null, result?: pg.QueryResult) => void) {
     super(text, values, callback)
     this.#tenantId = tenantId
   }
@@ -58,6 +58,25 @@ class FloorQuery extends Query {
     if (this.#setterDone) super.handleCommandComplete(message, connection)
     else this.#setterDone = true
   }
+}
+
+/**
+ * `text` for `tenantId` behind the setter on a connection of `pool`: one
+ * promise, plain callbacks for pg-pool and the query (no promise per step).
+ */
+export function floorPoolQuery(pool: pg.Pool, tenantId: string, text: string, values: unknown[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pool.connect((connectError, client, release) => {
+      if (connectError || !client) return reject(connectError)
+      client.query(
+        new FloorQuery(tenantId, text, values, (error) => {
+          release(error ?? undefined)
+          if (error) reject(error)
+          else resolve()
+        }) as never,
+      )
+    })
+  })
 }
 
 /** Runs `text` for `tenantId` on `client` behind the setter, in one round trip. */

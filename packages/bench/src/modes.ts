@@ -1,6 +1,6 @@
 import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import pg from 'pg'
-import { floorQuery } from './floor.js'
+import { floorPoolQuery, floorQuery } from './floor.js'
 import { createPreparedStatementsPool } from './prepared-mode.js'
 import type { Operation } from './workloads.js'
 
@@ -150,13 +150,12 @@ async function runRaw(pool: pg.Pool, operation: Operation): Promise<void> {
 // The floor: the setter rides with the statement, or with BEGIN in a
 // transaction, whose statements then go as pg sends them.
 async function runFloor(pool: pg.Pool, operation: Operation): Promise<void> {
+  if (!operation.transaction) {
+    const { text, values } = operation.statements[0]!.scoped
+    return floorPoolQuery(pool, operation.tenantId, text, values)
+  }
   const client = await pool.connect()
   try {
-    if (!operation.transaction) {
-      const { text, values } = operation.statements[0]!.scoped
-      await floorQuery(client, operation.tenantId, text, values)
-      return
-    }
     await floorQuery(client, operation.tenantId, 'BEGIN', [])
     try {
       for (const { scoped } of operation.statements) await client.query(scoped.text, scoped.values)

@@ -123,7 +123,7 @@ export function renderReport(input: ReportInput): string {
       const design = extraOver(runs, at, 'floor', 'raw')
       const own = extraOver(runs, at, 'tenantscope', 'floor')
       push(
-        `- ${workload}: the design costs ${fmt(design.client.median, 0)} µs client + ${fmt(design.server.median, 0)} µs server over raw pg; tenantscope's own path ${fmt(own.client.median, 0)} µs client + ${fmt(own.server.median, 0)} µs server over the floor (medians over runs).`,
+        `- ${workload}: the design costs ${fmt(design.client.median, 0)} µs client + ${fmt(design.server.median, 0)} µs server over raw pg; tenantscope's own path ${fmt(own.client.median, 0)} µs client + ${fmt(own.server.median, 0)} µs server over the floor (medians over runs; below zero: cheaper than the floor).`,
       )
     }
     push('')
