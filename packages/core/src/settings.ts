@@ -12,6 +12,11 @@ const MAX_SETTING_VALUE = 8192
 
 const NO_SETTINGS: TenantSettings = Object.freeze(Object.create(null) as Record<string, string>)
 
+/** @internal withTenant was given no settings (the common case). */
+export function isWithoutSettings(settings: TenantSettings): boolean {
+  return settings === NO_SETTINGS
+}
+
 /**
  * @internal The settings of `withTenant`'s options, checked once when the
  * context is entered. Unknown options are refused (INVALID_CONFIG); only

@@ -3,9 +3,9 @@ import { citusSetter } from './citus-setter.js'
 import { getTenantContext, type TenantContext } from './context.js'
 import { TenantScopeError } from './errors.js'
 import { PreparedSetters } from './prepared-setter.js'
-import { type SetterStatement, type SettingEntry, setConfigSetter, type TenantSetter } from './setter.js'
-import { isValidSettingName } from './settings.js'
-import { parseTenantIdWith, type TenantIdParser, uuidTenantId } from './tenant-id.js'
+import { type SetterStatement, type SettingEntry, setConfigSetter, setLocalSetter, type TenantSetter } from './setter.js'
+import { isValidSettingName, isWithoutSettings } from './settings.js'
+import { bigintTenantId, parseTenantIdWith, type TenantIdParser, textTenantId, uuidTenantId } from './tenant-id.js'
 
 export interface TenantScopeOptions {
   /**
@@ -72,6 +72,8 @@ export const TENANT_SCOPE_OPTION_RULES: OptionRules<TenantScopeOptions> = {
   citus: booleanOption,
 }
 
+const MAX_CACHED_TENANTS = 10_000
+
 /** @internal The current tenant, checked, and the statement that applies it. */
 export interface ResolvedTenant {
   readonly tenantId: string
@@ -89,6 +91,13 @@ export class TenantScope {
   readonly #extraSettings: ((tenantId: string) => readonly SettingEntry[]) | undefined
   /** Citus mode: statements outside a transaction are wrapped in BEGIN/COMMIT (see citus-scoped-query.ts). */
   readonly citus: boolean
+  /**
+   * Per tenant id, what a context without extra settings resolves to, when
+   * that depends on the id alone: a built-in parser and setter (pure) and no
+   * per-pool extra settings. Saves the parse and the setter's arrays on every
+   * request (one withTenant each). Bounded, for apps with many tenants.
+   */
+  readonly #byTenant: Map<string, ResolvedTenant> | undefined
 
   constructor(given?: TenantScopeOptions, extraSettings?: (tenantId: string) => readonly SettingEntry[]) {
     this.#extraSettings = extraSettings
@@ -113,6 +122,9 @@ export class TenantScope {
     }
     this.setter = this.citus ? citusSetter : (options.setter ?? setConfigSetter)
     this.preparedSetters = options.prepareSetter === false || this.citus ? null : new PreparedSetters()
+    const pureParser = this.parseTenantId === uuidTenantId || this.parseTenantId === textTenantId || this.parseTenantId === bigintTenantId
+    const pureSetter = this.setter === setConfigSetter || this.setter === setLocalSetter || this.setter === citusSetter
+    this.#byTenant = pureParser && pureSetter && extraSettings === undefined ? new Map() : undefined
   }
 
   /** The current context's tenant, parsed, and its setter; throws before anything is sent. */
@@ -122,7 +134,15 @@ export class TenantScope {
     // it runs. One slot: a second pool over the same context rebuilds.
     const cached = context.resolved
     if (cached?.by === this) return cached.value as ResolvedTenant
-    const value = this.#build(context)
+    const byTenant = this.#byTenant !== undefined && isWithoutSettings(context.settings) ? this.#byTenant : undefined
+    let value = byTenant?.get(context.tenantId)
+    if (value === undefined) {
+      value = this.#build(context)
+      if (byTenant !== undefined) {
+        if (byTenant.size >= MAX_CACHED_TENANTS) byTenant.clear()
+        byTenant.set(context.tenantId, value)
+      }
+    }
     context.resolved = { by: this, value }
     return value
   }

@@ -38,7 +38,7 @@ describe('prepareStatements on a direct connection', () => {
   const run = async (text: string, values?: unknown[], of: TenantPool = pool) => {
     wire.reset()
     const result = await withTenant(tenant, () => of.query(text, values))
-    return { rows: result.rows, ...wire.messages() }
+    return { rows: result.rows, ...wire.messages() } as { rows: Record<string, unknown>[] } & Record<string, number | undefined>
   }
 
   test("a statement is parsed once per connection, then only bound, and pg_prepared_statements holds it by its content's name", async () => {
