@@ -16,8 +16,8 @@ AS $$ SELECT NULLIF(current_setting('app.current_tenant', true), '') $$;
 -- so that it is evaluated once per statement and the tenant-first index can be used.
 -- The policy and default that enable_tenant_rls (0002) creates do not call these
 -- helpers but spell out the same expression: PostgreSQL re-parses a LANGUAGE sql
--- body every time it inlines it while planning, which showed as ~12% fewer
--- point reads per second. Keep the two spellings in step.
+-- body every time it inlines it while planning, which costs about 9% more
+-- server CPU per point read (docs/benchmarks-policy.md). Keep the two spellings in step.
 CREATE OR REPLACE FUNCTION tenantscope.current_tenant_id()
   RETURNS uuid
   LANGUAGE sql STABLE PARALLEL SAFE

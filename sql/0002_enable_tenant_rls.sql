@@ -9,7 +9,8 @@
 -- The setting read back as the column's type, NULL when unset or reset to ''.
 -- Written out rather than calling tenantscope.current_tenant_id(): PostgreSQL
 -- re-parses a LANGUAGE sql function's body each time it inlines it while
--- planning, which cost ~12% of point-read throughput (pgbench, 16 clients).
+-- planning, which costs about 9% more server CPU per point read
+-- (pnpm bench:policy, docs/benchmarks-policy.md).
 -- text columns need no cast; any other type gets ::<type>, as before.
 -- The same text as tenantExpression() of @tenantscope/sql, which the Drizzle
 -- helpers and the doctor use (a test holds the two spellings together).
@@ -69,7 +70,9 @@ BEGIN
     EXECUTE format('DROP POLICY %I ON %s', policy_name, tbl);
   END IF;
   -- The column stays bare (no cast) so the tenant-first index applies; the
-  -- sub-select makes the setting an InitPlan evaluated once per statement.
+  -- sub-select makes the setting an InitPlan evaluated once per statement,
+  -- where the bare expression is read again on every rescan of a nested
+  -- loop's inner side (docs/benchmarks-policy.md).
   EXECUTE format(
     'CREATE POLICY %I ON %s AS PERMISSIVE FOR ALL USING (%I = (SELECT %s)) WITH CHECK (%I = (SELECT %s))',
     policy_name, tbl, col, tenant_expr, col, tenant_expr);

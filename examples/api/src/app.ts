@@ -1,6 +1,7 @@
 import { getTenantId } from '@tenantscope/core'
 import { tenantMiddleware } from '@tenantscope/core/express'
 import { jwtTenant } from '@tenantscope/core/jwt'
+import type { TenantRouter } from '@tenantscope/router'
 import express, { type Express } from 'express'
 import type PgBoss from 'pg-boss'
 import type { Database } from './db.js'
@@ -14,6 +15,8 @@ import { tenants } from './schema.js'
 export interface AppOptions {
   /** A tenant-scoped Drizzle instance (see createDatabase). */
   db: Database
+  /** The router under `db`: GET /me says where the caller's tenant lives. */
+  router?: TenantRouter
   /** HS256 secret the tokens are signed with (at least 32 bytes). */
   jwtSecret: string
   /** Required `iss` of the tokens. */
@@ -51,9 +54,16 @@ export function createApp(options: AppOptions): Express {
   )
 
   app.get('/me', async (_req, res) => {
-    // RLS on tenants shows a tenant its own row only.
+    // RLS on tenants shows a tenant its own row only (in a tenant schema or
+    // database, the only row there is).
     const [tenant] = await db.select().from(tenants)
-    res.json({ tenantId: getTenantId(), tenant: tenant ?? null })
+    // Where the tenant lives, for the curious: no route below depends on it.
+    const entry = await options.router?.currentEntry()
+    res.json({
+      tenantId: getTenantId(),
+      tenant: tenant ?? null,
+      placement: entry ? { strategy: entry.strategy, state: entry.state } : null,
+    })
   })
   app.use('/projects', projectRoutes(db))
   app.use('/invoices', invoiceRoutes(db))

@@ -1,3 +1,4 @@
+import { TenantScopeError } from '@tenantscope/core'
 import type { NextFunction, Request, Response } from 'express'
 
 /** An error with an HTTP status and a message safe to show to the client. */
@@ -14,11 +15,38 @@ export class HttpError extends Error {
 export const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `${what} not found`)
 export const badRequest = (message: string) => new HttpError(400, 'BAD_REQUEST', message)
 
+// The router's refusals, whatever kind of tenant: each has one status, and
+// its code goes to the client as is (the messages hold no tenant id).
+const TENANT_STATUS: Record<string, { status: number; retryAfter?: string }> = {
+  // A valid token for a tenant this service has no directory entry for.
+  TENANT_UNKNOWN: { status: 403 },
+  // The tenant is read-only (an export, a move): reads work, this write may later.
+  TENANT_READ_ONLY: { status: 409 },
+  // The tenant is moving or suspended, or its database has no free connection.
+  TENANT_UNAVAILABLE: { status: 503, retryAfter: '5' },
+  TENANT_POOL_EXHAUSTED: { status: 503, retryAfter: '1' },
+}
+
 /** JSON errors, no stack: unknown errors become a bare 500 and are logged. */
 export function errorHandler(log: (error: unknown) => void) {
   return (error: unknown, _req: Request, res: Response, _next: NextFunction): void => {
     if (error instanceof HttpError) {
       res.status(error.status).json({ error: { code: error.code, message: error.message } })
+      return
+    }
+    // Drizzle wraps driver errors: the refusal may be the error's cause.
+    const refusal = TenantScopeError.from(error)
+    const mapped = refusal ? TENANT_STATUS[refusal.code] : undefined
+    if (refusal && mapped) {
+      if (mapped.retryAfter) res.set('retry-after', mapped.retryAfter)
+      res.status(mapped.status).json({ error: { code: refusal.code, message: refusal.message } })
+      return
+    }
+    // A write in an explicit transaction (Drizzle's db.transaction takes a
+    // connection from the router) meets the read-only tenant as the
+    // database's own refusal, 25006, rather than TENANT_READ_ONLY.
+    if (sqlState(error) === '25006') {
+      res.status(409).json({ error: { code: 'TENANT_READ_ONLY', message: 'The tenant is read-only: writes are refused' } })
       return
     }
     const status = (error as { status?: unknown })?.status
@@ -30,4 +58,13 @@ export function errorHandler(log: (error: unknown) => void) {
     log(error)
     res.status(500).json({ error: { code: 'INTERNAL', message: 'Internal server error' } })
   }
+}
+
+/** The SQLSTATE of a database error, on the error or along its causes (Drizzle wraps them). */
+export function sqlState(error: unknown): string | undefined {
+  let current = error as { code?: unknown; cause?: unknown } | undefined
+  for (let depth = 0; current && depth < 5; depth++, current = current.cause as typeof current) {
+    if (typeof current.code === 'string' && /^[0-9A-Z]{5}$/.test(current.code)) return current.code
+  }
+  return undefined
 }

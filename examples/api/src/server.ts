@@ -12,6 +12,12 @@ export interface ApiOptions {
   queueUrl?: string
   jwtSecret: string
   issuer?: string
+  /**
+   * The connection string of a database tenant's database, from its
+   * directory key (credentials never live in the directory).
+   * @default the databaseUrl's login on the database named by the key
+   */
+  tenantDatabaseUrl?: (database: string) => string | Promise<string>
   port?: number
   host?: string
   log?: (error: unknown) => void
@@ -25,7 +31,10 @@ export interface RunningApi {
 
 /** Starts the API; `port: 0` picks a free port. */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
-  const { db, pool } = createDatabase(options.databaseUrl, { onError: (error) => (options.log ?? console.error)(error) })
+  const { db, router } = await createDatabase(options.databaseUrl, {
+    onError: (error) => (options.log ?? console.error)(error),
+    ...(options.tenantDatabaseUrl ? { tenantDatabaseUrl: options.tenantDatabaseUrl } : {}),
+  })
   let boss: PgBoss | undefined
   if (options.queueUrl) {
     boss = new PgBoss({
@@ -36,10 +45,13 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       application_name: 'tenantscope-example-api-queue',
     })
     boss.on('error', (error) => (options.log ?? console.error)(error))
-    await boss.start()
+    await boss.start().catch(async (error) => {
+      await router.end()
+      throw error
+    })
     await boss.createQueue(REPORT_QUEUE)
   }
-  const app = createApp({ db, jwtSecret: options.jwtSecret, issuer: options.issuer, boss, log: options.log })
+  const app = createApp({ db, router, jwtSecret: options.jwtSecret, issuer: options.issuer, boss, log: options.log })
   const server = createServer(app)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -53,7 +65,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
       await boss?.stop({ graceful: false, wait: true })
-      await pool.end()
+      await router.end()
     },
   }
 }

@@ -1,15 +1,25 @@
-import { type RunningApi, startApi } from '@tenantscope/example-api'
+import { randomUUID } from 'node:crypto'
+import { withTenant } from '@tenantscope/core'
+import { createDatabase, type RunningApi, setupExample, startApi } from '@tenantscope/example-api'
+import { setTenantState } from '@tenantscope/router'
+import { APP_ROLE, withDatabase } from '@tenantscope/test-harness'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { JWT_SECRET, type Seeded, seedDatabase, token } from './_fixture.js'
+import { JWT_SECRET, type Seeded, type SeededTenant, seedDatabase, token } from './_fixture.js'
 
+type Who = 'acme' | 'umbrella' | 'globex' | 'initech'
+
+// Acme and Umbrella live in the shared tables (pool, RLS), Globex in a schema
+// of its own, Initech in a database of its own: one API, one router, the same
+// route handlers for all of them.
 describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () => {
   let seeded: Seeded
   let api: RunningApi
-  let acme: { id: string }
-  let globex: { id: string }
-  const headers: Record<'acme' | 'globex', Record<string, string>> = { acme: {}, globex: {} }
+  let acme: SeededTenant
+  let globex: SeededTenant
+  const headers: Record<Who, Record<string, string>> = { acme: {}, umbrella: {}, globex: {}, initech: {} }
 
-  async function call(method: string, path: string, who: 'acme' | 'globex' | Record<string, string>, body?: unknown) {
+  async function call(method: string, path: string, who: Who | Record<string, string>, body?: unknown) {
     const response = await fetch(`${api.url}${path}`, {
       method,
       headers: { ...(typeof who === 'string' ? headers[who] : who), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -21,10 +31,12 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
 
   beforeAll(async () => {
     seeded = await seedDatabase()
-    acme = seeded.tenants[0]!
-    globex = seeded.tenants[1]!
-    headers.acme = { authorization: `Bearer ${await token({ tenant_id: acme.id, sub: 'alice' })}` }
-    headers.globex = { authorization: `Bearer ${await token({ tenant_id: globex.id, sub: 'bob' })}` }
+    acme = seeded.tenants.find((t) => t.name === 'Acme')!
+    globex = seeded.tenants.find((t) => t.name === 'Globex')!
+    for (const tenant of seeded.tenants) {
+      headers[tenant.key as Who] = { authorization: `Bearer ${await token({ tenant_id: tenant.id, sub: `user-of-${tenant.key}` })}` }
+    }
+    // The default resolver: the app role's own login on the tenant's database.
     api = await startApi({
       databaseUrl: seeded.db.appUrl,
       queueUrl: seeded.db.adminUrl,
@@ -77,7 +89,7 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
     expect((await call('PATCH', `/projects/${globexProject.id}`, 'acme', { name: 'pwned' })).status).toBe(404)
     expect((await call('DELETE', `/projects/${globexProject.id}`, 'acme')).status).toBe(404)
     expect((await call('POST', '/invoices', 'acme', { projectId: globexProject.id, amountCents: 1 })).status).toBe(404)
-    const { rows } = await seeded.admin.query(
+    const { rows } = await globex.admin.query(
       'SELECT name, (SELECT count(*)::int FROM invoices WHERE project_id = p.id) AS invoices FROM projects p WHERE id = $1',
       [globexProject.id],
     )
@@ -157,12 +169,228 @@ describe('example API: real HTTP, real PostgreSQL, the app role under RLS', () =
     expect((await call('GET', `/reports/${queued.body.id}`, 'globex')).status).toBe(404)
   })
 
-  test('the API connects as the application role, which cannot bypass RLS', async () => {
+  test('the API connects as the application role, which cannot bypass RLS, on the primary and on a tenant database', async () => {
     await call('GET', '/projects', 'acme')
-    const { rows } = await seeded.admin.query(
-      `SELECT DISTINCT r.rolname, r.rolsuper, r.rolbypassrls FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
-        WHERE a.datname = current_database() AND a.application_name = 'tenantscope-example-api'`,
+    await call('GET', '/projects', 'initech')
+    const initech = seeded.tenants.find((t) => t.name === 'Initech')!
+    const sessions = `SELECT DISTINCT r.rolname, r.rolsuper, r.rolbypassrls FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+        WHERE a.datname = $1 AND a.application_name = 'tenantscope-example-api'`
+    const expected = [{ rolname: APP_ROLE.name, rolsuper: false, rolbypassrls: false }]
+    expect((await seeded.admin.query(sessions, [seeded.db.name])).rows).toEqual(expected)
+    expect((await seeded.admin.query(sessions, [initech.entry.database])).rows).toEqual(expected)
+  })
+})
+
+describe('example API: tenants of every kind behind the same routes', () => {
+  let seeded: Seeded
+  let api: RunningApi
+  const resolved: string[] = []
+  const auth = new Map<string, Record<string, string>>()
+  const byName = (name: string) => seeded.tenants.find((t) => t.name === name)!
+
+  async function call(method: string, path: string, who: SeededTenant | Record<string, string>, body?: unknown) {
+    const response = await fetch(`${api.url}${path}`, {
+      method,
+      headers: {
+        ...('id' in who ? auth.get(who.id as string) : who),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers }
+  }
+  const projectNames = async (tenant: SeededTenant) =>
+    (await tenant.admin.query<{ name: string }>('SELECT name FROM projects ORDER BY name')).rows.map((r) => r.name)
+
+  beforeAll(async () => {
+    seeded = await seedDatabase()
+    for (const tenant of seeded.tenants) auth.set(tenant.id, { authorization: `Bearer ${await token({ tenant_id: tenant.id })}` })
+    api = await startApi({
+      databaseUrl: seeded.db.appUrl,
+      // The app's own resolver: the directory holds only the database's name.
+      tenantDatabaseUrl: (database) => {
+        resolved.push(database)
+        return withDatabase(seeded.db.adminUrl, database, APP_ROLE)
+      },
+      jwtSecret: JWT_SECRET,
+      port: 0,
+      log: () => undefined,
+    })
+  })
+  afterAll(async () => {
+    await api?.close()
+    await seeded?.close()
+  })
+
+  test('the setup made one tenant of each kind where its kind says', async () => {
+    const kinds = new Map(seeded.setup.tenants.map((t) => [t.name, t.strategy]))
+    expect(kinds).toEqual(
+      new Map([
+        ['Acme', 'pool'],
+        ['Umbrella', 'pool'],
+        ['Globex', 'schema'],
+        ['Initech', 'database'],
+      ]),
     )
-    expect(rows).toEqual([{ rolname: 'tenantscope_test_app', rolsuper: false, rolbypassrls: false }])
+    const globex = byName('Globex').entry
+    const initech = byName('Initech').entry
+    const { rows } = await seeded.admin.query(
+      `SELECT (SELECT count(*)::int FROM pg_namespace WHERE nspname = $1) AS schemas,
+              (SELECT count(*)::int FROM pg_database WHERE datname = $2) AS databases,
+              (SELECT rolcanlogin FROM pg_roles WHERE rolname = $3) AS schema_role_logs_in`,
+      [globex.schema, initech.database, globex.role],
+    )
+    expect(rows).toEqual([{ schemas: 1, databases: 1, schema_role_logs_in: false }])
+    // The tenant schema and database were made from the app's migrations, tracked per target.
+    expect((await byName('Globex').admin.query('SELECT name FROM tenantscope_migrations')).rows).toEqual([{ name: '0001_example_schema' }])
+    expect((await byName('Initech').admin.query('SELECT name FROM tenantscope_migrations ORDER BY name')).rows).toContainEqual({
+      name: '0001_example_schema',
+    })
+  })
+
+  test("each kind's tenant reads and writes its own data through the same routes", async () => {
+    for (const tenant of seeded.tenants) {
+      const me = await call('GET', '/me', tenant)
+      expect(me).toMatchObject({
+        status: 200,
+        body: { tenantId: tenant.id, tenant: { id: tenant.id, name: tenant.name }, placement: { strategy: tenant.kind, state: 'active' } },
+      })
+      const list = await call('GET', '/projects', tenant)
+      expect(list.status).toBe(200)
+      expect(list.body.items.map((p: { name: string }) => p.name).sort()).toEqual([...tenant.projects].sort())
+      expect(list.body.items.every((p: { tenantId: string }) => p.tenantId === tenant.id)).toBe(true)
+
+      const created = await call('POST', '/projects', tenant, { name: `${tenant.name} New` })
+      expect(created).toMatchObject({ status: 201, body: { name: `${tenant.name} New`, tenantId: tenant.id } })
+      const invoice = await call('POST', '/invoices', tenant, { projectId: created.body.id, amountCents: 700 })
+      expect(invoice).toMatchObject({ status: 201, body: { tenantId: tenant.id, amountCents: 700 } })
+      expect((await call('PATCH', `/projects/${created.body.id}`, tenant, { name: `${tenant.name} Renamed` })).status).toBe(200)
+      // The row is where the tenant lives, and nowhere else.
+      expect(await projectNames(tenant)).toContain(`${tenant.name} Renamed`)
+      for (const other of seeded.tenants) {
+        if (other.entry.schema === tenant.entry.schema && other.entry.database === tenant.entry.database) continue
+        expect(await projectNames(other)).not.toContain(`${tenant.name} Renamed`)
+      }
+      expect((await call('DELETE', `/projects/${created.body.id}`, tenant)).status).toBe(204)
+    }
+    // The database tenant's credentials came from the app's resolver.
+    expect(resolved).toContain(byName('Initech').entry.database)
+  })
+
+  test("another tenant's ids are a 404 whatever the kind of either tenant, and nothing changes", async () => {
+    const firstProject = async (tenant: SeededTenant) =>
+      (await tenant.admin.query<{ id: string }>('SELECT id FROM projects WHERE tenant_id = $1 ORDER BY name LIMIT 1', [tenant.id])).rows[0]!
+        .id
+    for (const caller of seeded.tenants) {
+      for (const owner of seeded.tenants) {
+        if (owner === caller) continue
+        const id = await firstProject(owner)
+        const before = await projectNames(owner)
+        expect((await call('GET', `/projects/${id}`, caller)).status, `${caller.name} → ${owner.name}`).toBe(404)
+        expect((await call('PATCH', `/projects/${id}`, caller, { name: 'pwned' })).status).toBe(404)
+        expect((await call('DELETE', `/projects/${id}`, caller)).status).toBe(404)
+        expect((await call('POST', '/invoices', caller, { projectId: id, amountCents: 1 })).status).toBe(404)
+        expect((await call('GET', `/invoices?projectId=${id}`, caller)).body.items).toEqual([])
+        expect(await projectNames(owner)).toEqual(before)
+      }
+    }
+  })
+
+  test("naming another tenant's schema is refused by privileges, for every kind (direct router queries as the app role)", async () => {
+    const { router } = await createDatabase(seeded.db.appUrl, {
+      tenantDatabaseUrl: (database) => withDatabase(seeded.db.adminUrl, database, APP_ROLE),
+      applicationName: 'tenantscope-example-api-attack',
+    })
+    const globex = byName('Globex')
+    const code = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'read!',
+        (error: { code?: string }) => error.code,
+      )
+    try {
+      const other = `${globex.entry.schema}.projects`
+      // A pool tenant, a database tenant: the schema is out of reach, or not there at all.
+      expect(await withTenant(byName('Acme').id, () => code(router.query(`SELECT * FROM ${other}`)))).toBe('42501')
+      expect(await withTenant(byName('Initech').id, () => code(router.query(`SELECT * FROM ${other}`)))).toBe('42P01')
+      // The schema tenant reaches neither the shared tables nor a schema it was not given.
+      expect(await withTenant(globex.id, () => code(router.query('SELECT * FROM public.projects')))).toBe('42501')
+      expect(await withTenant(globex.id, () => code(router.query('SELECT * FROM public.tenants')))).toBe('42501')
+      // Its own schema, named or not, holds its rows only.
+      const own = await withTenant(globex.id, () => router.query<{ tenant_id: string }>(`SELECT tenant_id FROM ${other}`))
+      expect(own.rows.length).toBeGreaterThan(0)
+      expect(own.rows.every((row) => row.tenant_id === globex.id)).toBe(true)
+    } finally {
+      await router.end()
+    }
+  })
+
+  test('an unknown tenant (a valid token, no directory entry) is a 403 TENANT_UNKNOWN, never the shared tables', async () => {
+    const stranger = { authorization: `Bearer ${await token({ tenant_id: randomUUID() })}` }
+    for (const [method, path, body] of [
+      ['GET', '/projects', undefined],
+      ['POST', '/projects', { name: 'Stranger' }],
+      ['GET', '/me', undefined],
+    ] as const) {
+      const response = await call(method, path, stranger, body)
+      expect(response).toMatchObject({ status: 403, body: { error: { code: 'TENANT_UNKNOWN' } } })
+    }
+    expect((await seeded.admin.query(`SELECT count(*)::int AS n FROM projects WHERE name = 'Stranger'`)).rows).toEqual([{ n: 0 }])
+  })
+
+  test('a read-only tenant of any kind reads, and its writes are a 409 TENANT_READ_ONLY with nothing written', async () => {
+    const owner = new pg.Pool({ connectionString: seeded.db.adminUrl, max: 1 })
+    const state = async (tenant: SeededTenant) => (await call('GET', '/me', tenant)).body.placement.state
+    try {
+      for (const tenant of [byName('Acme'), byName('Globex'), byName('Initech')]) {
+        await setTenantState(owner, tenant.id, 'read_only')
+        // Every instance drops the entry on NOTIFY: wait for this API to see it.
+        await expect.poll(() => state(tenant)).toBe('read_only')
+        const before = await projectNames(tenant)
+        expect(await call('POST', '/projects', tenant, { name: 'While read-only' })).toMatchObject({
+          status: 409,
+          body: { error: { code: 'TENANT_READ_ONLY' } },
+        })
+        const project = (await call('GET', '/projects', tenant)).body.items[0]
+        expect(project).toBeDefined()
+        // A write inside an explicit transaction, and an update, are refused alike.
+        expect((await call('POST', '/invoices', tenant, { projectId: project.id, amountCents: 1 })).body.error?.code).toBe(
+          'TENANT_READ_ONLY',
+        )
+        expect((await call('PATCH', `/projects/${project.id}`, tenant, { name: 'x' })).status).toBe(409)
+        expect(await projectNames(tenant)).toEqual(before)
+
+        await setTenantState(owner, tenant.id, 'active')
+        await expect.poll(() => state(tenant)).toBe('active')
+        expect((await call('POST', '/projects', tenant, { name: 'After read-only' })).status).toBe(201)
+      }
+    } finally {
+      await owner.end()
+    }
+  })
+
+  test('the setup is idempotent: a rerun creates nothing, migrates nothing, keeps the data', async () => {
+    const before = await Promise.all(seeded.tenants.map(projectNames))
+    const again = await setupExample({
+      adminUrl: seeded.db.adminUrl,
+      appRole: APP_ROLE.name,
+      tenants: seeded.tenants.map(({ id, name, kind, key }) => ({ id, name, kind, key })),
+    })
+    expect(again.tenants.map((t) => t.created)).toEqual([false, false, false, false])
+    expect(again.migrations).toMatchObject({ ok: true, targets: 2, upToDate: 2, migrated: [] })
+    expect(await Promise.all(seeded.tenants.map(projectNames))).toEqual(before)
+    // A tenant asked for as another kind is refused, not silently moved.
+    await expect(
+      setupExample({ adminUrl: seeded.db.adminUrl, appRole: APP_ROLE.name, tenants: [{ ...seeded.tenants[0]!, kind: 'schema' }] }),
+    ).rejects.toThrow(/exists as a pool tenant/)
+  })
+
+  test('the directory holds where tenants live, never credentials', async () => {
+    const { rows } = await seeded.admin.query(`SELECT row_to_json(d)::text AS row FROM tenantscope.tenant_directory d`)
+    expect(rows).toHaveLength(4)
+    for (const { row } of rows) {
+      expect(row).not.toContain(APP_ROLE.password)
+      expect(row).not.toMatch(/postgres(ql)?:\/\//)
+    }
   })
 })

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { type ExampleTenant, placement } from '@tenantscope/example-api'
 import { applyMigrations, exampleMigrations, migrations } from '@tenantscope/sql'
 import pg from 'pg'
 
@@ -9,8 +10,10 @@ export interface DemoDatabase {
   /** The application role: LOGIN, member of tenantscope_app, not superuser, not BYPASSRLS, owns nothing. */
   appUrl: string
   appRole: string
-  /** Drops the database and the role. */
-  drop(): Promise<void>
+  /** The SQL that drops everything the demo made on the server (for --keep). */
+  dropStatements(tenants: readonly ExampleTenant[]): string[]
+  /** Drops the tenants' databases and roles, the database and the role. */
+  drop(tenants: readonly ExampleTenant[]): Promise<void>
 }
 
 /**
@@ -37,7 +40,7 @@ export async function createDemoDatabase(serverUrl: string): Promise<DemoDatabas
       await admin.query(`GRANT tenantscope_app TO ${appRole}`)
     })
   } catch (error) {
-    await dropDemoDatabase(serverUrl, name, appRole).catch(() => undefined)
+    await dropDemoDatabase(serverUrl, name, appRole, []).catch(() => undefined)
     throw error
   }
   return {
@@ -45,11 +48,25 @@ export async function createDemoDatabase(serverUrl: string): Promise<DemoDatabas
     adminUrl,
     appUrl: withDatabase(serverUrl, name, { user: appRole, password }),
     appRole,
-    drop: () => dropDemoDatabase(serverUrl, name, appRole),
+    dropStatements: (tenants) => dropStatements(name, appRole, tenants),
+    drop: (tenants) => dropDemoDatabase(serverUrl, name, appRole, tenants),
   }
 }
 
-async function dropDemoDatabase(serverUrl: string, name: string, appRole: string): Promise<void> {
+// The tenant databases and schema roles are named after the demo's database
+// (placement()), so they can be dropped without reading the directory: this
+// also cleans up after a run stopped half-way through provisioning.
+function dropStatements(name: string, appRole: string, tenants: readonly ExampleTenant[]): string[] {
+  const places = tenants.map((tenant) => placement(name, tenant))
+  return [
+    `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`,
+    ...places.flatMap((p) => (p.database ? [`DROP DATABASE IF EXISTS ${p.database} WITH (FORCE)`] : [])),
+    ...places.flatMap((p) => (p.role ? [`DROP ROLE IF EXISTS ${p.role}`] : [])),
+    `DROP ROLE IF EXISTS ${appRole}`,
+  ]
+}
+
+async function dropDemoDatabase(serverUrl: string, name: string, appRole: string, tenants: readonly ExampleTenant[]): Promise<void> {
   await withClient(serverUrl, async (server) => {
     // Pools resolve end() before their connections are closed: give them a
     // moment, so that FORCE only terminates what is really left.
@@ -58,8 +75,7 @@ async function dropDemoDatabase(serverUrl: string, name: string, appRole: string
       if (rows[0].n === 0) break
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    await server.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await server.query(`DROP ROLE IF EXISTS ${appRole}`)
+    for (const statement of dropStatements(name, appRole, tenants)) await server.query(statement)
   })
 }
 

@@ -1,7 +1,8 @@
 // The demo itself; src/main.ts is the entry point.
 import { randomBytes } from 'node:crypto'
-import { type RunningApi, startApi } from '@tenantscope/example-api'
+import { createDatabase, type RunningApi, setupExample, startApi } from '@tenantscope/example-api'
 import { type RunningWorker, startWorker } from '@tenantscope/example-worker'
+import type { TenantEntry, TenantRouter } from '@tenantscope/router'
 import { createDemoDatabase, type DemoDatabase, withClient } from './database.js'
 import { type EmbeddedServer, startEmbeddedPostgres } from './embedded.js'
 import { bold, dim, green, red, step } from './progress.js'
@@ -66,11 +67,15 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     return 2
   }
 
-  console.log(bold('tenantscope demo: one PostgreSQL, three tenants, and what Row-Level Security refuses\n'))
+  console.log(
+    bold('tenantscope demo: one API, three tenants of three kinds (shared tables, own schema, own database), and what each refuses\n'),
+  )
+  const tenants = demoTenants()
   let embedded: EmbeddedServer | undefined
   let db: DemoDatabase | undefined
   let api: RunningApi | undefined
   let worker: RunningWorker | undefined
+  let workerRouter: TenantRouter | undefined
   let cleaningUp: Promise<void> | undefined
   let keeping = false
   // What is still starting when Ctrl+C comes: cleanup waits for it, so that
@@ -84,16 +89,17 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     (cleaningUp ??= (async () => {
       await Promise.allSettled([...starting])
       await worker?.close().catch(() => undefined)
+      await workerRouter?.end().catch(() => undefined)
       await api?.close().catch(() => undefined)
       if (keepDatabase && db && !embedded) {
-        console.log(
-          `\nKept database ${db.name} and role ${db.appRole}. Drop them with:\n  DROP DATABASE ${db.name} WITH (FORCE); DROP ROLE ${db.appRole};`,
-        )
+        console.log(`\nKept database ${db.name}, its tenants and role ${db.appRole}. Drop them with:`)
+        for (const statement of db.dropStatements(tenants)) console.log(`  ${statement};`)
         return
       }
       // Embedded: stopping the server removes its whole data directory.
       if (embedded) await embedded.stop()
-      else await db?.drop().catch((error: unknown) => console.error(`${red('!')} could not drop the demo database: ${String(error)}`))
+      else
+        await db?.drop(tenants).catch((error: unknown) => console.error(`${red('!')} could not drop the demo database: ${String(error)}`))
     })())
 
   // Ctrl+C in the middle: clean up, then leave with the conventional 130.
@@ -130,8 +136,12 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     console.log(
       dim(`  database ${demoDb.name}, application role ${demoDb.appRole} (LOGIN, in tenantscope_app; not superuser, not BYPASSRLS)`),
     )
-    const tenants = demoTenants()
-    await step(`Seeding ${tenants.length} tenants with users, projects and invoices`, () => seed(demoDb.adminUrl, tenants))
+    const setup = await step('Provisioning one tenant of each kind: shared tables + RLS, a schema, a database', () =>
+      // Tracked: a Ctrl+C now waits for it, then drops what it made.
+      track(setupExample({ adminUrl: demoDb.adminUrl, appRole: demoDb.appRole, tenants })),
+    )
+    const entries = setup.tenants
+    await step(`Seeding ${tenants.length} tenants with users, projects and invoices`, () => seed(demoDb.adminUrl, tenants, entries))
     const jwtSecret = randomBytes(32).toString('base64url')
     const runningApi = await step('Starting the API (Express + Drizzle, as the application role)', () =>
       track(
@@ -142,21 +152,34 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     )
     await step('Starting the worker (pg-boss, as the application role)', () =>
       track(
-        startWorker({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, pollingIntervalSeconds: 0.5 }).then(
-          (started) => (worker = started),
-        ),
+        (async () => {
+          // The same kind of router as the API's: the worker's report code runs for every kind unchanged.
+          const { router } = await createDatabase(demoDb.appUrl, { max: 4, applicationName: 'tenantscope-example-worker' })
+          workerRouter = router
+          worker = await startWorker({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, pool: router, pollingIntervalSeconds: 0.5 })
+        })(),
       ),
     )
     const { checks, reports } = await step('Running the tour', () =>
-      runTour({ apiUrl: runningApi.url, jwtSecret, tenants, appUrl: demoDb.appUrl, appRole: demoDb.appRole, adminUrl: demoDb.adminUrl }),
+      runTour({
+        apiUrl: runningApi.url,
+        jwtSecret,
+        tenants,
+        entries,
+        appUrl: demoDb.appUrl,
+        appRole: demoDb.appRole,
+        adminUrl: demoDb.adminUrl,
+      }),
     )
 
-    console.log(`\n${bold('Tenants')}  ${dim('(seeded by the admin; the API and worker connect as ' + demoDb.appRole + ')')}`)
+    console.log(`\n${bold('Tenants')}  ${dim('(one router serves all three; the API and worker connect as ' + demoDb.appRole + ')')}`)
     console.log(
       table(
-        ['tenant', 'users', 'projects', 'invoices'],
+        ['tenant', 'kind', 'lives in', 'users', 'projects', 'invoices'],
         tenants.map((t) => [
           t.name,
+          t.kind,
+          livesIn(entries.find((e) => e.tenantId === t.id)!),
           String(t.users.length),
           t.projects.map((p) => p.name).join(', '),
           String(t.projects.reduce((n, p) => n + p.invoices.length, 0)),
@@ -191,7 +214,11 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
       return 1
     }
     console.log(`\n${green('✓')} all ${checks.length} checks passed`)
-    console.log(dim(`  No query in the API or the worker names a tenant: PostgreSQL filtered every row with RLS, for ${demoDb.appRole}.`))
+    console.log(
+      dim(
+        `  No query in the API or the worker names a tenant or knows its kind: the router sent each one where its tenant lives,\n  and PostgreSQL refused the rest (RLS in the shared tables, privileges on the schemas, separate databases), for ${demoDb.appRole}.`,
+      ),
+    )
 
     if (args.keep) {
       await printCurl(runningApi.url, jwtSecret, tenants, demoDb, Boolean(embedded))
@@ -216,6 +243,12 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   return stoppedByUser ? 0 : code
 }
 
+function livesIn(entry: TenantEntry): string {
+  if (entry.strategy === 'schema') return `schema ${entry.schema}, its own role`
+  if (entry.strategy === 'database') return `database ${entry.database}`
+  return 'shared tables, RLS'
+}
+
 async function printCurl(
   url: string,
   secret: string,
@@ -223,14 +256,21 @@ async function printCurl(
   db: DemoDatabase,
   embedded: boolean,
 ): Promise<void> {
-  const [acme, globex] = tenants as [(typeof tenants)[0], (typeof tenants)[0]]
+  const [acme, globex, initech] = tenants as [(typeof tenants)[0], (typeof tenants)[0], (typeof tenants)[0]]
   const acmeToken = await sign(secret, { tenant_id: acme.id, sub: acme.users[0]!.email }, '24h')
   const globexToken = await sign(secret, { tenant_id: globex.id, sub: globex.users[0]!.email }, '24h')
+  const initechToken = await sign(secret, { tenant_id: initech.id, sub: initech.users[0]!.email }, '24h')
   console.log(`
 ${bold('The API is running at ' + url)}  ${dim(embedded ? '(Ctrl+C stops the API, the worker and the embedded PostgreSQL)' : '(Ctrl+C stops the API and the worker; the database is kept)')}
 
   export ACME_TOKEN=${acmeToken}
   export GLOBEX_TOKEN=${globexToken}
+  export INITECH_TOKEN=${initechToken}
+
+  # where each tenant lives (pool, schema, database): the same routes serve all three
+  curl -s ${url}/me -H "Authorization: Bearer $ACME_TOKEN"
+  curl -s ${url}/me -H "Authorization: Bearer $GLOBEX_TOKEN"
+  curl -s ${url}/me -H "Authorization: Bearer $INITECH_TOKEN"
 
   # Acme's projects (paginated)
   curl -s '${url}/projects?limit=2' -H "Authorization: Bearer $ACME_TOKEN"

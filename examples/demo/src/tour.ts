@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto'
 import { createTenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
+import { createDatabase } from '@tenantscope/example-api'
+import { setTenantState, type TenantEntry } from '@tenantscope/router'
 import { SignJWT } from 'jose'
 import pg from 'pg'
 import { withClient } from './database.js'
@@ -27,6 +30,8 @@ export interface TourContext {
   apiUrl: string
   jwtSecret: string
   tenants: SeedTenant[]
+  /** Where each tenant lives, as the setup recorded it in the directory. */
+  entries: readonly TenantEntry[]
   appUrl: string
   appRole: string
   adminUrl: string
@@ -48,7 +53,7 @@ export function sign(secret: string, claims: Record<string, unknown>, expiresIn 
 export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; reports: ReportRow[] }> {
   const checks: Check[] = []
   const check = (step: string, as: string, expected: string, actual: string, ok: boolean) => checks.push({ step, as, expected, actual, ok })
-  const [acme, globex] = ctx.tenants as [SeedTenant, SeedTenant, ...SeedTenant[]]
+  const [acme, globex, initech] = ctx.tenants as [SeedTenant, SeedTenant, SeedTenant, ...SeedTenant[]]
   const tokens = new Map<string, string>()
   for (const tenant of ctx.tenants) tokens.set(tenant.id, await sign(ctx.jwtSecret, { tenant_id: tenant.id, sub: tenant.users[0]!.email }))
   const as = (tenant: SeedTenant) => ({ authorization: `Bearer ${tokens.get(tenant.id)}` })
@@ -128,7 +133,48 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
     await pool.end()
   }
 
-  // 4. Authentication outcomes.
+  // 4. Three kinds behind the same routes: each is served where it lives,
+  // and no kind reaches another's data, through the API or in SQL.
+  for (const tenant of ctx.tenants) {
+    const me = await call('GET', '/me', as(tenant))
+    const got = me.status === 200 ? `${me.body?.placement?.strategy}, its own row` : `HTTP ${me.status}`
+    const ok = me.status === 200 && me.body?.placement?.strategy === tenant.kind && me.body?.tenant?.id === tenant.id
+    check('GET /me: where it lives', short(tenant.name), tenant.kind, ok ? got : `${got} (${me.body?.tenant?.name})`, ok)
+  }
+  for (const [caller, owner] of [
+    [globex, initech],
+    [initech, acme],
+  ] as const) {
+    const response = await call('GET', `/projects/${owner.projects[0]!.id}`, as(caller))
+    check(
+      `read a ${owner.kind} tenant's project`,
+      `${short(caller.name)} (${caller.kind})`,
+      '404',
+      `${response.status}`,
+      response.status === 404,
+    )
+  }
+  const globexSchema = ctx.entries.find((e) => e.tenantId === globex.id)?.schema ?? 'tenant_globex'
+  const { router } = await createDatabase(ctx.appUrl, { max: 2, applicationName: 'tenantscope-demo-tour' })
+  try {
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'read!',
+        (error: { code?: string }) => `refused (${error.code})`,
+      )
+    const named = await withTenant(acme.id, () => outcome(router.query(`SELECT * FROM ${globexSchema}.projects`)))
+    check(`SQL: name ${globexSchema}.projects`, short(acme.name), 'refused by privileges (42501)', named, named === 'refused (42501)')
+    const shared = await withTenant(globex.id, () => outcome(router.query('SELECT * FROM public.projects')))
+    check('SQL: name public.projects', short(globex.name), 'refused by privileges (42501)', shared, shared === 'refused (42501)')
+  } finally {
+    await router.end()
+  }
+  const stranger = await call('GET', '/projects', { authorization: `Bearer ${await sign(ctx.jwtSecret, { tenant_id: randomUUID() })}` })
+  const strangerGot = `${stranger.status} ${stranger.body?.error?.code ?? ''}`.trim()
+  check('valid token, tenant not provisioned', 'client', '403 TENANT_UNKNOWN', strangerGot, strangerGot === '403 TENANT_UNKNOWN')
+  check('read-only tenant writes', short(initech.name), '409 TENANT_READ_ONLY', ...(await readOnlyWrite(ctx, call, initech, as(initech))))
+
+  // 5. Authentication outcomes.
   const none = await call('GET', '/projects', {})
   check('request without a token', 'anyone', '401', `${none.status}`, none.status === 401)
   const forged = await call('GET', '/projects', {
@@ -141,7 +187,7 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
   const malformed = await call('GET', '/projects', { authorization: `Bearer ${await sign(ctx.jwtSecret, { tenant_id: "acme' OR 1=1" })}` })
   check('malformed tenant id in token', 'client', '400', `${malformed.status}`, malformed.status === 400)
 
-  // 5. A report job per tenant, enqueued through the API, run by the worker.
+  // 6. A report job per tenant, enqueued through the API, run by the worker.
   const reports: ReportRow[] = []
   const jobs = new Map<string, string>()
   for (const tenant of ctx.tenants) {
@@ -180,7 +226,7 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
   const peek = globexJob ? await call('GET', `/reports/${globexJob}`, as(acme)) : { status: 0 }
   check("read another tenant's report", short(acme.name), '404', `${peek.status}`, peek.status === 404)
 
-  // 6. Who is connected, and what the audit says.
+  // 7. Who is connected, and what the audit says.
   const sessions = await withClient(ctx.adminUrl, (admin) =>
     admin.query<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean; application_name: string }>(
       `SELECT DISTINCT r.rolname, r.rolsuper, r.rolbypassrls, a.application_name
@@ -213,7 +259,39 @@ export async function runTour(ctx: TourContext): Promise<{ checks: Check[]; repo
   return { checks, reports }
 }
 
-type Call = (method: string, path: string, headers: Record<string, string>) => Promise<{ status: number; body: any }>
+type Call = (method: string, path: string, headers: Record<string, string>, body?: unknown) => Promise<{ status: number; body: any }>
+
+/**
+ * Puts the tenant in the read-only state (as during an export or a move),
+ * waits until the API's router has seen it (NOTIFY), tries a write, and
+ * makes the tenant active again. Returns what the write got, and whether that is the refusal.
+ */
+async function readOnlyWrite(
+  ctx: TourContext,
+  call: Call,
+  tenant: SeedTenant,
+  headers: Record<string, string>,
+): Promise<[string, boolean]> {
+  const admin = new pg.Pool({ connectionString: ctx.adminUrl, max: 1 })
+  const waitFor = async (state: string) => {
+    const deadline = Date.now() + 10_000
+    while ((await call('GET', '/me', headers)).body?.placement?.state !== state) {
+      if (Date.now() > deadline) throw new Error(`the API never saw the tenant ${state}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  try {
+    await setTenantState(admin, tenant.id, 'read_only')
+    await waitFor('read_only')
+    const write = await call('POST', '/projects', headers, { name: 'Written while read-only' })
+    const got = `${write.status} ${write.body?.error?.code ?? ''}`.trim()
+    return [got, got === '409 TENANT_READ_ONLY']
+  } finally {
+    await setTenantState(admin, tenant.id, 'active')
+    await waitFor('active').catch(() => undefined)
+    await admin.end()
+  }
+}
 
 async function waitForReport(call: Call, id: string, headers: Record<string, string>): Promise<{ state: string; report: any } | undefined> {
   const deadline = Date.now() + 30_000

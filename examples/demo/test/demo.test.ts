@@ -38,18 +38,31 @@ async function waitFor(run: Run, pattern: RegExp, ms = 120_000): Promise<RegExpM
 
 const serverUrl = () => inject('tenantscope').adminUrl
 
+// Everything a run makes on the server carries its suffix: its database and
+// the Initech tenant's database; the app role and the Globex tenant's role.
 async function demoLeftovers(suffix: string): Promise<{ databases: number; roles: number }> {
   return withClient(serverUrl(), async (admin) => {
     const { rows } = await admin.query(
-      `SELECT (SELECT count(*)::int FROM pg_database WHERE datname = $1) AS databases, (SELECT count(*)::int FROM pg_roles WHERE rolname = $2) AS roles`,
+      `SELECT (SELECT count(*)::int FROM pg_database WHERE starts_with(datname, $1)) AS databases,
+              (SELECT count(*)::int FROM pg_roles WHERE rolname = $2 OR starts_with(rolname, $1)) AS roles`,
       [`tenantscope_demo_${suffix}`, `tenantscope_demo_app_${suffix}`],
     )
     return rows[0]
   })
 }
 
+/** Runs the DROP statements that --keep printed: they must remove everything. */
+async function dropAsPrinted(output: string, suffix: string): Promise<void> {
+  const statements = [...output.matchAll(/^ {2}(DROP (?:DATABASE|ROLE) [^;]+);$/gm)].map((m) => m[1]!)
+  expect(statements.length).toBe(4)
+  await withClient(serverUrl(), async (admin) => {
+    for (const statement of statements) await admin.query(statement)
+  })
+  expect(await demoLeftovers(suffix)).toEqual({ databases: 0, roles: 0 })
+}
+
 function expectFullTour(output: string): void {
-  expect(output).toContain('✓ all 20 checks passed')
+  expect(output).toContain('✓ all 29 checks passed')
   expect(output).not.toContain('✗')
   for (const line of [
     /│ 1 +│ list projects +│ Acme +│ its 3 projects only +│ 3 projects, all its own +│ ✓ │/,
@@ -59,6 +72,18 @@ function expectFullTour(output: string): void {
     /│ report job runs for its tenant +│ Globex +│ 3 invoices, EUR 35,450.00 +│ 3 invoices, EUR 35,450.00 +│ ✓ │/,
     /│ pg_stat_activity: API \+ worker role .*\(super=f, bypassrls=f\) +│ ✓ │/,
     /│ Initech +│ 4 +│ EUR 3,000.00 +│ EUR 1,499.99 +│ EUR 0.00 +│ EUR 4,499.99 +│ ✓ │/,
+    // One tenant of each kind, behind the same API.
+    /│ Acme Corporation +│ pool +│ shared tables, RLS +│/,
+    /│ Globex Inc\. +│ schema +│ schema tenant_globex, its own role +│/,
+    /│ Initech +│ database +│ database tenantscope_demo_[0-9a-f]{8}_initech +│/,
+    /│ GET \/me: where it lives +│ Acme +│ pool +│ pool, its own row +│ ✓ │/,
+    /│ GET \/me: where it lives +│ Globex +│ schema +│ schema, its own row +│ ✓ │/,
+    /│ GET \/me: where it lives +│ Initech +│ database +│ database, its own row +│ ✓ │/,
+    /│ report job runs for its tenant +│ Initech +│ 4 invoices, EUR 4,499.99 +│ 4 invoices, EUR 4,499.99 +│ ✓ │/,
+    /│ SQL: name tenant_globex\.projects +│ Acme +│ refused by privileges \(42501\) +│ refused \(42501\) +│ ✓ │/,
+    /│ SQL: name public\.projects +│ Globex +│ refused by privileges \(42501\) +│ refused \(42501\) +│ ✓ │/,
+    /│ valid token, tenant not provisioned +│ client +│ 403 TENANT_UNKNOWN +│ 403 TENANT_UNKNOWN +│ ✓ │/,
+    /│ read-only tenant writes +│ Initech +│ 409 TENANT_READ_ONLY +│ 409 TENANT_READ_ONLY +│ ✓ │/,
   ]) {
     expect(output).toMatch(line)
   }
@@ -97,16 +122,17 @@ describe('pnpm demo', () => {
       expect(((await projects.json()) as { items: unknown[] }).items).toHaveLength(2)
       expect((await fetch(foreign!, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404)
       expect((await fetch(`${url}/projects`)).status).toBe(401)
+      // The printed tokens reach the tenant of each kind through the same API.
+      const [, initechToken] = await waitFor(run, /export INITECH_TOKEN=(\S+)/)
+      const me = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${initechToken}` } })
+      expect(await me.json()).toMatchObject({ tenant: { name: 'Initech' }, placement: { strategy: 'database', state: 'active' } })
       run.child.kill('SIGINT')
       expect(await run.exit).toBe(0)
       const suffix = run.output().match(/tenantscope_demo_app_([0-9a-f]{8})/)![1]!
-      expect(run.output()).toContain(`DROP DATABASE tenantscope_demo_${suffix}`)
-      expect(await demoLeftovers(suffix)).toEqual({ databases: 1, roles: 1 })
+      expect(run.output()).toContain(`DROP DATABASE IF EXISTS tenantscope_demo_${suffix} WITH (FORCE);`)
+      expect(await demoLeftovers(suffix)).toEqual({ databases: 2, roles: 2 })
       await expect(fetch(`${url}/health`)).rejects.toThrow()
-      await withClient(serverUrl(), async (admin) => {
-        await admin.query(`DROP DATABASE tenantscope_demo_${suffix} WITH (FORCE)`)
-        await admin.query(`DROP ROLE tenantscope_demo_app_${suffix}`)
-      })
+      await dropAsPrinted(run.output(), suffix)
     } finally {
       run.child.kill('SIGKILL')
     }
@@ -115,7 +141,7 @@ describe('pnpm demo', () => {
   test('Ctrl+C during the run stops everything it started, drops its database and role, exits 130', async () => {
     const run = startDemo([], { DATABASE_URL: serverUrl() })
     const [, suffix] = await waitFor(run, /application role tenantscope_demo_app_([0-9a-f]{8})/)
-    expect(await demoLeftovers(suffix!)).toMatchObject({ databases: 1 })
+    expect((await demoLeftovers(suffix!)).databases).toBeGreaterThanOrEqual(1)
     run.child.kill('SIGINT')
     expect(await run.exit).toBe(130)
     expect(run.output()).toContain('Cleaned up.')
@@ -148,11 +174,8 @@ describe('pnpm demo', () => {
       expect(await exit, output).toBe(0)
       expect(output).not.toMatch(/ERR_PNPM|ELIFECYCLE/)
       const suffix = output.match(/tenantscope_demo_app_([0-9a-f]{8})/)![1]!
-      expect(await demoLeftovers(suffix)).toEqual({ databases: 1, roles: 1 })
-      await withClient(serverUrl(), async (admin) => {
-        await admin.query(`DROP DATABASE tenantscope_demo_${suffix} WITH (FORCE)`)
-        await admin.query(`DROP ROLE tenantscope_demo_app_${suffix}`)
-      })
+      expect(await demoLeftovers(suffix)).toEqual({ databases: 2, roles: 2 })
+      await dropAsPrinted(output, suffix)
     } finally {
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL')
     }

@@ -16,6 +16,13 @@ export interface ReportJobData {
 export interface WorkerOptions {
   /** The application role's connection string: NOT a superuser or BYPASSRLS role. */
   databaseUrl: string
+  /**
+   * A tenant-scoped pool to run the reports on instead of one made from
+   * databaseUrl: a TenantRouter from @tenantscope/router serves tenants of
+   * every kind (shared tables, own schema, own database) with the same code.
+   * The worker does not end it.
+   */
+  pool?: pg.Pool
   /** Where pg-boss keeps its queue (its own schema). */
   queueUrl: string
   /** pg-boss polling interval. @default 2 */
@@ -35,9 +42,11 @@ export interface RunningWorker {
  */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const log = options.log ?? (() => undefined)
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4, application_name: 'tenantscope-example-worker' })
+  const own = options.pool === undefined
+  const pool =
+    options.pool ?? new pg.Pool({ connectionString: options.databaseUrl, max: 4, application_name: 'tenantscope-example-worker' })
   // Idle connections closed by the server are reported, not fatal.
-  pool.on('error', (error) => log(`database: ${error.message}`))
+  if (own) pool.on('error', (error) => log(`database: ${error.message}`))
   const db = tenantDrizzle(drizzle(pool))
   const boss = new PgBoss({ connectionString: options.queueUrl, max: 2, application_name: 'tenantscope-example-worker-queue' })
   boss.on('error', (error) => log(`pg-boss: ${String(error)}`))
@@ -63,7 +72,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     boss,
     async close() {
       await boss.stop({ graceful: true, wait: true, timeout: 5_000 })
-      await pool.end()
+      if (own) await pool.end()
     },
   }
 }

@@ -1,6 +1,7 @@
+import { openBackendCpu } from './backend-cpu.js'
 import type { BenchDatabase } from './database.js'
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
-import { createPostgresJsModes, POSTGRES_JS_LABELS } from './postgres-js-modes.js'
+import { applicationName, createPostgresJsModes, POSTGRES_JS_LABELS } from './postgres-js-modes.js'
 import { medianRatio, rotation, runSlice, type Sample } from './runner.js'
 import type { Picker, Workload } from './workloads.js'
 
@@ -31,8 +32,15 @@ export interface PostgresJsRow {
   /** Client CPU (user + system) per operation, µs. */
   rawCpuMicroseconds: number
   scopedCpuMicroseconds: number
+  /** PostgreSQL CPU per operation, µs: the backends of each mode's pool (NaN when the server is not on this machine). */
+  rawServerMicroseconds: number
+  scopedServerMicroseconds: number
   /** The design's floor by hand (see postgres-js-modes.ts) against raw, median over rounds. */
   floorRatio: number
+  /** RLS alone, the tenant on the session (reads only; NaN otherwise), against raw, median over rounds. */
+  sessionRatio: number
+  /** The tenant and the statement in one command (reads only; NaN otherwise), against raw, median over rounds. */
+  oneCommandRatio: number
 }
 
 /**
@@ -56,19 +64,28 @@ export async function runPostgresJsComparison(
       proxy = await startLatencyProxy({ host: target.hostname, port: Number(target.port || 5432) }, options.latencyMs)
       urls = { maintenanceUrl: proxy.url(urls.maintenanceUrl), appUrl: proxy.url(urls.appUrl) }
     }
-    const set = await createPostgresJsModes(urls, Math.max(...options.concurrency), options.prepare ?? true)
+    const set = await createPostgresJsModes(urls, Math.max(...options.concurrency), options.prepare ?? true, pick.tenant().id)
+    const backends = await openBackendCpu(database.adminUrl)
     try {
       for (const concurrency of options.concurrency) {
         for (const workload of workloads) {
-          for (const mode of set.modes) await runSlice(mode, workload, pick, concurrency, Math.min(150, options.sliceMs))
+          // RLS with the tenant on the session is one fixed tenant: a write
+          // naming another tenant's project would fail its foreign key.
+          const readOnly = new Set(['postgres-js-rls-session', 'postgres-js-one-command'])
+          const modes = set.modes.filter((mode) => workload.read || !readOnly.has(mode.name))
+          for (const mode of modes) await runSlice(mode, workload, pick, concurrency, Math.min(150, options.sliceMs))
           const samples = new Map<string, Sample[]>()
           const cpu = new Map<string, number>()
+          const server = new Map<string, number>()
           for (let round = 0; round < options.rounds; round++) {
-            for (const mode of rotation(set.modes, round)) {
+            for (const mode of rotation(modes, round)) {
+              const serverBefore = await backends.microseconds(applicationName(mode.name))
               const before = process.cpuUsage()
               const sample = await runSlice(mode, workload, pick, concurrency, options.sliceMs)
               const used = process.cpuUsage(before)
+              const serverUsed = (await backends.microseconds(applicationName(mode.name))) - serverBefore
               cpu.set(mode.name, (cpu.get(mode.name) ?? 0) + used.user + used.system)
+              server.set(mode.name, (server.get(mode.name) ?? 0) + serverUsed)
               samples.set(mode.name, [...(samples.get(mode.name) ?? []), sample])
             }
           }
@@ -87,17 +104,24 @@ export async function runPostgresJsComparison(
             ratioMax: Math.max(...perRound),
             rawCpuMicroseconds: (cpu.get('postgres-js-raw') ?? 0) / operations(raw),
             scopedCpuMicroseconds: (cpu.get('postgres-js-tenantscope') ?? 0) / operations(scoped),
+            rawServerMicroseconds: (server.get('postgres-js-raw') ?? Number.NaN) / operations(raw),
+            scopedServerMicroseconds: (server.get('postgres-js-tenantscope') ?? Number.NaN) / operations(scoped),
             floorRatio: medianRatio(samples.get('postgres-js-floor') ?? [], raw),
+            sessionRatio: medianRatio(samples.get('postgres-js-rls-session') ?? [], raw),
+            oneCommandRatio: medianRatio(samples.get('postgres-js-one-command') ?? [], raw),
           }
           rows.push(row)
           log(
             `postgres.js ${network} c=${concurrency} ${workload.name}: raw ${Math.round(row.rawThroughput)} ops/s, scoped ${Math.round(row.scopedThroughput)} ops/s; ` +
               `ratio ${row.ratio.toFixed(3)} (rounds ${row.ratioMin.toFixed(3)}–${row.ratioMax.toFixed(3)}); ` +
-              `client CPU ${row.rawCpuMicroseconds.toFixed(0)} / ${row.scopedCpuMicroseconds.toFixed(0)} µs/op; floor ${row.floorRatio.toFixed(3)}`,
+              `client CPU ${row.rawCpuMicroseconds.toFixed(0)} / ${row.scopedCpuMicroseconds.toFixed(0)} µs/op; ` +
+              `server CPU ${row.rawServerMicroseconds.toFixed(0)} / ${row.scopedServerMicroseconds.toFixed(0)} µs/op; ` +
+              `floor ${row.floorRatio.toFixed(3)}; one command ${row.oneCommandRatio.toFixed(3)}; RLS alone ${row.sessionRatio.toFixed(3)}`,
           )
         }
       }
     } finally {
+      await backends.close()
       await set.close()
       await proxy?.close()
     }
@@ -116,17 +140,23 @@ export function renderPostgresJsSection(rows: readonly PostgresJsRow[], latencyM
     `${POSTGRES_JS_LABELS['postgres-js-tenantscope']} against ${POSTGRES_JS_LABELS['postgres-js-raw']}, the same statements as above, prepared.`,
     `Ratio: median over rounds of scoped / raw throughput (lowest–highest round). Targets for reads: ≥ ${POSTGRES_JS_TARGETS.proxy} through the proxy (${latencyMs} ms each way), ≥ ${POSTGRES_JS_TARGETS.loopback} on loopback.`,
     `Floor: ${POSTGRES_JS_LABELS['postgres-js-floor']}, against raw: what any design built from postgres.js's own queries pays.`,
+    `One command: ${POSTGRES_JS_LABELS['postgres-js-one-command']}, against raw (reads only).`,
+    `RLS alone: ${POSTGRES_JS_LABELS['postgres-js-rls-session']}, against raw (reads only): what any RLS design pays before it sets a tenant.`,
+    'CPU per operation: this process (postgres.js, tenantscope, the workers) and the PostgreSQL backends of each pool, from /proc.',
     '',
-    '| network | concurrency | workload | raw ops/s | scoped ops/s | ratio (range) | floor | client CPU µs/op raw / scoped | target |',
-    '| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | --- |',
+    '| network | concurrency | workload | raw ops/s | scoped ops/s | ratio (range) | floor | one command | RLS alone | client CPU µs/op raw / scoped | server CPU µs/op raw / scoped | target |',
+    '| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   for (const row of rows) {
     const target = POSTGRES_JS_TARGETS[row.network]
     const mark = row.read ? `${row.ratio >= target ? 'met' : 'NOT met'} (≥ ${target})` : '—'
     lines.push(
       `| ${row.network} | ${row.concurrency} | ${row.workload} | ${Math.round(row.rawThroughput)} | ${Math.round(row.scopedThroughput)} | ` +
-        `${row.ratio.toFixed(3)} (${row.ratioMin.toFixed(3)}–${row.ratioMax.toFixed(3)}) | ${row.floorRatio.toFixed(3)} | ${row.rawCpuMicroseconds.toFixed(0)} / ${row.scopedCpuMicroseconds.toFixed(0)} | ${mark} |`,
+        `${row.ratio.toFixed(3)} (${row.ratioMin.toFixed(3)}–${row.ratioMax.toFixed(3)}) | ${row.floorRatio.toFixed(3)} | ${fixed(row.oneCommandRatio, 3)} | ${fixed(row.sessionRatio, 3)} | ` +
+        `${row.rawCpuMicroseconds.toFixed(0)} / ${row.scopedCpuMicroseconds.toFixed(0)} | ${fixed(row.rawServerMicroseconds, 0)} / ${fixed(row.scopedServerMicroseconds, 0)} | ${mark} |`,
     )
   }
   return `${lines.join('\n')}\n`
 }
+
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '—')

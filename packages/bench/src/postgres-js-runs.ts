@@ -11,6 +11,10 @@ export interface PostgresJsCell {
   floorRatio: Spread
   rawCpu: Spread
   scopedCpu: Spread
+  rawServer: Spread
+  scopedServer: Spread
+  sessionRatio: Spread
+  oneCommandRatio: Spread
 }
 
 /** Each run's postgres.js rows folded into medians over runs with their spread. */
@@ -30,6 +34,10 @@ export function aggregatePostgresJs(runs: readonly (readonly PostgresJsRow[])[])
       floorRatio: of((row) => row.floorRatio),
       rawCpu: of((row) => row.rawCpuMicroseconds),
       scopedCpu: of((row) => row.scopedCpuMicroseconds),
+      rawServer: of((row) => row.rawServerMicroseconds),
+      scopedServer: of((row) => row.scopedServerMicroseconds),
+      sessionRatio: of((row) => row.sessionRatio),
+      oneCommandRatio: of((row) => row.oneCommandRatio),
     }
   })
 }
@@ -41,17 +49,18 @@ export function renderPostgresJsCells(cells: readonly PostgresJsCell[], latencyM
     '',
     `${POSTGRES_JS_LABELS['postgres-js-tenantscope']} against ${POSTGRES_JS_LABELS['postgres-js-raw']}, the same statements as above, prepared.`,
     'Measured in each run after the pg modes, on the same data. Ratio: scoped / raw throughput over the run, median over runs [min–max].',
-    `Floor: ${POSTGRES_JS_LABELS['postgres-js-floor']}, against raw (the median of that run's rounds). Client CPU only (this section does not read the server's).`,
+    `Floor: ${POSTGRES_JS_LABELS['postgres-js-floor']}, against raw; RLS alone (the tenant on the session) and one command (SET LOCAL and EXECUTE in one simple Query) for reads; each the median of that run's rounds, then over runs.`,
+    "Client CPU of this process, server CPU of each mode's backends (n/a when the server is not on this machine), µs per operation.",
     `Targets for reads: ≥ ${POSTGRES_JS_TARGETS.proxy} through the proxy (${latencyMs} ms each way), ≥ ${POSTGRES_JS_TARGETS.loopback} on loopback, met when every run clears it.`,
     '',
-    '| network | concurrency | workload | scoped / raw | floor / raw | client CPU µs/op raw | scoped | target |',
-    '| --- | ---: | --- | --- | --- | --- | --- | --- |',
+    '| network | concurrency | workload | scoped / raw | floor / raw | RLS alone / raw | one command / raw | client CPU raw | scoped | server CPU raw | scoped | target |',
+    '| --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ]
   for (const cell of cells) {
     const target = POSTGRES_JS_TARGETS[cell.network]
     const mark = cell.read ? `${judge(cell.ratio, target, 'at-least')} (≥ ${target})` : '—'
     lines.push(
-      `| ${cell.network} | ${cell.concurrency} | ${cell.workload} | ${formatSpread(cell.ratio)} | ${formatSpread(cell.floorRatio)} | ${formatSpread(cell.rawCpu, 0)} | ${formatSpread(cell.scopedCpu, 0)} | ${mark} |`,
+      `| ${cell.network} | ${cell.concurrency} | ${cell.workload} | ${formatSpread(cell.ratio)} | ${formatSpread(cell.floorRatio)} | ${formatSpread(cell.sessionRatio)} | ${formatSpread(cell.oneCommandRatio)} | ${formatSpread(cell.rawCpu, 0)} | ${formatSpread(cell.scopedCpu, 0)} | ${formatSpread(cell.rawServer, 0)} | ${formatSpread(cell.scopedServer, 0)} | ${mark} |`,
     )
   }
   lines.push('')

@@ -23,6 +23,8 @@ export type FindingCode =
   | 'foreign_key_without_tenant'
   | 'view_without_security_invoker'
   | 'materialized_view_over_tenant_table'
+  | 'view_exposes_materialized_view'
+  | 'tenant_view_without_security_barrier'
   | 'security_definer_reads_tenant_table'
   | 'app_role_superuser'
   | 'app_role_bypassrls'

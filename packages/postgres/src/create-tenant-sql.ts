@@ -32,8 +32,8 @@ export function isTenantSql(value: unknown): boolean {
  * Wraps a postgres.js `sql` (from `postgres(...)`) so that every query made
  * through the result runs for the tenant of the surrounding `withTenant`:
  *
- * - ``sql`...` `` and `sql.unsafe(...)`: on one connection, `BEGIN`, the
- *   transaction-local setter, your statement and `COMMIT` go out in one
+ * - ``sql`...` `` and `sql.unsafe(...)`: on one connection, `BEGIN` with the
+ *   transaction-local setting, your statement and `COMMIT` go out in one
  *   write: one round trip for a prepared statement (postgres.js's default),
  *   as for raw postgres.js. The promise settles after COMMIT.
  * - `sql.begin(fn)`: the setter rides with the transaction's first statement
@@ -106,9 +106,9 @@ export function createTenantSql<TTypes extends Record<string, unknown> = {}>(
     begin(this: unknown, options: unknown, fn?: unknown) {
       const body = (typeof options === 'function' ? options : fn) as (tx: TransactionSqlLike) => unknown
       const mode = typeof options === 'string' ? options : ''
-      let setter: ReturnType<TenantBinding['resolve']>
+      let setter: ReturnType<TenantBinding['resolve']>['setter']
       try {
-        setter = binding.resolve()
+        setter = binding.resolve().setter
       } catch (error) {
         return Promise.reject(error)
       }

@@ -1,5 +1,6 @@
-import { type SetterStatement, TenantScopeError } from '@tenantscope/core'
+import { TenantScopeError } from '@tenantscope/core'
 import { absorbStaleError, connectionLost, type Handler, type QueryInternals, type SqlLike, sendNow } from './_postgres-internals.js'
+import type { ResolvedTenant } from './tenant-binding.js'
 
 /** The part of a postgres.js pool `sql` a scoped statement uses. */
 export interface PoolSqlLike extends SqlLike {
@@ -7,24 +8,26 @@ export interface PoolSqlLike extends SqlLike {
 }
 
 /**
- * @internal A query handler that runs `query` for the tenant of `setter`:
- * on one reserved connection it sends `BEGIN`, the setter, the statement
- * and `COMMIT` in one write. postgres.js closes every query with its own
- * Sync, so the setting needs an explicit transaction to reach the
- * statement; pipelined, that is still one round trip for a prepared
- * statement. The caller's promise settles after COMMIT, with the statement's
- * result, or with the first error: BEGIN's, the setter's (then the
- * statement never ran for anyone), the statement's, COMMIT's.
+ * @internal A query handler that runs `query` for the current tenant. On
+ * one reserved connection, in one write: `BEGIN; SET LOCAL <setting> =
+ * '<id>'` as one simple Query (or, for an id that may not be a literal or a
+ * custom setter, `BEGIN` and the setter with the id a bind parameter), the
+ * statement, `COMMIT`. postgres.js closes every query with its own Sync, so
+ * the setting needs an explicit transaction to reach the statement;
+ * pipelined, that is still one round trip for a prepared statement. The
+ * caller's promise settles after COMMIT, with the statement's result, or
+ * with the first error: the opening's (then the statement never ran for
+ * anyone), the statement's, COMMIT's.
  */
-export function scopedStatementHandler(sql: PoolSqlLike, setter: SetterStatement, debug: unknown): Handler {
+export function scopedStatementHandler(sql: PoolSqlLike, tenant: ResolvedTenant, debug: unknown): Handler {
   const handler: Handler = (query) => {
-    void runScoped(sql, query, setter)
+    void runScoped(sql, query, tenant)
   }
   handler.debug = debug
   return handler
 }
 
-async function runScoped(sql: PoolSqlLike, query: QueryInternals, setter: SetterStatement): Promise<void> {
+async function runScoped(sql: PoolSqlLike, query: QueryInternals, tenant: ResolvedTenant): Promise<void> {
   const settle = { resolve: query.resolve, reject: query.reject }
   if (query.cursorFn !== undefined || query.streaming === true) {
     settle.reject(
@@ -39,43 +42,34 @@ async function runScoped(sql: PoolSqlLike, query: QueryInternals, setter: Setter
     settle.reject(error)
     return
   }
-  const begin = reserved.unsafe('begin')
-  const handler = begin.handler
-  const set = reserved.unsafe(setter.text, [...setter.values], { prepare: true })
-  const commit = reserved.unsafe('commit')
+  const parts: QueryInternals[] = []
+  if (tenant.opening !== undefined) {
+    parts.push(reserved.unsafe(tenant.opening))
+  } else {
+    parts.push(reserved.unsafe('begin'), reserved.unsafe(tenant.setter.text, [...tenant.setter.values], { prepare: true }))
+  }
+  const statement = parts.length
+  parts.push(query, reserved.unsafe('commit'))
+  const handler = parts[0]!.handler
   const pipeline = new Pipeline(
+    parts.length,
+    statement,
     settle,
     () => reserved.release(),
     () => absorbStaleError(sql),
   )
-  // Outcomes are taken with Promise's own then: the queries were sent by
-  // hand, and a query's then() would only try to send it again.
-  const watch = (part: QueryInternals, index: number) =>
-    promiseThen.call(
-      part,
-      (value) => pipeline.record(index, true, value),
-      (error) => pipeline.record(index, false, error),
-    )
-  watch(begin, 0)
-  watch(set, 1)
-  query.resolve = (value) => ((query.active = false), pipeline.record(2, true, value))
-  query.reject = (error) => ((query.active = false), pipeline.record(2, false, error))
-  watch(commit, 3)
-  // One tick, in order: the connection writes them as one chunk.
-  sendNow(begin, handler)
-  sendNow(set, handler)
-  sendNow(query, handler)
-  sendNow(commit, handler)
+  // The connection calls a query's own resolve/reject when it completes:
+  // taken over here, so no promise is made per part. Each is sent in order
+  // in this tick: the connection writes them as one chunk.
+  parts.forEach((part, index) => {
+    part.resolve = (value) => ((part.active = false), pipeline.record(index, true, value))
+    part.reject = (error) => ((part.active = false), pipeline.record(index, false, error))
+    sendNow(part, handler)
+  })
 }
 
-const promiseThen = Promise.prototype.then as (
-  this: Promise<unknown>,
-  ok: (value: unknown) => void,
-  fail: (error: unknown) => void,
-) => unknown
-
 /**
- * BEGIN, setter, statement, COMMIT settle in this order. The caller's
+ * The parts (opening, statement, COMMIT) settle in this order. The caller's
  * promise settles once COMMIT did, with the first error if any. Once the
  * connection is lost, what was still queued behind a described statement
  * never settles (postgres.js keeps it in the reserved connection's queue):
@@ -84,13 +78,14 @@ const promiseThen = Promise.prototype.then as (
 class Pipeline {
   #settled = 0
   #done = false
-  // By position, not by arrival: the statement's own settlement is recorded
-  // at once, the others a microtask later.
+  // By position: the first failure in pipeline order is the one reported.
   readonly #failures: Array<{ error: unknown } | undefined> = []
   #value: unknown
   #committed: unknown
 
   constructor(
+    private readonly parts: number,
+    private readonly statement: number,
     private readonly settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
     private readonly release: () => void,
     private readonly lost: () => void,
@@ -100,19 +95,28 @@ class Pipeline {
     if (this.#done) return
     this.#settled++
     if (ok) {
-      if (index === 2) this.#value = outcome
-      if (index === 3) this.#committed = outcome
+      if (index === this.statement) this.#value = outcome
+      if (index === this.parts - 1) this.#committed = outcome
     } else {
       this.#failures[index] = { error: outcome }
       if (connectionLost(outcome)) {
         this.#done = true
-        this.lost()
-        this.settle.reject(this.#firstFailure()!.error)
+        queueMicrotask(() => {
+          this.lost()
+          this.settle.reject(this.#firstFailure()!.error)
+        })
         return
       }
     }
-    if (this.#settled < 4) return
+    if (this.#settled < this.parts) return
     this.#done = true
+    // Not from inside the connection's ReadyForQuery handler, which calls
+    // this: released there, postgres.js would hand the connection out again
+    // when the handler goes on.
+    queueMicrotask(() => this.#finish())
+  }
+
+  #finish(): void {
     // COMMIT was answered: the connection is alive and out of the transaction.
     this.release()
     const failure = this.#firstFailure()

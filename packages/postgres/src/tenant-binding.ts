@@ -7,6 +7,7 @@ import {
   type TenantSetter,
   uuidTenantId,
 } from '@tenantscope/core'
+import { literalOpening } from './tenant-opening.js'
 
 export interface TenantSqlOptions {
   /**
@@ -29,11 +30,20 @@ export interface TenantSqlOptions {
 
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/
 
+/** @internal What to send for the current tenant. */
+export interface ResolvedTenant {
+  /** The setter, the id a bind parameter (sql.begin, and statements without an opening). */
+  readonly setter: SetterStatement
+  /** `BEGIN; SET LOCAL ...` as one simple Query, when the default setter and the id allow it (see tenant-opening.ts). */
+  readonly opening: string | undefined
+}
+
 /** @internal A wrapper's resolved options: what it sends for the current tenant. */
 export class TenantBinding {
   readonly #setting: string
   readonly #parse: TenantIdParser
   readonly #setter: TenantSetter
+  readonly #opening: ((id: string) => string | undefined) | undefined
 
   constructor(options: TenantSqlOptions = {}) {
     this.#setting = options.setting ?? 'app.current_tenant'
@@ -42,6 +52,7 @@ export class TenantBinding {
     }
     this.#parse = options.parseTenantId ?? uuidTenantId
     this.#setter = options.setter ?? setConfigSetter
+    this.#opening = this.#setter === setConfigSetter ? literalOpening(this.#setting) : undefined
   }
 
   /**
@@ -49,7 +60,7 @@ export class TenantBinding {
    * TENANT_CONTEXT_MISSING outside withTenant and INVALID_TENANT_ID for an
    * id the parser refuses, before anything is sent.
    */
-  resolve(): SetterStatement {
+  resolve(): ResolvedTenant {
     const raw: unknown = getTenantId()
     if (typeof raw !== 'string') throw new TenantScopeError('INVALID_TENANT_ID', `Tenant id must be a string, got ${typeof raw}`)
     let parsed: unknown
@@ -62,6 +73,9 @@ export class TenantBinding {
     if (typeof parsed !== 'string' || parsed.length === 0) {
       throw new TenantScopeError('INVALID_TENANT_ID', 'parseTenantId must return a non-empty string')
     }
-    return this.#setter([[this.#setting, parsed]])
+    return {
+      setter: this.#setter([[this.#setting, parsed]]),
+      opening: this.#opening?.(parsed),
+    }
   }
 }

@@ -47,6 +47,28 @@ export interface ContractSubject {
   end(): Promise<void>
 }
 
+/**
+ * Where the contract's tenants live, when a subject keeps them apart by more
+ * than RLS on the contract database's one `projects` table (the router's
+ * schema, database and region tenants). Made once, before any test.
+ */
+export interface ContractPlacement {
+  /**
+   * Every project row, wherever it is kept, read as the admin (past RLS and
+   * privileges). Throws if a row is kept in another tenant's place (schema,
+   * database, region): a misrouted write, even one RLS would hide.
+   */
+  allProjects(): Promise<ProjectRow[]>
+  /** Deletes every project row, wherever it is kept. */
+  clearProjects(): Promise<void>
+  /** Other databases the subject connects to as the app role: their backends are killed and awaited like the contract database's. */
+  readonly databases: readonly string[]
+  drop(): Promise<void>
+}
+
+/** Places the contract's tenants (the contract database already lists them in `tenants`). */
+export type ContractPlace = (db: TestDatabase, tenants: readonly string[]) => Promise<ContractPlacement>
+
 /** Builds the adapter under test over a pg.Pool config (app role, small pool). */
 export type ContractFactory = (config: pg.PoolConfig) => Promise<ContractSubject> | ContractSubject
 
@@ -82,12 +104,18 @@ export interface ContractOptions {
    * @default ['42501']
    */
   moveRefusedWith?: readonly string[]
+  /**
+   * Where each tenant's rows are kept. The factory is called after it, so it
+   * can route to what it made. @default every tenant in the contract database's `projects`
+   */
+  place?: ContractPlace
 }
 
 export function describeTenantContract(name: string, factory: ContractFactory, options: ContractOptions = {}): void {
   describe(`tenant isolation contract: ${name}`, () => {
     let db: TestDatabase
     let admin: pg.Pool
+    let placement: ContractPlacement
     const tenants = Array.from({ length: TENANT_COUNT }, () => randomUUID())
     const [A, B] = tenants as [string, string]
 
@@ -95,11 +123,15 @@ export function describeTenantContract(name: string, factory: ContractFactory, o
       db = await (options.createDatabase ?? (() => createTestDatabase(options.harness?.())))()
       admin = new pg.Pool({ connectionString: db.adminUrl, max: 2 })
       await admin.query(`INSERT INTO tenants (id, name) SELECT id, 'tenant ' || id FROM unnest($1::uuid[]) AS id`, [tenants])
+      placement = await (options.place ?? sharedTable(admin))(db, tenants)
     })
     afterAll(async () => {
+      await placement?.drop()
       await admin?.end()
       await db?.drop()
     })
+
+    const appRoleBackends = () => appRoleBackendsIn(admin, placement.databases)
 
     async function withSubject<T>(max: number, fn: (subject: ContractSubject) => Promise<T>): Promise<T> {
       const subject = await factory({ connectionString: db.appUrl, max })
@@ -111,14 +143,13 @@ export function describeTenantContract(name: string, factory: ContractFactory, o
         // killed by the next test's pg_terminate_backend, and its client would report it as
         // an idle error after the test that made it.
         if (!options.throughPooler) {
-          await vi.waitUntil(async () => (await appRoleBackends(admin)).rows.length === 0, { timeout: 5_000, interval: 20 })
+          await vi.waitUntil(async () => (await appRoleBackends()).rows.length === 0, { timeout: 5_000, interval: 20 })
         }
       }
     }
 
-    async function clearProjects() {
-      await admin.query('DELETE FROM projects')
-    }
+    const clearProjects = () => placement.clearProjects()
+    const countProjects = async () => (await placement.allProjects()).length
 
     test('the connection is not superuser, not BYPASSRLS, and owns no tenant table', async () => {
       await withSubject(1, async ({ rawPool }) => {
@@ -141,8 +172,7 @@ export function describeTenantContract(name: string, factory: ContractFactory, o
           await expect(attempt()).rejects.toMatchObject({ name: 'TenantScopeError', code: 'TENANT_CONTEXT_MISSING' })
         }
       })
-      const { rows } = await admin.query('SELECT count(*)::int AS n FROM projects')
-      expect(rows[0].n).toBe(0)
+      expect(await countProjects()).toBe(0)
     })
 
     test('a tenant sees, updates and deletes only its own rows', async () => {
@@ -168,8 +198,7 @@ export function describeTenantContract(name: string, factory: ContractFactory, o
           moveRefusedWith.includes(error?.code ?? ''),
         )
       })
-      const { rows } = await admin.query('SELECT tenant_id, name FROM projects')
-      expect(rows).toEqual([{ tenant_id: A, name: 'mine' }])
+      expect(await placement.allProjects()).toEqual([{ tenant_id: A, name: 'mine' }])
     })
 
     test('a transaction runs every statement for its tenant and rolls back on throw', async () => {
@@ -199,7 +228,11 @@ export function describeTenantContract(name: string, factory: ContractFactory, o
     test('errors and rollbacks leave the next checkout of the same connection without a tenant', async () => {
       await withSubject(1, async ({ adapter, rawPool }) => {
         const probe = async () =>
-          (await rawPool.query(`SELECT pg_backend_pid() AS pid, current_setting('app.current_tenant', true) AS tenant`)).rows[0]
+          (
+            await rawPool.query(
+              `SELECT pg_backend_pid() AS pid, current_setting('app.current_tenant', true) AS tenant, current_user = session_user AS own_role`,
+            )
+          ).rows[0]
         const before = await probe()
         await expect(withTenant(A, () => adapter.failingStatement())).rejects.toMatchObject({ code: '22012' })
         await expect(
@@ -214,6 +247,8 @@ export function describeTenantContract(name: string, factory: ContractFactory, o
         const after = await probe()
         expect(after.pid).toBe(before.pid) // the same physical connection, reused
         expect(after.tenant ?? '').toBe('')
+        // No role made current for a tenant (SET LOCAL ROLE) is left behind either.
+        expect(after.own_role).toBe(true)
       })
     })
 
@@ -223,7 +258,7 @@ export function describeTenantContract(name: string, factory: ContractFactory, o
         const killed = withTenant(A, () =>
           adapter.transaction(async (tx) => {
             await tx.insertProject('never committed')
-            const { rows } = await appRoleBackends(admin)
+            const { rows } = await appRoleBackends()
             const pids = rows.map((row) => row.pid)
             for (const pid of pids) await admin.query('SELECT pg_terminate_backend($1::int)', [pid])
             // Wait on the condition itself: the killed backends are gone.
@@ -247,8 +282,7 @@ export function describeTenantContract(name: string, factory: ContractFactory, o
         const { rows } = await rawPool.query(`SELECT current_setting('app.current_tenant', true) AS tenant`)
         expect(rows[0].tenant ?? '').toBe('')
       })
-      const { rows } = await admin.query('SELECT count(*)::int AS n FROM projects')
-      expect(rows[0].n).toBe(0)
+      expect(await countProjects()).toBe(0)
     })
 
     test(`${TASKS} concurrent tasks over ${TENANT_COUNT} tenants on a pool of 2 never see or write another tenant's rows`, async () => {
@@ -290,8 +324,7 @@ export function describeTenantContract(name: string, factory: ContractFactory, o
               })
             }
             await Promise.all(operations.map(run))
-            const { rows } = await admin.query<ProjectRow>('SELECT tenant_id, name FROM projects')
-            for (const row of rows) expect(row.name.startsWith(`${row.tenant_id}:`)).toBe(true)
+            for (const row of await placement.allProjects()) expect(row.name.startsWith(`${row.tenant_id}:`)).toBe(true)
           }),
           { numRuns: 3, seed: 20261126 },
         )
@@ -349,8 +382,19 @@ function isConnectionLost(error: unknown): boolean {
   return false
 }
 
-function appRoleBackends(admin: pg.Pool) {
-  return admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE usename = $1 AND datname = current_database()`, [
-    APP_ROLE.name,
-  ])
+function appRoleBackendsIn(admin: pg.Pool, others: readonly string[]) {
+  return admin.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE usename = $1 AND (datname = current_database() OR datname = ANY($2::text[]))`,
+    [APP_ROLE.name, others],
+  )
+}
+
+/** The default placement: every tenant's rows in the contract database's `projects`, kept apart by RLS. */
+function sharedTable(admin: pg.Pool): ContractPlace {
+  return async () => ({
+    allProjects: async () => (await admin.query<ProjectRow>('SELECT tenant_id, name FROM projects')).rows,
+    clearProjects: async () => void (await admin.query('DELETE FROM projects')),
+    databases: [],
+    drop: async () => undefined,
+  })
 }

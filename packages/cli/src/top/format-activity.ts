@@ -32,11 +32,45 @@ export function formatActivity(snapshot: ActivitySnapshot, limit: number): strin
       ),
     )
   }
+  lines.push('', ...formatStatements(snapshot.statements))
   return `${lines.join('\n')}\n`
 }
 
-function table(header: string[], rows: string[][]): string[] {
+function formatStatements(report: ActivitySnapshot['statements']): string[] {
+  if (report.unavailable !== null) return [`pg_stat_statements: ${report.unavailable}.`]
+  const lines = [
+    'pg_stat_statements (since its last reset, heaviest first):',
+    ...table(
+      ['tenant', 'calls', 'total ms', 'mean ms', 'rows', 'query'],
+      report.statements.map((s) => [
+        s.tenant ?? (s.attribution === 'shared' ? `(shared: ${s.role})` : `(database ${s.database})`),
+        String(s.calls),
+        s.totalMs.toFixed(1),
+        s.meanMs.toFixed(3),
+        String(s.rows),
+        s.query,
+      ]),
+      true,
+    ),
+  ]
+  if (report.statements.some((s) => s.attribution === 'shared')) {
+    lines.push(
+      '',
+      "(shared: role) rows are every pooled tenant's statements together: pg_stat_statements keys by database, role and query only,",
+      'so tenants sharing a role and a database cannot be told apart there. Schema and database tenants are named.',
+    )
+  }
+  return lines
+}
+
+/** Numbers right-aligned; the first column, and the last when `textLast`, left-aligned. */
+function table(header: string[], rows: string[][], textLast = false): string[] {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)))
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')
+  const left = (i: number) => i === 0 || (textLast && i === header.length - 1)
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (left(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)]
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { readStatements, type StatementsReport } from './read-statements.js'
 
 /** One tenant's sessions right now, from pg_stat_activity. */
 export interface TenantActivity {
@@ -29,6 +30,8 @@ export interface ActivitySnapshot {
   seesAllSessions: boolean
   tenants: TenantActivity[]
   citus: CitusTenantStats[] | null
+  /** The heaviest statements from pg_stat_statements, per tenant where the placement allows it. */
+  statements: StatementsReport
 }
 
 // The tag activityTag writes: `<application_name> tenant:<id or digest>`.
@@ -46,8 +49,12 @@ SELECT substring(application_name FROM '(?:^| )tenant:(\\S+)$') AS tenant,
  GROUP BY 1
  ORDER BY running DESC, waiting DESC, idle_in_transaction DESC, tenant NULLS LAST`
 
-/** @internal One look at pg_stat_activity (and citus_stat_tenants where Citus is installed). */
-export async function readActivity(client: pg.ClientBase): Promise<ActivitySnapshot> {
+/**
+ * @internal One look at pg_stat_activity (and citus_stat_tenants where Citus
+ * is installed, and the `statementLimit` heaviest statements of
+ * pg_stat_statements where it is installed and loaded).
+ */
+export async function readActivity(client: pg.ClientBase, statementLimit = 20): Promise<ActivitySnapshot> {
   const privileged = await client.query<{ sees: boolean; citus: boolean }>(
     `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) OR pg_has_role('pg_read_all_stats', 'MEMBER') AS sees,
             EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`,
@@ -70,5 +77,6 @@ export async function readActivity(client: pg.ClientBase): Promise<ActivitySnaps
     )
     citusStats = stats.rows.map((row) => ({ tenant: row.tenant, queriesInThisPeriod: row.queries, cpuSecondsInThisPeriod: row.cpu }))
   }
-  return { at: new Date().toISOString(), seesAllSessions: sees, tenants, citus: citusStats }
+  const statements = await readStatements(client, statementLimit)
+  return { at: new Date().toISOString(), seesAllSessions: sees, tenants, citus: citusStats, statements }
 }

@@ -92,6 +92,23 @@ describe('tenantscope top', () => {
       .toBe(0)
   })
 
+  test('pg_stat_statements missing, then installed but not loaded: top says which, and still reports activity', async () => {
+    const missing = JSON.parse((await runCli(['top', '--json', '--database-url', db.adminUrl])).stdout)
+    expect(missing.statements).toEqual({ unavailable: expect.stringMatching(/not installed/), statements: [] })
+    // The run's server does not preload it (the statements themselves are tested in top-statements.test.ts).
+    await gate.query('CREATE EXTENSION pg_stat_statements')
+    try {
+      const result = await runCli(['top', '--once', '--database-url', db.adminUrl])
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain(
+        'pg_stat_statements: pg_stat_statements is installed but not loaded: add it to shared_preload_libraries',
+      )
+      expect(result.stdout).toMatch(new RegExp(`${B}\\s+0\\s+0\\s+1`))
+    } finally {
+      await gate.query('DROP EXTENSION pg_stat_statements')
+    }
+  })
+
   test('bad arguments: exit 2 with a one-line reason, no connection string echoed', async () => {
     expect(await runCli(['top', '--interval', '0', '--database-url', db.adminUrl])).toMatchObject({
       code: 2,

@@ -60,6 +60,32 @@ describe('createTenantSql behaviour', () => {
     ])
   })
 
+  // The id goes as a literal only when it needs no escaping (tenant-opening.ts):
+  // the same with standard_conforming_strings off, where a backslash in a
+  // plain literal is an escape. Any other id is bound, as in sql.begin.
+  test('the tenant reads back exactly, literal or bound, with standard_conforming_strings off too', async () => {
+    const offRaw = postgres(fixture.db.appUrl, { max: 1, onnotice: () => undefined, connection: { standard_conforming_strings: 'off' } })
+    try {
+      const slugs = createTenantSql(offRaw, { parseTenantId: (id) => id })
+      expect(await offRaw`SELECT current_setting('standard_conforming_strings') AS scs`).toEqual([{ scs: 'off' }])
+      for (const id of [fixture.tenantA, 'tenant-1.eu:x@y+z_', "x\\'; SELECT 1; --", '\\', "é'", 'a b', 'line\nbreak']) {
+        const read = () => withTenant(id, () => slugs`SELECT current_setting('app.current_tenant') AS tenant`)
+        expect(await read()).toEqual([{ tenant: id }])
+        expect(await withTenant(id, () => slugs.unsafe(`SELECT current_setting('app.current_tenant') AS tenant`))).toEqual([{ tenant: id }])
+      }
+      expect((await offRaw`SELECT current_setting('app.current_tenant', true) AS tenant`)[0]!.tenant ?? '').toBe('')
+    } finally {
+      await offRaw.end({ timeout: 5 })
+    }
+  })
+
+  test('a setting whose parts are keywords is set as named', async () => {
+    const keyworded = createTenantSql(raw, { setting: 'user.select' })
+    expect(await withTenant(fixture.tenantA, () => keyworded`SELECT current_setting('user.select') AS tenant`)).toEqual([
+      { tenant: fixture.tenantA },
+    ])
+  })
+
   test('sql.begin: SET TRANSACTION may come first (the setter waits behind it); a savepoint first gets the setter', async () => {
     const [settings] = await withTenant(fixture.tenantA, () =>
       sql.begin(async (tx) => {

@@ -15,6 +15,8 @@ interface PlanNode {
   'Index Name'?: string
   'Index Cond'?: string
   'Relation Name'?: string
+  'Actual Loops'?: number
+  Output?: string[]
   Plans?: PlanNode[]
 }
 
@@ -57,6 +59,16 @@ describe('the scoped queries use the tenant-first index through the InitPlan', (
       await admin.query(`ALTER TABLE projects_cast_policy ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`)
       await admin.query(`CREATE POLICY cast_policy ON projects_cast_policy USING (tenant_id::text = (SELECT tenantscope.current_tenant()))`)
       await admin.query(`GRANT SELECT ON projects_cast_policy TO tenantscope_app`)
+      // The other control: the shipped expression without its sub-select.
+      for (const table of ['projects', 'invoices']) {
+        await admin.query(`CREATE TABLE ${table}_bare_policy (LIKE ${table} INCLUDING ALL)`)
+        await admin.query(`INSERT INTO ${table}_bare_policy SELECT * FROM ${table}`)
+        await admin.query(`ALTER TABLE ${table}_bare_policy ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`)
+        await admin.query(
+          `CREATE POLICY bare_policy ON ${table}_bare_policy USING (tenant_id = NULLIF(current_setting('app.current_tenant', true), '')::uuid)`,
+        )
+        await admin.query(`GRANT SELECT ON ${table}_bare_policy TO tenantscope_app`)
+      }
       await admin.query('VACUUM ANALYZE')
       const { rows } = await admin.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM projects ORDER BY random() LIMIT 1')
       tenant = rows[0]!.tenant_id
@@ -70,9 +82,13 @@ describe('the scoped queries use the tenant-first index through the InitPlan', (
     await db?.drop()
   })
 
+  // `text` may start with EXPLAIN options: `(ANALYZE, VERBOSE) SELECT ...`.
   const explain = (text: string, values: unknown[] = []) =>
     withTenant(tenant, async () => {
-      const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${text}`, values)
+      const options = /^\((\w+(?:, \w+)*)\) /.exec(text)
+      const statement = options ? text.slice(options[0].length) : text
+      const format = options ? `(${options[1]}, FORMAT JSON)` : '(FORMAT JSON)'
+      const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN ${format} ${statement}`, values)
       return rows[0]!['QUERY PLAN'][0]!.Plan
     })
 
@@ -100,6 +116,31 @@ describe('the scoped queries use the tenant-first index through the InitPlan', (
       const cond = scan['Index Cond'] ?? ''
       expect(params.some((param) => cond.includes(`tenant_id = ${param}`))).toBe(true)
     }
+  })
+
+  // Where the setting is read, from EXPLAIN ANALYZE: [node type, loops] of each node whose condition or output calls it.
+  const settingReads = (plan: PlanNode) =>
+    nodes(plan)
+      .filter((node) => /current_setting\(/.test(`${node['Index Cond'] ?? ''} ${(node.Output ?? []).join(' ')}`))
+      .map((node) => [node['Parent Relationship'] === 'InitPlan' ? 'InitPlan' : node['Node Type'], node['Actual Loops']])
+  const join = (suffix: string) =>
+    `SELECT p.id, i.amount_cents FROM (SELECT id FROM projects${suffix} ORDER BY created_at DESC LIMIT 20) p
+       JOIN invoices${suffix} i ON i.project_id = p.id`
+
+  test('a nested loop over two tenant tables reads the setting once per table, not once per outer row', async () => {
+    const plan = await explain(`(ANALYZE, VERBOSE) ${join('')}`)
+    const inner = nodes(plan).find((node) => node['Relation Name'] === 'invoices')!
+    expect(nodes(plan).map((node) => node['Node Type'])).toContain('Nested Loop')
+    expect(inner['Actual Loops']).toBe(20)
+    expect(settingReads(plan)).toEqual([
+      ['InitPlan', 1],
+      ['InitPlan', 1],
+    ])
+  })
+
+  test('the control: without the sub-select the inner index scan reads the setting on each of its 20 loops', async () => {
+    const plan = await explain(`(ANALYZE, VERBOSE) ${join('_bare_policy')}`)
+    expect(settingReads(plan)).toContainEqual(['Index Scan', 20])
   })
 
   test('the data is large enough: a policy that casts the column gets a Seq Scan', async () => {
