@@ -1,36 +1,42 @@
 import { parseArgs } from 'node:util'
+import type { Network } from './cells.js'
 
 export interface BenchOptions {
+  /** Independent runs, each a separate process with fresh pools. */
+  runs: number
   /** Milliseconds each mode runs per slice. */
   sliceMs: number
-  /** Slices per mode and cell; modes alternate between slices. */
+  /** Slices per mode and cell in each run; modes alternate between slices. */
   rounds: number
-  concurrency: number[]
+  /** The networks and concurrencies measured, in order. */
+  cells: Array<{ network: Network; concurrency: number }>
   latencyMs: number
   workloads: string[] | undefined
-  networks: Array<'loopback' | 'proxy'>
+  modes: string[] | undefined
   scale: boolean
   scaleTenants: number[]
   rowsPerTenant: number
   scaleSliceMs: number
   scaleRounds: number
+  postgresJs: boolean
   out: string
   quick: boolean
 }
 
 const HELP = `pnpm bench [options]
 
-  --slice-ms N         milliseconds per mode and slice (default 300)
-  --rounds N           slices per mode and cell, modes alternating (default 5)
-  --concurrency LIST   comma-separated (default 1,16)
+  --runs N             independent runs, each its own process (default 3)
+  --slice-ms N         milliseconds per mode and slice (default 400)
+  --rounds N           slices per mode and cell in each run, modes alternating (default 3)
+  --cells LIST         network:concurrency pairs (default loopback:16,proxy:1,proxy:16)
   --latency-ms N       proxy delay each way (default 1)
   --workloads LIST     point,top10,insert,tx3 (default all)
-  --networks LIST      loopback,proxy (default both)
+  --modes LIST         e.g. raw,floor,tenantscope (default all; raw is always run)
   --no-scale           skip the 10 000-tenant scaling run
   --scale-tenants LIST tenant counts (default 100,1000,10000)
   --rows-per-tenant N  projects per tenant in the scaling run (default 200)
-  --long               9 rounds of 1.5 s slices: steadier numbers, ~25 minutes
-  --quick              one short round, no scaling: a smoke run, no report written
+  --no-postgres-js     skip the postgres.js comparison
+  --quick              one run, one short round, no scaling: a smoke run, no report written
   --out DIR            where benchmarks.md and the SVG go (default docs/)
 
 Uses TEST_DATABASE_URL or DATABASE_URL (a superuser URL) when set, otherwise
@@ -40,16 +46,17 @@ export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
+      runs: { type: 'string' },
       'slice-ms': { type: 'string' },
       rounds: { type: 'string' },
-      concurrency: { type: 'string' },
+      cells: { type: 'string' },
       'latency-ms': { type: 'string' },
       workloads: { type: 'string' },
-      networks: { type: 'string' },
+      modes: { type: 'string' },
       'no-scale': { type: 'boolean' },
       'scale-tenants': { type: 'string' },
       'rows-per-tenant': { type: 'string' },
-      long: { type: 'boolean' },
+      'no-postgres-js': { type: 'boolean' },
       quick: { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -59,7 +66,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     console.log(HELP)
     process.exit(0)
   }
-  const long = values.long === true
   const quick = values.quick === true
   const list = (value: string | undefined) =>
     value
@@ -67,21 +73,37 @@ export function parseOptions(argv: string[]): BenchOptions {
       .map((part) => part.trim())
       .filter(Boolean)
   const numbers = (value: string | undefined) => list(value)?.map(positive)
+  const modes = list(values.modes)
   return {
-    sliceMs: positive(values['slice-ms'] ?? (long ? '1500' : quick ? '150' : '300')),
-    rounds: positive(values.rounds ?? (long ? '9' : quick ? '1' : '5')),
-    concurrency: numbers(values.concurrency) ?? [1, 16],
+    runs: positive(values.runs ?? (quick ? '1' : '3')),
+    sliceMs: positive(values['slice-ms'] ?? (quick ? '150' : '400')),
+    rounds: positive(values.rounds ?? (quick ? '1' : '3')),
+    cells: parseCells(values.cells ?? 'loopback:16,proxy:1,proxy:16'),
     latencyMs: Number(values['latency-ms'] ?? '1'),
     workloads: list(values.workloads),
-    networks: (list(values.networks) as BenchOptions['networks'] | undefined) ?? ['loopback', 'proxy'],
+    modes: modes && !modes.includes('raw') ? ['raw', ...modes] : modes,
     scale: !values['no-scale'] && !quick,
     scaleTenants: numbers(values['scale-tenants']) ?? [100, 1000, 10_000],
     rowsPerTenant: positive(values['rows-per-tenant'] ?? '200'),
-    scaleSliceMs: long ? 1000 : 300,
-    scaleRounds: long ? 15 : 7,
+    scaleSliceMs: 300,
+    scaleRounds: 5,
+    postgresJs: !values['no-postgres-js'],
     out: values.out ?? 'docs',
     quick,
   }
+}
+
+/** `loopback:16,proxy:1` → the cells, in order. */
+export function parseCells(text: string): BenchOptions['cells'] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [network, concurrency] = part.split(':')
+      if (network !== 'loopback' && network !== 'proxy') throw new Error(`not a network: ${network} (loopback or proxy)`)
+      return { network, concurrency: positive(concurrency ?? '') }
+    })
 }
 
 function positive(value: string): number {

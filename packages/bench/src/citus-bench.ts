@@ -35,7 +35,7 @@ import { isolateTenant, moveTenant } from 'tenantscope'
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
 import { rotation, runClosedLoop, type Sample, summarize } from './runner.js'
 import { seedWorkload, type Tenant } from './seed.js'
-import { type ServerCpu, serverCpu } from './server-cpu.js'
+import { type ServerCpu, serverCpu } from './cluster-cpu.js'
 
 const log = (line: string) => process.stderr.write(`[bench:citus] ${line}\n`)
 

@@ -1,6 +1,6 @@
 import { withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
-import { count, desc, eq, sql } from 'drizzle-orm'
+import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { bigint, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import type pg from 'pg'
@@ -8,7 +8,7 @@ import { MODE_LABELS, type Mode } from './modes.js'
 import type { Operation } from './workloads.js'
 
 // The example schema's tables as a Drizzle user declares them. The tenant
-// column is left to its database default (the current tenant).
+// column is left to its database default (the current tenant) when scoped.
 const projects = pgTable('projects', {
   tenantId: uuid('tenant_id'),
   id: uuid('id').primaryKey(),
@@ -24,52 +24,90 @@ const invoices = pgTable('invoices', {
   amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
 })
 
-/** The workloads through Drizzle's query builder over tenantDrizzle(drizzle(pool)). */
-export async function createDrizzleMode(appPool: pg.Pool): Promise<Mode> {
-  const db = tenantDrizzle(drizzle(appPool))
-  type Db = typeof db
-  type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+type Db = ReturnType<typeof drizzle>
+type Runner = Pick<Db, 'select' | 'insert' | 'update'>
 
-  const statement = (runner: Db | Tx, workload: string, index: number, values: readonly unknown[]): Promise<unknown> => {
-    const [a, b] = values as [string, number]
-    if (workload === 'point') {
-      return runner
-        .select({ id: projects.id, name: projects.name, ownerId: projects.ownerId, createdAt: projects.createdAt })
-        .from(projects)
-        .where(eq(projects.id, a))
-    }
-    if (workload === 'top10') {
-      return runner
-        .select({ id: projects.id, name: projects.name, createdAt: projects.createdAt })
-        .from(projects)
-        .orderBy(desc(projects.createdAt))
-        .limit(10)
-    }
-    if (workload === 'insert' || (workload === 'tx3' && index === 1)) {
-      return runner.insert(invoices).values({ projectId: a, amountCents: b })
-    }
-    if (workload === 'tx3' && index === 0) return runner.select({ n: count() }).from(invoices).where(eq(invoices.projectId, a))
-    if (workload === 'tx3' && index === 2) {
-      return runner
-        .update(projects)
-        .set({ name: sql`'project ' || ${b}` })
-        .where(eq(projects.id, a))
-    }
-    throw new Error(`no Drizzle statement for ${workload}#${index}`)
+/**
+ * The workloads through Drizzle's query builder, the same builder calls for
+ * both modes. `tenant` is undefined when scoped (RLS and the column default
+ * supply it) and the tenant id for raw Drizzle, which must filter and insert
+ * it itself, as raw pg does.
+ */
+function statement(
+  runner: Runner,
+  workload: string,
+  index: number,
+  values: readonly unknown[],
+  tenant: string | undefined,
+): Promise<unknown> {
+  const [a, b] = values as [string, number]
+  const scoped = (column: typeof projects.tenantId | typeof invoices.tenantId, condition: SQL) =>
+    tenant === undefined ? condition : and(eq(column, tenant), condition)!
+  if (workload === 'point') {
+    return runner
+      .select({ id: projects.id, name: projects.name, ownerId: projects.ownerId, createdAt: projects.createdAt })
+      .from(projects)
+      .where(scoped(projects.tenantId, eq(projects.id, a)))
   }
+  if (workload === 'top10') {
+    const query = runner.select({ id: projects.id, name: projects.name, createdAt: projects.createdAt }).from(projects)
+    return (tenant === undefined ? query : query.where(eq(projects.tenantId, tenant))).orderBy(desc(projects.createdAt)).limit(10)
+  }
+  if (workload === 'insert' || (workload === 'tx3' && index === 1)) {
+    return runner
+      .insert(invoices)
+      .values(tenant === undefined ? { projectId: a, amountCents: b } : { tenantId: tenant, projectId: a, amountCents: b })
+  }
+  if (workload === 'tx3' && index === 0) {
+    return runner
+      .select({ n: count() })
+      .from(invoices)
+      .where(scoped(invoices.tenantId, eq(invoices.projectId, a)))
+  }
+  if (workload === 'tx3' && index === 2) {
+    return runner
+      .update(projects)
+      .set({ name: sql`'project ' || ${b}` })
+      .where(scoped(projects.tenantId, eq(projects.id, a)))
+  }
+  throw new Error(`no Drizzle statement for ${workload}#${index}`)
+}
 
-  return {
-    name: 'drizzle',
-    label: MODE_LABELS.drizzle!,
-    run: (operation: Operation, workload: string) =>
-      withTenant(operation.tenantId, async () => {
+/** Raw Drizzle over the raw pool (BYPASSRLS, explicit tenant_id), and tenantDrizzle(drizzle(appPool)). */
+export function createDrizzleModes(rawPool: pg.Pool, appPool: pg.Pool): Mode[] {
+  const raw = drizzle(rawPool)
+  const db = tenantDrizzle(drizzle(appPool))
+  return [
+    {
+      name: 'drizzle-raw',
+      label: MODE_LABELS['drizzle-raw']!,
+      run: async (operation: Operation, workload: string) => {
+        const values = (index: number) => operation.statements[index]!.scoped.values
         if (!operation.transaction) {
-          await statement(db, workload, 0, operation.statements[0]!.scoped.values)
+          await statement(raw, workload, 0, values(0), operation.tenantId)
           return
         }
-        await db.transaction(async (tx) => {
-          for (const [index, { scoped }] of operation.statements.entries()) await statement(tx, workload, index, scoped.values)
+        await raw.transaction(async (tx) => {
+          for (let index = 0; index < operation.statements.length; index++)
+            await statement(tx, workload, index, values(index), operation.tenantId)
         })
-      }),
-  }
+      },
+    },
+    {
+      name: 'drizzle',
+      label: MODE_LABELS.drizzle!,
+      run: (operation: Operation, workload: string) =>
+        withTenant(operation.tenantId, async () => {
+          const values = (index: number) => operation.statements[index]!.scoped.values
+          if (!operation.transaction) {
+            await statement(db as unknown as Runner, workload, 0, values(0), undefined)
+            return
+          }
+          await db.transaction(async (tx) => {
+            for (let index = 0; index < operation.statements.length; index++)
+              await statement(tx as unknown as Runner, workload, index, values(index), undefined)
+          })
+        }),
+    },
+  ]
 }

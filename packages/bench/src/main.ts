@@ -1,179 +1,150 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { fork } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { cpus, platform, release, totalmem } from 'node:os'
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseOptions } from './args.js'
-import { type BreakdownRow, runBreakdown } from './breakdown.js'
+import { aggregateCells } from './cells.js'
 import { renderChart } from './chart.js'
 import { openDatabases } from './database.js'
-import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
-import { createModes, MODE_LABELS } from './modes.js'
-import { renderPostgresJsSection, runPostgresJsComparison } from './postgres-js-comparison.js'
-import { type CellResult, readTargets, renderReport } from './report.js'
-import { medianRatio, rotation, runSlice, type Sample, summarize } from './runner.js'
-import { runScale, type ScaleResult } from './scale.js'
+import { MODE_LABELS, MODE_ORDER, ROUND_TRIPS } from './modes.js'
+import { aggregatePostgresJs } from './postgres-js-runs.js'
+import { renderReport } from './report.js'
+import type { RunPlan, RunResult } from './run-plan.js'
+import { aggregateScale, explainTop10, loadScale, type ScaleDataSet } from './scale.js'
 import { seedWorkload } from './seed.js'
-import { createPicker, WORKLOADS } from './workloads.js'
-
-const MODE_ORDER = ['raw', 'tenantscope', 'tenantscope-unnamed', 'drizzle', 'naive', 'session']
-const ROUND_TRIPS: Record<string, string> = {
-  raw: '1 round trip; a transaction: BEGIN, each statement, COMMIT',
-  tenantscope: '1; a transaction: the setter rides with BEGIN',
-  'tenantscope-unnamed': '1; same as tenantscope',
-  drizzle: '1; same as tenantscope',
-  naive: '4; a transaction: one more than raw',
-  session: '2; a transaction: one more than raw',
-}
+import { readServerSettings } from './server-settings.js'
+import { judgeTargets } from './targets.js'
+import { WORKLOADS } from './workloads.js'
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
 
+/**
+ * `pnpm bench`: prepares the data once, then runs the benchmark `--runs`
+ * times, each run a separate process (run-once.ts) with fresh pools, and
+ * writes docs/benchmarks.md and its chart from all the runs: every figure a
+ * median over runs with its [min–max].
+ */
 async function main(): Promise<void> {
   const args = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'))
   const options = parseOptions(args)
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
   const outDir = resolve(repoRoot, options.out)
-  const workloads = options.workloads ? WORKLOADS.filter((w) => options.workloads!.includes(w.name)) : [...WORKLOADS]
   const started = performance.now()
 
   const databases = await openDatabases(log)
-  let proxy: LatencyProxy | undefined
+  const scratch = await mkdtemp(join(tmpdir(), 'tenantscope-bench-'))
   try {
     log(`PostgreSQL: ${databases.version}`)
+    const settings = await readServerSettings(databases.server.adminUrl)
+    log(
+      `server settings: ${Object.entries(settings)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(', ')}`,
+    )
     const database = await databases.create('workload')
     const tenants = await seedWorkload(database.adminUrl, 100, 100)
-    const pick = createPicker(tenants)
     log(`workload data: ${tenants.length} tenants × 100 projects, 3 invoices each`)
-
-    const cells: CellResult[] = []
-    const notes = new Set<string>()
-    for (const network of options.networks) {
-      let urls = { maintenanceUrl: database.maintenanceUrl, appUrl: database.appUrl }
-      if (network === 'proxy') {
-        const target = new URL(database.adminUrl)
-        proxy = await startLatencyProxy({ host: target.hostname, port: Number(target.port || 5432) }, options.latencyMs)
-        urls = { maintenanceUrl: proxy.url(urls.maintenanceUrl), appUrl: proxy.url(urls.appUrl) }
-      }
-      const set = await createModes(urls, Math.max(...options.concurrency))
-      for (const note of set.notes) notes.add(note)
-      try {
-        for (const concurrency of options.concurrency) {
-          for (const workload of workloads) {
-            // Warm-up: plans, caches and the JIT, not measured.
-            for (const mode of set.modes) await runSlice(mode, workload, pick, concurrency, Math.min(150, options.sliceMs))
-            const samples = new Map<string, Sample[]>()
-            for (let round = 0; round < options.rounds; round++) {
-              for (const mode of rotation(set.modes, round)) {
-                const sample = await runSlice(mode, workload, pick, concurrency, options.sliceMs)
-                samples.set(mode.name, [...(samples.get(mode.name) ?? []), sample])
-              }
-            }
-            const raw = summarize(samples.get('raw') ?? [])
-            for (const mode of set.modes) {
-              const summary = summarize(samples.get(mode.name) ?? [])
-              cells.push({
-                network,
-                concurrency,
-                workload: workload.name,
-                mode: mode.name,
-                summary,
-                ratio: medianRatio(samples.get(mode.name) ?? [], samples.get('raw') ?? []),
-              })
-            }
-            const line = set.modes
-              .map((mode) => `${mode.name} ${cells.at(-set.modes.length + set.modes.indexOf(mode))!.ratio.toFixed(3)}`)
-              .join(', ')
-            log(`${network} c=${concurrency} ${workload.name}: raw ${Math.round(raw.throughput)} ops/s; ratios ${line}`)
-          }
-        }
-      } finally {
-        await set.close()
-        await proxy?.close()
-        proxy = undefined
-      }
-    }
-
-    let breakdown: BreakdownRow[] | undefined
-    if (options.networks.includes('loopback') && !options.quick) {
-      breakdown = await runBreakdown(database, tenants, {
-        sliceMs: options.sliceMs,
-        rounds: Math.max(5, options.rounds),
-        concurrencies: options.concurrency,
-      })
-      for (const row of breakdown)
-        log(
-          `breakdown c=${row.concurrency} ${row.name}: ${row.microseconds.toFixed(1)} µs/op (client CPU ${row.clientCpuMicroseconds.toFixed(1)}), ${row.ratio.toFixed(3)} × raw`,
-        )
-    }
-
-    let scale: ScaleResult | undefined
-    if (options.scale) {
-      scale = await runScale(
+    let scaleSets: ScaleDataSet[] = []
+    if (options.scale)
+      scaleSets = await loadScale(
         databases,
         { tenants: options.scaleTenants, rowsPerTenant: options.rowsPerTenant, sliceMs: options.scaleSliceMs, rounds: options.scaleRounds },
         log,
       )
-      for (const row of scale.rows)
-        log(
-          `scaling ${row.tenants} tenants ${row.workload}: p50 ${row.tenantscope.p50.toFixed(3)} ms (${row.flatness.toFixed(3)} × smallest; raw ${row.rawFlatness.toFixed(3)}), ${Math.round(row.tenantscope.throughput)} ops/s`,
-        )
+
+    const results: RunResult[] = []
+    for (let runIndex = 0; runIndex < options.runs; runIndex++) {
+      const plan: RunPlan = { runIndex, options, database, tenants, scale: scaleSets }
+      log(`run ${runIndex + 1} of ${options.runs}: a new process`)
+      results.push(await runInChild(plan, scratch))
+      log(`run ${runIndex + 1} took ${(results.at(-1)!.elapsedMs / 1000).toFixed(0)} s`)
     }
 
-    // Scoped postgres.js against raw postgres.js, on the same data and networks.
-    const postgresJs = await runPostgresJsComparison(database, pick, workloads, options, log)
-
-    const reads = workloads.filter((w) => w.read).map((w) => w.name)
-    for (const target of readTargets(cells, reads)) {
+    const runs = results.map((result) => result.cells)
+    const cells = aggregateCells(runs)
+    const targets = judgeTargets(runs)
+    for (const target of targets) {
       log(
-        `target ${target.network} c=${target.concurrency} ${target.workload}: ${target.ratio.toFixed(3)} (≥ ${target.target}) ${target.met ? 'met' : 'NOT met'}`,
+        `target ${target.network} c=${target.concurrency} ${target.workload} ${target.goal}: ${target.value.median.toFixed(3)} [${target.value.min.toFixed(3)}–${target.value.max.toFixed(3)}] (${target.direction === 'at-least' ? '≥' : '≤'} ${target.target}) ${target.verdict}`,
       )
     }
     if (options.quick) {
       log('quick run: no report written')
       return
     }
+    const scale =
+      scaleSets.length > 0
+        ? {
+            rows: aggregateScale(
+              scaleSets,
+              results.map((r) => r.scale),
+            ),
+            plan: await explainTop10(scaleSets.at(-1)!),
+          }
+        : undefined
     const chartFile = 'benchmarks.svg'
-    const labels = { ...MODE_LABELS }
-    const svg = renderChart(cells, MODE_ORDER, labels)
     const pgVersion = (createRequire(import.meta.url)('pg/package.json') as { version: string }).version
     const cpu = cpus()
+    const workloads = options.workloads ? WORKLOADS.filter((w) => options.workloads!.includes(w.name)) : [...WORKLOADS]
+    const runSeconds = results.map((result) => (result.elapsedMs / 1000).toFixed(0))
     const markdown = renderReport({
       generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       command: `pnpm bench${args.length > 0 ? ` ${args.join(' ')}` : ''}`,
+      runs: options.runs,
       machine: [
         `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}`,
         `Node.js ${process.version}, pg ${pgVersion}`,
         `${databases.version} (from ${databases.server.source}; the client, the proxy and PostgreSQL share the machine)`,
-        `Run time ${((performance.now() - started) / 1000).toFixed(0)} s`,
+        `Total run time ${((performance.now() - started) / 1000).toFixed(0)} s (runs: ${runSeconds.join(' s, ')} s; the rest is loading the data)`,
       ],
+      settings,
       options: [
-        `${options.rounds} rounds of ${options.sliceMs} ms per mode, workload, network and concurrency, after a warm-up slice; modes rotate each round`,
-        `Concurrency ${options.concurrency.join(' and ')}: that many closed-loop workers, each on a pool of ${Math.max(...options.concurrency)} warm connections per role`,
-        `Networks: ${options.networks.join(', ')}${options.networks.includes('proxy') ? ` (the proxy adds ${options.latencyMs} ms each way, in its own thread)` : ''}`,
+        `${options.runs} independent runs, each a separate Node.js process with its own pools, JIT and heap, one after the other on the same data`,
+        `In each run: ${options.rounds} rounds of ${options.sliceMs} ms per mode, workload, network and concurrency, after a warm-up slice; the modes alternate slice by slice, in an order rotated every round and shifted by the run's number`,
+        `Cells: ${options.cells.map((cell) => `${cell.network} at concurrency ${cell.concurrency}`).join(', ')}: that many closed-loop workers, each mode on warm pools of as many connections${options.cells.some((cell) => cell.network === 'proxy') ? `; the proxy adds ${options.latencyMs} ms each way, in its own thread` : ''}`,
         'Each operation picks one of 100 tenants (100 projects each) at random, inside `withTenant` for the scoped modes',
+        `Client CPU: \`process.cpuUsage()\` of the run's process around each slice (all its threads: through the proxy this includes the proxy's thread). Server CPU: ${results[0]?.serverCpu ?? 'n/a'}, before and after each slice. Both per operation`,
       ],
-      latencyMs: options.latencyMs,
+      runResults: runs,
       cells,
-      modeOrder: MODE_ORDER,
-      labels,
-      workloadLabels: Object.fromEntries(workloads.map((w) => [w.name, w.label])),
-      readWorkloads: reads,
+      targets,
       roundTrips: ROUND_TRIPS,
-      notes: [...notes],
+      modeOrder: MODE_ORDER,
+      labels: MODE_LABELS,
+      workloadLabels: Object.fromEntries(workloads.map((w) => [w.name, w.label])),
+      notes: [...new Set(results.flatMap((result) => result.notes))],
+      postgresJs: aggregatePostgresJs(results.map((result) => result.postgresJs)),
+      latencyMs: options.latencyMs,
       scale,
-      breakdown,
       chartFile,
     })
     await mkdir(outDir, { recursive: true })
-    await writeFile(join(outDir, chartFile), svg)
-    await writeFile(join(outDir, 'benchmarks.md'), `${markdown}\n${renderPostgresJsSection(postgresJs, options.latencyMs)}`)
+    await writeFile(join(outDir, chartFile), renderChart(cells, MODE_ORDER, MODE_LABELS, options.runs))
+    await writeFile(join(outDir, 'benchmarks.md'), markdown)
     log(
       `wrote ${relative(repoRoot, join(outDir, 'benchmarks.md'))} and ${relative(repoRoot, join(outDir, chartFile))} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
     )
   } finally {
-    await proxy?.close()
+    await rm(scratch, { recursive: true, force: true })
     await databases.close()
   }
+}
+
+/** One run in a new Node.js process (the same loader and conditions as this one). */
+async function runInChild(plan: RunPlan, scratch: string): Promise<RunResult> {
+  const planFile = join(scratch, `plan-${plan.runIndex}.json`)
+  const resultFile = join(scratch, `result-${plan.runIndex}.json`)
+  await writeFile(planFile, JSON.stringify(plan))
+  const script = fileURLToPath(new URL('./run-once.ts', import.meta.url))
+  const code = await new Promise<number | null>((resolvePromise, reject) => {
+    const child = fork(script, [planFile, resultFile], { stdio: 'inherit' })
+    child.on('error', reject)
+    child.on('exit', (exitCode) => resolvePromise(exitCode))
+  })
+  if (code !== 0) throw new Error(`run ${plan.runIndex + 1} failed (exit code ${code})`)
+  return JSON.parse(await readFile(resultFile, 'utf8')) as RunResult
 }
 
 main().catch((error) => {

@@ -4,7 +4,7 @@ import { renderPostgresJsSection, runPostgresJsComparison } from './postgres-js-
 import { seedWorkload } from './seed.js'
 import { createPicker, WORKLOADS } from './workloads.js'
 
-// `pnpm --filter @tenantscope/bench bench:postgres-js [--rounds N --slice-ms N --workloads ... --networks ...]`:
+// `pnpm --filter @tenantscope/bench bench:postgres-js [--rounds N --slice-ms N --workloads ... --cells loopback:16,...]`:
 // only the postgres.js comparison, printed as a Markdown table (pnpm bench
 // runs it too and adds the table to docs/benchmarks.md).
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
@@ -19,7 +19,9 @@ async function main(): Promise<void> {
     log(`PostgreSQL: ${databases.version}`)
     const database = await databases.create('postgres_js')
     const pick = createPicker(await seedWorkload(database.adminUrl, 100, 100))
-    const rows = await runPostgresJsComparison(database, pick, workloads, { ...options, prepare }, log)
+    const networks = [...new Set(options.cells.map((cell) => cell.network))]
+    const concurrency = [...new Set(options.cells.map((cell) => cell.concurrency))]
+    const rows = await runPostgresJsComparison(database, pick, workloads, { ...options, networks, concurrency, prepare }, log)
     process.stdout.write(renderPostgresJsSection(rows, options.latencyMs))
   } finally {
     await databases.close()

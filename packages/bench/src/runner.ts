@@ -1,4 +1,5 @@
 import type { Mode } from './modes.js'
+import type { ServerCpu } from './server-cpu.js'
 import type { Picker, Workload } from './workloads.js'
 
 export interface Sample {
@@ -7,6 +8,10 @@ export interface Sample {
   /** Latency of every operation, in milliseconds. */
   latencies: number[]
   errors: number
+  /** CPU time of this process during the slice (user + system, all its threads), µs. */
+  clientCpuMicroseconds?: number
+  /** CPU time of the database's backends during the slice, µs; undefined when the server is not local. */
+  serverCpuMicroseconds?: number | undefined
 }
 
 /**
@@ -16,6 +21,25 @@ export interface Sample {
  */
 export function runSlice(mode: Mode, workload: Workload, pick: Picker, concurrency: number, durationMs: number): Promise<Sample> {
   return runClosedLoop(`${mode.name} / ${workload.name}`, () => mode.run(workload.next(pick), workload.name), concurrency, durationMs)
+}
+
+/**
+ * runSlice with the CPU it cost: this process's (`process.cpuUsage`) and the
+ * backends' (`server`, read from /proc before and after).
+ */
+export async function runMeasuredSlice(
+  mode: Mode,
+  workload: Workload,
+  pick: Picker,
+  concurrency: number,
+  durationMs: number,
+  server: ServerCpu | undefined,
+): Promise<Sample> {
+  const serverSince = await server?.begin()
+  const before = process.cpuUsage()
+  const sample = await runSlice(mode, workload, pick, concurrency, durationMs)
+  const used = process.cpuUsage(before)
+  return { ...sample, clientCpuMicroseconds: used.user + used.system, serverCpuMicroseconds: serverSince?.() }
 }
 
 /** `concurrency` workers each running `operation` back to back for about `durationMs`. */

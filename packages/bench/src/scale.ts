@@ -1,10 +1,11 @@
 import { createTenantPool, withTenant } from '@tenantscope/core'
 import pg from 'pg'
-import type { BenchDatabases } from './database.js'
+import type { BenchDatabase, BenchDatabases } from './database.js'
 import type { Mode } from './modes.js'
 import { rotation, runSlice, type Sample, type Summary, summarize } from './runner.js'
-import { growTenants, sampleTenants } from './seed.js'
-import { createPicker, WORKLOADS } from './workloads.js'
+import { loadScaleTenants, scaleProjectId, scaleTenantId, type Tenant } from './seed.js'
+import { type Spread, spreadOf } from './spread.js'
+import { type Picker, WORKLOADS } from './workloads.js'
 
 export interface ScaleOptions {
   tenants: number[]
@@ -13,16 +14,37 @@ export interface ScaleOptions {
   rounds: number
 }
 
-export interface ScaleRow {
+/** One data set of the scaling run, loaded once by the parent process, measured by every run. */
+export interface ScaleDataSet {
   tenants: number
-  rows: number
+  rowsPerTenant: number
   loadMs: number
+  database: BenchDatabase
+}
+
+/** One run's figures for one data set and read workload. */
+export interface ScaleRun {
+  tenants: number
   workload: string
   tenantscope: Summary
   raw: Summary
   /** Median over rounds of p50 here / p50 at the smallest size in the same round. */
   flatness: number
   rawFlatness: number
+}
+
+export interface ScaleRow {
+  tenants: number
+  rows: number
+  loadMs: number
+  workload: string
+  throughput: Spread
+  p50: Spread
+  rawP50: Spread
+  flatness: Spread
+  rawFlatness: Spread
+  /** tenantscope / raw throughput, per run. */
+  ratio: Spread
 }
 
 export interface ScaleResult {
@@ -33,77 +55,78 @@ export interface ScaleResult {
 
 /**
  * One database per tenant count (100, 1 000, 10 000 tenants by default, each
- * with `rowsPerTenant` projects per tenant: 2 million rows at 10 000), so the
+ * with `rowsPerTenant` projects: 2 million rows at 10 000), so that the
  * measurements can alternate between them instead of running one after the
- * other while the machine's load changes. Each slice queries 100 tenants
- * picked at random across the whole table, one connection, loopback.
+ * other while the machine's load changes.
  */
-export async function runScale(databases: BenchDatabases, options: ScaleOptions, log: (line: string) => void): Promise<ScaleResult> {
-  const sets: Array<{
-    tenants: number
-    rows: number
-    loadMs: number
-    modes: Mode[]
-    pick: ReturnType<typeof createPicker>
-    close: () => Promise<void>
-    appUrl: string
-  }> = []
-  try {
-    for (const tenants of options.tenants) {
-      const database = await databases.create(`scale_${tenants}`)
-      const began = performance.now()
-      await growTenants(database.adminUrl, tenants, options.rowsPerTenant)
-      const loadMs = performance.now() - began
-      log(`scaling: ${tenants} tenants × ${options.rowsPerTenant} projects loaded in ${(loadMs / 1000).toFixed(1)} s`)
-      const pick = createPicker(await sampleTenants(database.adminUrl, 100))
-      const raw = new pg.Pool({ connectionString: database.maintenanceUrl, max: 1 })
-      const app = new pg.Pool({ connectionString: database.appUrl, max: 1 })
-      const pool = createTenantPool(app)
-      const modes: Mode[] = [
-        {
-          name: 'tenantscope',
-          label: 'tenantscope',
-          run: (operation) =>
-            withTenant(
-              operation.tenantId,
-              async () => void (await pool.query(operation.statements[0]!.scoped.text, operation.statements[0]!.scoped.values)),
-            ),
-        },
-        {
-          name: 'raw',
-          label: 'raw',
-          run: async (operation) => void (await raw.query(operation.statements[0]!.raw.text, operation.statements[0]!.raw.values)),
-        },
-      ]
-      sets.push({
-        tenants,
-        rows: tenants * options.rowsPerTenant,
-        loadMs,
-        modes,
-        pick,
-        appUrl: database.appUrl,
-        close: async () => void (await Promise.all([raw.end(), app.end()])),
-      })
-    }
+export async function loadScale(databases: BenchDatabases, options: ScaleOptions, log: (line: string) => void): Promise<ScaleDataSet[]> {
+  const sets: ScaleDataSet[] = []
+  for (const tenants of options.tenants) {
+    const database = await databases.create(`scale_${tenants}`)
+    const began = performance.now()
+    await loadScaleTenants(database.adminUrl, tenants, options.rowsPerTenant)
+    const loadMs = performance.now() - began
+    log(`scaling: ${tenants} tenants × ${options.rowsPerTenant} projects loaded in ${(loadMs / 1000).toFixed(1)} s`)
+    sets.push({ tenants, rowsPerTenant: options.rowsPerTenant, loadMs, database })
+  }
+  return sets
+}
 
+/**
+ * Every operation picks a tenant uniformly out of all of them and a row
+ * uniformly out of that tenant's: the whole table is in play, not a hot few.
+ */
+export function createUniformPicker(tenants: number, rowsPerTenant: number, random: () => number = Math.random): Picker {
+  const int = (max: number) => Math.floor(random() * max)
+  const ids = Array.from({ length: tenants }, (_, k) => scaleTenantId(k + 1))
+  return {
+    int,
+    tenant: (): Tenant => ({ id: ids[int(tenants)]!, projectIds: [] }),
+    project: (tenant) => scaleProjectId(tenant.id, int(rowsPerTenant) + 1),
+  }
+}
+
+/** One run's scaling measurements: the read workloads, one loopback connection per mode, data sets and modes alternating. */
+export async function measureScale(sets: readonly ScaleDataSet[], options: ScaleOptions, runIndex: number): Promise<ScaleRun[]> {
+  const opened = sets.map((set) => {
+    const raw = new pg.Pool({ connectionString: set.database.maintenanceUrl, max: 1, idleTimeoutMillis: 0 })
+    const app = new pg.Pool({ connectionString: set.database.appUrl, max: 1, idleTimeoutMillis: 0 })
+    const pool = createTenantPool(app)
+    const modes: Mode[] = [
+      {
+        name: 'tenantscope',
+        label: 'tenantscope',
+        run: (operation) =>
+          withTenant(
+            operation.tenantId,
+            async () => void (await pool.query(operation.statements[0]!.scoped.text, operation.statements[0]!.scoped.values)),
+          ),
+      },
+      {
+        name: 'raw',
+        label: 'raw',
+        run: async (operation) => void (await raw.query(operation.statements[0]!.raw.text, operation.statements[0]!.raw.values)),
+      },
+    ]
+    return { set, modes, pick: createUniformPicker(set.tenants, set.rowsPerTenant), close: () => Promise.all([raw.end(), app.end()]) }
+  })
+  try {
     const reads = WORKLOADS.filter((workload) => workload.read)
     const samples = new Map<string, Sample[]>()
     const key = (tenants: number, workload: string, mode: string) => `${tenants}/${workload}/${mode}`
-    // Warm every data set's caches once before measuring.
-    for (const set of sets)
-      for (const workload of reads) for (const mode of set.modes) await runSlice(mode, workload, set.pick, 1, options.sliceMs / 2)
+    for (const { modes, pick } of opened)
+      for (const workload of reads) for (const mode of modes) await runSlice(mode, workload, pick, 1, options.sliceMs / 2)
     for (let round = 0; round < options.rounds; round++) {
-      for (const set of rotation(sets, round)) {
+      for (const { set, modes, pick } of rotation(opened, round + runIndex)) {
         for (const workload of reads) {
-          for (const mode of rotation(set.modes, round)) {
-            const sample = await runSlice(mode, workload, set.pick, 1, options.sliceMs)
+          for (const mode of rotation(modes, round + runIndex)) {
+            const sample = await runSlice(mode, workload, pick, 1, options.sliceMs)
             const k = key(set.tenants, workload.name, mode.name)
             samples.set(k, [...(samples.get(k) ?? []), sample])
           }
         }
       }
     }
-
     const smallest = sets[0]!
     // Per round: p50 at this size over p50 at the smallest, measured moments apart.
     const flatness = (tenants: number, workload: string, mode: string) => {
@@ -112,33 +135,47 @@ export async function runScale(databases: BenchDatabases, options: ScaleOptions,
       const ratios = mine.map((sample, round) => p50(sample) / p50(base[round]!)).sort((a, b) => a - b)
       return ratios[Math.floor(ratios.length / 2)] ?? Number.NaN
     }
-    const largest = sets[sets.length - 1]!
-    const plan = await explainTop10(largest.appUrl, largest.pick.tenant().id)
-    const rows: ScaleRow[] = []
-    for (const set of sets) {
-      for (const workload of reads) {
-        rows.push({
-          tenants: set.tenants,
-          rows: set.rows,
-          loadMs: set.loadMs,
-          workload: workload.name,
-          tenantscope: summarize(samples.get(key(set.tenants, workload.name, 'tenantscope')) ?? []),
-          raw: summarize(samples.get(key(set.tenants, workload.name, 'raw')) ?? []),
-          flatness: flatness(set.tenants, workload.name, 'tenantscope'),
-          rawFlatness: flatness(set.tenants, workload.name, 'raw'),
-        })
-      }
-    }
-    return { rows, plan }
+    return sets.flatMap((set) =>
+      reads.map((workload) => ({
+        tenants: set.tenants,
+        workload: workload.name,
+        tenantscope: summarize(samples.get(key(set.tenants, workload.name, 'tenantscope')) ?? []),
+        raw: summarize(samples.get(key(set.tenants, workload.name, 'raw')) ?? []),
+        flatness: flatness(set.tenants, workload.name, 'tenantscope'),
+        rawFlatness: flatness(set.tenants, workload.name, 'raw'),
+      })),
+    )
   } finally {
-    for (const set of sets) await set.close()
+    for (const { close } of opened) await close()
   }
 }
 
-async function explainTop10(appUrl: string, tenantId: string): Promise<string> {
-  const pool = createTenantPool({ connectionString: appUrl, max: 1 })
+/** The runs' scaling figures, each a median over runs with its spread. */
+export function aggregateScale(sets: readonly ScaleDataSet[], runs: readonly ScaleRun[][]): ScaleRow[] {
+  return sets.flatMap((set) =>
+    WORKLOADS.filter((workload) => workload.read).map((workload) => {
+      const mine = runs.map((run) => run.find((row) => row.tenants === set.tenants && row.workload === workload.name))
+      const of = (value: (row: ScaleRun) => number) => spreadOf(mine.map((row) => (row ? value(row) : Number.NaN)))
+      return {
+        tenants: set.tenants,
+        rows: set.tenants * set.rowsPerTenant,
+        loadMs: set.loadMs,
+        workload: workload.name,
+        throughput: of((row) => row.tenantscope.throughput),
+        p50: of((row) => row.tenantscope.p50),
+        rawP50: of((row) => row.raw.p50),
+        flatness: of((row) => row.flatness),
+        rawFlatness: of((row) => row.rawFlatness),
+        ratio: of((row) => row.tenantscope.throughput / row.raw.throughput),
+      }
+    }),
+  )
+}
+
+export async function explainTop10(set: ScaleDataSet): Promise<string> {
+  const pool = createTenantPool({ connectionString: set.database.appUrl, max: 1 })
   try {
-    const result = await withTenant(tenantId, () =>
+    const result = await withTenant(scaleTenantId(1), () =>
       pool.query<{ 'QUERY PLAN': string }>(
         'EXPLAIN (COSTS OFF) SELECT id, name, created_at FROM projects ORDER BY created_at DESC LIMIT 10',
       ),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { withClient } from '@tenantscope/test-harness'
 
 export interface Tenant {
@@ -31,39 +32,41 @@ export async function seedWorkload(adminUrl: string, tenants: number, projects: 
 }
 
 /**
- * Grows the scaling data set to `tenants` tenants of `rowsPerTenant`
- * projects each (generate_series, one INSERT per step). Foreign-key triggers
- * are skipped during the load (session_replication_role = replica): the rows
- * are generated consistent, and checking 2 million of them would only slow
- * the load.
+ * The scaling data set: `tenants` tenants of `rowsPerTenant` projects each
+ * (generate_series, one INSERT per table), with ids derived from their
+ * numbers (see scaleTenantId, scaleProjectId), so that the benchmark can pick
+ * any tenant and any of its rows uniformly without holding 2 million ids.
+ * Foreign-key triggers are skipped during the load (session_replication_role
+ * = replica): the rows are generated consistent, and checking 2 million of
+ * them would only slow the load.
  */
-export async function growTenants(adminUrl: string, tenants: number, rowsPerTenant: number): Promise<void> {
+export async function loadScaleTenants(adminUrl: string, tenants: number, rowsPerTenant: number): Promise<void> {
   await withClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM tenants')
-    const missing = tenants - rows[0]!.n
-    if (missing <= 0) return
+    if (rows[0]!.n !== 0) throw new Error(`the scaling database already has ${rows[0]!.n} tenants`)
     await client.query('SET session_replication_role = replica')
-    await client.query('CREATE TEMP TABLE new_tenants AS SELECT gen_random_uuid() AS id FROM generate_series(1, $1::int)', [missing])
-    await client.query(`INSERT INTO tenants (id, name) SELECT id, 'tenant ' || id FROM new_tenants`)
     await client.query(
-      `INSERT INTO projects (tenant_id, name, created_at)
-       SELECT t.id, 'project ' || g, now() - g * interval '1 minute' FROM new_tenants t CROSS JOIN generate_series(1, $1::int) g`,
+      `INSERT INTO tenants (id, name) SELECT md5('${TENANT_PREFIX}' || k)::uuid, 'tenant ' || k FROM generate_series(1, $1::int) k`,
+      [tenants],
+    )
+    await client.query(
+      `INSERT INTO projects (tenant_id, id, name, created_at)
+       SELECT t.id, md5(t.id::text || '/' || g)::uuid, 'project ' || g, now() - g * interval '1 minute'
+         FROM tenants t CROSS JOIN generate_series(1, $1::int) g`,
       [rowsPerTenant],
     )
-    await client.query('DROP TABLE new_tenants')
     await client.query('VACUUM ANALYZE tenants, projects')
   })
 }
 
-/** Up to `limit` tenants with their projects, spread over the whole table. */
-export async function sampleTenants(adminUrl: string, limit: number): Promise<Tenant[]> {
-  return withClient(adminUrl, async (client) => {
-    const { rows } = await client.query<{ id: string; project_ids: string[] }>(
-      `SELECT t.id, array_agg(p.id) AS project_ids
-         FROM (SELECT id FROM tenants ORDER BY random() LIMIT $1) t JOIN projects p ON p.tenant_id = t.id
-        GROUP BY t.id`,
-      [limit],
-    )
-    return rows.map((row) => ({ id: row.id, projectIds: row.project_ids }))
-  })
+const TENANT_PREFIX = 'bench-tenant-'
+const uuidOf = (text: string) => {
+  const hex = createHash('md5').update(text).digest('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
+
+/** The id loadScaleTenants gives tenant `k` (1-based): md5('bench-tenant-' || k)::uuid. */
+export const scaleTenantId = (k: number): string => uuidOf(`${TENANT_PREFIX}${k}`)
+
+/** The id loadScaleTenants gives project `g` (1-based) of tenant `tenantId`: md5(tenant_id::text || '/' || g)::uuid. */
+export const scaleProjectId = (tenantId: string, g: number): string => uuidOf(`${tenantId}/${g}`)

@@ -1,64 +1,54 @@
-import { readdirSync, readFileSync } from 'node:fs'
 import pg from 'pg'
+import { createProcCpuReader, isLocalPostgres, type ProcCpuReader } from './proc-cpu.js'
 
 /**
- * CPU time of whole PostgreSQL servers (postmaster and every process it
- * started: client backends, Citus's connections between nodes, background
- * workers) from /proc, in microseconds. Children that exited are counted in
- * the postmaster's cutime/cstime once it reaped them. Linux only; undefined
- * elsewhere, and the benchmark leaves the column out.
+ * CPU time PostgreSQL's backends spend on the bench's database, read from
+ * /proc around each slice. Only one mode runs at a time and the pools keep
+ * their connections (no idle timeout), so the backends' CPU during a slice is
+ * that mode's. A server that is not on this machine (or in another PID
+ * namespace) cannot be read: every figure is then undefined, reported n/a.
  */
 export interface ServerCpu {
-  /** Microseconds of CPU used so far by each server, in the order given. */
-  read(): number[]
+  readonly local: boolean
+  readonly source: ProcCpuReader['source'] | undefined
+  /** Before a slice: the backends and their CPU so far; call the result after the slice for the CPU used since, in µs. */
+  begin(): Promise<() => number | undefined>
+  close(): Promise<void>
 }
 
-const TICK_US = 1_000_000 / 100 // USER_HZ is 100 on every Linux the benchmark runs on
-
-export async function serverCpu(adminUrls: readonly string[]): Promise<ServerCpu | undefined> {
-  if (process.platform !== 'linux') return undefined
-  const postmasters: number[] = []
-  for (const url of adminUrls) {
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
-      postmasters.push(statOf(rows[0]!.pid)!.ppid)
-    } finally {
-      await client.end()
-    }
-  }
+export async function openServerCpu(adminUrl: string, databases: readonly string[]): Promise<ServerCpu> {
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  const reader = createProcCpuReader()
+  const pids = async () =>
+    (
+      await client.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = ANY($1) AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+        [databases],
+      )
+    ).rows.map((row) => row.pid)
+  const self = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  const local = isLocalPostgres(self) && reader.read(self) !== undefined
   return {
-    read() {
-      const totals = postmasters.map((pid) => {
-        const stat = statOf(pid)
-        return stat ? stat.utime + stat.stime + stat.cutime + stat.cstime : 0
-      })
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue
-        const stat = statOf(Number(entry))
-        const index = stat ? postmasters.indexOf(stat.ppid) : -1
-        if (stat && index >= 0) totals[index]! += stat.utime + stat.stime
+    local,
+    source: local ? reader.source : undefined,
+    async begin() {
+      if (!local) return () => undefined
+      const before = new Map<number, number>()
+      for (const pid of await pids()) {
+        const used = reader.read(pid)
+        if (used !== undefined) before.set(pid, used)
       }
-      return totals.map((ticks) => ticks * TICK_US)
+      return () => {
+        let total = 0
+        for (const [pid, used] of before) {
+          // A backend that exited during the slice: its last reading is lost, count nothing.
+          const now = reader.read(pid)
+          if (now !== undefined) total += now - used
+        }
+        return total
+      }
     },
-  }
-}
-
-function statOf(pid: number): { ppid: number; utime: number; stime: number; cutime: number; cstime: number } | undefined {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return undefined // exited while we looked
-  }
-  // The command name may hold spaces and parentheses: fields start after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  return {
-    ppid: Number(fields[1]),
-    utime: Number(fields[11]),
-    stime: Number(fields[12]),
-    cutime: Number(fields[13]),
-    cstime: Number(fields[14]),
+    close: () => client.end(),
   }
 }
