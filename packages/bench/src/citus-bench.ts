@@ -32,10 +32,10 @@ import { createTenantPool, withTenant } from '@tenantscope/core'
 import { createCitusDatabase, startCitusCluster } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { isolateTenant, moveTenant } from 'tenantscope'
+import { type ServerCpu, serverCpu } from './cluster-cpu.js'
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
 import { rotation, runClosedLoop, type Sample, summarize } from './runner.js'
 import { seedWorkload, type Tenant } from './seed.js'
-import { type ServerCpu, serverCpu } from './cluster-cpu.js'
 
 const log = (line: string) => process.stderr.write(`[bench:citus] ${line}\n`)
 
