@@ -31,6 +31,7 @@ export class TenantDirectory {
   readonly #loading = new Map<string, Promise<TenantEntry | undefined>>()
   #generation = 0
   #closers: Array<() => Promise<void>> = []
+  #drains: Array<(tenantId: string | undefined) => Promise<void>> = []
 
   constructor(lookup: TenantLookup, options: TenantDirectoryOptions = {}) {
     if (typeof lookup !== 'function') throw new TenantScopeError('INVALID_CONFIG', 'A tenant directory needs a lookup function')
@@ -76,6 +77,28 @@ export class TenantDirectory {
     this.#generation++
     if (tenantId === undefined) this.#cache.clear()
     else this.#cache.delete(tenantId)
+  }
+
+  /** @internal A router's wait for its statements routed by an entry that changed (all tenants when undefined). */
+  onDrain(drain: (tenantId: string | undefined) => Promise<void>): void {
+    this.#drains.push(drain)
+  }
+
+  /**
+   * @internal Called after a change of the tenant's entry was announced and
+   * invalidated: the entry as looked up after the change (never the answer
+   * of a lookup that began before it), once every router on this directory
+   * has finished the writable statements it routed by the old entry. A
+   * tenant mover waits for this from every instance (see table-directory).
+   */
+  async settle(tenantId: string | undefined): Promise<TenantEntry | undefined> {
+    const stale = tenantId === undefined ? [...this.#loading.values()] : [this.#loading.get(tenantId)]
+    await Promise.all(stale.map((loading) => loading?.catch(() => undefined)))
+    // Routes resolved by a stale answer count themselves in microtasks: let them run first.
+    await new Promise((resolve) => setImmediate(resolve))
+    const entry = tenantId === undefined ? undefined : await this.get(tenantId)
+    await Promise.all(this.#drains.map((drain) => drain(tenantId)))
+    return entry
   }
 
   /** @internal Something to stop when the directory closes (a listener). */
