@@ -11,9 +11,10 @@ export const DIRECTORY_CHANNEL = 'tenantscope_directory'
  * The channel a listening directory acknowledges each change on, once it
  * has looked the entry up again and its routers have finished the writable
  * statements routed by the old entry. Payload: JSON `{ instance, tenant,
- * state }` (`tenant` is `*` after a reconnect: every entry was dropped). A
- * tenant mover waits for the acknowledgement of every listening instance
- * (their listeners' application_name is `tenantscope-directory:<instance>`).
+ * state }`, the state as looked up after the change. A tenant mover waits
+ * for the acknowledgement of every listening instance (their listeners'
+ * application_name is `tenantscope-directory:<instance>`, the same across
+ * reconnects).
  */
 export const DIRECTORY_ACK_CHANNEL = 'tenantscope_directory_ack'
 
@@ -80,12 +81,12 @@ async function listen(directory: TenantDirectory, config: string | pg.ClientConf
   const instance = randomUUID()
 
   // Acknowledged on the listening connection itself; a lost one is not retried (the mover times out).
-  const acknowledge = (via: pg.Client, tenantId: string | undefined) => {
+  const acknowledge = (via: pg.Client, tenantId: string) => {
     directory
       .settle(tenantId)
       .then((entry) => {
         if (closed || client !== via) return
-        const payload = JSON.stringify({ instance, tenant: tenantId ?? '*', state: entry?.state ?? null })
+        const payload = JSON.stringify({ instance, tenant: tenantId, state: entry?.state ?? null })
         return via.query('SELECT pg_notify($1, $2)', [DIRECTORY_ACK_CHANNEL, payload])
       })
       .catch(() => undefined)
@@ -97,7 +98,7 @@ async function listen(directory: TenantDirectory, config: string | pg.ClientConf
     next.on('notification', (message) => {
       if (message.channel !== DIRECTORY_CHANNEL) return
       directory.invalidate(message.payload || undefined)
-      acknowledge(next, message.payload || undefined)
+      if (message.payload) acknowledge(next, message.payload)
     })
     next.on('error', () => lost(next))
     next.on('end', () => lost(next))
@@ -112,7 +113,6 @@ async function listen(directory: TenantDirectory, config: string | pg.ClientConf
     delay = 100
     // What changed while nobody listened.
     directory.invalidate()
-    acknowledge(next, undefined)
   }
 
   const lost = (which: pg.Client) => {

@@ -31,7 +31,7 @@ export class TenantDirectory {
   readonly #loading = new Map<string, Promise<TenantEntry | undefined>>()
   #generation = 0
   #closers: Array<() => Promise<void>> = []
-  #drains: Array<(tenantId: string | undefined) => Promise<void>> = []
+  #drains: Array<(tenantId: string) => Promise<void>> = []
 
   constructor(lookup: TenantLookup, options: TenantDirectoryOptions = {}) {
     if (typeof lookup !== 'function') throw new TenantScopeError('INVALID_CONFIG', 'A tenant directory needs a lookup function')
@@ -79,8 +79,8 @@ export class TenantDirectory {
     else this.#cache.delete(tenantId)
   }
 
-  /** @internal A router's wait for its statements routed by an entry that changed (all tenants when undefined). */
-  onDrain(drain: (tenantId: string | undefined) => Promise<void>): void {
+  /** @internal A router's wait for its writable statements of a tenant whose entry changed. */
+  onDrain(drain: (tenantId: string) => Promise<void>): void {
     this.#drains.push(drain)
   }
 
@@ -91,12 +91,11 @@ export class TenantDirectory {
    * has finished the writable statements it routed by the old entry. A
    * tenant mover waits for this from every instance (see table-directory).
    */
-  async settle(tenantId: string | undefined): Promise<TenantEntry | undefined> {
-    const stale = tenantId === undefined ? [...this.#loading.values()] : [this.#loading.get(tenantId)]
-    await Promise.all(stale.map((loading) => loading?.catch(() => undefined)))
+  async settle(tenantId: string): Promise<TenantEntry | undefined> {
+    await this.#loading.get(tenantId)?.catch(() => undefined)
     // Routes resolved by a stale answer count themselves in microtasks: let them run first.
     await new Promise((resolve) => setImmediate(resolve))
-    const entry = tenantId === undefined ? undefined : await this.get(tenantId)
+    const entry = await this.get(tenantId)
     await Promise.all(this.#drains.map((drain) => drain(tenantId)))
     return entry
   }

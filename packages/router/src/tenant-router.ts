@@ -62,7 +62,7 @@ export class TenantRouter extends TenantPool {
   readonly #routed: Map<string, TenantEntry>
   // Writable (active) routes not yet released, per tenant, and who waits for them to end.
   readonly #writable = new Map<string, number>()
-  readonly #drained = new Map<string | undefined, Array<() => void>>()
+  readonly #drained = new Map<string, Array<() => void>>()
 
   /** @internal Use createTenantRouter(). */
   constructor(options: TenantRouterOptions) {
@@ -264,25 +264,20 @@ export class TenantRouter extends TenantPool {
       if (done) return
       done = true
       const left = this.#writable.get(id)! - 1
-      if (left > 0) this.#writable.set(id, left)
-      else this.#writable.delete(id)
-      if (left <= 0) this.#wake(id)
-    }
-  }
-
-  #wake(id: string): void {
-    for (const key of [id, undefined]) {
-      if (key === undefined && this.#writable.size > 0) continue
-      const waiters = this.#drained.get(key)
-      this.#drained.delete(key)
+      if (left > 0) {
+        this.#writable.set(id, left)
+        return
+      }
+      this.#writable.delete(id)
+      const waiters = this.#drained.get(id)
+      this.#drained.delete(id)
       for (const wake of waiters ?? []) wake()
     }
   }
 
-  // Resolves once no writable route of the tenant (of any tenant when undefined) is in flight.
-  #drain(tenantId: string | undefined): Promise<void> {
-    const busy = tenantId === undefined ? this.#writable.size > 0 : this.#writable.has(tenantId)
-    if (!busy) return Promise.resolve()
+  // Resolves once no writable route of the tenant is in flight.
+  #drain(tenantId: string): Promise<void> {
+    if (!this.#writable.has(tenantId)) return Promise.resolve()
     return new Promise((resolve) => {
       const waiters = this.#drained.get(tenantId) ?? []
       waiters.push(resolve)
