@@ -38,7 +38,10 @@ export async function finishMove(options: FinishMoveOptions): Promise<MoveReceip
   const receipt = journal.receipt as MoveReceipt & { erased?: EraseReceipt }
   if (journal.phase === 'finished' && receipt.erased) return receipt as MoveReceipt & { erased: EraseReceipt }
   if (!options.force && journal.eraseAfter !== null && journal.eraseAfter.getTime() > Date.now()) {
-    throw new TenantLifecycleError('GRACE_PERIOD', `The source is kept until ${journal.eraseAfter.toISOString()}: pass force to erase it now`)
+    throw new TenantLifecycleError(
+      'GRACE_PERIOD',
+      `The source is kept until ${journal.eraseAfter.toISOString()}: pass force to erase it now`,
+    )
   }
   const source = journal.source
   const schemas = source.strategy === 'schema' ? [source.schema!] : [...(options.sharedSchemas ?? ['public'])]

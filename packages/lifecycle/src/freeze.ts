@@ -57,7 +57,9 @@ export async function freezeWrites(admin: pg.Pool, tenantId: string, options: Fr
         )
       }
       if (round > 0 && round % 5 === 0) {
-        await listener.query(`UPDATE tenantscope.tenant_directory SET updated_at = now() WHERE tenant_id = $1 AND state = 'moving'`, [tenantId])
+        await listener.query(`UPDATE tenantscope.tenant_directory SET updated_at = now() WHERE tenant_id = $1 AND state = 'moving'`, [
+          tenantId,
+        ])
       }
       await new Promise<void>((resolve) => {
         wake = resolve

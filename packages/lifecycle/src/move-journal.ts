@@ -41,8 +41,12 @@ export async function readMove(admin: pg.Pool | pg.ClientBase, tenantId: string)
 
 /** @internal The same place: strategy, schema, database and region (state and role aside). */
 export function samePlace(a: Omit<TenantEntry, 'tenantId' | 'state'>, b: Omit<TenantEntry, 'tenantId' | 'state'>): boolean {
-  return a.strategy === b.strategy && (a.schema ?? null) === (b.schema ?? null) && (a.database ?? null) === (b.database ?? null)
-    && (a.region ?? null) === (b.region ?? null)
+  return (
+    a.strategy === b.strategy &&
+    (a.schema ?? null) === (b.schema ?? null) &&
+    (a.database ?? null) === (b.database ?? null) &&
+    (a.region ?? null) === (b.region ?? null)
+  )
 }
 
 /** @internal The columns of the directory row for an entry's place. */

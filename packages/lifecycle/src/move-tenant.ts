@@ -6,7 +6,7 @@ import pg from 'pg'
 import { eraseTenant } from './erase-tenant.js'
 import { exportTenant } from './export-tenant.js'
 import { freezeWrites } from './freeze.js'
-import { importTenant } from './import-tenant.js'
+import { importTenant, inSchema } from './import-tenant.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 import { placeColumns, readEntry, readMove, samePlace } from './move-journal.js'
@@ -104,7 +104,10 @@ export async function moveTenant(options: MoveTenantOptions): Promise<MoveReceip
   }
   const resumed = journal?.phase === 'frozen'
   if (resumed && !samePlace(journal.destination, to)) {
-    throw new TenantLifecycleError('MOVE_IN_PROGRESS', 'A move of the tenant to another place is under way: run it again with its destination')
+    throw new TenantLifecycleError(
+      'MOVE_IN_PROGRESS',
+      'A move of the tenant to another place is under way: run it again with its destination',
+    )
   }
   const source = resumed ? journal.source : current
   if (!resumed) {
@@ -137,7 +140,10 @@ export async function moveTenant(options: MoveTenantOptions): Promise<MoveReceip
       const counts = await tenantRowCounts(client, tenantId, planOf(options, mapping.from))
       for (const table of exported.tables) {
         if (counts.get(table.name) !== table.rows) {
-          throw new TenantLifecycleError('VERIFY_FAILED', `${table.name} changed during the freeze: a write that did not go through a router`)
+          throw new TenantLifecycleError(
+            'VERIFY_FAILED',
+            `${table.name} changed during the freeze: a write that did not go through a router`,
+          )
         }
       }
     })
@@ -157,7 +163,8 @@ export async function moveTenant(options: MoveTenantOptions): Promise<MoveReceip
       tenantId,
       from,
       to: { ...to, state: from.state },
-      tables: receipt.tables,
+      // Named as at the destination.
+      tables: receipt.tables.map(({ name, rows }) => ({ name: mapping.into ? inSchema(name, mapping.into) : name, rows })),
       rows: receipt.tables.reduce((sum, table) => sum + table.rows, 0),
       instances,
       resumed,

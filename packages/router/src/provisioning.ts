@@ -74,11 +74,7 @@ export type PlacementOptions = Omit<CreateTenantOptions, 'tenantId' | 'strategy'
  * migrations, without touching the directory: createTenant's first half,
  * and where a tenant move puts a tenant. Nothing for `pool`.
  */
-export async function provisionPlacement(
-  admin: pg.Pool,
-  entry: TenantEntry,
-  options: PlacementOptions,
-): Promise<void> {
+export async function provisionPlacement(admin: pg.Pool, entry: TenantEntry, options: PlacementOptions): Promise<void> {
   const given = options.migrations ?? []
   const migrations = typeof given === 'string' ? await readMigrationsFolder(given) : given
   if (entry.strategy === 'schema') {
@@ -133,12 +129,7 @@ async function applyOrUndo(admin: pg.Pool, entry: TenantEntry, migrations: reado
   }
 }
 
-async function createDatabaseTenant(
-  admin: pg.Pool,
-  entry: TenantEntry,
-  migrations: readonly MigrationFile[],
-  options: PlacementOptions,
-) {
+async function createDatabaseTenant(admin: pg.Pool, entry: TenantEntry, migrations: readonly MigrationFile[], options: PlacementOptions) {
   if (!isPlainName(entry.database)) {
     throw new TenantScopeError('INVALID_CONFIG', 'The database key must be a lower-case identifier: it names the database')
   }
