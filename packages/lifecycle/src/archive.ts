@@ -47,6 +47,9 @@ export function dataFileName(index: number, table: string): string {
   return `${String(index + 1).padStart(3, '0')}-${table.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 100)}.copy`
 }
 
+/** @internal The buffer of an export's streams. */
+export const EXPORT_BUFFER = 1 << 20
+
 /**
  * @internal What an export computes as COPY text passes to its file: the
  * SHA-256 and the size, natively; rows are counted (a native newline search)
@@ -60,7 +63,9 @@ export class ExportHash extends Transform {
   readonly #countRows: boolean
 
   constructor(countRows: boolean) {
-    super()
+    // Room for several of COPY's chunks (each a socket read, ~64 KiB): at the default 16 KiB every chunk
+    // signalled backpressure, and pg-copy-streams paused the connection's socket once per chunk.
+    super({ highWaterMark: EXPORT_BUFFER })
     this.#countRows = countRows
   }
 

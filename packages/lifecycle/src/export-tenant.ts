@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import type { TenantIdParser } from '@tenantscope/core'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
-import { ARCHIVE_FORMAT, dataFileName, ExportHash, type ManifestTable, type TenantManifest } from './archive.js'
+import { ARCHIVE_FORMAT, dataFileName, EXPORT_BUFFER, ExportHash, type ManifestTable, type TenantManifest } from './archive.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 import type { OnProgress } from './progress.js'
@@ -74,7 +74,7 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
         const ticker = onProgress ? setInterval(tick, 250) : undefined
         const copy = client.query(copyTo(`COPY (${table.select}) TO STDOUT`))
         try {
-          await pipeline(copy, hash, createWriteStream(join(directory, file)))
+          await pipeline(copy, hash, createWriteStream(join(directory, file), { highWaterMark: EXPORT_BUFFER }))
         } finally {
           clearInterval(ticker)
         }
