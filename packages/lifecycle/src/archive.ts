@@ -34,14 +34,51 @@ export interface ManifestTable {
   /**
    * A digest of the rows that does not depend on their order (the sum of a
    * 64-bit hash of each row), hex: after an import, the rows read back from
-   * the target, in whatever order, must give the same.
+   * the target, in whatever order, must give the same. Derived from the data
+   * file when the archive is read (the file's SHA-256 vouches for it), so
+   * the export does not spend time on it; earlier exports wrote it here, and
+   * it is then checked too.
    */
-  rowsDigest: string
+  rowsDigest?: string
 }
 
 /** @internal The data file of the n-th table: a name any file system takes. */
 export function dataFileName(index: number, table: string): string {
   return `${String(index + 1).padStart(3, '0')}-${table.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 100)}.copy`
+}
+
+/** @internal The buffer of an export's streams. */
+export const EXPORT_BUFFER = 1 << 20
+
+/**
+ * @internal What an export computes as COPY text passes to its file: the
+ * SHA-256 and the size, natively; rows are counted (a native newline search)
+ * only when `countRows`, for a progress display. The manifest's row count
+ * is COPY's own.
+ */
+export class ExportHash extends Transform {
+  rows = 0
+  bytes = 0
+  readonly #hash = createHash('sha256')
+  readonly #countRows: boolean
+
+  constructor(countRows: boolean) {
+    // Room for several of COPY's chunks (each a socket read, ~64 KiB): at the default 16 KiB every chunk
+    // signalled backpressure, and pg-copy-streams paused the connection's socket once per chunk.
+    super({ highWaterMark: EXPORT_BUFFER })
+    this.#countRows = countRows
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.#hash.update(chunk)
+    this.bytes += chunk.length
+    if (this.#countRows) for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) this.rows++
+    done(null, chunk)
+  }
+
+  digest(): string {
+    return this.#hash.digest('hex')
+  }
 }
 
 /**

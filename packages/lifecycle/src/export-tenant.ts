@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import type { TenantIdParser } from '@tenantscope/core'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
-import { ARCHIVE_FORMAT, CopyDigest, dataFileName, type ManifestTable, type TenantManifest } from './archive.js'
+import { ARCHIVE_FORMAT, dataFileName, EXPORT_BUFFER, ExportHash, type ManifestTable, type TenantManifest } from './archive.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 import type { OnProgress } from './progress.js'
@@ -57,37 +57,34 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
       await useStableOutput(client, tenantId)
       const plan = await planTenant(client, options)
       const tables: ManifestTable[] = []
+      const copies: { rowCount: number }[] = []
       for (const [index, table] of plan.tables.entries()) {
         const file = dataFileName(index, table.name)
-        const digest = new CopyDigest()
-        const report = () =>
-          onProgress?.({ phase: 'export', table: table.name, index: index + 1, total: plan.tables.length, rows: digest.rows })
+        const hash = new ExportHash(onProgress !== undefined)
+        const report = (rows: number) =>
+          onProgress?.({ phase: 'export', table: table.name, index: index + 1, total: plan.tables.length, rows })
         // During a long COPY, rows so far: not awaited (the stream goes on), and never allowed to break the export.
         const tick = () => {
           try {
-            void Promise.resolve(report()).catch(() => undefined)
+            void Promise.resolve(report(hash.rows)).catch(() => undefined)
           } catch {
             // a progress display that failed
           }
         }
         const ticker = onProgress ? setInterval(tick, 250) : undefined
+        const copy = client.query(copyTo(`COPY (${table.select}) TO STDOUT`))
         try {
-          await pipeline(client.query(copyTo(`COPY (${table.select}) TO STDOUT`)), digest, createWriteStream(join(directory, file)))
+          await pipeline(copy, hash, createWriteStream(join(directory, file), { highWaterMark: EXPORT_BUFFER }))
         } finally {
           clearInterval(ticker)
         }
-        await report()
-        tables.push({
-          name: table.name,
-          via: table.via,
-          file,
-          columns: table.columns,
-          rows: digest.rows,
-          bytes: digest.bytes,
-          sha256: digest.digest(),
-          rowsDigest: digest.rowsDigest(),
-        })
+        copies.push(copy)
+        await report(hash.rows)
+        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: 0, bytes: hash.bytes, sha256: hash.digest() })
       }
+      // COPY's row count arrives with its CommandComplete, which the next statement waits for.
+      const source = await describeSource(client)
+      for (const [index, table] of tables.entries()) table.rows = copies[index]!.rowCount
       if (tables.every((table) => table.rows === 0)) {
         throw new TenantLifecycleError('TENANT_NOT_FOUND', 'No table holds a row of this tenant')
       }
@@ -96,7 +93,7 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
         tenantId,
         tenantColumn: plan.tenantColumn,
         exportedAt: new Date().toISOString(),
-        source: await describeSource(client),
+        source,
         tables,
       }
       await client.query('COMMIT')

@@ -26,6 +26,12 @@ export interface ImportTenantOptions {
   parseTenantId?: TenantIdParser
   /** Only tables in these schemas of the target. */
   schemas?: readonly string[]
+  /**
+   * Every archived table goes to the table of the same name in this schema
+   * (an archive of one schema restored into another: a tenant moved between
+   * the shared schema and a schema of its own). Implies `schemas: [intoSchema]`.
+   */
+  intoSchema?: string
   onProgress?: OnProgress
 }
 
@@ -51,15 +57,18 @@ export async function importTenant(options: ImportTenantOptions): Promise<Import
   const { client, directory, onProgress } = options
   const manifest = await readArchive(directory)
   const tenantId = parseTenant(manifest.tenantId, options.parseTenantId)
+  const into = options.intoSchema
+  const target = (name: string) => (into === undefined ? name : inSchema(name, into))
+  const schemas = into === undefined ? options.schemas : [into]
   try {
     await client.query('BEGIN')
     try {
       await useStableOutput(client, tenantId)
       const plan = await planTenant(client, {
         tenantColumn: manifest.tenantColumn,
-        ...(options.schemas ? { schemas: options.schemas } : {}),
+        ...(schemas ? { schemas } : {}),
       })
-      const targets = matchTables(manifest, plan.tables)
+      const targets = matchTables(manifest, plan.tables, target)
       const present = await tenantRowsIn(client, plan.tables)
       let replacedRows = 0
       if (present > 0) {
@@ -71,7 +80,10 @@ export async function importTenant(options: ImportTenantOptions): Promise<Import
       const total = manifest.tables.length
       for (const [index, table] of manifest.tables.entries()) {
         const columns = table.columns.map((column) => ident(column.name)).join(', ')
-        await pipeline(createReadStream(join(directory, table.file)), client.query(copyFrom(`COPY ${table.name} (${columns}) FROM STDIN`)))
+        await pipeline(
+          createReadStream(join(directory, table.file)),
+          client.query(copyFrom(`COPY ${target(table.name)} (${columns}) FROM STDIN`)),
+        )
         await onProgress?.({ phase: 'import', table: table.name, index: index + 1, total, rows: table.rows })
       }
       for (const target of plan.tables) await moveSequences(client, target)
@@ -91,22 +103,26 @@ export async function importTenant(options: ImportTenantOptions): Promise<Import
 }
 
 // Every archived table must exist in the target with the same columns and types.
-function matchTables(manifest: TenantManifest, planned: readonly PlannedTable[]): Map<string, PlannedTable> {
+function matchTables(
+  manifest: TenantManifest,
+  planned: readonly PlannedTable[],
+  target: (name: string) => string,
+): Map<string, PlannedTable> {
   const byName = new Map(planned.map((table) => [table.name, table]))
   const problems: string[] = []
   const matched = new Map<string, PlannedTable>()
   for (const table of manifest.tables) {
-    const target = byName.get(table.name)
-    if (!target) {
-      problems.push(`${table.name} is missing from the target`)
+    const found_ = byName.get(target(table.name))
+    if (!found_) {
+      problems.push(`${target(table.name)} is missing from the target`)
       continue
     }
     for (const column of table.columns) {
-      const found = target.columns.find((c) => c.name === column.name)
+      const found = found_.columns.find((c) => c.name === column.name)
       if (!found) problems.push(`${table.name}.${column.name} is missing`)
       else if (found.type !== column.type) problems.push(`${table.name}.${column.name} is ${found.type}, the archive has ${column.type}`)
     }
-    matched.set(table.name, target)
+    matched.set(table.name, found_)
   }
   if (problems.length > 0) {
     throw new TenantLifecycleError(
@@ -141,7 +157,7 @@ async function moveSequences(client: pg.ClientBase, table: PlannedTable): Promis
 async function verifyTable(client: pg.ClientBase, table: ManifestTable, target: PlannedTable): Promise<void> {
   const digest = new CopyDigest()
   const columns = table.columns.map((column) => ident(column.name)).join(', ')
-  const select = `SELECT ${columns} FROM ${table.name} t WHERE ${target.filter}`
+  const select = `SELECT ${columns} FROM ${target.name} t WHERE ${target.filter}`
   await pipeline(client.query(copyTo(`COPY (${select}) TO STDOUT`)), digest, new Writable({ write: (_chunk, _encoding, done) => done() }))
   if (digest.rows !== table.rows || digest.rowsDigest() !== table.rowsDigest) {
     throw new TenantLifecycleError(
@@ -149,4 +165,21 @@ async function verifyTable(client: pg.ClientBase, table: ManifestTable, target: 
       `${table.name} read back ${digest.rows} rows that do not match the archive's ${table.rows}: the import was rolled back`,
     )
   }
+}
+
+/** @internal `schema.table` (as format('%I.%I') writes it) with another schema, written as format would. */
+export function inSchema(name: string, schema: string): string {
+  let end = name.indexOf('.')
+  if (name.startsWith('"')) {
+    // The closing quote: a doubled quote is part of the name.
+    for (end = 1; end < name.length; end++) {
+      if (name[end] === '"') {
+        if (name[end + 1] === '"') end++
+        else break
+      }
+    }
+    end++
+  }
+  const quoted = /^[a-z_][a-z0-9_$]*$/.test(schema) ? schema : ident(schema)
+  return `${quoted}.${name.slice(end + 1)}`
 }

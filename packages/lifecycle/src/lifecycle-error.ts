@@ -20,6 +20,12 @@ export type TenantLifecycleErrorCode =
   | 'INTERRUPTED'
   /** Options that cannot work. */
   | 'INVALID_CONFIG'
+  /** moveTenant: another move of the tenant is under way (or its source is not erased yet: finishMove first), or the directory changed under it. */
+  | 'MOVE_IN_PROGRESS'
+  /** moveTenant: a listening app instance did not acknowledge the freeze in time: the tenant was unfrozen where it was. Retry. */
+  | 'FREEZE_TIMEOUT'
+  /** finishMove: the source's grace period is not over (pass force to erase it now). */
+  | 'GRACE_PERIOD'
 
 /** A refusal or failure of tenant export, import or erase. Messages never contain tenant ids. */
 export class TenantLifecycleError extends Error {

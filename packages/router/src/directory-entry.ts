@@ -5,7 +5,8 @@ export type TenantStrategy = 'pool' | 'schema' | 'database'
 
 /**
  * `active`: served. `read_only`: reads served, writes refused (`TENANT_READ_ONLY`).
- * `moving` and `suspended`: nothing sent, `TENANT_UNAVAILABLE` (retry later).
+ * `moving`: reads served, writes refused with `TENANT_UNAVAILABLE` (retry later).
+ * `suspended`: nothing sent, `TENANT_UNAVAILABLE` (retry later).
  */
 export type TenantState = 'active' | 'read_only' | 'moving' | 'suspended'
 

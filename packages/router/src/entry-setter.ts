@@ -13,7 +13,7 @@ const ROUTER_OWNED = new Set(['role', 'search_path', 'transaction_read_only', 'd
  * round trip as the statement:
  * - schema: `search_path` to the tenant's schema and `role` to the tenant's
  *   role (SET LOCAL ROLE), whose privileges reach that schema only;
- * - read_only: `transaction_read_only`, so a write fails in the database.
+ * - read_only and moving: `transaction_read_only`, so a write fails in the database.
  * `entryOf` answers from the router's resolved entries (looked up before the
  * statement is handed to the pool); none means refuse.
  */
@@ -30,7 +30,8 @@ export function entrySetter(entryOf: (tenantId: string) => TenantEntry | undefin
     }
     const extra: SettingEntry[] = []
     if (entry.strategy === 'schema') extra.push(['search_path', pg.escapeIdentifier(entry.schema!)], ['role', entry.role!])
-    if (entry.state === 'read_only') extra.push(['transaction_read_only', 'on'])
+    // A moving tenant's reads go on from where it was; the database refuses its writes.
+    if (entry.state === 'read_only' || entry.state === 'moving') extra.push(['transaction_read_only', 'on'])
     return extra.length === 0 ? base(settings) : base([...settings, ...extra])
   }
 }

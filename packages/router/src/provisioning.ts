@@ -57,16 +57,7 @@ export async function createTenant(admin: pg.Pool, options: CreateTenantOptions)
   if (typeof entry.tenantId !== 'string' || entry.tenantId.length === 0) {
     throw new TenantScopeError('INVALID_TENANT_ID', 'A tenant id is required')
   }
-  const given = options.migrations ?? []
-  const migrations = typeof given === 'string' ? await readMigrationsFolder(given) : given
-
-  if (entry.strategy === 'schema') {
-    if (entry.region !== undefined && options.regionAdmin === undefined) {
-      throw new TenantScopeError('INVALID_CONFIG', "A schema tenant in a region needs regionAdmin, that region's database")
-    }
-    await createSchemaTenant(options.regionAdmin ?? admin, entry, migrations, options)
-  }
-  if (entry.strategy === 'database') await createDatabaseTenant(admin, entry, migrations, options)
+  await provisionPlacement(admin, entry, options)
   await admin.query(
     `INSERT INTO tenantscope.tenant_directory (tenant_id, strategy, schema_name, role_name, database_key, region, state)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -75,7 +66,27 @@ export async function createTenant(admin: pg.Pool, options: CreateTenantOptions)
   return entry
 }
 
-async function createSchemaTenant(admin: pg.Pool, entry: TenantEntry, migrations: readonly MigrationFile[], options: CreateTenantOptions) {
+/** What provisionPlacement takes beside the entry: migrations, roles, credentials. */
+export type PlacementOptions = Omit<CreateTenantOptions, 'tenantId' | 'strategy' | 'schema' | 'role' | 'database' | 'region'>
+
+/**
+ * Makes the schema (and role) or the database of `entry` and applies the
+ * migrations, without touching the directory: createTenant's first half,
+ * and where a tenant move puts a tenant. Nothing for `pool`.
+ */
+export async function provisionPlacement(admin: pg.Pool, entry: TenantEntry, options: PlacementOptions): Promise<void> {
+  const given = options.migrations ?? []
+  const migrations = typeof given === 'string' ? await readMigrationsFolder(given) : given
+  if (entry.strategy === 'schema') {
+    if (entry.region !== undefined && options.regionAdmin === undefined) {
+      throw new TenantScopeError('INVALID_CONFIG', "A schema tenant in a region needs regionAdmin, that region's database")
+    }
+    await createSchemaTenant(options.regionAdmin ?? admin, entry, migrations, options)
+  }
+  if (entry.strategy === 'database') await createDatabaseTenant(admin, entry, migrations, options)
+}
+
+async function createSchemaTenant(admin: pg.Pool, entry: TenantEntry, migrations: readonly MigrationFile[], options: PlacementOptions) {
   const gate = options.gateRole ?? DEFAULT_GATE_ROLE
   if (!isPlainName(gate) || (options.appRole !== undefined && !isPlainName(options.appRole))) {
     throw new TenantScopeError('INVALID_CONFIG', 'gateRole and appRole must be lower-case identifiers')
@@ -118,12 +129,7 @@ async function applyOrUndo(admin: pg.Pool, entry: TenantEntry, migrations: reado
   }
 }
 
-async function createDatabaseTenant(
-  admin: pg.Pool,
-  entry: TenantEntry,
-  migrations: readonly MigrationFile[],
-  options: CreateTenantOptions,
-) {
+async function createDatabaseTenant(admin: pg.Pool, entry: TenantEntry, migrations: readonly MigrationFile[], options: PlacementOptions) {
   if (!isPlainName(entry.database)) {
     throw new TenantScopeError('INVALID_CONFIG', 'The database key must be a lower-case identifier: it names the database')
   }

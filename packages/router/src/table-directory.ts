@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { TenantScopeError } from '@tenantscope/core'
 import pg from 'pg'
 import type { TenantEntry } from './directory-entry.js'
@@ -5,6 +6,20 @@ import { TenantDirectory, type TenantDirectoryOptions } from './tenant-directory
 
 /** The channel sql/0007_tenant_directory.sql notifies on every change (payload: the tenant id). */
 export const DIRECTORY_CHANNEL = 'tenantscope_directory'
+
+/**
+ * The channel a listening directory acknowledges each change on, once it
+ * has looked the entry up again and its routers have finished the writable
+ * statements routed by the old entry. Payload: JSON `{ instance, tenant,
+ * state }`, the state as looked up after the change. A tenant mover waits
+ * for the acknowledgement of every listening instance (their listeners'
+ * application_name is `tenantscope-directory:<instance>`, the same across
+ * reconnects).
+ */
+export const DIRECTORY_ACK_CHANNEL = 'tenantscope_directory_ack'
+
+/** The application_name prefix of a directory's listening connection. */
+export const LISTENER_APPLICATION_NAME = 'tenantscope-directory'
 
 export interface TableDirectoryOptions extends TenantDirectoryOptions {
   /**
@@ -63,11 +78,27 @@ async function listen(directory: TenantDirectory, config: string | pg.ClientConf
   let client: pg.Client | undefined
   let timer: NodeJS.Timeout | undefined
   let delay = 100
+  const instance = randomUUID()
+
+  // Acknowledged on the listening connection itself; a lost one is not retried (the mover times out).
+  const acknowledge = (via: pg.Client, tenantId: string) => {
+    directory
+      .settle(tenantId)
+      .then((entry) => {
+        if (closed || client !== via) return
+        const payload = JSON.stringify({ instance, tenant: tenantId, state: entry?.state ?? null })
+        return via.query('SELECT pg_notify($1, $2)', [DIRECTORY_ACK_CHANNEL, payload])
+      })
+      .catch(() => undefined)
+  }
 
   const connect = async (): Promise<void> => {
-    const next = new pg.Client(typeof config === 'string' ? { connectionString: config } : config)
+    const base = typeof config === 'string' ? { connectionString: config } : config
+    const next = new pg.Client({ ...base, application_name: `${LISTENER_APPLICATION_NAME}:${instance}` })
     next.on('notification', (message) => {
-      if (message.channel === DIRECTORY_CHANNEL) directory.invalidate(message.payload || undefined)
+      if (message.channel !== DIRECTORY_CHANNEL) return
+      directory.invalidate(message.payload || undefined)
+      if (message.payload) acknowledge(next, message.payload)
     })
     next.on('error', () => lost(next))
     next.on('end', () => lost(next))

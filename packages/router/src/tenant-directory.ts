@@ -31,6 +31,7 @@ export class TenantDirectory {
   readonly #loading = new Map<string, Promise<TenantEntry | undefined>>()
   #generation = 0
   #closers: Array<() => Promise<void>> = []
+  #drains: Array<(tenantId: string) => Promise<void>> = []
 
   constructor(lookup: TenantLookup, options: TenantDirectoryOptions = {}) {
     if (typeof lookup !== 'function') throw new TenantScopeError('INVALID_CONFIG', 'A tenant directory needs a lookup function')
@@ -76,6 +77,27 @@ export class TenantDirectory {
     this.#generation++
     if (tenantId === undefined) this.#cache.clear()
     else this.#cache.delete(tenantId)
+  }
+
+  /** @internal A router's wait for its writable statements of a tenant whose entry changed. */
+  onDrain(drain: (tenantId: string) => Promise<void>): void {
+    this.#drains.push(drain)
+  }
+
+  /**
+   * @internal Called after a change of the tenant's entry was announced and
+   * invalidated: the entry as looked up after the change (never the answer
+   * of a lookup that began before it), once every router on this directory
+   * has finished the writable statements it routed by the old entry. A
+   * tenant mover waits for this from every instance (see table-directory).
+   */
+  async settle(tenantId: string): Promise<TenantEntry | undefined> {
+    await this.#loading.get(tenantId)?.catch(() => undefined)
+    // Routes resolved by a stale answer count themselves in microtasks: let them run first.
+    await new Promise((resolve) => setImmediate(resolve))
+    const entry = await this.get(tenantId)
+    await Promise.all(this.#drains.map((drain) => drain(tenantId)))
+    return entry
   }
 
   /** @internal Something to stop when the directory closes (a listener). */

@@ -60,6 +60,9 @@ export class TenantRouter extends TenantPool {
   // The entry each tenant was last routed with: the pools' setter reads it
   // synchronously while the statement is being sent.
   readonly #routed: Map<string, TenantEntry>
+  // Writable (active) routes not yet released, per tenant, and who waits for them to end.
+  readonly #writable = new Map<string, number>()
+  readonly #drained = new Map<string, Array<() => void>>()
 
   /** @internal Use createTenantRouter(). */
   constructor(options: TenantRouterOptions) {
@@ -85,6 +88,7 @@ export class TenantRouter extends TenantPool {
       this.#regions.set(region, regional)
     }
     this.#databases = options.databases ? new DatabasePools(options.databases, scope) : undefined
+    options.directory.onDrain((tenantId) => this.#drain(tenantId))
   }
 
   get directory(): TenantDirectory {
@@ -216,7 +220,7 @@ export class TenantRouter extends TenantPool {
     const cached = this.#directory.peek(id)
     const entry = cached === null ? await this.#directory.get(id) : cached
     if (entry === undefined) throw new TenantScopeError('TENANT_UNKNOWN', 'The tenant has no directory entry')
-    if (entry.state === 'moving' || entry.state === 'suspended') {
+    if (entry.state === 'suspended') {
       throw new TenantScopeError('TENANT_UNAVAILABLE', `The tenant is ${entry.state}: retry later`)
     }
     return { id, entry }
@@ -231,17 +235,54 @@ export class TenantRouter extends TenantPool {
 
   async #route(): Promise<Route> {
     const { id, entry } = await this.#resolve()
-    if (entry.strategy === 'database') {
-      if (this.#databases === undefined) {
-        throw new TenantScopeError('INVALID_CONFIG', 'A database tenant, but the router has no databases option')
+    // Counted in the same microtask the entry arrives in: a directory's settle() then sees it.
+    const untrack = this.#track(id, entry)
+    try {
+      if (entry.strategy === 'database') {
+        if (this.#databases === undefined) {
+          throw new TenantScopeError('INVALID_CONFIG', 'A database tenant, but the router has no databases option')
+        }
+        const lease = await this.#databases.acquire(entry)
+        return { id, entry, pool: lease.pool, release: () => (lease.release(), untrack()) }
       }
-      const lease = await this.#databases.acquire(entry)
-      return { id, entry, pool: lease.pool, release: lease.release }
+      const pool = entry.region === undefined ? this.#primary : this.#regions.get(entry.region)
+      // Never a fallback to another region's (or the primary) pool.
+      if (pool === undefined) throw new TenantScopeError('INVALID_CONFIG', 'The tenant is pinned to a region the router has no pool for')
+      return { id, entry, pool, release: untrack }
+    } catch (error) {
+      untrack()
+      throw error
     }
-    const pool = entry.region === undefined ? this.#primary : this.#regions.get(entry.region)
-    // Never a fallback to another region's (or the primary) pool.
-    if (pool === undefined) throw new TenantScopeError('INVALID_CONFIG', 'The tenant is pinned to a region the router has no pool for')
-    return { id, entry, pool, release: noop }
+  }
+
+  // Only routes that may write are counted: a frozen (moving) tenant's mover waits for them.
+  #track(id: string, entry: TenantEntry): () => void {
+    if (entry.state !== 'active') return noop
+    this.#writable.set(id, (this.#writable.get(id) ?? 0) + 1)
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      const left = this.#writable.get(id)! - 1
+      if (left > 0) {
+        this.#writable.set(id, left)
+        return
+      }
+      this.#writable.delete(id)
+      const waiters = this.#drained.get(id)
+      this.#drained.delete(id)
+      for (const wake of waiters ?? []) wake()
+    }
+  }
+
+  // Resolves once no writable route of the tenant is in flight.
+  #drain(tenantId: string): Promise<void> {
+    if (!this.#writable.has(tenantId)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const waiters = this.#drained.get(tenantId) ?? []
+      waiters.push(resolve)
+      this.#drained.set(tenantId, waiters)
+    })
   }
 }
 
@@ -262,8 +303,12 @@ function parseId(parse: TenantIdParser, raw: string): string {
 
 // 25006: the database refused a write in a read-only transaction.
 function refusal(entry: TenantEntry, error: unknown): unknown {
-  if (entry.state === 'read_only' && (error as { code?: unknown } | null)?.code === '25006') {
+  if ((error as { code?: unknown } | null)?.code !== '25006') return error
+  if (entry.state === 'read_only') {
     return new TenantScopeError('TENANT_READ_ONLY', 'The tenant is read-only: writes are refused', { cause: error })
+  }
+  if (entry.state === 'moving') {
+    return new TenantScopeError('TENANT_UNAVAILABLE', 'The tenant is moving: writes are refused for now, retry later', { cause: error })
   }
   return error
 }

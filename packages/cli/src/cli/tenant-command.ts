@@ -3,12 +3,13 @@ import { tenantDirectoryCommand } from '@tenantscope/router'
 import pg from 'pg'
 import { checkUrl } from './check-url.js'
 import type { CliIo } from './io.js'
+import { moveCommand } from './move-command.js'
 import { parseOptions } from './parse-options.js'
 import { progressBar } from './progress-bar.js'
 import { safeMessage } from './safe-message.js'
 import { UsageError } from './usage-error.js'
 
-export const TENANT_HELP = `Usage: tenantscope tenant <create|list|drop|migrate|export|import|erase> [options]
+export const TENANT_HELP = `Usage: tenantscope tenant <create|list|drop|migrate|export|import|erase|move> [options]
 
   create, list, drop, migrate           the tenant directory (@tenantscope/router): where each
                                         tenant lives; tenantscope tenant create --help for more
@@ -23,6 +24,10 @@ export const TENANT_HELP = `Usage: tenantscope tenant <create|list|drop|migrate|
         [--force] [--batch-size <n>]    batches, then prove nothing is left (a receipt is
                                         kept in tenantscope.tenant_erasures); needs --force
                                         once the tenant no longer writes
+  move --tenant <id> --to <strategy>    move a tenant to another place (pool, schema, database,
+                                        region) with its writes frozen meanwhile, verified;
+                                        --finish erases the old copy later; tenantscope tenant
+                                        move --help for more
 
 Options:
   --database-url <url>    the maintenance role's connection (BYPASSRLS) (default: $DATABASE_URL)
@@ -45,6 +50,7 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
   if (action === 'create' || action === 'list' || action === 'drop' || action === 'migrate') {
     return tenantDirectoryCommand(action, rest, io)
   }
+  if (action === 'move') return moveCommand(rest, io)
   const values = parseOptions(rest, {
     'database-url': { type: 'string' },
     tenant: { type: 'string' },
@@ -66,7 +72,7 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
   }
   if (!['export', 'import', 'erase'].includes(action))
     throw new UsageError(
-      `unknown action ${JSON.stringify(action.slice(0, 40))} (expected create, list, drop, migrate, export, import or erase)`,
+      `unknown action ${JSON.stringify(action.slice(0, 40))} (expected create, list, drop, migrate, export, import, erase or move)`,
     )
   const required = (name: 'tenant' | 'out' | 'in') => {
     const value = values[name]

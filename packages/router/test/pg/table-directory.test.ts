@@ -63,7 +63,8 @@ describe('createTableDirectory: tenantscope.tenant_directory, changes announced 
     const listeners = async () =>
       (
         await admin.query<{ pid: number }>(
-          `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'LISTEN tenantscope_directory'`,
+          // A listener's last statement may be an acknowledgement: known by its application_name.
+          `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND starts_with(application_name, 'tenantscope-directory:')`,
           [db.name],
         )
       ).rows.map((row) => row.pid)

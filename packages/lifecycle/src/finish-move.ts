@@ -1,0 +1,74 @@
+import type { TenantIdParser } from '@tenantscope/core'
+import pg from 'pg'
+import { type EraseReceipt, eraseTenant } from './erase-tenant.js'
+import { asInterrupted } from './interrupted.js'
+import { TenantLifecycleError } from './lifecycle-error.js'
+import { readMove } from './move-journal.js'
+import type { MoveReceipt, PlaceConnection } from './move-tenant.js'
+import type { OnProgress } from './progress.js'
+import { parseTenant } from './tenant-id.js'
+
+export interface FinishMoveOptions {
+  /** The directory's database, as for moveTenant. */
+  admin: pg.Pool
+  tenantId: string
+  connectionFor: PlaceConnection
+  /** @default ['public'] */
+  sharedSchemas?: readonly string[]
+  /** Erase the source before its grace period is over. @default false */
+  force?: boolean
+  tenantColumn?: string
+  parseTenantId?: TenantIdParser
+  onProgress?: OnProgress
+}
+
+/**
+ * Erases a moved tenant's old copy once the move's grace period is over
+ * (GRACE_PERIOD before, unless `force`): every row of the tenant at the
+ * source, verified, with eraseTenant's receipt, which is kept in the move's
+ * journal row (phase `finished`). An empty schema or database of a schema or
+ * database source is left for you to drop. Rerun after an interruption.
+ */
+export async function finishMove(options: FinishMoveOptions): Promise<MoveReceipt & { erased: EraseReceipt }> {
+  const tenantId = parseTenant(options.tenantId, options.parseTenantId)
+  const journal = await readMove(options.admin, tenantId)
+  if (journal === undefined || journal.phase === 'frozen') {
+    throw new TenantLifecycleError('TENANT_NOT_FOUND', 'The tenant has no switched move to finish')
+  }
+  const receipt = journal.receipt as MoveReceipt & { erased?: EraseReceipt }
+  if (journal.phase === 'finished' && receipt.erased) return receipt as MoveReceipt & { erased: EraseReceipt }
+  if (!options.force && journal.eraseAfter !== null && journal.eraseAfter.getTime() > Date.now()) {
+    throw new TenantLifecycleError(
+      'GRACE_PERIOD',
+      `The source is kept until ${journal.eraseAfter.toISOString()}: pass force to erase it now`,
+    )
+  }
+  const source = journal.source
+  const schemas = source.strategy === 'schema' ? [source.schema!] : [...(options.sharedSchemas ?? ['public'])]
+  const config = await options.connectionFor(source)
+  const client = new pg.Client(typeof config === 'string' ? { connectionString: config } : config)
+  client.on('error', () => undefined)
+  let erased: EraseReceipt
+  try {
+    await client.connect()
+    erased = await eraseTenant({
+      client,
+      tenantId,
+      force: true,
+      schemas,
+      ...(options.tenantColumn ? { tenantColumn: options.tenantColumn } : {}),
+      ...(options.parseTenantId ? { parseTenantId: options.parseTenantId } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    })
+  } catch (error) {
+    throw asInterrupted(error, 'Erasing the old copy was interrupted: the rows deleted so far stay deleted. Run it again to finish.')
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+  const finished = { ...receipt, erased }
+  await options.admin.query(
+    `UPDATE tenantscope.tenant_moves SET phase = 'finished', finished_at = now(), receipt = $2 WHERE tenant_id = $1 AND phase = 'switched'`,
+    [tenantId, JSON.stringify(finished)],
+  )
+  return finished
+}
