@@ -229,11 +229,13 @@ describe('createTenantRouter: one withTenant for every strategy', () => {
         withTenant(RO, () => db.transaction(async (tx) => tx.execute(sql`INSERT INTO projects (name) VALUES ('via drizzle')`))),
       ).rejects.toSatisfy(readOnly('25006'))
       expect(await names(RO)).toEqual(before)
-      const read = await withTenant(RO, () => db.transaction(async (tx) => (await tx.execute(sql`SELECT count(*)::int AS n FROM projects`)).rows))
+      const read = await withTenant(RO, () =>
+        db.transaction(async (tx) => (await tx.execute(sql`SELECT count(*)::int AS n FROM projects`)).rows),
+      )
       expect(read).toEqual([{ n: before.length }])
     })
 
-    test('an active tenant writes through connect; other errors, and an active tenant\'s own 25006, pass through unchanged', async () => {
+    test("an active tenant writes through connect; other errors, and an active tenant's own 25006, pass through unchanged", async () => {
       const name = `active via connect ${randomUUID()}`
       await onClient(P2, (client) => client.query(`INSERT INTO projects (name) VALUES ($1)`, [name]))
       expect(await names(P2)).toContain(name)
