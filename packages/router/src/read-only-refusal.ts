@@ -1,8 +1,7 @@
 import { TenantScopeError } from '@tenantscope/core'
 import type { TenantEntry } from './directory-entry.js'
 
-// 25006: the database refused a write in a read-only transaction.
-/** @internal A read-only tenant's 25006 as `TENANT_READ_ONLY` (the original as `cause`); any other error as it is. */
+/** @internal A read-only tenant's 25006 (a write refused in a read-only transaction) as `TENANT_READ_ONLY` (the original as `cause`); any other error as it is. */
 export function refusal(entry: TenantEntry | undefined, error: unknown): unknown {
   if (entry?.state === 'read_only' && (error as { code?: unknown } | null)?.code === '25006') {
     return new TenantScopeError('TENANT_READ_ONLY', 'The tenant is read-only: writes are refused', { cause: error })
