@@ -42,13 +42,6 @@ export function errorHandler(log: (error: unknown) => void) {
       res.status(mapped.status).json({ error: { code: refusal.code, message: refusal.message } })
       return
     }
-    // A write in an explicit transaction (Drizzle's db.transaction takes a
-    // connection from the router) meets the read-only tenant as the
-    // database's own refusal, 25006, rather than TENANT_READ_ONLY.
-    if (sqlState(error) === '25006') {
-      res.status(409).json({ error: { code: 'TENANT_READ_ONLY', message: 'The tenant is read-only: writes are refused' } })
-      return
-    }
     const status = (error as { status?: unknown })?.status
     if (status === 400 || status === 413) {
       // body-parser: malformed or too large JSON
@@ -58,13 +51,4 @@ export function errorHandler(log: (error: unknown) => void) {
     log(error)
     res.status(500).json({ error: { code: 'INTERNAL', message: 'Internal server error' } })
   }
-}
-
-/** The SQLSTATE of a database error, on the error or along its causes (Drizzle wraps them). */
-export function sqlState(error: unknown): string | undefined {
-  let current = error as { code?: unknown; cause?: unknown } | undefined
-  for (let depth = 0; current && depth < 5; depth++, current = current.cause as typeof current) {
-    if (typeof current.code === 'string' && /^[0-9A-Z]{5}$/.test(current.code)) return current.code
-  }
-  return undefined
 }

@@ -13,6 +13,7 @@ import type pg from 'pg'
 import { DatabasePools, type DatabasePoolsOptions } from './database-pools.js'
 import type { TenantEntry } from './directory-entry.js'
 import { entrySetter } from './entry-setter.js'
+import { refusal, refuseReadOnlyWrites, refusesWrites } from './read-only-refusal.js'
 import type { TenantDirectory } from './tenant-directory.js'
 
 export interface TenantRouterOptions extends Omit<TenantPoolOptions, 'setter'> {
@@ -175,6 +176,9 @@ export class TenantRouter extends TenantPool {
         route.release()
         throw error
       }
+      // The entry it was checked out by, or the live one: the connection's
+      // setter reads the live entry at each statement, so either may have made it read-only.
+      refuseReadOnlyWrites(client, () => [route.entry, this.#routed.get(route.id)].find(refusesWrites))
       const release = client.release.bind(client)
       client.release = ((error?: Error | boolean) => {
         try {
@@ -299,18 +303,6 @@ function parseId(parse: TenantIdParser, raw: string): string {
     throw new TenantScopeError('INVALID_TENANT_ID', 'parseTenantId must return a non-empty string')
   }
   return parsed
-}
-
-// 25006: the database refused a write in a read-only transaction.
-function refusal(entry: TenantEntry, error: unknown): unknown {
-  if ((error as { code?: unknown } | null)?.code !== '25006') return error
-  if (entry.state === 'read_only') {
-    return new TenantScopeError('TENANT_READ_ONLY', 'The tenant is read-only: writes are refused', { cause: error })
-  }
-  if (entry.state === 'moving') {
-    return new TenantScopeError('TENANT_UNAVAILABLE', 'The tenant is moving: writes are refused for now, retry later', { cause: error })
-  }
-  return error
 }
 
 /**

@@ -168,6 +168,96 @@ describe('createTenantRouter: one withTenant for every strategy', () => {
     await withTenant(P2, () => router.query(`INSERT INTO projects (name) VALUES ('after read-only')`))
   })
 
+  describe('a read-only tenant writing through router.connect() (and so Drizzle transactions)', () => {
+    const readOnly = (cause: string) => (error: unknown) =>
+      TenantScopeError.is(TenantScopeError.from(error), 'TENANT_READ_ONLY') &&
+      (TenantScopeError.from(error)?.cause as { code?: unknown } | undefined)?.code === cause
+    const names = async (tenant: string) =>
+      (await admin.query(`SELECT name FROM projects WHERE tenant_id = $1 ORDER BY name`, [tenant])).rows.map((row) => row.name)
+    const onClient = <T>(tenant: string, fn: (client: pg.PoolClient) => Promise<T>) =>
+      withTenant(tenant, async () => {
+        const client = await router.connect()
+        try {
+          return await fn(client)
+        } finally {
+          client.release()
+        }
+      })
+
+    test('promise form: the write is refused with TENANT_READ_ONLY (cause 25006), nothing written, reads still work', async () => {
+      const before = await names(RO)
+      await expect(onClient(RO, (client) => client.query(`INSERT INTO projects (name) VALUES ('via connect')`))).rejects.toSatisfy(
+        readOnly('25006'),
+      )
+      await expect(
+        onClient(RO, async (client) => {
+          await client.query('BEGIN')
+          try {
+            await client.query(`UPDATE projects SET name = 'changed'`)
+          } finally {
+            await client.query('ROLLBACK')
+          }
+        }),
+      ).rejects.toSatisfy(readOnly('25006'))
+      expect(await names(RO)).toEqual(before)
+      const read = await onClient(RO, (client) => client.query(`SELECT name FROM projects ORDER BY name`))
+      expect(read.rows.map((row) => row.name)).toEqual(before)
+    })
+
+    test('callback form: the callback gets TENANT_READ_ONLY (cause 25006), nothing written', async () => {
+      const before = await names(RO)
+      const viaCallback = (tenant: string, text: string) =>
+        onClient(
+          tenant,
+          (client) =>
+            new Promise<{ error: unknown; result: unknown }>((resolve) =>
+              client.query(text, (error: unknown, result: unknown) => resolve({ error, result })),
+            ),
+        )
+      const { error } = await viaCallback(RO, `INSERT INTO projects (name) VALUES ('via callback')`)
+      expect(readOnly('25006')(error)).toBe(true)
+      expect(await names(RO)).toEqual(before)
+      const { error: readError, result } = await viaCallback(RO, `SELECT count(*)::int AS n FROM projects`)
+      expect(readError).toBeNull()
+      expect((result as pg.QueryResult).rows).toEqual([{ n: before.length }])
+    })
+
+    test('tenantDrizzle(drizzle(router)).transaction: the write is refused with TENANT_READ_ONLY (cause 25006), nothing written', async () => {
+      const db = tenantDrizzle(drizzle(router))
+      const before = await names(RO)
+      await expect(
+        withTenant(RO, () => db.transaction(async (tx) => tx.execute(sql`INSERT INTO projects (name) VALUES ('via drizzle')`))),
+      ).rejects.toSatisfy(readOnly('25006'))
+      expect(await names(RO)).toEqual(before)
+      const read = await withTenant(RO, () =>
+        db.transaction(async (tx) => (await tx.execute(sql`SELECT count(*)::int AS n FROM projects`)).rows),
+      )
+      expect(read).toEqual([{ n: before.length }])
+    })
+
+    test("an active tenant writes through connect; other errors, and an active tenant's own 25006, pass through unchanged", async () => {
+      const name = `active via connect ${randomUUID()}`
+      await onClient(P2, (client) => client.query(`INSERT INTO projects (name) VALUES ($1)`, [name]))
+      expect(await names(P2)).toContain(name)
+      // A read-only tenant's statement failing for another reason: pg's error as is.
+      const divide = onClient(RO, (client) => client.query(`SELECT 1 / 0`))
+      await expect(divide).rejects.toBeInstanceOf(pg.DatabaseError)
+      await expect(divide).rejects.toMatchObject({ code: '22012' })
+      // An active tenant that made its own transaction read-only: the database's 25006, not the tenant's state.
+      const own = onClient(P2, async (client) => {
+        await client.query('BEGIN READ ONLY')
+        try {
+          await client.query(`INSERT INTO projects (name) VALUES ('own read-only')`)
+        } finally {
+          await client.query('ROLLBACK')
+        }
+      })
+      await expect(own).rejects.toBeInstanceOf(pg.DatabaseError)
+      await expect(own).rejects.toMatchObject({ code: '25006' })
+      expect(await names(P2)).not.toContain('own read-only')
+    })
+  })
+
   test('the attack: settings the router decides (role, search_path, read-only) cannot be passed through withTenant', async () => {
     const settings = (extra: Record<string, string>) => ({ settings: extra })
     // A pool tenant taking a schema tenant's role, then naming its schema.
