@@ -122,7 +122,10 @@ class FloorPoolQuery {
   }
 
   readonly connected = (error: Error | undefined, client: pg.PoolClient | undefined, release: (error?: Error) => void): void => {
-    if (error || !client) return this.#reject(error)
+    if (error || !client) {
+      this.#reject(error)
+      return
+    }
     this.#release = release
     client.query(new FloorQuery(this.#tenantId, this.#text, this.#values, this.done) as never)
   }
