@@ -26,7 +26,8 @@ export interface ModeSet {
 
 export const MODE_LABELS: Record<string, string> = {
   raw: 'raw pg (explicit tenant_id, BYPASSRLS role, unprepared: as users write it)',
-  floor: 'the floor: a minimal client on pg, no tenantscope code (named setter + statement in one pipeline, one Sync)',
+  floor:
+    "the floor: a minimal client on pg, no tenantscope code (tenantscope's messages exactly: named setter + statement, one Sync, one write)",
   tenantscope: 'tenantscope TenantPool (default options: the named setter)',
   'tenantscope-prepared': "tenantscope TenantPool, prepareStatements: true (users' statements prepared per connection)",
   'tenantscope-unnamed': 'tenantscope TenantPool, prepareSetter: false (the setter parsed on every query)',

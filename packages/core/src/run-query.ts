@@ -188,8 +188,8 @@ function phaseOf(client: pg.ClientBase): Phase {
   }
 }
 
-// The extended protocol takes one statement per Parse; say what to do instead.
-function explain(error: Error): Error {
+/** @internal The extended protocol takes one statement per Parse; say what to do instead. */
+export function explain(error: Error): Error {
   const { code } = error as { code?: string }
   if (code === '42601' && /multiple commands/i.test(error.message)) {
     return new TenantScopeError(

@@ -6,7 +6,8 @@ import { mustDestroy } from './connection-state.js'
 import { runOutsideTenant } from './context.js'
 import { TenantScopeError } from './errors.js'
 import type { Permit } from './fair-admission.js'
-import { type QueryInput, runQuery, scopeSubmittable } from './run-query.js'
+import { queryInTransaction } from './in-transaction.js'
+import { explain, type QueryInput, runQuery, scopeSubmittable } from './run-query.js'
 import type { SetterStatement } from './setter.js'
 import type { TenantScope } from './tenant-scope.js'
 import type { TenantStats } from './tenant-stats.js'
@@ -70,7 +71,13 @@ export class TenantPoolClient {
     input = input as QueryInput
     let promise: Promise<pg.QueryResult>
     try {
-      promise = runQuery(this.#client, this.#checkedSetter(), input, values, { decideWhenSent: this.#client, citus: this.#scope.citus })
+      const setter = this.#checkedSetter()
+      const citus = this.#scope.citus
+      // Inside a transaction that has the setting, most statements need
+      // nothing added: the direct path, where it applies (in-transaction.ts).
+      promise =
+        (citus ? undefined : queryInTransaction(this.#client, input, values, explain)) ??
+        runQuery(this.#client, setter, input, values, { decideWhenSent: this.#client, citus })
     } catch (error) {
       promise = Promise.reject(error)
     }

@@ -294,28 +294,51 @@ export class TenantPool extends pg.Pool {
     })
   }
 
-  async #checkout(): Promise<TenantPoolClient> {
-    const { tenantId } = this.#scope.resolve()
+  // Callbacks rather than async/await, as in #runOnce: one promise per checkout.
+  #checkout(): Promise<TenantPoolClient> {
+    let tenantId: string
+    try {
+      tenantId = this.#scope.resolve().tenantId
+    } catch (error) {
+      return Promise.reject(error)
+    }
     const admission = this.#admission
     // A checked-out client (and so a transaction) holds its share until
     // release(): it is never preempted.
-    const permit = admission && (admission.tryAcquire(tenantId) ?? (await admission.wait(tenantId)))
-    let raw: pg.PoolClient
-    try {
-      raw = await runOutsideTenant(() => this.#pool.connect())
-    } catch (error) {
-      permit?.release()
-      throw error
-    }
-    try {
-      trackConnection(raw)
-    } catch (error) {
-      runOutsideTenant(() => raw.release(error as Error))
-      permit?.release()
-      throw error
-    }
-    return new TenantPoolClient(raw, this.#scope, tenantId, { permit, stats: this.#stats })
+    const permit = admission?.tryAcquire(tenantId)
+    if (admission === undefined || permit) return this.#connectFor(tenantId, permit)
+    return admission.wait(tenantId).then((granted) => this.#connectFor(tenantId, granted))
   }
+
+  #connectFor(tenantId: string, permit: Permit | undefined): Promise<TenantPoolClient> {
+    return new Promise((resolve, reject) => {
+      runOutsideTenant(connectWith, this.#pool, (error: Error | undefined, raw: pg.PoolClient | undefined, release: Release) => {
+        if (error || !raw) {
+          permit?.release()
+          reject(error)
+          return
+        }
+        try {
+          trackConnection(raw)
+        } catch (trackError) {
+          runOutsideTenant(release, trackError as Error)
+          permit?.release()
+          reject(trackError)
+          return
+        }
+        resolve(new TenantPoolClient(raw, this.#scope, tenantId, { permit, stats: this.#stats }))
+      })
+    })
+  }
+}
+
+type Release = (release?: unknown) => void
+
+function connectWith(
+  pool: pg.Pool,
+  callback: (error: Error | undefined, client: pg.PoolClient | undefined, release: Release) => void,
+): void {
+  pool.connect(callback)
 }
 
 for (const name of ['totalCount', 'idleCount', 'waitingCount', 'expiredCount'] as const) {
