@@ -31,11 +31,21 @@ type Connection = {
 
 // Bind(portal '', statement SETTER_NAME, 2 text parameters, text results) and
 // Execute(portal '', all rows), as pg's serializer writes them.
-const BIND_HEAD = Buffer.concat([Buffer.from(`\0${SETTER_NAME}\0`), u16(0), u16(2), u32(Buffer.byteLength(SETTING)), Buffer.from(SETTING)])
-const BIND_TAIL = u16(0)
+// (Two parameter format codes, both text; one result format code, text.)
+const BIND_HEAD = Buffer.concat([
+  Buffer.from(`\0${SETTER_NAME}\0`),
+  u16(2),
+  u16(0),
+  u16(0),
+  u16(2),
+  u32(Buffer.byteLength(SETTING)),
+  Buffer.from(SETTING),
+])
+const BIND_TAIL = Buffer.concat([u16(1), u16(0)])
 const EXECUTE = Buffer.from([0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0])
 
-function setterMessages(tenantId: string): Buffer {
+/** The setter's Bind and Execute for `tenantId` (exported for the byte-for-byte test against pg's serializer). */
+export function setterMessages(tenantId: string): Buffer {
   const tenantLength = Buffer.byteLength(tenantId)
   const bindLength = 4 + BIND_HEAD.length + 4 + tenantLength + BIND_TAIL.length
   const buffer = Buffer.allocUnsafe(1 + bindLength + EXECUTE.length)
