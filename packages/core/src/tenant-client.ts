@@ -12,6 +12,12 @@ import type { SetterStatement } from './setter.js'
 import type { TenantScope } from './tenant-scope.js'
 import type { TenantStats } from './tenant-stats.js'
 
+const NO_LISTENERS: ReadonlySet<{ event: string | symbol; bound: BoundListener }> = new Set()
+
+function releaseClient(client: pg.PoolClient, release: Error | true | undefined): void {
+  client.release(release)
+}
+
 type Callback<R extends pg.QueryResultRow = any> = (error: Error | null, result?: pg.QueryResult<R>) => void
 
 /**
@@ -28,8 +34,8 @@ export class TenantPoolClient {
   readonly #permit: Permit | undefined
   readonly #stats: TenantStats | undefined
   #released = false
-  // Listeners added through this client, removed on release.
-  readonly #listeners = new Set<{ event: string | symbol; bound: BoundListener }>()
+  // Listeners added through this client, removed on release (made on the first one: most checkouts add none).
+  #listeners: Set<{ event: string | symbol; bound: BoundListener }> | undefined
 
   /**
    * @internal `permit`: the fair queue's share this connection holds until
@@ -142,9 +148,9 @@ export class TenantPoolClient {
 
   removeListener(event: string | symbol, listener: (...args: any[]) => void): this {
     if (this.#released) return this
-    for (const entry of this.#listeners) {
+    for (const entry of this.#listeners ?? NO_LISTENERS) {
       if (entry.event === event && entry.bound.listener === listener) {
-        this.#listeners.delete(entry)
+        this.#listeners!.delete(entry)
         this.#events.removeListener(event, entry.bound)
         return this
       }
@@ -165,11 +171,13 @@ export class TenantPoolClient {
       throw new TenantScopeError('CLIENT_RELEASED', 'release() was called twice on the same client')
     }
     this.#released = true
-    for (const { event, bound } of this.#listeners) this.#events.removeListener(event, bound)
-    this.#listeners.clear()
+    if (this.#listeners !== undefined) {
+      for (const { event, bound } of this.#listeners) this.#events.removeListener(event, bound)
+      this.#listeners.clear()
+    }
     const destroy = Boolean(error) || mustDestroy(this.#client)
     // Outside any tenant: pg-pool may open a connection or start an idle timer here.
-    runOutsideTenant(() => this.#client.release(destroy ? (error instanceof Error ? error : true) : undefined))
+    runOutsideTenant(releaseClient, this.#client, destroy ? (error instanceof Error ? error : true) : undefined)
     this.#permit?.release()
   }
 
@@ -178,8 +186,9 @@ export class TenantPoolClient {
       throw new TenantScopeError('CLIENT_RELEASED', 'This client was released; its connection may already serve another tenant')
     }
     if (typeof listener !== 'function') throw new TypeError('The listener must be a function')
-    const entry = { event, bound: bindListener(this.#events, event, listener, once, () => this.#listeners.delete(entry)) }
-    this.#listeners.add(entry)
+    const listeners = (this.#listeners ??= new Set())
+    const entry = { event, bound: bindListener(this.#events, event, listener, once, () => listeners.delete(entry)) }
+    listeners.add(entry)
     this.#events.on(event, entry.bound)
     return this
   }
