@@ -121,7 +121,7 @@ export class TenantScope {
       )
     }
     this.setter = this.citus ? citusSetter : (options.setter ?? setConfigSetter)
-    this.preparedSetters = options.prepareSetter === false || this.citus ? null : new PreparedSetters()
+    this.preparedSetters = options.prepareSetter === false ? null : new PreparedSetters()
     const pureParser = this.parseTenantId === uuidTenantId || this.parseTenantId === textTenantId || this.parseTenantId === bigintTenantId
     const pureSetter = this.setter === setConfigSetter || this.setter === setLocalSetter || this.setter === citusSetter
     this.#byTenant = pureParser && pureSetter && extraSettings === undefined ? new Map() : undefined
