@@ -138,14 +138,17 @@ export class CitusScopedQuery extends StatementWrapper {
 
   override handleError(raw: Error, connection: PgConnection): void {
     const retry = this.#retry
-    // The named setter failed (or never ran, after a failed BEGIN): the
-    // connection's copy is in doubt. Missing or duplicate: nothing of the
-    // user's statement ran; roll back, then send it all again unnamed.
-    if (retry !== undefined && this.#wrapping && this.#completes <= 1 && retry.prepared.failed(raw) && this.#completes === 1) {
-      forgetSubmittedStatement(connection, retry.statement.name)
-      const client = this.#client
-      queueRollback(client, () => queueFirst(client, citusStatement(client, retry.setter, retry.statement, undefined)))
-      return
+    // The named setter failed, or never ran after a failed BEGIN: whether the
+    // connection holds it is in doubt (failed() records that). Missing or
+    // duplicate after BEGIN: nothing of the user's statement ran; roll back,
+    // then send it all again with the setter unnamed.
+    if (retry !== undefined && this.#wrapping && this.#completes <= 1) {
+      if (retry.prepared.failed(raw) && this.#completes === 1) {
+        forgetSubmittedStatement(connection, retry.statement.name)
+        const client = this.#client
+        queueRollback(client, () => queueFirst(client, citusStatement(client, retry.setter, retry.statement, undefined)))
+        return
+      }
     }
     const error = shardMoved(raw) ?? raw
     // Between BEGIN and COMMIT the transaction is now failed: roll it back

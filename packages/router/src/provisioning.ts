@@ -139,9 +139,9 @@ async function requireCitus(admin: pg.Pool): Promise<void> {
 
 // Only on the workers, which only the coordinator reaches: applications
 // connect to the coordinator, where the role stays NOLOGIN. A worker holds
-// Citus metadata and would send the ALTER ROLE on to every other node (the
-// coordinator too, and into a distributed deadlock with this call): it goes
-// with DDL propagation off, on that worker alone.
+// Citus metadata and propagates role DDL to the other nodes (here that ended
+// in a distributed deadlock with this very call): the ALTER ROLE goes with
+// DDL propagation off, so it stays on the worker that runs it.
 async function loginOnWorkers(admin: pg.Pool, role: string): Promise<void> {
   const { rows } = await admin.query<{ nodename: string; nodeport: number; success: boolean; result: string }>(
     `SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)`,
