@@ -39,7 +39,8 @@ describe('createTenantPool(pool, { citus: true })', () => {
     counter.reset()
     expect(await withTenant(A, () => names(() => pool.query('SELECT name FROM projects')))).toEqual(['a1'])
     expect(counter.roundTrips()).toBe(1)
-    expect(counter.messages()).toMatchObject({ P: 4, B: 4, E: 4, S: 1 })
+    // The setter is a named statement the connection already holds: no Parse of its own.
+    expect(counter.messages()).toMatchObject({ P: 3, B: 4, E: 4, S: 1 })
     // The tenant column's default is evaluated on the coordinator, in the transaction that carries the tenant.
     const inserted = await withTenant(B, () => pool.query(`INSERT INTO projects (name) VALUES ('b2') RETURNING tenant_id`))
     expect(inserted.rows).toEqual([{ tenant_id: B }])
@@ -51,6 +52,25 @@ describe('createTenantPool(pool, { citus: true })', () => {
       { tenant_id: B, name: 'b1' },
       { tenant_id: B, name: 'b2' },
     ])
+  })
+
+  test('a named setter the connection lost (DEALLOCATE ALL) is rolled back and sent again unnamed: the statement runs once, with its tenant', async () => {
+    await withTenant(A, () => pool.query('SELECT 1'))
+    await withTenant(A, () => pool.query('DEALLOCATE ALL'))
+    counter.reset()
+    const inserted = await withTenant(B, () => pool.query(`INSERT INTO projects (name) VALUES ('b2') RETURNING tenant_id, name`))
+    expect(inserted.rows).toEqual([{ tenant_id: B, name: 'b2' }])
+    // The failed attempt, its ROLLBACK, the retry with the setter parsed.
+    expect(counter.roundTrips()).toBe(3)
+    expect(await withTenant(B, () => names(() => pool.query('SELECT name FROM projects')))).toEqual(['b1', 'b2'])
+    expect(await withTenant(A, () => names(() => pool.query('SELECT name FROM projects')))).toEqual(['a1'])
+    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM projects WHERE name = 'b2'`)
+    expect(rows[0].n).toBe(1)
+    // The connection is idle and holds the setter again: one round trip, no Parse for it.
+    counter.reset()
+    await withTenant(A, () => pool.query('SELECT 1'))
+    expect(counter.roundTrips()).toBe(1)
+    expect(counter.messages()).toMatchObject({ P: 3 })
   })
 
   test('without Citus mode the same pool fails closed on Citus (0 rows): the mode is what makes it work', async () => {

@@ -55,14 +55,11 @@ describe('the router schema strategy on Citus schema-based sharding', () => {
         appRole: APP_ROLE.name,
         gateRole: gate,
         migrations: MIGRATIONS,
+        // Citus opens its connections to the workers as the current user: the
+        // tenant role the router made current with SET LOCAL ROLE. On the workers
+        // (reached only by the coordinator) it must be able to log in.
+        citus: true,
       })
-    }
-    // Citus opens its connections to the workers as the current user: the
-    // tenant role the router made current with SET LOCAL ROLE. On the workers
-    // (reached only by the coordinator) it must be able to log in; on the
-    // coordinator, where applications connect, it stays NOLOGIN.
-    for (const role of [`${prefix}tenant_a`, `${prefix}tenant_b`]) {
-      await admin.query(`SELECT run_command_on_workers($1)`, [`ALTER ROLE ${role} LOGIN`])
     }
     const directory = await createTableDirectory(admin)
     counter = await startWireCounter({ host: '127.0.0.1', port: db.coordinatorPort })
@@ -88,6 +85,39 @@ describe('the router schema strategy on Citus schema-based sharding', () => {
     )
     expect(placements.rows).toHaveLength(2)
     for (const { nodeport } of placements.rows) expect(db.workerPorts).toContain(Number(nodeport))
+  })
+
+  test('citus: true makes the tenant roles LOGIN on the workers only: NOLOGIN on the coordinator, where applications connect', async () => {
+    const roles = [`${prefix}tenant_a`, `${prefix}tenant_b`]
+    const canLogin = (url: string) =>
+      withClient(url, async (client) => {
+        const { rows } = await client.query<{ rolname: string; rolcanlogin: boolean }>(
+          `SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname`,
+          [roles],
+        )
+        return rows
+      })
+    expect(await canLogin(db.adminUrl)).toEqual(roles.map((rolname) => ({ rolname, rolcanlogin: false })))
+    for (const worker of db.workerAdminUrls) {
+      expect(await canLogin(worker)).toEqual(roles.map((rolname) => ({ rolname, rolcanlogin: true })))
+    }
+    // Without the citus extension the option is refused before anything is made.
+    const plainDb = `${prefix}plain`
+    await withClient(serverUrl(), (client) => client.query(`CREATE DATABASE ${plainDb}`))
+    const plain = new pg.Pool({ connectionString: serverUrl().replace(/\/postgres$/, `/${plainDb}`), max: 1 })
+    try {
+      await expect(
+        createTenant(plain, { tenantId: randomUUID(), strategy: 'schema', schema: 'tenant_x', role: `${prefix}tenant_x`, citus: true }),
+      ).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/citus extension/) })
+      const made = await plain.query(
+        `SELECT (SELECT count(*) FROM pg_roles WHERE rolname = $1)::int AS roles, (SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_x')::int AS schemas`,
+        [`${prefix}tenant_x`],
+      )
+      expect(made.rows[0]).toEqual({ roles: 0, schemas: 0 })
+    } finally {
+      await plain.end()
+      await withClient(serverUrl(), (client) => client.query(`DROP DATABASE ${plainDb}`))
+    }
   })
 
   test('scoped statements through the router reach the tenant schema on its worker, one round trip each', async () => {
@@ -149,7 +179,7 @@ describe('the router schema strategy on Citus schema-based sharding', () => {
     }
   })
 
-  test('a tenant role that cannot log in on the workers fails closed with the connection error, and nothing is written', async () => {
+  test('a tenant provisioned without citus: true cannot log in on the workers: fails closed with the connection error, nothing written', async () => {
     const C = randomUUID()
     await createTenant(admin, {
       tenantId: C,

@@ -1,7 +1,8 @@
 import type pg from 'pg'
-import { type PgConnection, queryClassOf, queueFirst, type Submittable } from './_pg-internals.js'
+import { forgetSubmittedStatement, type PgConnection, queryClassOf, queueFirst, type Submittable } from './_pg-internals.js'
 import { connectionState } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
+import type { PreparedSetterUse } from './prepared-setter.js'
 import { ScopedQuery } from './scoped-query.js'
 import type { SetterStatement } from './setter.js'
 import { scriptShape } from './statement-kind.js'
@@ -28,6 +29,13 @@ import { StatementWrapper } from './statement-wrapper.js'
  * client, and the error reaches the caller once it is done, so the
  * connection is idle again when the caller can release it or send the next
  * statement. An error at COMMIT ends the transaction by itself.
+ *
+ * On pool.query the setter is a named statement (parsed once per server
+ * connection, see prepared-setter.ts). If the connection turns out not to
+ * hold it (a pooler moved us, someone ran DEALLOCATE), it fails after BEGIN
+ * and before the user's statement ran: the transaction is rolled back and
+ * the whole statement goes again with the setter unnamed, ahead of anything
+ * else queued on the client.
  */
 export class CitusScopedQuery extends StatementWrapper {
   readonly #client: pg.ClientBase
@@ -37,6 +45,7 @@ export class CitusScopedQuery extends StatementWrapper {
   /** CommandCompletes seen since BEGIN was written: 0 BEGIN, 1 setter, 2 statement, 3 COMMIT. */
   #completes = 0
   #statementDone = false
+  readonly #retry: Retry | undefined
 
   /**
    * `client` is the connection it runs on (to queue the ROLLBACK); `inner`
@@ -44,11 +53,12 @@ export class CitusScopedQuery extends StatementWrapper {
    * (see citusStatement). `wrapWhenIdle` false: a cursor or stream, which
    * cannot commit before its last row, is refused outside a transaction.
    */
-  constructor(client: pg.ClientBase, inner: Submittable, wrap: { now: boolean }, wrapWhenIdle: boolean) {
+  constructor(client: pg.ClientBase, inner: Submittable, wrap: { now: boolean }, wrapWhenIdle: boolean, retry?: Retry) {
     super(inner)
     this.#client = client
     this.#wrap = wrap
     this.#wrapWhenIdle = wrapWhenIdle
+    this.#retry = retry
   }
 
   get #wrapping(): boolean {
@@ -127,6 +137,19 @@ export class CitusScopedQuery extends StatementWrapper {
   }
 
   override handleError(raw: Error, connection: PgConnection): void {
+    const retry = this.#retry
+    // The named setter failed, or never ran after a failed BEGIN: whether the
+    // connection holds it is in doubt (failed() records that). Missing or
+    // duplicate after BEGIN: nothing of the user's statement ran; roll back,
+    // then send it all again with the setter unnamed.
+    if (retry !== undefined && this.#wrapping && this.#completes <= 1) {
+      if (retry.prepared.failed(raw) && this.#completes === 1) {
+        forgetSubmittedStatement(connection, retry.statement.name)
+        const client = this.#client
+        queueRollback(client, () => queueFirst(client, citusStatement(client, retry.setter, retry.statement, undefined)))
+        return
+      }
+    }
     const error = shardMoved(raw) ?? raw
     // Between BEGIN and COMMIT the transaction is now failed: roll it back
     // before anything else runs on this connection, then report the error.
@@ -141,7 +164,9 @@ export class CitusScopedQuery extends StatementWrapper {
 /**
  * @internal The Citus mode's wrapper over a user statement. `skip` is the
  * ScopedQuery's own decision inside a transaction (see skipFor in
- * run-query.ts); while wrapping, the setter always rides along.
+ * run-query.ts); while wrapping, the setter always rides along. `prepared`:
+ * the setter as a named statement, only where the client is idle when the
+ * statement is sent (pool.query), so a failed setter can be retried.
  */
 export function citusStatement(
   client: pg.ClientBase,
@@ -149,10 +174,18 @@ export function citusStatement(
   statement: Submittable,
   skip: (() => boolean) | undefined,
   wrapWhenIdle = true,
+  prepared?: PreparedSetterUse,
 ): CitusScopedQuery {
   const wrap = { now: false }
-  const inner = new ScopedQuery(setter, statement, { skip: () => (wrap.now ? false : (skip?.() ?? false)) })
-  return new CitusScopedQuery(client, inner, wrap, wrapWhenIdle)
+  const inner = new ScopedQuery(setter, statement, { skip: () => (wrap.now ? false : (skip?.() ?? false)), prepared })
+  return new CitusScopedQuery(client, inner, wrap, wrapWhenIdle, prepared && { prepared, setter, statement })
+}
+
+/** What a statement whose named setter failed needs to go again unnamed. */
+interface Retry {
+  readonly prepared: PreparedSetterUse
+  readonly setter: SetterStatement
+  readonly statement: Submittable
 }
 
 function readsInPages(statement: Submittable): boolean {

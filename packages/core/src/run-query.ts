@@ -101,8 +101,8 @@ export function sendQuery(
     } else if (placement === 'around') {
       wrapper = new ScopedBlock(client, setter, statement, () => placement)
     } else if (options.citus) {
-      // Citus mode: BEGIN, setter, statement, COMMIT (never the named setter).
-      wrapper = citusStatement(client, setter, statement, undefined)
+      // Citus mode: BEGIN, setter, statement, COMMIT.
+      wrapper = citusStatement(client, setter, statement, undefined, true, options.prepared?.use(client, setter))
     } else {
       const { prepared, statements } = options
       wrapper = new ScopedQuery(setter, statement, {

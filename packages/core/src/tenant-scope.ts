@@ -52,7 +52,8 @@ export interface TenantScopeOptions {
    * `citus.propagate_set_commands = 'local'` set alongside. A `setter` other
    * than this mode's is refused: mixing `set_config` and `SET LOCAL` on one
    * connection would leave the coordinator on one tenant and the workers on
-   * another. The setter is never sent as a named statement in this mode.
+   * another. The setter is a named statement on `pool.query` (see
+   * `prepareSetter`), unnamed elsewhere in this mode.
    * @default false
    * @example createTenantPool(pool, { citus: true })
    */
@@ -85,7 +86,7 @@ export class TenantScope {
   readonly setting: string
   readonly parseTenantId: TenantIdParser
   readonly setter: TenantSetter
-  /** Per pool; null when `prepareSetter: false` or in Citus mode. */
+  /** Per pool; null when `prepareSetter: false`. */
   readonly preparedSetters: PreparedSetters | null
   /** More settings per tenant, set by the pool (database limits, the activity tag). */
   readonly #extraSettings: ((tenantId: string) => readonly SettingEntry[]) | undefined
@@ -121,7 +122,7 @@ export class TenantScope {
       )
     }
     this.setter = this.citus ? citusSetter : (options.setter ?? setConfigSetter)
-    this.preparedSetters = options.prepareSetter === false || this.citus ? null : new PreparedSetters()
+    this.preparedSetters = options.prepareSetter === false ? null : new PreparedSetters()
     const pureParser = this.parseTenantId === uuidTenantId || this.parseTenantId === textTenantId || this.parseTenantId === bigintTenantId
     const pureSetter = this.setter === setConfigSetter || this.setter === setLocalSetter || this.setter === citusSetter
     this.#byTenant = pureParser && pureSetter && extraSettings === undefined ? new Map() : undefined

@@ -37,6 +37,15 @@ export interface CreateTenantOptions {
    * region tenant's schema is never made on the primary by mistake.
    */
   regionAdmin?: pg.Pool
+  /**
+   * `schema` on a Citus coordinator (schema-based sharding): the tenant role
+   * is made LOGIN on the workers, where Citus connects as the current user,
+   * which inside a scoped statement is the tenant role. It stays NOLOGIN on
+   * the coordinator, where applications connect, and gets no password
+   * (docs/citus.md). Refused where the citus extension is not installed.
+   * @default false
+   */
+  citus?: boolean
 }
 
 /**
@@ -91,6 +100,7 @@ async function createSchemaTenant(admin: pg.Pool, entry: TenantEntry, migrations
   if (!isPlainName(gate) || (options.appRole !== undefined && !isPlainName(options.appRole))) {
     throw new TenantScopeError('INVALID_CONFIG', 'gateRole and appRole must be lower-case identifiers')
   }
+  if (options.citus === true) await requireCitus(admin)
   const client = await admin.connect()
   let broken: Error | undefined
   try {
@@ -110,7 +120,40 @@ async function createSchemaTenant(admin: pg.Pool, entry: TenantEntry, migrations
   } finally {
     client.release(broken)
   }
+  if (options.citus === true) {
+    // After COMMIT: Citus creates the role on the workers in the coordinator's
+    // transaction, and run_command_on_workers uses connections of its own.
+    await loginOnWorkers(admin, entry.role!).catch(async (error: unknown) => {
+      await dropSchemaTenant(admin, entry)
+      throw error
+    })
+  }
   await applyOrUndo(admin, entry, migrations, () => dropSchemaTenant(admin, entry))
+}
+
+async function requireCitus(admin: pg.Pool): Promise<void> {
+  const { rowCount } = await admin.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)
+  if (rowCount === 0)
+    throw new TenantScopeError('INVALID_CONFIG', 'citus: true needs the citus extension in the database (a Citus coordinator)')
+}
+
+// Only on the workers, which only the coordinator reaches: applications
+// connect to the coordinator, where the role stays NOLOGIN. A worker holds
+// Citus metadata and propagates role DDL to the other nodes (here that ended
+// in a distributed deadlock with this very call): the ALTER ROLE goes with
+// DDL propagation off, so it stays on the worker that runs it.
+async function loginOnWorkers(admin: pg.Pool, role: string): Promise<void> {
+  const { rows } = await admin.query<{ nodename: string; nodeport: number; success: boolean; result: string }>(
+    `SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)`,
+    [`SET LOCAL citus.enable_ddl_propagation = off; ALTER ROLE ${role} LOGIN`],
+  )
+  const failed = rows.find((row) => !row.success)
+  if (failed !== undefined) {
+    throw new TenantScopeError(
+      'INVALID_CONFIG',
+      `Could not make ${role} LOGIN on worker ${failed.nodename}:${failed.nodeport}: ${failed.result}`,
+    )
+  }
 }
 
 async function applyOrUndo(admin: pg.Pool, entry: TenantEntry, migrations: readonly MigrationFile[], undo: () => Promise<void>) {
