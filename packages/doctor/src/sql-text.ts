@@ -26,7 +26,7 @@ export function escapeRegExp(text: string): string {
 /**
  * @internal The keywords quote_ident quotes: `SELECT word FROM pg_get_keywords()
  * WHERE catcode <> 'U'` on PostgreSQL 15 to 18 (the JSON ones and system_user
- * are 16+; quoting them on an older server is harmless). A test compares it
+ * are 16+; quoted on an older server they still parse). A test compares it
  * with the server's list.
  */
 export const NOT_BARE: ReadonlySet<string> = new Set([
