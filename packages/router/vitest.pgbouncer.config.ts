@@ -1,7 +1,14 @@
 import { defineProject } from 'vitest/config'
+import { pgbouncerProjectInclude } from '../test-harness/src/pgbouncer-project.js'
 
-// Tests through a real PgBouncer in transaction mode. Without pgbouncer they
-// say so and skip, except in CI (CI=true), where its absence fails the run.
+// Tests through a real PgBouncer in transaction mode. Where pgbouncer is
+// not installed, a user's run leaves this project out and says why; CI
+// (CI=true) keeps it in, so a missing pgbouncer fails the run.
 export default defineProject({
-  test: { name: 'router:pgbouncer', include: ['test/pgbouncer/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
+  test: {
+    name: 'router:pgbouncer',
+    include: pgbouncerProjectInclude(['test/pgbouncer/**/*.test.ts']),
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
 })

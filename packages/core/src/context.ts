@@ -72,6 +72,15 @@ export function getTenantId(): string {
   return getTenantContext().tenantId
 }
 
+/**
+ * The current `withTenant`'s extra settings (checked and frozen; an empty
+ * object when none were given), for adapters that send them with the tenant.
+ * Throws `TENANT_CONTEXT_MISSING` outside `withTenant`.
+ */
+export function getTenantSettings(): TenantSettings {
+  return getTenantContext().settings
+}
+
 /** The current tenant id, or `undefined` outside `withTenant`. */
 export function tryGetTenantId(): string | undefined {
   return storage.getStore()?.tenantId

@@ -1,7 +1,7 @@
 export type { ActivityTagOption } from './activity-tag.js'
 export { citusSetter } from './citus-setter.js'
 export type { WithTenantOptions } from './context.js'
-export { getTenantId, tryGetTenantId, withTenant } from './context.js'
+export { getTenantId, getTenantSettings, tryGetTenantId, withTenant } from './context.js'
 export type { TenantScopeErrorCode } from './errors.js'
 export { TenantScopeError } from './errors.js'
 export type { TenantAdmissionStats } from './fair-admission.js'

@@ -1,6 +1,8 @@
 import {
   getTenantId,
+  getTenantSettings,
   type SetterStatement,
+  type SettingEntry,
   setConfigSetter,
   type TenantIdParser,
   TenantScopeError,
@@ -29,6 +31,8 @@ export interface TenantSqlOptions {
 }
 
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/
+// PostgreSQL's NAMEDATALEN - 1 (the name is ASCII: characters are bytes).
+const MAX_NAME_PART = 63
 
 /** @internal What to send for the current tenant. */
 export interface ResolvedTenant {
@@ -49,6 +53,11 @@ export class TenantBinding {
     this.#setting = options.setting ?? 'app.current_tenant'
     if (typeof this.#setting !== 'string' || this.#setting.length > 127 || !SETTING_NAME.test(this.#setting)) {
       throw new TenantScopeError('INVALID_CONFIG', 'setting must be a dotted identifier such as app.current_tenant')
+    }
+    // PostgreSQL cuts each part of SET LOCAL's name to 63 bytes, set_config
+    // does not: the opening and sql.begin would set two different settings.
+    if (this.#setting.split('.').some((part) => part.length > MAX_NAME_PART)) {
+      throw new TenantScopeError('INVALID_CONFIG', `setting: each dotted part must be at most ${MAX_NAME_PART} characters`)
     }
     this.#parse = options.parseTenantId ?? uuidTenantId
     this.#setter = options.setter ?? setConfigSetter
@@ -73,9 +82,20 @@ export class TenantBinding {
     if (typeof parsed !== 'string' || parsed.length === 0) {
       throw new TenantScopeError('INVALID_TENANT_ID', 'parseTenantId must return a non-empty string')
     }
+    // withTenant's extra settings, as TenantPool sends them: in the same
+    // setter, transaction-local. The literal opening carries the tenant only,
+    // so with extras the setter (bind parameters) goes instead.
+    const entries: SettingEntry[] = [[this.#setting, parsed]]
+    for (const [name, value] of Object.entries(getTenantSettings())) {
+      // Case-insensitive, as PostgreSQL compares setting names.
+      if (name.toLowerCase() === this.#setting.toLowerCase()) {
+        throw new TenantScopeError('INVALID_SETTING', `${name} carries the tenant and cannot be set as an extra setting`)
+      }
+      entries.push([name, value])
+    }
     return {
-      setter: this.#setter([[this.#setting, parsed]]),
-      opening: this.#opening?.(parsed),
+      setter: this.#setter(entries),
+      opening: entries.length === 1 ? this.#opening?.(parsed) : undefined,
     }
   }
 }

@@ -38,14 +38,18 @@ const QUERY_CHARS = 200
 
 // Schema tenants are found by their role, database tenants by their database
 // (provisioning names the directory's database_key after the database), both
-// in this database's tenant directory when it has one.
-const STATEMENTS = (directory: boolean) => `
+// in this database's tenant directory when it has one. Only a tenant the key
+// names alone is attributed: a schema tenant of this database (no region: a
+// region's tenants live in another database), and never when two directory
+// rows share the role or the database (each statement row stays one row).
+// `view` is the extension's view, schema-qualified; `total` its time column.
+const STATEMENTS = (directory: boolean, view: string, total: string) => `
 WITH s AS (
-  SELECT d.datname AS database, r.rolname AS role, s.calls, s.total_exec_time, s.rows, s.query
-    FROM pg_stat_statements s
+  SELECT d.datname AS database, r.rolname AS role, s.calls, s.${total} AS total_exec_time, s.rows, s.query
+    FROM ${view} s
     LEFT JOIN pg_database d ON d.oid = s.dbid
     LEFT JOIN pg_roles r ON r.oid = s.userid
-   ORDER BY s.total_exec_time DESC
+   ORDER BY s.${total} DESC
    LIMIT $1
 )
 SELECT s.*,
@@ -56,10 +60,12 @@ SELECT s.*,
   FROM s
   ${
     directory
-      ? `LEFT JOIN tenantscope.tenant_directory by_role
-           ON by_role.strategy = 'schema' AND by_role.role_name = s.role AND s.database = current_database()
-         LEFT JOIN tenantscope.tenant_directory by_database
-           ON by_database.strategy = 'database' AND by_database.database_key = s.database`
+      ? `LEFT JOIN LATERAL (
+           SELECT CASE WHEN count(*) = 1 THEN min(t.tenant_id) END AS tenant_id FROM tenantscope.tenant_directory t
+            WHERE t.strategy = 'schema' AND t.region IS NULL AND t.role_name = s.role AND s.database = current_database()) by_role ON true
+         LEFT JOIN LATERAL (
+           SELECT CASE WHEN count(*) = 1 THEN min(t.tenant_id) END AS tenant_id FROM tenantscope.tenant_directory t
+            WHERE t.strategy = 'database' AND t.database_key = s.database) by_database ON true`
       : ''
   }
  ORDER BY s.total_exec_time DESC`
@@ -70,16 +76,22 @@ SELECT s.*,
  * throws for a missing or unloaded extension: says why in `unavailable`.
  */
 export async function readStatements(client: pg.ClientBase, limit: number): Promise<StatementsReport> {
-  const found = await client.query<{ installed: boolean; directory: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements') AS installed,
+  // Where the extension lives (it need not be on the search_path), and its
+  // time column: total_exec_time since PostgreSQL 13, total_time before.
+  const found = await client.query<{ view: string | null; total: string | null; directory: boolean }>(
+    `SELECT (SELECT format('%I.pg_stat_statements', n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+              WHERE e.extname = 'pg_stat_statements') AS view,
+            (SELECT a.attname FROM pg_extension e JOIN pg_class c ON c.relnamespace = e.extnamespace AND c.relname = 'pg_stat_statements'
+               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname IN ('total_exec_time', 'total_time') AND NOT a.attisdropped
+              WHERE e.extname = 'pg_stat_statements' ORDER BY a.attname = 'total_exec_time' DESC LIMIT 1) AS total,
             coalesce(has_table_privilege(to_regclass('tenantscope.tenant_directory'), 'SELECT'), false) AS directory`,
   )
-  const { installed, directory } = found.rows[0]!
-  if (!installed)
+  const { view, total, directory } = found.rows[0]!
+  if (view === null || total === null)
     return { unavailable: 'pg_stat_statements is not installed in this database (CREATE EXTENSION pg_stat_statements)', statements: [] }
   let result: pg.QueryResult
   try {
-    result = await client.query(STATEMENTS(directory), [limit])
+    result = await client.query(STATEMENTS(directory, view, total), [limit])
   } catch (error) {
     const code = (error as { code?: string }).code
     // 55000: installed but not in shared_preload_libraries; 42501: not allowed to read it.

@@ -9,6 +9,8 @@ const POOLED_A = '0a0a0a0a-0000-4000-8000-00000000000a'
 const POOLED_B = '0b0b0b0b-0000-4000-8000-00000000000b'
 const SCHEMA_TENANT = '05050505-0000-4000-8000-000000000005'
 const DATABASE_TENANT = '0d0d0d0d-0000-4000-8000-00000000000d'
+// The same role name in a region's database: its statements run there, never here.
+const REGION_TENANT = '0e0e0e0e-0000-4000-8000-00000000000e'
 
 // tenantscope top reading pg_stat_statements on a server of the test's own
 // (the shared one does not preload it): statements sent through the router
@@ -29,7 +31,9 @@ describe('tenantscope top with pg_stat_statements', () => {
     primaryUrl = withDatabase(server.adminUrl, 'top_primary')
     await withClient(primaryUrl, async (admin) => {
       await admin.query(`
-        CREATE EXTENSION pg_stat_statements;
+        -- Off the search_path: top must find the schema the extension lives in.
+        CREATE SCHEMA stats;
+        CREATE EXTENSION pg_stat_statements SCHEMA stats;
         CREATE ROLE top_gate NOLOGIN NOINHERIT;
         GRANT top_gate TO ${APP_ROLE.name};
         CREATE ROLE top_tenant_s NOLOGIN;
@@ -40,10 +44,11 @@ describe('tenantscope top with pg_stat_statements', () => {
         GRANT SELECT ON ALL TABLES IN SCHEMA tenant_s TO top_tenant_s;`)
       await admin.query(`INSERT INTO tenants (id, name) VALUES ($1, 'A'), ($2, 'B')`, [POOLED_A, POOLED_B])
       await admin.query(
-        `INSERT INTO tenantscope.tenant_directory (tenant_id, strategy, schema_name, role_name, database_key) VALUES
-           ($1, 'pool', NULL, NULL, NULL), ($2, 'pool', NULL, NULL, NULL),
-           ($3, 'schema', 'tenant_s', 'top_tenant_s', NULL), ($4, 'database', NULL, NULL, 'top_silo')`,
-        [POOLED_A, POOLED_B, SCHEMA_TENANT, DATABASE_TENANT],
+        `INSERT INTO tenantscope.tenant_directory (tenant_id, strategy, schema_name, role_name, database_key, region) VALUES
+           ($1, 'pool', NULL, NULL, NULL, NULL), ($2, 'pool', NULL, NULL, NULL, NULL),
+           ($3, 'schema', 'tenant_s', 'top_tenant_s', NULL, NULL), ($4, 'database', NULL, NULL, 'top_silo', NULL),
+           ($5, 'schema', 'tenant_s', 'top_tenant_s', NULL, 'eu')`,
+        [POOLED_A, POOLED_B, SCHEMA_TENANT, DATABASE_TENANT, REGION_TENANT],
       )
     })
     await withClient(withDatabase(server.adminUrl, 'top_silo'), (admin) =>
@@ -83,6 +88,7 @@ describe('tenantscope top with pg_stat_statements', () => {
     }
   }, 60_000)
 
+  // One row per statement: the region tenant sharing the role is not joined in.
   test('--json: schema and database tenants named, pooled tenants reported together, with calls and times', async () => {
     const result = await runCli(['top', '--json', '--limit', '100', '--database-url', primaryUrl])
     expect(result.code).toBe(0)

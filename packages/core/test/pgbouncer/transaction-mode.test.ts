@@ -3,7 +3,6 @@ import { createTenantPool, type TenantPool, TenantScopeError, withTenant } from 
 import {
   createTestDatabase,
   type PgBouncer,
-  pgbouncerAvailable,
   startPgBouncer,
   startWireCounter,
   type TestDatabase,
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 const TENANTS = Array.from({ length: 24 }, () => randomUUID())
 
-describe.skipIf(!pgbouncerAvailable())('through PgBouncer in transaction mode', () => {
+describe('through PgBouncer in transaction mode', () => {
   let db: TestDatabase
   // One server connection: whatever one client leaves behind, the next gets.
   let single: PgBouncer

@@ -13,13 +13,17 @@ export interface ViewInfo {
   tableOids: number[]
   /** It has the tenant column itself (the test kit can check what it shows per tenant). */
   hasTenantColumn: boolean
-  /** `role` may SELECT from it. */
+  /** `role` may SELECT from it, or from one of its columns (a column grant is enough to read through it). */
   canSelect: boolean
   /** `security_barrier`: the planner keeps the caller's leaky conditions above the view's own filter. */
   securityBarrier: boolean
   /** The relations its own query reads directly (tables, views, materialized views). */
   readsOids: number[]
-  /** The roles (or PUBLIC) whose SELECT grant reaches `role`, quoted: whom a fix revokes it from. */
+  /**
+   * The roles (or PUBLIC) whose SELECT grant, on it or on one of its columns,
+   * reaches `role`, quoted: whom a fix revokes it from (REVOKE on a relation
+   * takes its column grants too).
+   */
   selectGrantees: string[]
   /** Its query, as pg_get_viewdef prints it. */
   definition: string
@@ -33,11 +37,13 @@ export async function loadViews(db: DoctorQueryable, oids: string[], options: { 
      SELECT v.oid::int8::text AS oid, format('%I.%I', n.nspname, v.relname) AS name, v.relkind AS kind, pg_get_userbyid(v.relowner) AS owner,
             (o.rolsuper OR o.rolbypassrls) AS owner_bypasses, coalesce(v.reloptions, '{}') AS options,
             EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = v.oid AND a.attname = $2 AND NOT a.attisdropped) AS has_tenant_column,
-            has_table_privilege($3, v.oid, 'SELECT') AS can_select,
+            has_any_column_privilege($3, v.oid, 'SELECT') AS can_select,
             array_agg(DISTINCT over.table_oid::int8::text) AS table_oids,
             pg_get_viewdef(v.oid) AS definition,
             ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END
-                    FROM aclexplode(v.relacl) a
+                    FROM (SELECT (aclexplode(v.relacl)).*
+                          UNION ALL
+                          SELECT (aclexplode(c.attacl)).* FROM pg_attribute c WHERE c.attrelid = v.oid AND c.attacl IS NOT NULL) a
                    WHERE a.privilege_type = 'SELECT' AND (a.grantee = 0 OR pg_has_role($3, a.grantee, 'USAGE'))) AS select_grantees,
             ARRAY(SELECT DISTINCT d.refobjid::int8::text FROM pg_rewrite r
                     JOIN pg_depend d ON d.objid = r.oid AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass

@@ -161,4 +161,25 @@ describe('doctor: views and materialized views the app role can read', () => {
     await admin.query(`GRANT SELECT ON v_audit_totals, v_audit_all TO tenantscope_app`)
     expect((await viewFindings('v_audit')).map((f) => f.object).sort()).toEqual(['public.v_audit_all', 'public.v_audit_totals'])
   })
+
+  test('a materialized view readable through a column grant to a group role: reported, and the pasted fix revokes the column grant', async () => {
+    const group = `v_cols_${randomBytes(3).toString('hex')}`
+    await tenantTable('v_usage')
+    await admin.query(`
+      CREATE MATERIALIZED VIEW v_usage_totals AS SELECT tenant_id, sum(amount) AS total FROM v_usage GROUP BY 1;
+      CREATE ROLE ${group} NOLOGIN;
+      GRANT ${group} TO ${APP};
+      GRANT SELECT (tenant_id) ON v_usage_totals TO ${group};`)
+    try {
+      expect(await readAs(A, 'v_usage_totals')).toEqual([A, B].sort()) // the hole, through one column
+      const findings = await viewFindings('v_usage')
+      expect(findings.map((f) => [f.code, f.object])).toEqual([['materialized_view_over_tenant_table', 'public.v_usage_totals']])
+      expect(findings[0]!.fix).toContain(group)
+      await paste(findings[0]!.fix)
+      await expect(readAs(A, 'v_usage_totals')).rejects.toMatchObject({ code: '42501' })
+      expect(await viewFindings('v_usage')).toEqual([])
+    } finally {
+      await admin.query(`DROP MATERIALIZED VIEW IF EXISTS v_usage_totals; DROP OWNED BY ${group}; DROP ROLE ${group}`)
+    }
+  })
 })

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { withTenant } from '@tenantscope/core'
 import { tenantDrizzle } from '@tenantscope/drizzle'
-import {
-  createTestDatabase,
-  type PgBouncer,
-  pgbouncerAvailable,
-  startPgBouncer,
-  type TestDatabase,
-  withClient,
-} from '@tenantscope/test-harness'
+import { createTestDatabase, type PgBouncer, startPgBouncer, type TestDatabase, withClient } from '@tenantscope/test-harness'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
@@ -19,7 +12,7 @@ const TENANTS = Array.from({ length: 12 }, () => randomUUID())
 // The Drizzle adapter through a real PgBouncer in transaction mode (core's
 // own pool is tested there in core:pgbouncer): two server connections for
 // many clients, so transactions of different tenants share them.
-describe.skipIf(!pgbouncerAvailable())('Drizzle through PgBouncer in transaction mode', () => {
+describe('Drizzle through PgBouncer in transaction mode', () => {
   let db: TestDatabase
   let bouncer: PgBouncer
   const pools: pg.Pool[] = []

@@ -86,6 +86,29 @@ describe('createTenantSql behaviour', () => {
     ])
   })
 
+  test('a setting part over 63 bytes is refused (SET LOCAL would cut it, set_config would not)', () => {
+    expect(() => createTenantSql(raw, { setting: `app.${'x'.repeat(64)}` })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
+    expect(() => createTenantSql(raw, { setting: `app.${'x'.repeat(63)}` })).not.toThrow()
+  })
+
+  test("withTenant's extra settings are sent with the tenant, transaction-local, in statements and sql.begin", async () => {
+    const read = "SELECT current_setting('app.current_tenant', true) AS tenant, current_setting('app.user_id', true) AS user_id"
+    const options = { settings: { 'app.user_id': "u'1\\x" } }
+    expect(await withTenant(fixture.tenantA, () => sql.unsafe(read), options)).toEqual([{ tenant: fixture.tenantA, user_id: "u'1\\x" }])
+    expect(await withTenant(fixture.tenantA, () => sql.begin((tx) => tx.unsafe(read)), options)).toEqual([
+      { tenant: fixture.tenantA, user_id: "u'1\\x" },
+    ])
+    // Transaction-local: the connection keeps neither after the statement.
+    expect(await raw.unsafe(read)).toEqual([{ tenant: '', user_id: '' }])
+    // Without settings, a context on the same connection sees none.
+    expect(await withTenant(fixture.tenantB, () => sql.unsafe(read))).toEqual([{ tenant: fixture.tenantB, user_id: '' }])
+    await expect(
+      withTenant(fixture.tenantA, () => sql.unsafe(read), { settings: { 'APP.current_tenant': fixture.tenantB } }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_SETTING',
+    })
+  })
+
   test('sql.begin: SET TRANSACTION may come first (the setter waits behind it); a savepoint first gets the setter', async () => {
     const [settings] = await withTenant(fixture.tenantA, () =>
       sql.begin(async (tx) => {

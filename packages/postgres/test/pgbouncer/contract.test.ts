@@ -1,11 +1,11 @@
-import { describeTenantContract, type PgBouncer, pgbouncerAvailable, startPgBouncer } from '@tenantscope/test-harness'
+import { describeTenantContract, type PgBouncer, startPgBouncer } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, inject } from 'vitest'
 import { tenantSqlFactory } from '../pg/_contract-adapter.js'
 
 // PgBouncer before 1.21 does not follow named statements from one server
 // connection to the next in transaction mode: postgres.js users there set
 // prepare: false, as postgres.js's README says.
-describe.skipIf(!pgbouncerAvailable())('postgres.js through PgBouncer in transaction mode', () => {
+describe('postgres.js through PgBouncer in transaction mode', () => {
   let bouncer: PgBouncer | undefined
   beforeAll(async () => {
     bouncer = await startPgBouncer(inject('tenantscope').adminUrl, { poolSize: 2 })

@@ -5,7 +5,6 @@ import {
   APP_ROLE,
   createTestDatabase,
   type PgBouncer,
-  pgbouncerAvailable,
   startPgBouncer,
   type TestDatabase,
   withClient,
@@ -17,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 // The router's schema strategy sets the role and search_path
 // transaction-locally: behind PgBouncer in transaction mode, on one server
 // connection shared by every client, nothing of one tenant reaches the next.
-describe.skipIf(!pgbouncerAvailable())('the router through PgBouncer in transaction mode', () => {
+describe('the router through PgBouncer in transaction mode', () => {
   const prefix = `rb${randomBytes(3).toString('hex')}_`
   const [P, S1, S2] = [randomUUID(), randomUUID(), randomUUID()]
   let db: TestDatabase
