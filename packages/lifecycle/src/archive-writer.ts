@@ -45,10 +45,12 @@ export function warmArchiveWriter(): void {
   }
   const writer: SharedWriter = { worker, ready: false, sinks: new Map(), nextId: 1 }
   shared = writer
-  // Idle, it must not keep the process alive.
-  worker.unref()
   worker.on('online', () => (writer.ready = true))
-  worker.on('message', (message: WorkerReply) => writer.sinks.get(message.id)?.receive(message))
+  worker.on('message', (message: WorkerReply) => {
+    writer.sinks.get(message.id)?.receive(message)
+    // Idle, the worker must not keep the process alive; busy, it must (the export waits on its answers).
+    if (writer.sinks.size === 0) worker.unref()
+  })
   const fail = (error: Error) => {
     if (shared === writer) shared = undefined
     for (const sink of writer.sinks.values()) sink.destroy(error)
@@ -56,6 +58,8 @@ export function warmArchiveWriter(): void {
   }
   worker.on('error', fail)
   worker.on('exit', () => fail(new Error('The archive writer thread stopped')))
+  // After the listeners: adding a 'message' listener refs the worker again.
+  worker.unref()
 }
 
 interface SharedWriter {
@@ -90,6 +94,7 @@ class WorkerFileSink extends Writable implements ArchiveFileSink {
     this.#writer = writer
     this.#id = writer.nextId++
     writer.sinks.set(this.#id, this)
+    writer.worker.ref()
     writer.worker.postMessage({ type: 'open', id: this.#id, path, countRows })
   }
 
@@ -147,6 +152,7 @@ class WorkerFileSink extends Writable implements ArchiveFileSink {
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
     if (this.#writer.sinks.delete(this.#id)) this.#writer.worker.postMessage({ type: 'abort', id: this.#id })
+    if (this.#writer.sinks.size === 0) this.#writer.worker.unref()
     done(error)
   }
 }
