@@ -101,6 +101,7 @@ describe('moving a pool tenant to another Citus node', () => {
     const bigLoad = startLoad(big, 3, 2)
     const otherLoad = startLoad(other, 1, 1)
     const before = await nodeOf(big)
+    const otherBefore = await nodeOf(other)
     const target = otherWorker(before.port)
     const progress: LifecycleProgress[] = []
     try {
@@ -118,7 +119,7 @@ describe('moving a pool tenant to another Citus node', () => {
       expect(receipt.groups.flatMap((g) => g.tables)).toEqual(expect.arrayContaining(['projects', 'invoices']))
       expect(await nodeOf(big)).toEqual({ port: target, isolated: true })
       // The other tenant stayed where it was.
-      expect((await nodeOf(other)).port).toBe(before.port)
+      expect((await nodeOf(other)).port).toBe(otherBefore.port)
       expect(progress.map((p) => p.phase)).toEqual(expect.arrayContaining(['isolate', 'move']))
       // Writes go on after the move, on the new node.
       const after = bigLoad.load.acknowledged.size
@@ -155,7 +156,7 @@ describe('moving a pool tenant to another Citus node', () => {
     await admin.query(`INSERT INTO tenants (id, name) VALUES ($1, 't')`, [tenant])
     await admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'p')`, [tenant])
     const before = await nodeOf(tenant)
-    const refused = async (to: { citusNode: string }, tenantId = tenant) =>
+    const refused = async (to: { citusNode: string }, tenantId: string = tenant) =>
       moveTenant({ admin, tenantId, to }).then(
         () => undefined,
         (error: unknown) => (TenantLifecycleError.is(error) ? error.code : String(error)),
