@@ -178,7 +178,16 @@ describe('moving a pool tenant to another Citus node', () => {
     const target = otherWorker(before.port)
     const args = ['tenant', 'move', '--tenant', tenant, '--to-citus-node', `127.0.0.1:${target}`, '--database-url', db.adminUrl]
 
-    const unknown = await tenantscope(['tenant', 'move', '--tenant', tenant, '--to-citus-node', '127.0.0.1:1', '--database-url', db.adminUrl])
+    const unknown = await tenantscope([
+      'tenant',
+      'move',
+      '--tenant',
+      tenant,
+      '--to-citus-node',
+      '127.0.0.1:1',
+      '--database-url',
+      db.adminUrl,
+    ])
     expect(unknown.code).toBe(1)
     expect(unknown.stderr).toContain('NODE_NOT_FOUND')
     expect(await nodeOf(tenant)).toEqual(before)

@@ -77,8 +77,11 @@ export async function moveTenantOnCitus(options: CitusMoveOptions): Promise<Citu
   const target = parseNode(options.to.citusNode)
 
   const citus = await admin.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)
-  if (citus.rowCount !== 1) throw new TenantLifecycleError('INVALID_CONFIG', 'This database has no citus extension: connect to the Citus coordinator')
-  const nodes = await admin.query<{ node_name: string; node_port: number }>(`SELECT node_name, node_port FROM citus_get_active_worker_nodes()`)
+  if (citus.rowCount !== 1)
+    throw new TenantLifecycleError('INVALID_CONFIG', 'This database has no citus extension: connect to the Citus coordinator')
+  const nodes = await admin.query<{ node_name: string; node_port: number }>(
+    `SELECT node_name, node_port FROM citus_get_active_worker_nodes()`,
+  )
   if (!nodes.rows.some((n) => n.node_name === target.host && Number(n.node_port) === target.port)) {
     throw new TenantLifecycleError('NODE_NOT_FOUND', 'No active Citus worker node is at that host and port')
   }
@@ -86,7 +89,10 @@ export async function moveTenantOnCitus(options: CitusMoveOptions): Promise<Citu
   if (directory.rows[0]?.present) {
     const entry = await readEntry(admin, tenantId)
     if (entry && entry.strategy !== 'pool') {
-      throw new TenantLifecycleError('INVALID_CONFIG', 'Only a pool tenant moves between Citus nodes (the directory places this one elsewhere)')
+      throw new TenantLifecycleError(
+        'INVALID_CONFIG',
+        'Only a pool tenant moves between Citus nodes (the directory places this one elsewhere)',
+      )
     }
     if (entry?.state === 'moving') throw new TenantLifecycleError('MOVE_IN_PROGRESS', 'The tenant is already moving')
   }
@@ -96,7 +102,13 @@ export async function moveTenantOnCitus(options: CitusMoveOptions): Promise<Citu
     throw new TenantLifecycleError('TENANT_NOT_FOUND', 'No table holds a row of this tenant')
   }
 
-  const receipt: CitusMoveReceipt = { tenantId, to: `${target.host}:${target.port}`, groups: [], startedAt: started.toISOString(), wallMillis: 0 }
+  const receipt: CitusMoveReceipt = {
+    tenantId,
+    to: `${target.host}:${target.port}`,
+    groups: [],
+    startedAt: started.toISOString(),
+    wallMillis: 0,
+  }
   for (const [index, tables] of groups.entries()) {
     const table = tables[0]!
     const step = (phase: 'isolate' | 'move', bytes = 0, totalBytes = 0) =>
@@ -115,15 +127,20 @@ export async function moveTenantOnCitus(options: CitusMoveOptions): Promise<Citu
     const moved = !(shard.host === target.host && shard.port === target.port)
     if (moved) {
       await step('move')
-      await withProgress(admin, shard.shardId, options.progressIntervalMillis ?? 1000, (bytes, total) => step('move', bytes, total), () =>
-        admin.query(`SELECT citus_move_shard_placement($1, $2, $3, $4, $5, shard_transfer_mode => $6::citus.shard_transfer_mode)`, [
-          shard.shardId,
-          shard.host,
-          shard.port,
-          target.host,
-          target.port,
-          mode,
-        ]),
+      await withProgress(
+        admin,
+        shard.shardId,
+        options.progressIntervalMillis ?? 1000,
+        (bytes, total) => step('move', bytes, total),
+        () =>
+          admin.query(`SELECT citus_move_shard_placement($1, $2, $3, $4, $5, shard_transfer_mode => $6::citus.shard_transfer_mode)`, [
+            shard.shardId,
+            shard.host,
+            shard.port,
+            target.host,
+            target.port,
+            mode,
+          ]),
       )
     }
     receipt.groups.push({ tables, shardId: shard.shardId, from, isolated, moved })
