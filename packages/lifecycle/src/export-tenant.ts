@@ -1,11 +1,11 @@
-import { createWriteStream } from 'node:fs'
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { TenantIdParser } from '@tenantscope/core'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
-import { ARCHIVE_FORMAT, dataFileName, EXPORT_BUFFER, ExportHash, type ManifestTable, type TenantManifest } from './archive.js'
+import { ARCHIVE_FORMAT, dataFileName, type ManifestTable, type TenantManifest } from './archive.js'
+import { archiveFileSink, warmArchiveWriter } from './archive-writer.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 import type { OnProgress } from './progress.js'
@@ -49,6 +49,7 @@ const MIGRATION_TABLES = [
 export async function exportTenant(options: ExportTenantOptions): Promise<TenantManifest> {
   const tenantId = parseTenant(options.tenantId, options.parseTenantId)
   const { client, directory, onProgress } = options
+  warmArchiveWriter()
   await mkdir(directory, { recursive: true })
   await clearArchive(directory)
   try {
@@ -60,13 +61,13 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
       const copies: { rowCount: number }[] = []
       for (const [index, table] of plan.tables.entries()) {
         const file = dataFileName(index, table.name)
-        const hash = new ExportHash(onProgress !== undefined)
+        const sink = archiveFileSink(join(directory, file), onProgress !== undefined)
         const report = (rows: number) =>
           onProgress?.({ phase: 'export', table: table.name, index: index + 1, total: plan.tables.length, rows })
         // During a long COPY, rows so far: not awaited (the stream goes on), and never allowed to break the export.
         const tick = () => {
           try {
-            void Promise.resolve(report(hash.rows)).catch(() => undefined)
+            void Promise.resolve(report(sink.rows())).catch(() => undefined)
           } catch {
             // a progress display that failed
           }
@@ -74,13 +75,14 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
         const ticker = onProgress ? setInterval(tick, 250) : undefined
         const copy = client.query(copyTo(`COPY (${table.select}) TO STDOUT`))
         try {
-          await pipeline(copy, hash, createWriteStream(join(directory, file), { highWaterMark: EXPORT_BUFFER }))
+          await pipeline([copy, ...sink.streams])
         } finally {
           clearInterval(ticker)
         }
         copies.push(copy)
-        await report(hash.rows)
-        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: 0, bytes: hash.bytes, sha256: hash.digest() })
+        await report(sink.rows())
+        const { sha256, bytes } = sink.result()
+        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: 0, bytes, sha256 })
       }
       // COPY's row count arrives with its CommandComplete, which the next statement waits for.
       const source = await describeSource(client)
@@ -109,14 +111,15 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
 }
 
 async function describeSource(client: pg.ClientBase): Promise<TenantManifest['source']> {
-  const { rows } = await client.query<{ version: string; database: string }>(`SELECT version() AS version, current_database() AS database`)
-  const found = await client.query<{ name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND c.relname = ANY ($1::text[]) ORDER BY 1`,
+  // One round trip for the server and the migration tables present.
+  const { rows } = await client.query<{ version: string; database: string; found: string[] }>(
+    `SELECT version() AS version, current_database() AS database,
+            ARRAY(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE c.relkind = 'r' AND c.relname = ANY ($1::text[]) ORDER BY 1) AS found`,
     [MIGRATION_TABLES],
   )
   const migrations = []
-  for (const { name } of found.rows) {
+  for (const name of rows[0]!.found) {
     // The last row written, whatever the tool calls its columns.
     const { rows: latest } = await client.query(
       `SELECT (SELECT count(*)::int FROM ${name}) AS count, (SELECT to_jsonb(m)::text FROM ${name} m ORDER BY ctid DESC LIMIT 1) AS row`,

@@ -1,5 +1,6 @@
 export type { ManifestTable, TenantManifest } from './archive.js'
 export { ARCHIVE_FORMAT } from './archive.js'
+export type { CitusMoveOptions, CitusMoveReceipt, CitusNodeDestination } from './citus-move.js'
 export type { EraseReceipt, EraseTenantOptions } from './erase-tenant.js'
 export { eraseTenant } from './erase-tenant.js'
 export type { ExportTenantOptions } from './export-tenant.js'

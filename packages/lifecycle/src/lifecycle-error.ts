@@ -24,6 +24,8 @@ export type TenantLifecycleErrorCode =
   | 'MOVE_IN_PROGRESS'
   /** moveTenant: a listening app instance did not acknowledge the freeze in time: the tenant was unfrozen where it was. Retry. */
   | 'FREEZE_TIMEOUT'
+  /** moveTenant to a Citus node: no active worker node is at that host and port. */
+  | 'NODE_NOT_FOUND'
   /** finishMove: the source's grace period is not over (pass force to erase it now). */
   | 'GRACE_PERIOD'
 

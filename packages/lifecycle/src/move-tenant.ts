@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { TenantIdParser } from '@tenantscope/core'
 import { type PlacementOptions, provisionPlacement, type TenantEntry, validateEntry } from '@tenantscope/router'
 import pg from 'pg'
+import { type CitusMoveOptions, type CitusMoveReceipt, isCitusDestination, moveTenantOnCitus } from './citus-move.js'
 import { eraseTenant } from './erase-tenant.js'
 import { exportTenant } from './export-tenant.js'
 import { freezeWrites } from './freeze.js'
@@ -85,7 +86,19 @@ export interface MoveReceipt {
  * was (unfrozen, the destination emptied); if even that fails the tenant
  * stays frozen and running the move again completes it.
  */
-export async function moveTenant(options: MoveTenantOptions): Promise<MoveReceipt> {
+export async function moveTenant(options: MoveTenantOptions): Promise<MoveReceipt>
+/**
+ * Moves a pool tenant of a Citus cluster to another worker node
+ * (`to: { citusNode: 'host:port' }`): isolated into a shard of its own if it
+ * isn't, then the shard placement moved, by Citus. See moveTenantOnCitus.
+ */
+export async function moveTenant(options: CitusMoveOptions): Promise<CitusMoveReceipt>
+export async function moveTenant(options: MoveTenantOptions | CitusMoveOptions): Promise<MoveReceipt | CitusMoveReceipt> {
+  if (isCitusDestination(options.to)) return moveTenantOnCitus(options as CitusMoveOptions)
+  return movePlacement(options as MoveTenantOptions)
+}
+
+async function movePlacement(options: MoveTenantOptions): Promise<MoveReceipt> {
   const startedAt = new Date()
   const tenantId = parseTenant(options.tenantId, options.parseTenantId)
   const { admin } = options

@@ -9,6 +9,7 @@ import { safeMessage } from './safe-message.js'
 import { UsageError } from './usage-error.js'
 
 export const MOVE_HELP = `Usage: tenantscope tenant move --tenant <id> --to <pool|schema|database> [options]
+       tenantscope tenant move --tenant <id> --to-citus-node <host:port> [options]
        tenantscope tenant move --tenant <id> --finish [--force]
 
 Moves a tenant to another place: freezes its writes (directory state moving:
@@ -19,8 +20,14 @@ copy stays for the grace period; --finish erases it (verified) afterwards.
 An interrupted move is put back where it was, or, if that failed too, left
 frozen: run the same command again to complete it.
 
+On Citus (--to-citus-node), a pool tenant moves to another worker node through
+Citus: isolated into a shard of its own if it isn't, then the shard moved
+(its writes wait meanwhile, reads go on). Rerunnable: done steps are skipped.
+
 Destination:
   --to <strategy>            pool, schema or database
+  --to-citus-node <host:port> an active Citus worker node (--database-url: the coordinator)
+  --transfer-mode <mode>     Citus: block_writes (default), auto or force_logical
   --to-schema <name>         schema: the tenant's schema
   --to-role <name>           schema: its role (default: the schema name)
   --to-database <key>        database: its key, the database's name on this server
@@ -54,6 +61,8 @@ export async function moveCommand(args: string[], io: CliIo): Promise<number> {
     'to-role': { type: 'string' },
     'to-database': { type: 'string' },
     'to-region': { type: 'string' },
+    'to-citus-node': { type: 'string' },
+    'transfer-mode': { type: 'string' },
     migrations: { type: 'string' },
     'app-role': { type: 'string' },
     out: { type: 'string' },
@@ -70,7 +79,10 @@ export async function moveCommand(args: string[], io: CliIo): Promise<number> {
     return 0
   }
   if (!values.tenant) throw new UsageError('move needs --tenant')
-  if (!values.finish && !values.to) throw new UsageError('move needs --to (pool, schema or database), or --finish')
+  if (!values.finish && !values.to && !values['to-citus-node']) {
+    throw new UsageError('move needs --to (pool, schema or database), --to-citus-node, or --finish')
+  }
+  if (values.to && values['to-citus-node']) throw new UsageError('pass --to or --to-citus-node, not both')
   const seconds = (name: 'grace' | 'freeze-timeout') => {
     const raw = values[name]
     if (raw === undefined) return undefined
@@ -104,7 +116,16 @@ export async function moveCommand(args: string[], io: CliIo): Promise<number> {
   admin.on('error', () => undefined)
   const bar = progressBar(io.stderr, io.stderrIsTTY ?? false)
   const onProgress = (p: LifecycleProgress) =>
-    bar.update({ label: p.table, index: p.index, total: p.total, detail: `${p.phase} ${p.rows.toLocaleString('en')} rows` })
+    bar.update({
+      label: p.table,
+      index: p.index,
+      total: p.total,
+      detail: p.totalBytes
+        ? `${p.phase} ${(p.bytes! / 1048576).toFixed(1)} of ${(p.totalBytes / 1048576).toFixed(1)} MiB`
+        : p.phase === 'isolate' || p.phase === 'move'
+          ? p.phase
+          : `${p.phase} ${p.rows.toLocaleString('en')} rows`,
+    })
   const common = {
     admin,
     tenantId: values.tenant,
@@ -120,6 +141,15 @@ export async function moveCommand(args: string[], io: CliIo): Promise<number> {
       const finished = await finishMove({ ...common, force: values.force ?? false })
       result = finished
       summary = `Erased the old copy: ${finished.erased.rows} rows; verified: none left\n`
+    } else if (values['to-citus-node']) {
+      const mode = values['transfer-mode']
+      const receipt = await moveTenant({
+        ...common,
+        to: { citusNode: values['to-citus-node'], ...(mode ? { transferMode: mode as 'block_writes' } : {}) },
+      })
+      result = receipt
+      const moved = receipt.groups.filter((group) => group.moved).length
+      summary = `${moved === 0 ? 'Already on' : 'Moved to'} ${receipt.to}: ${receipt.groups.length} colocation group(s), ${receipt.groups.filter((group) => group.isolated).length} isolated, ${moved} moved, in ${receipt.wallMillis} ms\n`
     } else {
       const to = {
         strategy: values.to as TenantEntry['strategy'],
