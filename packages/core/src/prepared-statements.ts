@@ -91,6 +91,14 @@ export class PreparedStatements {
     held.add(name)
   }
 
+  /**
+   * The statement named `name` failed: when its Parse did (pg never marked
+   * it parsed), it holds no slot, so that it evicts no statement that is there.
+   */
+  failed(connection: PgConnection, name: string): void {
+    if (connection.parsedStatements[name] === undefined) this.#held.get(connection)?.delete(name)
+  }
+
   /** Closes `name` on the server (no error if it is not there) and in pg's map. */
   forget(connection: PgConnection, name: string): void {
     this.#held.get(connection)?.delete(name)

@@ -56,6 +56,20 @@ describe('prepareStatements on a direct connection', () => {
     expect(await userStatements()).toEqual([{ name: expect.stringMatching(/^tenantscope_s_[0-9a-f]{32}$/), statement: text }])
   })
 
+  test('a statement whose Parse failed takes no slot: it evicts no prepared statement', async () => {
+    const texts = ['SELECT 1 AS a FROM projects LIMIT 1', 'SELECT 2 AS a FROM projects LIMIT 1']
+    const capped = createTenantPool({ connectionString: wire.url(db.appUrl), max: 1 }, { prepareStatements: { max: 2 } })
+    try {
+      await run(texts[0]!, [], capped)
+      await expect(run('SELECT no_such_column FROM projects', [], capped)).rejects.toMatchObject({ code: '42703' })
+      const second = await run(texts[1]!, [], capped)
+      expect(second.C).toBeUndefined()
+      expect((await userStatements(capped)).map((row) => row.statement).sort()).toEqual(texts)
+    } finally {
+      await capped.end()
+    }
+  })
+
   test('at the cap, the least recently used statement is closed on the server (and parsed again when it comes back)', async () => {
     await pool.unscopedPool.query('DEALLOCATE ALL')
     const texts = ['SELECT 1 AS a FROM projects LIMIT 1', 'SELECT 2 AS a FROM projects LIMIT 1', 'SELECT 3 AS a FROM projects LIMIT 1']
