@@ -76,7 +76,7 @@ export function trackConnection(client: pg.ClientBase): void {
     slot.syncInFlight = false
     slot.state = toState(status)
     if (slot.state === 'I') slot.setterPending = false
-    if (slot.reported !== undefined || slot.inTransaction !== undefined) judgeReports(slot, connection)
+    if ((slot.reported !== undefined || slot.inTransaction !== undefined) && reportsLeaveState(slot)) markSessionState(connection)
   })
   watchSyncs(connection, () => {
     slot.syncInFlight = true
@@ -126,31 +126,31 @@ export function trackConnection(client: pg.ClientBase): void {
 // value than the session's own (once known from an earlier take-back at
 // 'I'), or, while that is unknown, after the setting changed more than once
 // in the transaction (a session change under a local one).
-function judgeReports(slot: Slot, connection: object): void {
+function reportsLeaveState(slot: Slot): boolean {
   const { reported } = slot
   slot.reported = undefined
   if (slot.state === 'T') {
-    if (reported === undefined) return
+    if (reported === undefined) return false
     const counts = (slot.inTransaction ??= new Map())
     for (const name of reported.keys()) counts.set(name, (counts.get(name) ?? 0) + 1)
-    return
+    return false
   }
   const ended = slot.state === 'I'
   const counts = slot.inTransaction
   for (const [name, value] of reported ?? []) {
     const times = counts?.get(name)
-    if (times === undefined) return markSessionState(connection)
+    if (times === undefined) return true
     counts!.delete(name)
     const session = slot.sessionValues?.get(name)
-    if (session === undefined ? times > 1 : session !== value) return markSessionState(connection)
+    if (session === undefined ? times > 1 : session !== value) return true
     // After an error ('E') a savepoint may have taken back only its own part: learnt at 'I' only.
     if (ended) (slot.sessionValues ??= new Map()).set(name, value)
   }
   // After an error the transaction is still open (a ROLLBACK TO SAVEPOINT
   // goes on with it): what it did not take back is judged at its end.
-  if (!ended) return
+  if (!ended) return false
   slot.inTransaction = undefined
-  if (counts !== undefined && counts.size > 0) markSessionState(connection)
+  return counts !== undefined && counts.size > 0
 }
 
 interface EventEmitterLike {
