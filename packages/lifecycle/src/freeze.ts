@@ -65,6 +65,9 @@ export async function freezeWrites(admin: pg.Pool, tenantId: string, options: Fr
     wake?.()
   }
   listener.on('notification', onNotification)
+  // A connection lost between two queries is reported by the next one; unheard, the event would crash the process.
+  const onError = () => undefined
+  listener.on('error', onError)
   let broken: Error | undefined
   let freezing = false
   // Instances seen listening at any point since before the freeze: one that drops and comes back is still waited for.
@@ -109,6 +112,7 @@ export async function freezeWrites(admin: pg.Pool, tenantId: string, options: Fr
     throw error
   } finally {
     listener.removeListener('notification', onNotification)
+    listener.removeListener('error', onError)
     const healthy = broken === undefined || TenantLifecycleError.is(broken)
     if (healthy) await listener.query(`UNLISTEN ${DIRECTORY_ACK_CHANNEL}`).catch(() => undefined)
     // A client whose freeze failed midway is not given back to the pool.

@@ -387,10 +387,9 @@ async function rollBack(
   let broken: Error | undefined
   try {
     await client.query('BEGIN')
-    const entry = await client.query<{ state: string }>(
-      `SELECT state FROM tenantscope.tenant_directory WHERE tenant_id = $1 FOR UPDATE`,
-      [from.tenantId],
-    )
+    const entry = await client.query<{ state: string }>(`SELECT state FROM tenantscope.tenant_directory WHERE tenant_id = $1 FOR UPDATE`, [
+      from.tenantId,
+    ])
     const journal = await readMove(client, from.tenantId)
     if (journal?.phase !== 'frozen' || entry.rows[0]?.state !== 'moving') {
       await client.query('ROLLBACK')

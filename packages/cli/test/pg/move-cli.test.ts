@@ -41,7 +41,9 @@ describe('tenantscope tenant move', () => {
     const unseen = await runCli([...args, '--database-url', db.adminUrl])
     expect(unseen.code).toBe(1)
     expect(unseen.stderr).toMatch(/NO_LISTENERS/)
-    expect((await admin.query(`SELECT state FROM tenantscope.tenant_directory WHERE tenant_id = $1`, [T])).rows).toEqual([{ state: 'active' }])
+    expect((await admin.query(`SELECT state FROM tenantscope.tenant_directory WHERE tenant_id = $1`, [T])).rows).toEqual([
+      { state: 'active' },
+    ])
     args.push('--settle', '0')
     const moved = await runCli([...args, '--json', '--out', join(folder, 'archive'), '--database-url', db.adminUrl])
     expect(moved.stderr).toBe('')
