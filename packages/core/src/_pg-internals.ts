@@ -249,3 +249,12 @@ export function beforeSync(connection: PgConnection, write: (connection: PgConne
     },
   })
 }
+
+/**
+ * @internal pg's conversion of a parameter to what its Bind writes (a string,
+ * a Buffer or null, which it then passes on unchanged). `pg.utils` exists
+ * since pg 8.16; undefined before.
+ */
+export const prepareValue: ((value: unknown) => unknown) | undefined = (
+  pg as unknown as { utils?: { prepareValue?: (value: unknown) => unknown } }
+).utils?.prepareValue

@@ -30,6 +30,12 @@ interface Slot {
   syncInFlight: boolean
   /** The activity tag was reported: the next application_name report is its revert at the end of the transaction. */
   tagged: boolean
+  /** Settings a tenant's statement reported (ParameterStatus) since the last ReadyForQuery, judged at it. */
+  reported: Map<string, string> | undefined
+  /** Settings reported inside the open transaction: how many times. */
+  inTransaction: Map<string, number> | undefined
+  /** Values settings went back to at the end of a transaction: the session's own. */
+  sessionValues: Map<string, string> | undefined
 }
 
 const states = new WeakMap<pg.ClientBase, Slot>()
@@ -54,13 +60,23 @@ export function trackConnection(client: pg.ClientBase): void {
   if (usesPipelineMode(client)) {
     throw new TenantScopeError('INVALID_CONFIG', "pg's pipeline mode refuses the query objects that carry the setter: leave `pipeline` off")
   }
-  const slot: Slot = { state: toState(transactionStatusOf(client)), setterPending: false, syncInFlight: false, tagged: false }
+  const slot: Slot = {
+    state: toState(transactionStatusOf(client)),
+    setterPending: false,
+    syncInFlight: false,
+    tagged: false,
+    reported: undefined,
+    inTransaction: undefined,
+    sessionValues: undefined,
+  }
   states.set(client, slot)
-  // Prepended: pg's own handler starts the next queued query, which must see the new state.
+  // Prepended: pg's own handler starts the next queued query, which must see
+  // the new state (and settle the statement only once its reports are judged).
   onReadyForQuery(connection, (status) => {
     slot.syncInFlight = false
     slot.state = toState(status)
     if (slot.state === 'I') slot.setterPending = false
+    if (slot.reported !== undefined || slot.inTransaction !== undefined) judgeReports(slot, connection)
   })
   watchSyncs(connection, () => {
     slot.syncInFlight = true
@@ -84,7 +100,8 @@ export function trackConnection(client: pg.ClientBase): void {
         return
       }
     }
-    markSessionState(connection)
+    if (message?.parameterName === undefined) return markSessionState(connection)
+    ;(slot.reported ??= new Map()).set(message.parameterName, message.parameterValue ?? '')
   })
   const markBroken = () => {
     slot.state = 'broken'
@@ -93,6 +110,40 @@ export function trackConnection(client: pg.ClientBase): void {
   // query that was using it rejects, and the connection is then destroyed.
   client.on('error', markBroken)
   client.on('end', markBroken)
+}
+
+// A reported setting (since PostgreSQL 14 reported just before the
+// ReadyForQuery, only when its value changed) is session state unless the
+// end of the transaction takes it back: SET LOCAL inside an explicit
+// transaction (PostgreSQL 18 reports search_path, which the router's schema
+// setter sets so) is reported at a ReadyForQuery 'T', and again, reverted,
+// at the 'I' of its COMMIT or ROLLBACK. Session state: a report at 'I' with
+// none inside the transaction (a change in an implicit transaction, which
+// outlived it); a report inside the transaction that the closing 'I' does
+// not take back; a take-back to another value than the session's own (once
+// known from an earlier take-back), or, while that is unknown, after the
+// setting changed more than once in the transaction (a session change under
+// a local one).
+function judgeReports(slot: Slot, connection: object): void {
+  const { reported } = slot
+  slot.reported = undefined
+  if (slot.state !== 'I') {
+    if (reported === undefined) return
+    const counts = (slot.inTransaction ??= new Map())
+    for (const name of reported.keys()) counts.set(name, (counts.get(name) ?? 0) + 1)
+    return
+  }
+  const counts = slot.inTransaction
+  slot.inTransaction = undefined
+  for (const [name, value] of reported ?? []) {
+    const times = counts?.get(name)
+    if (times === undefined) return markSessionState(connection)
+    counts!.delete(name)
+    const session = slot.sessionValues?.get(name)
+    if (session === undefined ? times > 1 : session !== value) return markSessionState(connection)
+    ;(slot.sessionValues ??= new Map()).set(name, value)
+  }
+  if (counts !== undefined && counts.size > 0) markSessionState(connection)
 }
 
 interface EventEmitterLike {

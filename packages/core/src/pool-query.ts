@@ -84,10 +84,13 @@ export class PoolQuery extends AsyncResource {
     }
   }
 
-  /** The statement's outcome: the connection goes back (or is destroyed), then the caller hears. */
-  readonly done = (error: Error | null, result?: pg.QueryResult): void => {
-    const client = this.#client!
-    runOutsideTenant(this.#release!, mustDestroy(client, error ?? undefined) ? (error ?? true) : undefined)
+  /** The statement's outcome: the connection goes back (or is destroyed), then the caller hears. Once. */
+  readonly done = (error: Error | null, result?: pg.QueryResult, unsent?: boolean): void => {
+    const client = this.#client
+    if (client === undefined) return
+    this.#client = undefined
+    // `unsent`: refused before anything was written, the connection is as it was.
+    runOutsideTenant(this.#release!, mustDestroy(client, unsent ? undefined : (error ?? undefined)) ? (error ?? true) : undefined)
     this.#permit?.release()
     this.#stats?.record(this.#tenant.tenantId, error)
     if (error) this.#reject(error)

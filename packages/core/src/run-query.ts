@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { queryClassOf, type Submittable, statementText } from './_pg-internals.js'
+import { prepareValue, queryClassOf, type Submittable, statementText } from './_pg-internals.js'
 import { citusStatement } from './citus-scoped-query.js'
 import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
@@ -69,7 +69,7 @@ export function sendQuery(
   input: QueryInput,
   values: unknown[] | undefined,
   options: RunOptions,
-  done: (error: Error | null, result?: pg.QueryResult) => void,
+  done: (error: Error | null, result?: pg.QueryResult, unsent?: boolean) => void,
 ): void {
   // The client's own pg's Query: results come out exactly as that pg makes
   // them. The wrapper switches it to the extended protocol when it adds the
@@ -77,7 +77,19 @@ export function sendQuery(
   // so it is passed as given.
   const Query = queryClassOf(client)
   const statement = new Query(input as pg.QueryConfig, values as never) as unknown as Submittable
+  // Before anything is written: pg converts the values while it writes the
+  // Bind, after the setter, and a conversion that throws would settle the
+  // query there and again when the connection ends.
+  const unserialisable = serialiseValues(statement)
+  if (unserialisable !== undefined) {
+    done(unserialisable, undefined, true)
+    return
+  }
+  // At most once, whatever pg reports after the outcome.
+  let settled = false
   statement.callback = (error: Error | null, result: pg.QueryResult) => {
+    if (settled) return
+    settled = true
     if (error) done(explain(error))
     else done(null, result)
   }
@@ -114,6 +126,22 @@ export function sendQuery(
   }
   wrapper.query_timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
   client.query(wrapper as unknown as pg.QueryConfig)
+}
+
+// pg's own conversion (a string, a Buffer or null, which pg's Bind then
+// passes on unchanged), done once here; the error of a value that cannot be
+// converted (a BigInt inside an object for JSON.stringify, a throwing
+// toPostgres), or undefined. (Before pg 8.16, which does not export it, pg
+// converts at Bind and the callback's guard keeps the outcome to one.)
+function serialiseValues(statement: Submittable): Error | undefined {
+  const { values } = statement
+  if (prepareValue === undefined || !Array.isArray(values) || values.length === 0) return undefined
+  try {
+    statement.values = values.map(prepareValue)
+    return undefined
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error))
+  }
 }
 
 // prepareStatements: runs the statement under its content-addressed name

@@ -98,6 +98,13 @@ export class TenantScope {
    * request (one withTenant each). Bounded, for apps with many tenants.
    */
   readonly #byTenant: Map<string, ResolvedTenant> | undefined
+  /**
+   * A built-in setter depends on its settings alone, so a context may keep
+   * what it resolved to. Another setter may read live state (the router's
+   * reads the tenant's directory entry, which a move changes in the middle
+   * of a withTenant): it is called again for every statement.
+   */
+  readonly #pureSetter: boolean
 
   constructor(given?: TenantScopeOptions, extraSettings?: (tenantId: string) => readonly SettingEntry[]) {
     this.#extraSettings = extraSettings
@@ -124,14 +131,16 @@ export class TenantScope {
     this.preparedSetters = options.prepareSetter === false || this.citus ? null : new PreparedSetters()
     const pureParser = this.parseTenantId === uuidTenantId || this.parseTenantId === textTenantId || this.parseTenantId === bigintTenantId
     const pureSetter = this.setter === setConfigSetter || this.setter === setLocalSetter || this.setter === citusSetter
+    this.#pureSetter = pureSetter
     this.#byTenant = pureParser && pureSetter && extraSettings === undefined ? new Map() : undefined
   }
 
   /** The current context's tenant, parsed, and its setter; throws before anything is sent. */
   resolve(): ResolvedTenant {
     const context = getTenantContext()
-    // A context is immutable: parse and build once, however many statements
-    // it runs. One slot: a second pool over the same context rebuilds.
+    // A context is immutable: with a built-in setter, parse and build once,
+    // however many statements it runs. One slot: a second pool over the same
+    // context rebuilds.
     const cached = context.resolved
     if (cached?.by === this) return cached.value as ResolvedTenant
     const byTenant = this.#byTenant !== undefined && isWithoutSettings(context.settings) ? this.#byTenant : undefined
@@ -143,7 +152,7 @@ export class TenantScope {
         byTenant.set(context.tenantId, value)
       }
     }
-    context.resolved = { by: this, value }
+    if (this.#pureSetter) context.resolved = { by: this, value }
     return value
   }
 

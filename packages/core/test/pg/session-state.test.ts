@@ -17,6 +17,12 @@ describe('session state left by application SQL', () => {
     await fixture.admin.query(
       `CREATE FUNCTION tz_to_tokyo() RETURNS text LANGUAGE sql AS $$ SELECT set_config('TimeZone', 'Asia/Tokyo', false) $$`,
     )
+    // A session change, then a transaction-local one over it: the end of the
+    // transaction takes back the local one only.
+    await fixture.admin.query(
+      `CREATE FUNCTION tz_to_tokyo_under_local() RETURNS text LANGUAGE sql AS $$
+        SELECT set_config('TimeZone', 'Asia/Tokyo', false); SELECT set_config('TimeZone', 'UTC', true) $$`,
+    )
     single = createTenantPool({ connectionString: fixture.db.appUrl, max: 1 })
   })
   afterAll(() => single?.end())
@@ -71,6 +77,18 @@ describe('session state left by application SQL', () => {
       clean: 'not Asia/Tokyo',
     },
     {
+      kind: 'a reported setting changed by a function inside a transaction (it outlives the COMMIT)',
+      leave: ['BEGIN', 'SELECT tz_to_tokyo()', 'COMMIT'],
+      check: 'SHOW TimeZone',
+      clean: 'not Asia/Tokyo',
+    },
+    {
+      kind: 'a session change under a transaction-local one (the COMMIT reverts to it, not to the value from before)',
+      leave: ['BEGIN', `SET LOCAL TimeZone = 'Europe/Paris'`, 'SELECT tz_to_tokyo_under_local()', 'COMMIT'],
+      check: 'SHOW TimeZone',
+      clean: 'not Asia/Tokyo',
+    },
+    {
       kind: 'a WITH HOLD cursor over A’s rows',
       leave: ['BEGIN', 'DECLARE leak CURSOR WITH HOLD FOR SELECT name FROM projects', 'COMMIT'],
       check: 'FETCH ALL FROM leak',
@@ -118,6 +136,9 @@ describe('session state left by application SQL', () => {
       `INSERT INTO projects (name) VALUES ('kept')`,
       'BEGIN',
       `SET LOCAL statement_timeout = '5s'`,
+      // Reported (ParameterStatus) here and again, reverted, at the COMMIT, as
+      // PostgreSQL 18 reports the search_path that the router's schema setter sets locally.
+      `SET LOCAL TimeZone = 'Asia/Tokyo'`,
       'SET TRANSACTION READ WRITE',
       'DECLARE c CURSOR FOR SELECT name FROM projects',
       'FETCH 1 FROM c',
@@ -128,6 +149,10 @@ describe('session state left by application SQL', () => {
     expect(pid).toBe(pidOfA)
     await withTenant(A(), () => single.query(`SELECT name FROM projects WHERE name = 'kept'`))
     expect((await asB('SELECT 1')).pid).toBe(pidOfA)
+    // Again, now that the value the COMMIT reverts to is known; and a ROLLBACK.
+    expect(await leaveAsA(['BEGIN', `SET LOCAL TimeZone = 'Asia/Tokyo'`, 'COMMIT'])).toBe(pidOfA)
+    expect(await leaveAsA(['BEGIN', `SET LOCAL TimeZone = 'Asia/Tokyo'`, 'ROLLBACK'])).toBe(pidOfA)
+    expect((await asB('SHOW TimeZone')).seen).not.toEqual([{ TimeZone: 'Asia/Tokyo' }])
   })
 
   test('the same holds on the pool.query path: a temp table made by pool.query is not passed on', async () => {
