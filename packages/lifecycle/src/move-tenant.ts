@@ -83,8 +83,11 @@ export interface MoveReceipt {
  * its writes through the directory (state `moving`: reads go on, writes get
  * TENANT_UNAVAILABLE, retryable) and waits until every listening app
  * instance has acknowledged, exports it, imports it at the destination,
- * verifies counts and checksums, and switches the directory entry, which
- * unfreezes it. The source keeps its copy until finishMove, after
+ * checks that the source's rows did not change since (their digest, not
+ * only their count: VERIFY_FAILED), verifies counts and checksums at the
+ * destination, and switches the directory entry, which unfreezes it. With
+ * no listening app instance, it is refused (NO_LISTENERS) unless
+ * `settleMillis` is given. The source keeps its copy until finishMove, after
  * `graceMillis`. A failure before the switch puts the tenant back where it
  * was (unfrozen, the destination emptied); if even that fails the tenant
  * stays frozen and running the move again completes it.

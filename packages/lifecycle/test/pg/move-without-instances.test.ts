@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { finishMove, type MoveReceipt, moveTenant } from '../../src/index.js'
 import { bodiesAt, type MoveWorld, moveWorld, seedPoolTenant } from './_move-fixture.js'
