@@ -86,7 +86,9 @@ export function trackConnection(client: pg.ClientBase): void {
   // pool's own 'connect' hook (a plain pg query, maybe still running at the
   // first checkout): that state belongs to every borrower.
   ;(connection as unknown as EventEmitterLike).on('parameterStatus', (message) => {
-    if (!(activeQueryOf(client) instanceof StatementWrapper)) return
+    // A tenant's statement; or, while a transaction holds its reports, the
+    // end of that transaction (a ROLLBACK that the pool sends itself).
+    if (slot.inTransaction === undefined && !(activeQueryOf(client) instanceof StatementWrapper)) return
     // The pool's activityTag sets application_name transaction-locally: the
     // server reports the tag, then the original value when the transaction
     // ends. Neither outlives the transaction.
@@ -117,32 +119,37 @@ export function trackConnection(client: pg.ClientBase): void {
 // end of the transaction takes it back: SET LOCAL inside an explicit
 // transaction (PostgreSQL 18 reports search_path, which the router's schema
 // setter sets so) is reported at a ReadyForQuery 'T', and again, reverted,
-// at the 'I' of its COMMIT or ROLLBACK. Session state: a report at 'I' with
-// none inside the transaction (a change in an implicit transaction, which
-// outlived it); a report inside the transaction that the closing 'I' does
-// not take back; a take-back to another value than the session's own (once
-// known from an earlier take-back), or, while that is unknown, after the
-// setting changed more than once in the transaction (a session change under
-// a local one).
+// at the 'I' of its COMMIT, or at the 'E' of the error that aborted it.
+// Session state: a report at 'I' with none inside the transaction (a change
+// in an implicit transaction, which outlived it); a report inside the
+// transaction that is not taken back by its end; a take-back to another
+// value than the session's own (once known from an earlier take-back at
+// 'I'), or, while that is unknown, after the setting changed more than once
+// in the transaction (a session change under a local one).
 function judgeReports(slot: Slot, connection: object): void {
   const { reported } = slot
   slot.reported = undefined
-  if (slot.state !== 'I') {
+  if (slot.state === 'T') {
     if (reported === undefined) return
     const counts = (slot.inTransaction ??= new Map())
     for (const name of reported.keys()) counts.set(name, (counts.get(name) ?? 0) + 1)
     return
   }
+  const ended = slot.state === 'I'
   const counts = slot.inTransaction
-  slot.inTransaction = undefined
   for (const [name, value] of reported ?? []) {
     const times = counts?.get(name)
     if (times === undefined) return markSessionState(connection)
     counts!.delete(name)
     const session = slot.sessionValues?.get(name)
     if (session === undefined ? times > 1 : session !== value) return markSessionState(connection)
-    ;(slot.sessionValues ??= new Map()).set(name, value)
+    // After an error ('E') a savepoint may have taken back only its own part: learnt at 'I' only.
+    if (ended) (slot.sessionValues ??= new Map()).set(name, value)
   }
+  // After an error the transaction is still open (a ROLLBACK TO SAVEPOINT
+  // goes on with it): what it did not take back is judged at its end.
+  if (!ended) return
+  slot.inTransaction = undefined
   if (counts !== undefined && counts.size > 0) markSessionState(connection)
 }
 

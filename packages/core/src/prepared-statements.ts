@@ -18,9 +18,13 @@ const PREPARABLE = new Set(['select', 'insert', 'update', 'delete', 'with', 'val
 // 26000: the statement is missing on this server connection (a pooler moved
 // us). 42P05: it is already there (a pooler moved us onto a connection where
 // another client prepared it). 0A000 "cached plan must not change result
-// type": a table it reads changed shape since it was prepared. All three
-// come at Parse or Bind, before the statement executes.
+// type": a table it reads changed shape since it was prepared. Retried only
+// when raised by the prepared-statement machinery itself (the error's
+// `routine`, the same on PostgreSQL 15 and 18, as postgres.js checks), at
+// Parse or Bind, before the statement executes: the same codes raised while
+// it runs (a function's feature_not_supported) must not run it twice.
 const RETRYABLE = new Set(['26000', '42P05', '0A000'])
+const RETRYABLE_ROUTINES = new Set(['FetchPreparedStatement', 'StorePreparedStatement', 'RevalidateCachedQuery'])
 
 // As for the named setter (prepared-setter.ts): a pooler that loses the
 // statement on about every query makes each one cost a second round trip,
@@ -87,6 +91,14 @@ export class PreparedStatements {
     held.add(name)
   }
 
+  /**
+   * The statement named `name` failed: when its Parse did (pg never marked
+   * it parsed), it holds no slot, so that it evicts no statement that is there.
+   */
+  failed(connection: PgConnection, name: string): void {
+    if (connection.parsedStatements[name] === undefined) this.#held.get(connection)?.delete(name)
+  }
+
   /** Closes `name` on the server (no error if it is not there) and in pg's map. */
   forget(connection: PgConnection, name: string): void {
     this.#held.get(connection)?.delete(name)
@@ -99,8 +111,8 @@ export class PreparedStatements {
    * one that an unnamed retry heals (see RETRYABLE): nothing has executed.
    */
   retryable(error: unknown): boolean {
-    const code = (error as { code?: unknown } | null)?.code
-    if (typeof code !== 'string' || !RETRYABLE.has(code)) return false
+    const { code, routine } = (error ?? {}) as { code?: unknown; routine?: unknown }
+    if (typeof code !== 'string' || !RETRYABLE.has(code) || typeof routine !== 'string' || !RETRYABLE_ROUTINES.has(routine)) return false
     if (code === '26000' && ++this.#missing >= MAX_MISSING_PER_WINDOW) this.#disabled = true
     return true
   }
@@ -125,10 +137,15 @@ export function preparedStatementsFrom(option: unknown): PreparedStatements | un
   throw new TenantScopeError('INVALID_CONFIG', 'TenantPool: prepareStatements must be true, false or { max: a positive integer }')
 }
 
-// One statement whose first word says it reads or writes rows.
+// One statement whose first word says it reads or writes rows. Not
+// SELECT ... INTO, which creates a table (any `into` after a SELECT, erring
+// on the side of unnamed).
 function preparable(text: string): boolean {
   const lexed = lexStatements(text)
   if (lexed.dependsOnBackslash || lexed.statements.length !== 1) return false
   const first = lexed.statements[0]![0]
-  return first !== undefined && PREPARABLE.has(first)
+  if (first === undefined || !PREPARABLE.has(first)) return false
+  return !((first === 'select' || first === 'with') && SELECT_INTO.test(text))
 }
+
+const SELECT_INTO = /\bselect\b[\s\S]*\binto\b/i

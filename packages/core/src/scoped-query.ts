@@ -117,8 +117,9 @@ export class ScopedQuery extends StatementWrapper {
         this.#retry(undefined)
         return
       }
-    } else if (this.#preparedStatement !== undefined && this.statement.name !== undefined && this.#retryStatement(error)) {
-      return
+    } else if (this.#preparedStatement !== undefined && this.statement.name !== undefined) {
+      if (this.#retryStatement(error)) return
+      this.#preparedStatement.failed(connection, this.statement.name)
     }
     super.handleError(error, connection)
   }

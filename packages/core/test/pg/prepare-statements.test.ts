@@ -14,6 +14,10 @@ describe('prepareStatements on a direct connection', () => {
     tenant = await withClient(db.adminUrl, async (admin) => {
       const { rows } = await admin.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('a') RETURNING id`)
       await admin.query(`INSERT INTO projects (tenant_id, name) VALUES ($1, 'one'), ($1, 'two')`, [rows[0]!.id])
+      // Advances a sequence, then raises feature_not_supported (0A000) while the statement runs.
+      await admin.query(`CREATE SEQUENCE runs_seq; GRANT USAGE, SELECT ON SEQUENCE runs_seq TO PUBLIC`)
+      await admin.query(`CREATE FUNCTION count_then_refuse() RETURNS int LANGUAGE plpgsql AS $$
+        BEGIN PERFORM nextval('runs_seq'); RAISE EXCEPTION 'unsupported here' USING ERRCODE = 'feature_not_supported'; END $$`)
       return rows[0]!.id
     })
     const url = new URL(db.appUrl)
@@ -50,6 +54,20 @@ describe('prepareStatements on a direct connection', () => {
     expect(again).toMatchObject({ rows: [{ name: 'two' }], B: 2, S: 1 })
     expect(again.P).toBeUndefined()
     expect(await userStatements()).toEqual([{ name: expect.stringMatching(/^tenantscope_s_[0-9a-f]{32}$/), statement: text }])
+  })
+
+  test('a statement whose Parse failed takes no slot: it evicts no prepared statement', async () => {
+    const texts = ['SELECT 1 AS a FROM projects LIMIT 1', 'SELECT 2 AS a FROM projects LIMIT 1']
+    const capped = createTenantPool({ connectionString: wire.url(db.appUrl), max: 1 }, { prepareStatements: { max: 2 } })
+    try {
+      await run(texts[0]!, [], capped)
+      await expect(run('SELECT no_such_column FROM projects', [], capped)).rejects.toMatchObject({ code: '42703' })
+      const second = await run(texts[1]!, [], capped)
+      expect(second.C).toBeUndefined()
+      expect((await userStatements(capped)).map((row) => row.statement).sort()).toEqual(texts)
+    } finally {
+      await capped.end()
+    }
   })
 
   test('at the cap, the least recently used statement is closed on the server (and parsed again when it comes back)', async () => {
@@ -94,6 +112,12 @@ describe('prepareStatements on a direct connection', () => {
     } finally {
       await fresh.end()
     }
+  })
+
+  test('a 0A000 raised while the statement runs (not by the plan cache) is not retried: the statement ran once', async () => {
+    await expect(withTenant(tenant, () => pool.query('SELECT count_then_refuse()'))).rejects.toMatchObject({ code: '0A000' })
+    const { rows } = await pool.unscopedPool.query<{ n: string }>(`SELECT last_value AS n FROM runs_seq`)
+    expect(Number(rows[0]!.n)).toBe(1)
   })
 
   test('DDL, utility statements, scripts and statements inside transactions are never named', async () => {

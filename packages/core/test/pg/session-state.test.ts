@@ -32,7 +32,12 @@ describe('session state left by application SQL', () => {
     withTenant(A(), async () => {
       const client = await single.connect()
       try {
-        for (const statement of statements) await client.query(statement)
+        for (const statement of statements) {
+          // A division by zero is the scripts' way to fail a statement on purpose.
+          await client.query(statement).catch((error: { code?: string }) => {
+            if (error.code !== '22012') throw error
+          })
+        }
         return (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number
       } finally {
         client.release()
@@ -85,6 +90,12 @@ describe('session state left by application SQL', () => {
     {
       kind: 'a session change under a transaction-local one (the COMMIT reverts to it, not to the value from before)',
       leave: ['BEGIN', `SET LOCAL TimeZone = 'Europe/Paris'`, 'SELECT tz_to_tokyo_under_local()', 'COMMIT'],
+      check: 'SHOW TimeZone',
+      clean: 'not Asia/Tokyo',
+    },
+    {
+      kind: 'a reported setting changed by a function before a savepoint that an error rolls back to',
+      leave: ['BEGIN', 'SELECT tz_to_tokyo()', 'SAVEPOINT s', 'SELECT 1/0', 'ROLLBACK TO SAVEPOINT s', 'COMMIT'],
       check: 'SHOW TimeZone',
       clean: 'not Asia/Tokyo',
     },
@@ -152,6 +163,15 @@ describe('session state left by application SQL', () => {
     // Again, now that the value the COMMIT reverts to is known; and a ROLLBACK.
     expect(await leaveAsA(['BEGIN', `SET LOCAL TimeZone = 'Asia/Tokyo'`, 'COMMIT'])).toBe(pidOfA)
     expect(await leaveAsA(['BEGIN', `SET LOCAL TimeZone = 'Asia/Tokyo'`, 'ROLLBACK'])).toBe(pidOfA)
+    // An error aborts the transaction: the server takes the setting back at once (ReadyForQuery 'E').
+    const failing = withTenant(A(), () =>
+      single.transaction(async (client) => {
+        await client.query(`SET LOCAL TimeZone = 'Asia/Tokyo'`)
+        await client.query('SELECT 1/0')
+      }),
+    )
+    await expect(failing).rejects.toMatchObject({ code: '22012' })
+    expect((await asB('SELECT 1')).pid).toBe(pidOfA)
     expect((await asB('SHOW TimeZone')).seen).not.toEqual([{ TimeZone: 'Asia/Tokyo' }])
   })
 
