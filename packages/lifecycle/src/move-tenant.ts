@@ -120,14 +120,6 @@ export async function moveTenant(options: MoveTenantOptions): Promise<MoveReceip
   if (settleMillis !== undefined && !(Number.isFinite(settleMillis) && settleMillis >= 0)) {
     throw new TenantLifecycleError('INVALID_CONFIG', 'settleMillis must be ≥ 0')
   }
-  // Before anything changes: an instance whose listener is down (or that has none) is invisible to the freeze.
-  const seen = await listeningInstances(admin)
-  if (seen.length === 0 && settleMillis === undefined) {
-    throw new TenantLifecycleError(
-      'NO_LISTENERS',
-      "No app instance's directory listens for changes, so none can acknowledge the freeze: pass settleMillis (their directory TTL plus their longest write transaction) to move anyway",
-    )
-  }
   const source = resumed ? journal.source : current
   if (!resumed) {
     if (current.state === 'moving') throw new TenantLifecycleError('MOVE_IN_PROGRESS', 'The tenant is already moving')
@@ -135,8 +127,17 @@ export async function moveTenant(options: MoveTenantOptions): Promise<MoveReceip
       throw new TenantLifecycleError('MOVE_IN_PROGRESS', "The tenant's last move is not finished: finishMove erases its old copy first")
     }
     if (samePlace(current, to)) throw new TenantLifecycleError('INVALID_CONFIG', 'The tenant already lives there')
-    await checkDestination(options, tenantId, to, shared)
   }
+  // Before anything changes (checkDestination may provision): an instance whose
+  // listener is down, or that has none, is invisible to the freeze.
+  const seen = await listeningInstances(admin)
+  if (seen.length === 0 && settleMillis === undefined) {
+    throw new TenantLifecycleError(
+      'NO_LISTENERS',
+      "No app instance's directory listens for changes, so none can acknowledge the freeze: pass settleMillis (their directory TTL plus their longest write transaction) to move anyway",
+    )
+  }
+  if (!resumed) await checkDestination(options, tenantId, to, shared)
   const from = { ...source, tenantId }
   const mapping = schemaMapping(from, to, shared)
   const directory = options.directory ?? join(tmpdir(), `tenantscope-move-${tenantId.replace(/[^A-Za-z0-9_-]/g, '_')}`)
