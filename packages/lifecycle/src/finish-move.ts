@@ -3,7 +3,7 @@ import pg from 'pg'
 import { type EraseReceipt, eraseTenant } from './erase-tenant.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
-import { readMove } from './move-journal.js'
+import { readEntry, readMove, samePlace } from './move-journal.js'
 import type { MoveReceipt, PlaceConnection } from './move-tenant.js'
 import type { OnProgress } from './progress.js'
 import { parseTenant } from './tenant-id.js'
@@ -27,7 +27,9 @@ export interface FinishMoveOptions {
  * (GRACE_PERIOD before, unless `force`): every row of the tenant at the
  * source, verified, with eraseTenant's receipt, which is kept in the move's
  * journal row (phase `finished`). An empty schema or database of a schema or
- * database source is left for you to drop. Rerun after an interruption.
+ * database source is left for you to drop. Refused (MOVE_IN_PROGRESS,
+ * nothing erased) when the directory points at the source again: it holds
+ * the live copy. Rerun after an interruption.
  */
 export async function finishMove(options: FinishMoveOptions): Promise<MoveReceipt & { erased: EraseReceipt }> {
   const tenantId = parseTenant(options.tenantId, options.parseTenantId)
@@ -44,6 +46,13 @@ export async function finishMove(options: FinishMoveOptions): Promise<MoveReceip
     )
   }
   const source = journal.source
+  const current = await readEntry(options.admin, tenantId)
+  if (current !== undefined && samePlace(current, source)) {
+    throw new TenantLifecycleError(
+      'MOVE_IN_PROGRESS',
+      "The directory points at the move's source again, so it holds the tenant's live copy: nothing was erased",
+    )
+  }
   const schemas = source.strategy === 'schema' ? [source.schema!] : [...(options.sharedSchemas ?? ['public'])]
   const config = await options.connectionFor(source)
   const client = new pg.Client(typeof config === 'string' ? { connectionString: config } : config)

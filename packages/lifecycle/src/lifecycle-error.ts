@@ -14,13 +14,27 @@ export type TenantLifecycleErrorCode =
   | 'TENANT_EXISTS'
   /** Erasing a tenant that may still be written to, without `force`. */
   | 'ERASE_REFUSED'
-  /** After the work, a count or checksum did not match: an import was rolled back; an erase left rows (rerun it). */
+  /**
+   * After the work, a count or checksum did not match: an import was rolled
+   * back; an erase left rows (rerun it); a move found the source's rows
+   * changed during the freeze (a write that did not go through a router):
+   * the move was undone, the tenant unfrozen where it was.
+   */
   | 'VERIFY_FAILED'
-  /** The connection failed midway: an export left a partial archive (rerun), an import rolled back, an erase stopped between batches (rerun it). */
+  /**
+   * The connection failed midway: an export left a partial archive (rerun),
+   * an import rolled back, an erase stopped between batches (rerun it), a
+   * move stopped after its freeze began (the tenant may stay frozen where it
+   * was, reads served and writes refused: run the same move again).
+   */
   | 'INTERRUPTED'
   /** Options that cannot work. */
   | 'INVALID_CONFIG'
-  /** moveTenant: another move of the tenant is under way (or its source is not erased yet: finishMove first), or the directory changed under it. */
+  /**
+   * moveTenant: another move of the tenant is under way (or its source is not
+   * erased yet: finishMove first), or the directory changed under it.
+   * finishMove: the directory points at the move's source again (moved back?): nothing was erased.
+   */
   | 'MOVE_IN_PROGRESS'
   /** moveTenant: a listening app instance did not acknowledge the freeze in time: the tenant was unfrozen where it was. Retry. */
   | 'FREEZE_TIMEOUT'
@@ -28,6 +42,12 @@ export type TenantLifecycleErrorCode =
   | 'NODE_NOT_FOUND'
   /** finishMove: the source's grace period is not over (pass force to erase it now). */
   | 'GRACE_PERIOD'
+  /**
+   * moveTenant: no app instance's directory listens, so none could
+   * acknowledge the freeze; nothing was changed. Pass `settleMillis` (the
+   * instances' directory TTL plus their longest write transaction) to move anyway.
+   */
+  | 'NO_LISTENERS'
 
 /** A refusal or failure of tenant export, import or erase. Messages never contain tenant ids. */
 export class TenantLifecycleError extends Error {

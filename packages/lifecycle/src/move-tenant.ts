@@ -1,17 +1,19 @@
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TenantIdParser } from '@tenantscope/core'
-import { type PlacementOptions, provisionPlacement, type TenantEntry, validateEntry } from '@tenantscope/router'
+import { ENTRY_VERSION_SQL, type PlacementOptions, provisionPlacement, type TenantEntry, validateEntry } from '@tenantscope/router'
 import pg from 'pg'
 import { type CitusMoveOptions, type CitusMoveReceipt, isCitusDestination, moveTenantOnCitus } from './citus-move.js'
 import { eraseTenant } from './erase-tenant.js'
 import { exportTenant } from './export-tenant.js'
-import { freezeWrites } from './freeze.js'
+import { freezeWrites, listeningInstances } from './freeze.js'
 import { importTenant, inSchema } from './import-tenant.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 import { placeColumns, readEntry, readMove, samePlace } from './move-journal.js'
 import type { OnProgress } from './progress.js'
+import { readArchive } from './read-archive.js'
+import { checkSourceUnchanged } from './source-unchanged.js'
 import { parseTenant } from './tenant-id.js'
 import { tenantRowCounts } from './tenant-rows.js'
 
@@ -44,7 +46,9 @@ export interface MoveTenantOptions {
   /**
    * An extra wait once every listening instance acknowledged: for app
    * instances whose directory does not listen, their directory TTL plus
-   * their longest write transaction. @default 0
+   * their longest write transaction. Without it, a move when no app
+   * instance listens is refused (NO_LISTENERS, nothing changed): nobody
+   * could acknowledge the freeze. `0` moves without waiting. @default none
    */
   settleMillis?: number
   /** @default 'tenant_id' */
@@ -80,8 +84,11 @@ export interface MoveReceipt {
  * its writes through the directory (state `moving`: reads go on, writes get
  * TENANT_UNAVAILABLE, retryable) and waits until every listening app
  * instance has acknowledged, exports it, imports it at the destination,
- * verifies counts and checksums, and switches the directory entry, which
- * unfreezes it. The source keeps its copy until finishMove, after
+ * checks that the source's rows did not change since (their digest, not
+ * only their count: VERIFY_FAILED), verifies counts and checksums at the
+ * destination, and switches the directory entry, which unfreezes it. With
+ * no listening app instance, it is refused (NO_LISTENERS) unless
+ * `settleMillis` is given. The source keeps its copy until finishMove, after
  * `graceMillis`. A failure before the switch puts the tenant back where it
  * was (unfrozen, the destination emptied); if even that fails the tenant
  * stays frozen and running the move again completes it.
@@ -122,6 +129,10 @@ async function movePlacement(options: MoveTenantOptions): Promise<MoveReceipt> {
       'A move of the tenant to another place is under way: run it again with its destination',
     )
   }
+  const settleMillis = options.settleMillis
+  if (settleMillis !== undefined && !(Number.isFinite(settleMillis) && settleMillis >= 0)) {
+    throw new TenantLifecycleError('INVALID_CONFIG', 'settleMillis must be ≥ 0')
+  }
   const source = resumed ? journal.source : current
   if (!resumed) {
     if (current.state === 'moving') throw new TenantLifecycleError('MOVE_IN_PROGRESS', 'The tenant is already moving')
@@ -129,36 +140,39 @@ async function movePlacement(options: MoveTenantOptions): Promise<MoveReceipt> {
       throw new TenantLifecycleError('MOVE_IN_PROGRESS', "The tenant's last move is not finished: finishMove erases its old copy first")
     }
     if (samePlace(current, to)) throw new TenantLifecycleError('INVALID_CONFIG', 'The tenant already lives there')
-    await checkDestination(options, tenantId, to, shared)
   }
+  // Before anything changes (checkDestination may provision): an instance whose
+  // listener is down, or that has none, is invisible to the freeze.
+  const seen = await listeningInstances(admin)
+  if (seen.length === 0 && settleMillis === undefined) {
+    throw new TenantLifecycleError(
+      'NO_LISTENERS',
+      "No app instance's directory listens for changes, so none can acknowledge the freeze: pass settleMillis (their directory TTL plus their longest write transaction) to move anyway",
+    )
+  }
+  if (!resumed) await checkDestination(options, tenantId, to, shared)
   const from = { ...source, tenantId }
   const mapping = schemaMapping(from, to, shared)
   const directory = options.directory ?? join(tmpdir(), `tenantscope-move-${tenantId.replace(/[^A-Za-z0-9_-]/g, '_')}`)
 
   const instances = await freezeWrites(admin, tenantId, {
     timeoutMillis: options.freezeTimeoutMillis ?? 30_000,
+    seen,
     freeze: (client) => (resumed ? touch(client, tenantId) : startMove(client, from, to)),
   }).catch(async (error) => {
-    if (TenantLifecycleError.is(error, 'FREEZE_TIMEOUT')) await rollBack(options, from, to, false)
+    // A resumed move's destination may hold a partial import: it goes too.
+    if (TenantLifecycleError.is(error, 'FREEZE_TIMEOUT')) await rollBack(options, from, to, resumed)
     throw error
   })
   const frozenAt = Date.now()
-  if (options.settleMillis) await new Promise((resolve) => setTimeout(resolve, options.settleMillis))
+  if (settleMillis) await new Promise((resolve) => setTimeout(resolve, settleMillis))
 
   let imported = resumed
   try {
     await withPlace(options, from, async (client) => {
-      const exported = await exportTenant({ ...planOf(options, mapping.from), client, tenantId, directory, onProgress: options.onProgress })
-      // The freeze held if nothing changed since the snapshot: a write from outside the router would show here.
-      const counts = await tenantRowCounts(client, tenantId, planOf(options, mapping.from))
-      for (const table of exported.tables) {
-        if (counts.get(table.name) !== table.rows) {
-          throw new TenantLifecycleError(
-            'VERIFY_FAILED',
-            `${table.name} changed during the freeze: a write that did not go through a router`,
-          )
-        }
-      }
+      await exportTenant({ ...planOf(options, mapping.from), client, tenantId, directory, onProgress: options.onProgress })
+      // The freeze held if the rows did not change since the snapshot: a write from outside the routers would show here.
+      await checkSourceUnchanged(client, await readArchive(directory), planOf(options, mapping.from))
     })
     const receipt = await withPlace(options, to, (client) =>
       importTenant({
@@ -191,9 +205,14 @@ async function movePlacement(options: MoveTenantOptions): Promise<MoveReceipt> {
     await switchDirectory(admin, result)
     return result
   } catch (error) {
-    const why = asInterrupted(error, 'The move was interrupted')
+    const why = asInterrupted(
+      error,
+      'The move was interrupted, and undone: the tenant is unfrozen where it was, the destination emptied. Run the move again.',
+    )
     try {
-      await rollBack(options, from, to, imported)
+      // The switch may have committed with its answer lost: then it stands, and this is its receipt.
+      const switched = await rollBack(options, from, to, imported)
+      if (switched) return switched
     } catch (undo) {
       throw new TenantLifecycleError(
         'INTERRUPTED',
@@ -300,7 +319,7 @@ async function poolFor(options: MoveTenantOptions, entry: TenantEntry): Promise<
 }
 
 // The journal row and the freeze, in one transaction: a move is never frozen without saying where it goes.
-async function startMove(client: pg.ClientBase, from: TenantEntry, to: TenantEntry): Promise<void> {
+async function startMove(client: pg.ClientBase, from: TenantEntry, to: TenantEntry): Promise<string> {
   await client.query('BEGIN')
   try {
     const journal = await client.query(
@@ -310,14 +329,16 @@ async function startMove(client: pg.ClientBase, from: TenantEntry, to: TenantEnt
        WHERE m.phase = 'finished'`,
       [from.tenantId, JSON.stringify(from), JSON.stringify(to)],
     )
-    const frozen = await client.query(
-      `UPDATE tenantscope.tenant_directory SET state = 'moving', updated_at = now() WHERE tenant_id = $1 AND state = $2`,
+    const frozen = await client.query<{ version: string }>(
+      `UPDATE tenantscope.tenant_directory SET state = 'moving', updated_at = now() WHERE tenant_id = $1 AND state = $2
+       RETURNING ${ENTRY_VERSION_SQL} AS version`,
       [from.tenantId, from.state],
     )
     if (journal.rowCount !== 1 || frozen.rowCount !== 1) {
       throw new TenantLifecycleError('MOVE_IN_PROGRESS', 'The tenant changed while the move began: run it again')
     }
     await client.query('COMMIT')
+    return frozen.rows[0]!.version
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined)
     throw error
@@ -325,12 +346,14 @@ async function startMove(client: pg.ClientBase, from: TenantEntry, to: TenantEnt
 }
 
 // A rerun: every instance is asked again (their acknowledgements of the first run are gone).
-async function touch(client: pg.ClientBase, tenantId: string): Promise<void> {
-  const { rowCount } = await client.query(
-    `UPDATE tenantscope.tenant_directory SET updated_at = now() WHERE tenant_id = $1 AND state = 'moving'`,
+async function touch(client: pg.ClientBase, tenantId: string): Promise<string> {
+  const { rows } = await client.query<{ version: string }>(
+    `UPDATE tenantscope.tenant_directory SET updated_at = now() WHERE tenant_id = $1 AND state = 'moving'
+     RETURNING ${ENTRY_VERSION_SQL} AS version`,
     [tenantId],
   )
-  if (rowCount !== 1) throw new TenantLifecycleError('MOVE_IN_PROGRESS', 'The tenant is no longer frozen for this move')
+  if (rows.length !== 1) throw new TenantLifecycleError('MOVE_IN_PROGRESS', 'The tenant is no longer frozen for this move')
+  return rows[0]!.version
 }
 
 // The entry points at the destination and the freeze ends, with the journal, in one transaction.
@@ -362,24 +385,53 @@ async function switchDirectory(admin: pg.Pool, receipt: MoveReceipt): Promise<vo
   }
 }
 
-// Back where it was: the destination's copy erased (if it got one), then unfrozen, the journal row gone.
-async function rollBack(options: MoveTenantOptions, from: TenantEntry, to: TenantEntry, imported: boolean): Promise<void> {
+/**
+ * Back where it was: the destination's copy erased (if it got one), then
+ * unfrozen, the journal row gone. First, with the directory row locked (a
+ * switch whose COMMIT is still under way is waited for), the journal is read
+ * again: a move that switched after all is kept, and its receipt returned;
+ * the destination is then the live copy, never erased. The lock is held
+ * until the tenant is unfrozen, so nothing switches in between.
+ */
+async function rollBack(
+  options: MoveTenantOptions,
+  from: TenantEntry,
+  to: TenantEntry,
+  imported: boolean,
+): Promise<MoveReceipt | undefined> {
   const shared = [...(options.sharedSchemas ?? ['public'])]
-  if (imported) {
-    await withPlace(options, to, (client) =>
-      eraseTenant({ ...planOf(options, schemasOf(to, shared)), client, tenantId: from.tenantId, force: true }),
-    )
-  }
   const client = await options.admin.connect()
+  let broken: Error | undefined
   try {
     await client.query('BEGIN')
+    const entry = await client.query<{ state: string }>(`SELECT state FROM tenantscope.tenant_directory WHERE tenant_id = $1 FOR UPDATE`, [
+      from.tenantId,
+    ])
+    const journal = await readMove(client, from.tenantId)
+    if (journal?.phase !== 'frozen' || entry.rows[0]?.state !== 'moving') {
+      await client.query('ROLLBACK')
+      if (journal && journal.phase !== 'frozen' && samePlace(journal.destination, to) && journal.receipt) {
+        return journal.receipt as MoveReceipt
+      }
+      throw new TenantLifecycleError('MOVE_IN_PROGRESS', 'The directory changed during the move: nothing was undone')
+    }
+    if (imported) {
+      await withPlace(options, to, (place) =>
+        eraseTenant({ ...planOf(options, schemasOf(to, shared)), client: place, tenantId: from.tenantId, force: true }),
+      )
+    }
     await client.query(`UPDATE tenantscope.tenant_directory SET state = $2, updated_at = now() WHERE tenant_id = $1 AND state = 'moving'`, [
       from.tenantId,
       from.state,
     ])
     await client.query(`DELETE FROM tenantscope.tenant_moves WHERE tenant_id = $1 AND phase = 'frozen'`, [from.tenantId])
     await client.query('COMMIT')
+    return undefined
+  } catch (error) {
+    broken = error as Error
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw error
   } finally {
-    client.release()
+    client.release(TenantLifecycleError.is(broken) ? undefined : broken)
   }
 }

@@ -9,7 +9,13 @@ export { migrationFrom, readMigrationsFolder } from './migration-files.js'
 export type { CreateTenantOptions, DropTenantOptions, PlacementOptions } from './provisioning.js'
 export { createTenant, DEFAULT_GATE_ROLE, dropTenant, listTenants, provisionPlacement, setTenantState } from './provisioning.js'
 export type { TableDirectoryOptions } from './table-directory.js'
-export { createTableDirectory, DIRECTORY_ACK_CHANNEL, DIRECTORY_CHANNEL, LISTENER_APPLICATION_NAME } from './table-directory.js'
+export {
+  createTableDirectory,
+  DIRECTORY_ACK_CHANNEL,
+  DIRECTORY_CHANNEL,
+  ENTRY_VERSION_SQL,
+  LISTENER_APPLICATION_NAME,
+} from './table-directory.js'
 export type { CommandIO } from './tenant-command.js'
 export { tenantDirectoryCommand } from './tenant-command.js'
 export type { TenantDirectoryOptions, TenantLookup } from './tenant-directory.js'

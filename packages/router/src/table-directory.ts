@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { TenantScopeError } from '@tenantscope/core'
 import pg from 'pg'
 import type { TenantEntry } from './directory-entry.js'
-import { TenantDirectory, type TenantDirectoryOptions } from './tenant-directory.js'
+import { ENTRY_VERSION, TenantDirectory, type TenantDirectoryOptions } from './tenant-directory.js'
 
 /** The channel sql/0007_tenant_directory.sql notifies on every change (payload: the tenant id). */
 export const DIRECTORY_CHANNEL = 'tenantscope_directory'
@@ -11,7 +11,9 @@ export const DIRECTORY_CHANNEL = 'tenantscope_directory'
  * The channel a listening directory acknowledges each change on, once it
  * has looked the entry up again and its routers have finished the writable
  * statements routed by the old entry. Payload: JSON `{ instance, tenant,
- * state }`, the state as looked up after the change. A tenant mover waits
+ * state, version }`, the state as looked up after the change and the
+ * version of the row it read (`updated_at` as epoch microseconds, text):
+ * a mover counts only acknowledgements of its own freeze. A tenant mover waits
  * for the acknowledgement of every listening instance (their listeners'
  * application_name is `tenantscope-directory:<instance>`, the same across
  * reconnects).
@@ -25,7 +27,9 @@ export interface TableDirectoryOptions extends TenantDirectoryOptions {
   /**
    * Listen for changes (LISTEN tenantscope_directory) on a connection of its
    * own, opened from this config, so every app instance drops a changed entry
-   * at once. Without it, changes are seen when the TTL runs out.
+   * at once. Without it, changes are seen when the TTL runs out. While that
+   * connection is down (it reconnects with a growing delay), no entry is
+   * kept: every statement looks its tenant up.
    * @example { listen: { connectionString: process.env.DATABASE_URL } }
    */
   listen?: string | pg.ClientConfig
@@ -39,9 +43,13 @@ interface DirectoryRow {
   database_key: string | null
   region: string | null
   state: TenantEntry['state']
+  version?: string
 }
 
-const SELECT_ENTRY = `SELECT tenant_id, strategy, schema_name, role_name, database_key, region, state
+/** @internal The row's version, as a mover reads it too: `updated_at` in epoch microseconds, as text. */
+export const ENTRY_VERSION_SQL = `(extract(epoch FROM updated_at) * 1000000)::int8::text`
+
+const SELECT_ENTRY = `SELECT tenant_id, strategy, schema_name, role_name, database_key, region, state, ${ENTRY_VERSION_SQL} AS version
   FROM tenantscope.tenant_directory WHERE tenant_id = $1`
 
 /** @internal */
@@ -65,7 +73,9 @@ export function entryFromRow(row: DirectoryRow): TenantEntry {
 export async function createTableDirectory(pool: pg.Pool, options: TableDirectoryOptions = {}): Promise<TenantDirectory> {
   const directory = new TenantDirectory(async (tenantId) => {
     const { rows } = await pool.query<DirectoryRow>(SELECT_ENTRY, [tenantId])
-    return rows[0] === undefined ? undefined : entryFromRow(rows[0])
+    if (rows[0] === undefined) return undefined
+    // Not enumerable: the entry the directory keeps is a copy without it.
+    return Object.defineProperty(entryFromRow(rows[0]), ENTRY_VERSION, { value: rows[0].version })
   }, options)
   if (options.listen !== undefined) await listen(directory, options.listen)
   return directory
@@ -86,7 +96,8 @@ async function listen(directory: TenantDirectory, config: string | pg.ClientConf
       .settle(tenantId)
       .then((entry) => {
         if (closed || client !== via) return
-        const payload = JSON.stringify({ instance, tenant: tenantId, state: entry?.state ?? null })
+        const version = directory.versionOf(entry) ?? null
+        const payload = JSON.stringify({ instance, tenant: tenantId, state: entry?.state ?? null, version })
         return via.query('SELECT pg_notify($1, $2)', [DIRECTORY_ACK_CHANNEL, payload])
       })
       .catch(() => undefined)
@@ -111,14 +122,14 @@ async function listen(directory: TenantDirectory, config: string | pg.ClientConf
     }
     client = next
     delay = 100
-    // What changed while nobody listened.
-    directory.invalidate()
+    // What changed while nobody listened is dropped; entries are kept again.
+    directory.suspendCache(false)
   }
 
   const lost = (which: pg.Client) => {
     if (closed || client !== which) return
     client = undefined
-    directory.invalidate()
+    directory.suspendCache(true)
     which.end().catch(() => undefined)
     retry()
   }

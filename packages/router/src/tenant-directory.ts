@@ -13,6 +13,13 @@ export interface TenantDirectoryOptions {
   ttlMillis?: number
 }
 
+/**
+ * @internal A version of an entry (a table directory's `updated_at`, as
+ * epoch microseconds), set by a lookup as a non-enumerable property of the
+ * entry it returns: an instance's acknowledgement of a change echoes it.
+ */
+export const ENTRY_VERSION = Symbol.for('tenantscope:entryVersion')
+
 interface Cached {
   readonly entry: TenantEntry | undefined
   readonly expires: number
@@ -30,6 +37,9 @@ export class TenantDirectory {
   // One lookup in flight per tenant, however many queries wait on it.
   readonly #loading = new Map<string, Promise<TenantEntry | undefined>>()
   #generation = 0
+  // While a listening directory's connection is down, nothing is kept: a change would not be announced.
+  #uncached = false
+  readonly #versions = new WeakMap<TenantEntry, string>()
   #closers: Array<() => Promise<void>> = []
   #drains: Array<(tenantId: string) => Promise<void>> = []
 
@@ -59,11 +69,13 @@ export class TenantDirectory {
         .then(() => this.#lookup(tenantId))
         .then((found) => {
           const entry = found === undefined || found === null ? undefined : validateEntry(found)
+          const version = (found as { [ENTRY_VERSION]?: unknown } | undefined)?.[ENTRY_VERSION]
+          if (entry !== undefined && typeof version === 'string') this.#versions.set(entry, version)
           if (entry !== undefined && entry.tenantId !== tenantId) {
             throw new TenantScopeError('INVALID_CONFIG', 'The directory answered with an entry for another tenant')
           }
           // An invalidation during the lookup: the answer may be stale, use it once but keep nothing.
-          if (generation === this.#generation) this.#cache.set(tenantId, { entry, expires: Date.now() + this.#ttl })
+          if (generation === this.#generation && !this.#uncached) this.#cache.set(tenantId, { entry, expires: Date.now() + this.#ttl })
           return entry
         })
         .finally(() => this.#loading.delete(tenantId))
@@ -79,9 +91,27 @@ export class TenantDirectory {
     else this.#cache.delete(tenantId)
   }
 
-  /** @internal A router's wait for its writable statements of a tenant whose entry changed. */
-  onDrain(drain: (tenantId: string) => Promise<void>): void {
+  /**
+   * @internal Stops keeping entries (every one dropped) until called again
+   * with false: a listening directory's connection is down, so the TTL
+   * would hide a change nobody announced.
+   */
+  suspendCache(suspended: boolean): void {
+    this.#uncached = suspended
+    this.invalidate()
+  }
+
+  /** @internal The version its lookup gave an entry (see ENTRY_VERSION), if any. */
+  versionOf(entry: TenantEntry | undefined): string | undefined {
+    return entry === undefined ? undefined : this.#versions.get(entry)
+  }
+
+  /** @internal A router's wait for its writable statements of a tenant whose entry changed; returns its removal. */
+  onDrain(drain: (tenantId: string) => Promise<void>): () => void {
     this.#drains.push(drain)
+    return () => {
+      this.#drains = this.#drains.filter((d) => d !== drain)
+    }
   }
 
   /**

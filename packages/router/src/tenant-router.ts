@@ -64,6 +64,7 @@ export class TenantRouter extends TenantPool {
   // Writable (active) routes not yet released, per tenant, and who waits for them to end.
   readonly #writable = new Map<string, number>()
   readonly #drained = new Map<string, Array<() => void>>()
+  readonly #stopDraining: () => void
 
   /** @internal Use createTenantRouter(). */
   constructor(options: TenantRouterOptions) {
@@ -89,7 +90,7 @@ export class TenantRouter extends TenantPool {
       this.#regions.set(region, regional)
     }
     this.#databases = options.databases ? new DatabasePools(options.databases, scope) : undefined
-    options.directory.onDrain((tenantId) => this.#drain(tenantId))
+    this.#stopDraining = options.directory.onDrain((tenantId) => this.#drain(tenantId))
   }
 
   get directory(): TenantDirectory {
@@ -209,6 +210,8 @@ export class TenantRouter extends TenantPool {
   }
 
   override end(callback?: () => void): any {
+    // A directory shared with other routers no longer waits for this one.
+    this.#stopDraining()
     const ended = Promise.all([
       this.#primary.end(),
       ...[...this.#regions.values()].map((pool) => pool.end()),

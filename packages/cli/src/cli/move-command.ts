@@ -43,6 +43,10 @@ Options:
   --out <folder>             where the archive goes (default: a temporary folder)
   --grace <seconds>          how long the old copy is kept (default: 86400)
   --freeze-timeout <seconds> how long app instances have to acknowledge the freeze (default: 30)
+  --settle <seconds>         an extra wait after the acknowledgements, for app instances whose
+                             directory does not listen (their TTL plus their longest write
+                             transaction); without it a move is refused (NO_LISTENERS) when
+                             no app instance listens
   --finish                   erase the old copy of a switched move (refused before the grace
                              period ends, unless --force)
   --text-ids                 tenant ids are any text (default: UUIDs)
@@ -68,6 +72,7 @@ export async function moveCommand(args: string[], io: CliIo): Promise<number> {
     out: { type: 'string' },
     grace: { type: 'string' },
     'freeze-timeout': { type: 'string' },
+    settle: { type: 'string' },
     finish: { type: 'boolean' },
     force: { type: 'boolean' },
     'text-ids': { type: 'boolean' },
@@ -83,7 +88,7 @@ export async function moveCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError('move needs --to (pool, schema or database), --to-citus-node, or --finish')
   }
   if (values.to && values['to-citus-node']) throw new UsageError('pass --to or --to-citus-node, not both')
-  const seconds = (name: 'grace' | 'freeze-timeout') => {
+  const seconds = (name: 'grace' | 'freeze-timeout' | 'settle') => {
     const raw = values[name]
     if (raw === undefined) return undefined
     const n = Number(raw)
@@ -159,12 +164,14 @@ export async function moveCommand(args: string[], io: CliIo): Promise<number> {
       }
       const grace = seconds('grace')
       const freezeTimeout = seconds('freeze-timeout')
+      const settle = seconds('settle')
       const receipt = await moveTenant({
         ...common,
         to,
         ...(values.out ? { directory: values.out } : {}),
         ...(grace !== undefined ? { graceMillis: grace } : {}),
         ...(freezeTimeout !== undefined ? { freezeTimeoutMillis: freezeTimeout } : {}),
+        ...(settle !== undefined ? { settleMillis: settle } : {}),
         ...(values.migrations
           ? {
               provision: {

@@ -37,6 +37,14 @@ describe('tenantscope tenant move', () => {
 
   test('moves, answers a rerun with the same receipt, and erases the old copy only after --finish', async () => {
     const args = ['tenant', 'move', '--tenant', T, '--to', 'database', '--to-database', database, '--migrations', folder]
+    // No app instance listens here: refused, nothing changed, unless --settle says how long to wait for unseen ones.
+    const unseen = await runCli([...args, '--database-url', db.adminUrl])
+    expect(unseen.code).toBe(1)
+    expect(unseen.stderr).toMatch(/NO_LISTENERS/)
+    expect((await admin.query(`SELECT state FROM tenantscope.tenant_directory WHERE tenant_id = $1`, [T])).rows).toEqual([
+      { state: 'active' },
+    ])
+    args.push('--settle', '0')
     const moved = await runCli([...args, '--json', '--out', join(folder, 'archive'), '--database-url', db.adminUrl])
     expect(moved.stderr).toBe('')
     expect(moved.code).toBe(0)

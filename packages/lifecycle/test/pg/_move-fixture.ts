@@ -141,6 +141,38 @@ export function startLoad(routers: TenantRouter[], tenantId: string, label: stri
   }
 }
 
+/**
+ * One writer that stays inside ONE withTenant for its whole life, inserting
+ * in a loop (a request handler doing many statements): each statement must
+ * still be routed by the tenant's live directory entry (refused while it
+ * moves, sent to its new place after the switch).
+ */
+export function startContextWriter(router: TenantRouter, tenantId: string, label: string) {
+  const result: LoadResult = { acknowledged: [], errors: [], reads: 0 }
+  let running = true
+  let n = 0
+  const done = withTenant(tenantId, async () => {
+    while (running) {
+      const body = `${label}-${n++}`
+      try {
+        await router.query(`INSERT INTO items (tenant_id, body) VALUES ($1, $2)`, [tenantId, body])
+        result.acknowledged.push(body)
+      } catch (error) {
+        result.errors.push(String((error as { code?: unknown }).code ?? (error as Error).message))
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    }
+  })
+  return {
+    result,
+    async stop(): Promise<LoadResult> {
+      running = false
+      await done
+      return result
+    },
+  }
+}
+
 /** The tenant's item bodies at a place (schema `schema`), as the admin reads them. */
 export async function bodiesAt(url: string, schema: string, tenantId: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url })

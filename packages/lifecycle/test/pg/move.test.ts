@@ -4,7 +4,7 @@ import type { TenantRouter } from '@tenantscope/router'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { finishMove, type MoveTenantOptions, moveTenant } from '../../src/index.js'
-import { bodiesAt, MIGRATIONS, type MoveWorld, moveWorld, seedPoolTenant, startLoad } from './_move-fixture.js'
+import { bodiesAt, MIGRATIONS, type MoveWorld, moveWorld, seedPoolTenant, startContextWriter, startLoad } from './_move-fixture.js'
 
 // A tenant moves pool → schema → database → pool in region eu, each time
 // under a load of its own reads and writes and another tenant's, through
@@ -42,25 +42,47 @@ describe('moveTenant', () => {
       )
     ).rows[0]
 
-  // Every acknowledged write is at the destination, once; the load saw only retryable refusals; the other tenant saw nothing.
+  // Every acknowledged write is at the destination, once; writes were refused during the freeze, only with the
+  // retryable TENANT_UNAVAILABLE; the other tenant saw nothing. One writer stays inside a single withTenant throughout.
   async function moveUnderLoad(to: MoveTenantOptions['to'], destination: { url: string; schema: string }, label: string) {
     const before = await withTenant(T, () => routers[0]!.query(`SELECT body FROM items WHERE tenant_id = $1`, [T]))
     const load = startLoad(routers, T, `${label}-t`)
+    const writer = startContextWriter(routers[1]!, T, `${label}-w`)
     const other = startLoad(routers, OTHER, `${label}-o`, 2)
     await new Promise((resolve) => setTimeout(resolve, 100))
-    const receipt = await moveTenant(options(to))
-    // Writes go on at the destination after the switch.
+    const refused = () => [...load.result.errors, ...writer.result.errors].filter((code) => code === 'TENANT_UNAVAILABLE').length
+    let held = 0
+    const receipt = await moveTenant({
+      ...options(to),
+      // The export waits (frozen) until both kinds of writer have been refused, so the freeze is seen to hold.
+      onProgress: async (p) => {
+        if (p.phase !== 'export' || held > 0) return
+        const since = Date.now()
+        for (let i = 0; i < 500 && !(load.result.errors.length > 0 && writer.result.errors.length > 0); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+        held = Math.max(1, Date.now() - since)
+      },
+    })
+    // Writes go on at the destination after the switch, the one-context writer's too.
     const acknowledgedAtSwitch = load.result.acknowledged.length
-    while (load.result.acknowledged.length < acknowledgedAtSwitch + 20) await new Promise((resolve) => setTimeout(resolve, 10))
-    const [mine, others] = await Promise.all([load.stop(), other.stop()])
-    expect(new Set(mine.errors)).toEqual(new Set(mine.errors.length ? ['TENANT_UNAVAILABLE'] : []))
+    const writtenAtSwitch = writer.result.acknowledged.length
+    while (load.result.acknowledged.length < acknowledgedAtSwitch + 20 || writer.result.acknowledged.length < writtenAtSwitch + 5) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    const [mine, written, others] = await Promise.all([load.stop(), writer.stop(), other.stop()])
+    expect(new Set([...mine.errors, ...written.errors])).toEqual(new Set(['TENANT_UNAVAILABLE']))
+    expect(refused()).toBeGreaterThan(0)
+    expect(written.errors.length).toBeGreaterThan(0)
     expect(others.errors).toEqual([])
     expect(mine.reads).toBeGreaterThan(0)
     const at = await bodiesAt(destination.url, destination.schema, T)
     expect(at.length).toBe(new Set(at).size)
-    expect(new Set(at)).toEqual(new Set([...before.rows.map((r) => r.body as string), ...mine.acknowledged]))
+    expect(new Set(at)).toEqual(new Set([...before.rows.map((r) => r.body as string), ...mine.acknowledged, ...written.acknowledged]))
     expect(receipt.instances).toBe(2)
-    expect(receipt.frozenMillis).toBeGreaterThanOrEqual(0)
+    // The frozen window covers the export, held above until writes were refused; and lies within the move.
+    expect(receipt.frozenMillis).toBeGreaterThanOrEqual(held)
+    expect(receipt.frozenMillis).toBeLessThanOrEqual(receipt.wallMillis)
     return receipt
   }
 
@@ -218,5 +240,108 @@ describe('moveTenant', () => {
     }
     expect(await entryOf(T)).toMatchObject({ strategy: 'pool', region: null, state: 'active' })
     expect(await bodiesAt(world.eu.adminUrl, 'public', T)).toEqual([])
+  })
+
+  // An app instance's listener that answers nothing, or answers as told.
+  async function fakeInstance(name: string, answer?: (tenant: string) => object): Promise<pg.Client> {
+    const fake = new pg.Client({ connectionString: world.primary.appUrl, application_name: `tenantscope-directory:${name}` })
+    fake.on('error', () => undefined)
+    await fake.connect()
+    if (answer) {
+      fake.on('notification', (message) => {
+        if (message.channel !== 'tenantscope_directory' || !message.payload) return
+        const payload = JSON.stringify({ instance: name, tenant: message.payload, ...answer(message.payload) })
+        fake.query('SELECT pg_notify($1, $2)', ['tenantscope_directory_ack', payload]).catch(() => undefined)
+      })
+      await fake.query('LISTEN tenantscope_directory')
+    }
+    return fake
+  }
+  const journalOf = async (id: string) =>
+    (await world.admin.query(`SELECT phase FROM tenantscope.tenant_moves WHERE tenant_id = $1`, [id])).rows[0]?.phase
+
+  test('a row changed outside the routers during the freeze, counts unchanged: VERIFY_FAILED, undone, the change kept', async () => {
+    const { rows } = await world.admin.query(`SELECT id FROM items WHERE tenant_id = $1 ORDER BY id LIMIT 1`, [T])
+    let changed = false
+    const move = moveTenant({
+      ...options({ strategy: 'pool', region: 'eu' }),
+      onProgress: async (p) => {
+        if (p.phase !== 'export' || changed) return
+        changed = true
+        // After the export's snapshot; the admin does not go through a router, so the freeze does not stop it.
+        await world.admin.query(`UPDATE items SET body = 'changed outside' WHERE tenant_id = $1 AND id = $2`, [T, rows[0].id])
+      },
+    })
+    await expect(move).rejects.toMatchObject({ code: 'VERIFY_FAILED' })
+    expect(await entryOf(T)).toMatchObject({ strategy: 'pool', region: null, state: 'active' })
+    // Undone: the move's journal row is gone.
+    expect(await journalOf(T)).toBeUndefined()
+    expect(await bodiesAt(world.eu.adminUrl, 'public', T)).toEqual([])
+    expect(await bodiesAt(world.primary.adminUrl, 'public', T)).toContain('changed outside')
+  })
+
+  test('an acknowledgement of an older version of the entry (a late answer to another freeze) does not count', async () => {
+    const stale = await fakeInstance('stale', () => ({ state: 'moving', version: '1' }))
+    try {
+      await expect(moveTenant({ ...options({ strategy: 'pool', region: 'eu' }), freezeTimeoutMillis: 1000 })).rejects.toMatchObject({
+        code: 'FREEZE_TIMEOUT',
+      })
+    } finally {
+      await stale.end()
+    }
+    expect(await entryOf(T)).toMatchObject({ strategy: 'pool', region: null, state: 'active' })
+    expect(await bodiesAt(world.eu.adminUrl, 'public', T)).toEqual([])
+  })
+
+  test('FREEZE_TIMEOUT on a resumed move also empties its partial import at the destination', async () => {
+    // A mover that died mid-import (left frozen, part of the rows at eu), and an instance that never answers.
+    await world.admin.query(
+      `INSERT INTO tenantscope.tenant_moves (tenant_id, source, destination, phase) VALUES ($1, $2, $3, 'frozen')
+      ON CONFLICT (tenant_id) DO UPDATE SET source = $2, destination = $3, phase = 'frozen', receipt = NULL`,
+      [
+        T,
+        JSON.stringify({ tenantId: T, strategy: 'pool', state: 'active' }),
+        JSON.stringify({ tenantId: T, strategy: 'pool', region: 'eu', state: 'active' }),
+      ],
+    )
+    await world.admin.query(`UPDATE tenantscope.tenant_directory SET state = 'moving' WHERE tenant_id = $1`, [T])
+    const eu = new pg.Client({ connectionString: world.eu.adminUrl })
+    await eu.connect()
+    await eu.query(`INSERT INTO items (tenant_id, body) VALUES ($1, 'partial import')`, [T])
+    await eu.end()
+    const ghost = await fakeInstance('silent')
+    try {
+      await expect(moveTenant({ ...options({ strategy: 'pool', region: 'eu' }), freezeTimeoutMillis: 1000 })).rejects.toMatchObject({
+        code: 'FREEZE_TIMEOUT',
+      })
+    } finally {
+      await ghost.end()
+    }
+    expect(await entryOf(T)).toMatchObject({ strategy: 'pool', region: null, state: 'active' })
+    expect(await journalOf(T)).toBeUndefined()
+    expect(await bodiesAt(world.eu.adminUrl, 'public', T)).toEqual([])
+  })
+
+  test('a failure once the freeze began: INTERRUPTED, says the tenant may stay frozen and to run again; the rerun completes', async () => {
+    const admin = new pg.Pool({ connectionString: world.primary.adminUrl, application_name: 'mover-to-kill', max: 4 })
+    admin.on('error', () => undefined)
+    const ghost = await fakeInstance('silent')
+    try {
+      const move = moveTenant({ ...options({ strategy: 'pool', region: 'eu' }), admin }).catch((error) => error)
+      while ((await entryOf(T)).state !== 'moving') await new Promise((resolve) => setTimeout(resolve, 5))
+      await world.admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mover-to-kill'`)
+      const error = await move
+      expect(error).toMatchObject({ code: 'INTERRUPTED' })
+      expect(error.message).toMatch(/frozen.*Run the move again/)
+    } finally {
+      await ghost.end()
+      await admin.end()
+    }
+    expect(await entryOf(T)).toMatchObject({ strategy: 'pool', region: null, state: 'moving' })
+    const receipt = await moveTenant(options({ strategy: 'pool', region: 'eu' }))
+    expect(receipt.resumed).toBe(true)
+    expect(await entryOf(T)).toMatchObject({ strategy: 'pool', region: 'eu', state: 'active' })
+    await finishMove({ admin: world.admin, tenantId: T, connectionFor: (e) => world.connectionFor(e), force: true })
+    expect(await bodiesAt(world.primary.adminUrl, 'public', T)).toEqual([])
   })
 })
