@@ -1,29 +1,9 @@
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { createTenantPool, withTenant } from '@tenantscope/core'
 import { type CitusTestDatabase, createCitusTestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-
-// The CLI's bin from source, as a real process (tsx compiles it; the
-// `@tenantscope/source` condition, where packages declare it, resolves the
-// workspace packages it imports to their source), so no build comes first.
-const require = createRequire(import.meta.url)
-const BIN = join(dirname(require.resolve('tenantscope/package.json')), 'src', 'bin.ts')
-const NODE_ARGS = ['--import', pathToFileURL(require.resolve('tsx')).href, '--conditions', '@tenantscope/source']
-
-function tenantscope(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env }
-  delete env.DATABASE_URL
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...NODE_ARGS, BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
-    })
-  })
-}
+import { tenantscope } from './fixtures/run-cli.js'
 
 describe('tenantscope citus isolate | move | stats', () => {
   let db: CitusTestDatabase

@@ -1,27 +1,10 @@
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { createTenantPool, type TenantPool, TenantScopeError, withTenant } from '@tenantscope/core'
 import { type LifecycleProgress, moveTenant, TenantLifecycleError } from '@tenantscope/lifecycle'
 import { type CitusTestDatabase, createCitusTestDatabase } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
-
-const require = createRequire(import.meta.url)
-const BIN = join(dirname(require.resolve('tenantscope/package.json')), 'src', 'bin.ts')
-const NODE_ARGS = ['--import', pathToFileURL(require.resolve('tsx')).href, '--conditions', '@tenantscope/source']
-
-function tenantscope(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env }
-  delete env.DATABASE_URL
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...NODE_ARGS, BIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
-    })
-  })
-}
+import { tenantscope } from './fixtures/run-cli.js'
 
 // moveTenant({ to: { citusNode } }) of @tenantscope/lifecycle and `tenantscope tenant move --to-citus-node`:
 // a pool tenant of a Citus cluster goes to another worker through isolate_tenant_to_new_shard and
