@@ -234,6 +234,72 @@ export function corked<T>(connection: PgConnection, write: () => T): T {
   }
 }
 
+const BEFORE_SYNC = Symbol('tenantscope.beforeSync')
+type SyncHooked = PgConnection & { [BEFORE_SYNC]?: (() => void) | undefined }
+
+/**
+ * @internal Runs `write` once, right before the next Sync that pg writes on
+ * this connection (Connection#sync, pg 8.12 to 8.23): the connection keeps
+ * its identity (per-connection maps stay keyed by it), and nothing is
+ * allocated per property read as with beforeSync's Proxy. The hook slot is
+ * installed once per connection; `write` is cleared before it runs.
+ */
+export function writeBeforeNextSync(connection: PgConnection, write: () => void): void {
+  const hooked = connection as SyncHooked
+  if (!(BEFORE_SYNC in hooked)) {
+    const sync = hooked.sync
+    hooked[BEFORE_SYNC] = undefined
+    hooked.sync = function (this: SyncHooked) {
+      const hook = this[BEFORE_SYNC]
+      if (hook !== undefined) {
+        this[BEFORE_SYNC] = undefined
+        hook()
+      }
+      sync.call(this)
+    }
+  }
+  hooked[BEFORE_SYNC] = write
+}
+
+/** @internal Drops a hook of writeBeforeNextSync that no Sync came for (the statement was refused). */
+export function clearBeforeNextSync(connection: PgConnection): void {
+  const hooked = connection as SyncHooked
+  if (BEFORE_SYNC in hooked) hooked[BEFORE_SYNC] = undefined
+}
+
+const fixedMessages = new WeakMap<object, Map<string, Buffer>>()
+
+/**
+ * @internal Writes Parse/Bind/Execute of a constant statement without
+ * parameters (BEGIN, COMMIT), unnamed: the bytes are serialised once per pg
+ * Connection class, by that pg's own writers, and written as they are
+ * afterwards (Connection#_send, pg 8.12 to 8.23). Where pg lacks `_send`,
+ * the messages are written one by one as before.
+ */
+export function writeFixedStatement(connection: PgConnection, text: string): void {
+  const send = (connection as { _send?: (buffer: Buffer) => unknown })._send
+  const kind = Object.getPrototypeOf(connection) as object
+  let byText = fixedMessages.get(kind)
+  let bytes = byText?.get(text)
+  if (bytes === undefined && typeof send === 'function') {
+    const parts: Buffer[] = []
+    const capture = Object.create(kind, { _send: { value: (buffer: Buffer) => parts.push(Buffer.from(buffer)) } }) as PgConnection
+    capture.parse({ text })
+    capture.bind({ values: [] })
+    capture.execute({})
+    bytes = Buffer.concat(parts)
+    if (byText === undefined) fixedMessages.set(kind, (byText = new Map()))
+    byText.set(text, bytes)
+  }
+  if (bytes === undefined || typeof send !== 'function') {
+    connection.parse({ text })
+    connection.bind({ values: [] })
+    connection.execute({})
+    return
+  }
+  send.call(connection, bytes)
+}
+
 /** @internal The connection as seen by a query object that must write more messages right before its Sync. */
 export function beforeSync(connection: PgConnection, write: (connection: PgConnection) => void): PgConnection {
   return new Proxy(connection, {

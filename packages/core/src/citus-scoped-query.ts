@@ -1,9 +1,20 @@
 import type pg from 'pg'
-import { forgetSubmittedStatement, type PgConnection, queryClassOf, queueFirst, type Submittable } from './_pg-internals.js'
+import {
+  clearBeforeNextSync,
+  corked,
+  forgetSubmittedStatement,
+  type PgConnection,
+  queryClassOf,
+  queueFirst,
+  type Submittable,
+  writeBeforeNextSync,
+  writeFixedStatement,
+} from './_pg-internals.js'
 import { connectionState } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
-import { ScopedQuery } from './scoped-query.js'
+import type { PreparedStatements } from './prepared-statements.js'
+import { ScopedQuery, validateStatement } from './scoped-query.js'
 import type { SetterStatement } from './setter.js'
 import { scriptShape } from './statement-kind.js'
 import { StatementWrapper } from './statement-wrapper.js'
@@ -19,9 +30,9 @@ import { StatementWrapper } from './statement-wrapper.js'
  * after BEGIN) it is a plain ScopedQuery: the transaction's first statement
  * carries the setter, the others go as they are.
  *
- * BEGIN is written just before the ScopedQuery's first message and COMMIT
- * just before its Sync, so a statement that pg refuses before writing
- * anything leaves nothing half-sent. The replies to BEGIN and COMMIT are
+ * The statement is checked before BEGIN is written, and COMMIT goes just
+ * before the ScopedQuery's Sync, so a statement that pg refuses leaves
+ * nothing half-sent. The replies to BEGIN and COMMIT are
  * swallowed; the ScopedQuery sees exactly what it would see alone.
  *
  * An error between BEGIN and COMMIT leaves the connection in a failed
@@ -35,7 +46,10 @@ import { StatementWrapper } from './statement-wrapper.js'
  * hold it (a pooler moved us, someone ran DEALLOCATE), it fails after BEGIN
  * and before the user's statement ran: the transaction is rolled back and
  * the whole statement goes again with the setter unnamed, ahead of anything
- * else queued on the client.
+ * else queued on the client. With prepareStatements the user's statement is
+ * named too (Citus then keeps its routed plan): one that fails at Parse or
+ * Bind (missing, already there, its result type changed) has not run; the
+ * same roll back, and it goes again unnamed, with a Close of the name.
  */
 export class CitusScopedQuery extends StatementWrapper {
   readonly #client: pg.ClientBase
@@ -77,37 +91,21 @@ export class CitusScopedQuery extends StatementWrapper {
           '(pool.transaction(), or BEGIN on a client from pool.connect())',
       )
     }
-    let begun = false
-    const writeBegin = () => {
-      if (begun) return
-      begun = true
-      connection.parse({ text: 'BEGIN' })
-      connection.bind({ values: [] })
-      connection.execute({})
-    }
-    // The ScopedQuery writes nothing before it has validated the statement:
-    // BEGIN goes just before its first message, COMMIT just before its Sync.
-    const around = new Proxy(connection, {
-      get: (target, property) => {
-        if (property === 'parse' || property === 'bind') {
-          return (config: never) => {
-            writeBegin()
-            ;(target[property] as (config: never) => void)(config)
-          }
-        }
-        if (property === 'sync') {
-          return () => {
-            target.parse({ text: 'COMMIT' })
-            target.bind({ values: [] })
-            target.execute({})
-            target.sync()
-          }
-        }
-        const value: unknown = Reflect.get(target, property)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
+    // Refused before anything is written: what pg's Query would refuse (the
+    // ScopedQuery checks the same again, and so writes nothing after BEGIN
+    // that it could refuse).
+    const invalid = validateStatement(userStatementOf(this.statement), connection)
+    if (invalid) return invalid
+    // BEGIN now, COMMIT right before the ScopedQuery's Sync: on the
+    // connection itself (no Proxy), so that what is keyed by the connection
+    // (the named statements it holds) sees the same object as pg's replies.
+    return corked(connection, () => {
+      writeFixedStatement(connection, 'BEGIN')
+      writeBeforeNextSync(connection, () => writeFixedStatement(connection, 'COMMIT'))
+      const error = this.statement.submit(connection) ?? null
+      if (error) clearBeforeNextSync(connection)
+      return error
     })
-    return this.statement.submit(around) ?? null
   }
 
   // pg records the active query's name as parsed on every ParseComplete:
@@ -142,11 +140,20 @@ export class CitusScopedQuery extends StatementWrapper {
     // connection holds it is in doubt (failed() records that). Missing or
     // duplicate after BEGIN: nothing of the user's statement ran; roll back,
     // then send it all again with the setter unnamed.
-    if (retry !== undefined && this.#wrapping && this.#completes <= 1) {
+    if (retry?.prepared !== undefined && this.#wrapping && this.#completes <= 1) {
       if (retry.prepared.failed(raw) && this.#completes === 1) {
         forgetSubmittedStatement(connection, retry.statement.name)
-        const client = this.#client
-        queueRollback(client, () => queueFirst(client, citusStatement(client, retry.setter, retry.statement, undefined)))
+        this.#sendAgain(retry, undefined)
+        return
+      }
+    }
+    // The user's named statement failed at Parse or Bind, after the setter:
+    // it has not run. Roll back, then send it again unnamed.
+    const name = retry?.statement.name
+    if (retry?.statements !== undefined && name !== undefined && this.#wrapping && this.#completes === 2) {
+      if (retry.statements.retryable(raw)) {
+        retry.statement.name = undefined
+        this.#sendAgain(retry, name)
         return
       }
     }
@@ -158,6 +165,17 @@ export class CitusScopedQuery extends StatementWrapper {
       return
     }
     super.handleError(error, connection)
+  }
+
+  // After a ROLLBACK, ahead of anything else queued on the client: the
+  // setter unnamed; `close`, the user's statement's old name to close.
+  #sendAgain(retry: Retry, close: string | undefined): void {
+    const client = this.#client
+    const again = citusStatement(client, retry.setter, retry.statement, undefined, true, undefined, {
+      statements: retry.statements,
+      close,
+    })
+    queueRollback(client, () => queueFirst(client, again))
   }
 }
 
@@ -175,17 +193,41 @@ export function citusStatement(
   skip: (() => boolean) | undefined,
   wrapWhenIdle = true,
   prepared?: PreparedSetterUse,
+  named: NamedStatement = {},
 ): CitusScopedQuery {
   const wrap = { now: false }
-  const inner = new ScopedQuery(setter, statement, { skip: () => (wrap.now ? false : (skip?.() ?? false)), prepared })
-  return new CitusScopedQuery(client, inner, wrap, wrapWhenIdle, prepared && { prepared, setter, statement })
+  const { statements, close } = named
+  const inner = new ScopedQuery(setter, statement, {
+    skip: () => (wrap.now ? false : (skip?.() ?? false)),
+    prepared,
+    preparedStatement: statements,
+    close,
+  })
+  const retry = prepared !== undefined || statements !== undefined ? { prepared, statements, setter, statement } : undefined
+  return new CitusScopedQuery(client, inner, wrap, wrapWhenIdle, retry)
 }
 
-/** What a statement whose named setter failed needs to go again unnamed. */
+/**
+ * @internal pool.query with prepareStatements: the user's statement carries
+ * its name (see nameStatement in run-query.ts); `close`, a name to close
+ * ahead of it (a retry).
+ */
+export interface NamedStatement {
+  readonly statements?: PreparedStatements | undefined
+  readonly close?: string | undefined
+}
+
+/** What a statement whose named setter or named statement failed needs to go again unnamed. */
 interface Retry {
-  readonly prepared: PreparedSetterUse
+  readonly prepared: PreparedSetterUse | undefined
+  readonly statements: PreparedStatements | undefined
   readonly setter: SetterStatement
   readonly statement: Submittable
+}
+
+// The user's statement under the ScopedQuery (its `statement`).
+function userStatementOf(inner: Submittable): Submittable {
+  return (inner as unknown as { statement: Submittable }).statement
 }
 
 function readsInPages(statement: Submittable): boolean {

@@ -37,8 +37,10 @@ export interface RunOptions {
   citus?: boolean
   /**
    * pool.query only (prepareStatements): the user's statement is named,
-   * parsed once per server connection. Never inside an explicit
-   * transaction, where a statement that the server lost would abort it.
+   * parsed once per server connection. Never inside a user's transaction,
+   * where a statement that the server lost would abort it; in Citus mode
+   * inside the pool's own BEGIN/COMMIT, which is rolled back and sent again
+   * unnamed then (citus-scoped-query.ts).
    */
   statements?: PreparedStatements | undefined
 }
@@ -114,7 +116,10 @@ export function sendQuery(
       wrapper = new ScopedBlock(client, setter, statement, () => placement)
     } else if (options.citus) {
       // Citus mode: BEGIN, setter, statement, COMMIT.
-      wrapper = citusStatement(client, setter, statement, undefined, true, options.prepared?.use(client, setter))
+      const { prepared, statements } = options
+      wrapper = citusStatement(client, setter, statement, undefined, true, prepared?.use(client, setter), {
+        statements: statements && nameStatement(statement, statements, input),
+      })
     } else {
       const { prepared, statements } = options
       wrapper = new ScopedQuery(setter, statement, {

@@ -53,7 +53,9 @@ export interface TenantPoolOptions extends TenantScopeOptions {
    * comes. Only single SELECT, INSERT, UPDATE, DELETE, MERGE, WITH, VALUES
    * and TABLE statements are named: DDL, utility statements and scripts go
    * unnamed, and so does every statement inside a transaction
-   * (`pool.connect()`, `pool.transaction`).
+   * (`pool.connect()`, `pool.transaction`). In Citus mode (`citus: true`)
+   * the statement of `pool.query` is named inside its BEGIN/COMMIT, and
+   * Citus keeps its routed plan (see docs/citus.md).
    *
    * A named statement that fails before it runs (the server lost it behind
    * PgBouncer before 1.21, or a table changed shape: `cached plan must not
@@ -134,8 +136,7 @@ export class TenantPool extends pg.Pool {
     this.#runOptions = {
       prepared: this.#scope.preparedSetters,
       citus: this.#scope.citus,
-      // Citus mode wraps every statement in BEGIN/COMMIT: never named there.
-      statements: this.#scope.citus ? undefined : statements,
+      statements,
     }
     // pg.Pool's constructor wrote its own copies; point them at the wrapped pool.
     Object.defineProperties(this, {
