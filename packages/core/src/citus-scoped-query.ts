@@ -102,9 +102,13 @@ export class CitusScopedQuery extends StatementWrapper {
     return corked(connection, () => {
       writeFixedStatement(connection, 'BEGIN')
       writeBeforeNextSync(connection, () => writeFixedStatement(connection, 'COMMIT'))
-      const error = this.statement.submit(connection) ?? null
-      if (error) clearBeforeNextSync(connection)
-      return error
+      try {
+        return this.statement.submit(connection) ?? null
+      } finally {
+        // No Sync went out (refused, or pg gave up at Bind): no COMMIT may
+        // ride on the next statement's Sync.
+        clearBeforeNextSync(connection)
+      }
     })
   }
 
