@@ -190,10 +190,7 @@ async function main(): Promise<void> {
           const raw = new pg.Pool({ connectionString: bypassUrl, max: concurrency })
           const app = new pg.Pool({ connectionString: appUrl, max: concurrency })
           const routed = createTenantPool({ connectionString: appUrl, max: concurrency }, { citus: true })
-          const routedPrepared = createTenantPool(
-            { connectionString: appUrl, max: concurrency },
-            { citus: true, prepareStatements: true },
-          )
+          const routedPrepared = createTenantPool({ connectionString: appUrl, max: concurrency }, { citus: true, prepareStatements: true })
           try {
             const run: Record<ModeName, (shape: Shape) => Promise<unknown>> = {
               raw: (shape) => {
@@ -258,8 +255,13 @@ async function main(): Promise<void> {
               const routedRuns = measured.get('routed')!
               const preparedRuns = measured.get('routed-prepared')!
               if (network === 'proxy') {
-                for (const [mode, runs] of [['routed', routedRuns], ['routed-prepared', preparedRuns]] as const) {
-                  verdicts.push(verdict(`${concurrency} client${concurrency === 1 ? '' : 's'}, ${shape.label}, ${LABELS[mode]}`, runs, rawRuns))
+                for (const [mode, runs] of [
+                  ['routed', routedRuns],
+                  ['routed-prepared', preparedRuns],
+                ] as const) {
+                  verdicts.push(
+                    verdict(`${concurrency} client${concurrency === 1 ? '' : 's'}, ${shape.label}, ${LABELS[mode]}`, runs, rawRuns),
+                  )
                 }
               }
               const vsFloor =
