@@ -44,6 +44,12 @@ interface Expected {
   readonly setter?: string
 }
 
+// What postgres.js sent, one shared record per kind (no allocation per message).
+const PASSED: readonly Expected[] = [Sent.Parse, Sent.Bind, Sent.Describe, Sent.Execute, Sent.Close, Sent.Sync, Sent.Query].map((kind) => ({
+  kind,
+  injected: false,
+}))
+
 /** A portal name that starts with these bytes carries a tenant token. */
 export const TOKEN_PREFIX = '\u001ftenantscope\u001f'
 const PREFIX = Buffer.from(TOKEN_PREFIX, 'utf8')
@@ -245,7 +251,7 @@ export class WireSplice {
       this.#discarding = false
     }
     if (kind === Sent.Sync || kind === Sent.Query) this.#syncsInFlight++
-    this.#expected.push(setter === undefined ? { kind, injected } : { kind, injected, setter })
+    this.#expected.push(injected ? { kind, injected, ...(setter === undefined ? {} : { setter }) } : PASSED[kind]!)
   }
 
   #hasToken(data: Buffer, at: number): boolean {
