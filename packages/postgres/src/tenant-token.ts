@@ -22,7 +22,7 @@ const registry: Registry = ((globalThis as Record<symbol, unknown>)[Symbol.for('
 }) as Registry
 
 /** The portal name that carries `setter`. */
-export function encodeToken(setter: SpliceSetter): string {
+export function encodeToken(setter: Omit<SpliceSetter, 'id'>): string {
   let number = registry.numbers.get(setter.text)
   if (number === undefined) {
     number = registry.texts.push(setter.text) - 1
@@ -35,7 +35,8 @@ export function encodeToken(setter: SpliceSetter): string {
 export function decodeToken(token: string): SpliceSetter | undefined {
   const colon = token.indexOf(':')
   if (colon < 1) return undefined
-  const text = registry.texts[Number(token.slice(0, colon))]
+  const id = Number(token.slice(0, colon))
+  const text = registry.texts[id]
   if (text === undefined) return undefined
   let values: unknown
   try {
@@ -44,5 +45,5 @@ export function decodeToken(token: string): SpliceSetter | undefined {
     return undefined
   }
   if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) return undefined
-  return { text, values }
+  return { id, text, values }
 }

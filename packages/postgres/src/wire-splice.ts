@@ -4,8 +4,8 @@
  *
  * Outgoing, a Bind whose portal name carries a tenant token (see
  * tenant-token.ts) is rewritten: the setter's Bind and Execute (after its
- * Parse, once per connection or, with `prepare: false`, every time, closed
- * again right after) go out right before it, and its portal name becomes the
+ * Parse, once per connection or, with `prepare: false`, every time, after a
+ * Close of any statement left by the same name) go out right before it, and its portal name becomes the
  * unnamed portal again. The setter and the statement then sit before the
  * same Sync: PostgreSQL runs them as one implicit transaction, the
  * transaction-local setting reaches the statement and ends with it.
@@ -60,6 +60,8 @@ export class SpliceError extends Error {
 
 /** The setter to run for one statement: its text and its text values (bind parameters). */
 export interface SpliceSetter {
+  /** Names the setter's statement on the server: the same number for the same text. */
+  readonly id: number
   readonly text: string
   readonly values: readonly string[]
 }
@@ -82,8 +84,8 @@ export class WireSplice {
   #head = 0
   // After an error, PostgreSQL discards what is sent up to the next Sync.
   #discarding = false
-  readonly #statements = new Map<string, string>()
-  #named = 0
+  // The setter texts whose statement this connection has (keepStatement).
+  readonly #prepared = new Set<string>()
   // Incoming framing: bytes of the current message still to pass or drop.
   #remaining = 0
   #dropping = false
@@ -245,18 +247,22 @@ export class WireSplice {
     return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
   }
 
-  #expect(kind: Sent, injected: boolean, setter?: string): void {
+  #expect(kind: Sent, injected: boolean, record?: Expected): void {
     if (this.#discarding) {
       if (kind !== Sent.Sync) return
       this.#discarding = false
     }
     if (kind === Sent.Sync || kind === Sent.Query) this.#syncsInFlight++
-    this.#expected.push(injected ? { kind, injected, ...(setter === undefined ? {} : { setter }) } : PASSED[kind]!)
+    this.#expected.push(injected ? record! : PASSED[kind]!)
   }
 
   #hasToken(data: Buffer, at: number): boolean {
-    // The portal name starts right after the 5-byte header.
-    return data.length >= at + 5 + PREFIX.length && data.compare(PREFIX, 0, PREFIX.length, at + 5, at + 5 + PREFIX.length) === 0
+    // The portal name starts right after the 5-byte header; postgres.js's own is empty (a NUL).
+    return (
+      data[at + 5] === PREFIX[0] &&
+      data.length >= at + 5 + PREFIX.length &&
+      data.compare(PREFIX, 0, PREFIX.length, at + 5, at + 5 + PREFIX.length) === 0
+    )
   }
 
   // The setter's messages, then the statement's Bind with its portal name
@@ -264,36 +270,48 @@ export class WireSplice {
   #splice(data: Buffer, at: number, end: number, pieces: Buffer[]): void {
     const nameEnd = data.indexOf(0, at + 5)
     if (nameEnd < 0 || nameEnd >= end) throw new SpliceError('malformed Bind')
-    const token = data.toString('utf8', at + 5 + PREFIX.length, nameEnd)
-    const setter = this.options.decode(token)
+    const injection = this.#injectionFor(data.toString('utf8', at + 5 + PREFIX.length, nameEnd))
     // Not ours after all: sent as it is, the Bind names a portal that its
     // Execute (of the unnamed portal) does not run: the statement fails.
-    if (setter === undefined) {
+    if (injection === undefined) {
       pieces.push(data.subarray(at, end))
       return
     }
-    let name = this.#statements.get(setter.text)
-    if (name === undefined) {
-      name = `tenantscope_setter_${++this.#named}`
-      pieces.push(parseMessage(name, setter.text))
-      this.#expect(Sent.Parse, true, setter.text)
-      if (this.options.keepStatement) this.#statements.set(setter.text, name)
+    const { text } = injection.setter
+    const keep = this.options.keepStatement
+    if (!keep) {
+      // Closing a statement that does not exist is no error: this clears one
+      // that a failed setter left (PostgreSQL skipped the rest of its Sync).
+      pieces.push(injection.close)
+      this.#expect(Sent.Close, true, INJECTED_CLOSE)
     }
-    pieces.push(bindMessage(name, setter.values), EXECUTE_UNNAMED)
-    this.#expect(Sent.Bind, true, setter.text)
-    this.#expect(Sent.Execute, true)
-    if (!this.options.keepStatement) {
-      pieces.push(closeStatement(name))
-      this.#expect(Sent.Close, true)
+    if (!keep || !this.#prepared.has(text)) {
+      pieces.push(injection.parse)
+      this.#expect(Sent.Parse, true, injection.parsed)
+      if (keep) this.#prepared.add(text)
     }
-    // The statement's own Bind, portal name emptied: 'B', length, then one NUL for the name.
-    const rest = data.subarray(nameEnd + 1, end)
-    const bind = Buffer.allocUnsafe(6 + rest.length)
-    bind[0] = 0x42
-    bind.writeUInt32BE(5 + rest.length, 1)
-    bind[5] = 0
-    rest.copy(bind, 6)
-    pieces.push(bind)
+    pieces.push(injection.bindExecute)
+    this.#expect(Sent.Bind, true, injection.bound)
+    this.#expect(Sent.Execute, true, INJECTED_EXECUTE)
+    // The statement's own Bind, portal name emptied: 'B', length, one NUL for the name, the rest as it was.
+    const header = Buffer.allocUnsafe(6)
+    header[0] = 0x42
+    header.writeUInt32BE(5 + (end - nameEnd - 1), 1)
+    header[5] = 0
+    pieces.push(header, data.subarray(nameEnd + 1, end))
+  }
+
+  #injectionFor(token: string): Injection | undefined {
+    let injection = injections.get(token)
+    if (injection === undefined) {
+      const setter = this.options.decode(token)
+      if (setter === undefined) return undefined
+      // A bounded cache: one entry per tenant (and extra settings) in use.
+      if (injections.size >= MAX_INJECTIONS) injections.clear()
+      injection = buildInjection(setter)
+      injections.set(token, injection)
+    }
+    return injection
   }
 
   /** Records a message received; false when postgres.js is not to see it. */
@@ -354,7 +372,7 @@ export class WireSplice {
     if (current.injected && current.setter !== undefined) {
       // The setter's statement is missing (DISCARD ALL, a pooler that lost
       // it) or was never made: parse it again next time.
-      if (current.kind === Sent.Parse || errorCode(data, at) === '26000') this.#statements.delete(current.setter)
+      if (current.kind === Sent.Parse || errorCode(data, at) === '26000') this.#prepared.delete(current.setter)
     }
     while (this.#current() !== undefined && this.#current()!.kind !== Sent.Sync) this.#shift()
     if (this.#current() === undefined) this.#discarding = true
@@ -386,6 +404,34 @@ export class WireSplice {
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** A setter's messages, built once per token. */
+interface Injection {
+  readonly setter: SpliceSetter
+  readonly parse: Buffer
+  readonly bindExecute: Buffer
+  readonly close: Buffer
+  readonly parsed: Expected
+  readonly bound: Expected
+}
+
+const injections = new Map<string, Injection>()
+const MAX_INJECTIONS = 4096
+const INJECTED_EXECUTE: Expected = { kind: Sent.Execute, injected: true }
+const INJECTED_CLOSE: Expected = { kind: Sent.Close, injected: true }
+
+// The statement's name follows from the setter's text: the same on every connection.
+function buildInjection(setter: SpliceSetter): Injection {
+  const name = `tenantscope_setter_${setter.id}`
+  return {
+    setter,
+    parse: parseMessage(name, setter.text),
+    bindExecute: Buffer.concat([bindMessage(name, setter.values), EXECUTE_UNNAMED]),
+    close: closeStatement(name),
+    parsed: { kind: Sent.Parse, injected: true, setter: setter.text },
+    bound: { kind: Sent.Bind, injected: true, setter: setter.text },
+  }
+}
 
 const EXECUTE_UNNAMED = (() => {
   // 'E', length, portal '' (one NUL), max rows 0.

@@ -218,7 +218,7 @@ describe.each([{ prepare: true }, { prepare: false }])('tenantSocket() on the wi
     const scoped = await countOf(() => withTenant(fixture.tenantA, () => sql`SELECT id FROM tenants WHERE ${1}::int = 1`))
     expect(scoped.trips).toBe(rawCount.trips)
     expect(scoped.syncs).toBe(1)
-    // The setter's Bind and Execute (Parse and Close too with prepare: false) beside the statement's.
+    // The setter's Bind and Execute (Close and Parse too with prepare: false) beside the statement's.
     if (prepare) expect(scoped.messages).toEqual({ B: 2, E: 2, S: 1 })
     else expect(scoped.messages).toMatchObject({ P: 2, B: 2, E: 2, C: 1, S: 1 })
   })

@@ -98,11 +98,11 @@ describe('WireSplice', () => {
     expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync])))).toBe('PBEBES')
   })
 
-  test('with keepStatement false the setter is parsed and closed with every statement', () => {
+  test('with keepStatement false the setter is closed (whatever a failed run left) and parsed with every statement', () => {
     const wire = connected(false)
     for (let i = 0; i < 2; i++) {
-      expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), ''), execute, sync])))).toBe('PBECBES')
-      const replies = Buffer.concat([message('1'), message('2'), dataRow, complete('SELECT 1'), message('3'), statementReplies])
+      expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), ''), execute, sync])))).toBe('CPBEBES')
+      const replies = Buffer.concat([message('3'), message('1'), message('2'), dataRow, complete('SELECT 1'), statementReplies])
       expect(types(wire.incoming(replies)!)).toBe('2DCZ')
     }
   })
