@@ -1,5 +1,5 @@
 import { withTenant } from '@tenantscope/core'
-import { createTenantSql } from '@tenantscope/postgres'
+import { createTenantSql, tenantSocket } from '@tenantscope/postgres'
 import postgres from 'postgres'
 import type { Mode, ModeUrls } from './modes.js'
 import type { Operation } from './workloads.js'
@@ -8,6 +8,8 @@ export const POSTGRES_JS_LABELS: Record<string, string> = {
   'postgres-js-raw': 'raw postgres.js (explicit tenant_id, BYPASSRLS role)',
   'postgres-js-tenantscope':
     'tenantscope createTenantSql over postgres.js (RLS; `BEGIN; SET LOCAL` as one simple Query, the statement, COMMIT, in one write)',
+  'postgres-js-socket':
+    'tenantscope createTenantSql over postgres(url, tenantSocket()) (the setter, its id bound, spliced in before the statement under its one Sync)',
   'postgres-js-floor':
     'floor of that design, by hand on raw postgres.js: reserve(), `BEGIN; SET LOCAL`, statement, COMMIT sent together, release()',
   'postgres-js-one-command':
@@ -35,13 +37,21 @@ export async function createPostgresJsModes(
   prepare = true,
   sessionTenant?: string,
 ): Promise<PostgresJsModes> {
-  const pool = (url: string, mode: string, settings: Record<string, string> = {}) =>
-    postgres(url, { max: size, prepare, onnotice: () => undefined, connection: { application_name: applicationName(mode), ...settings } })
+  const pool = (url: string, mode: string, settings: Record<string, string> = {}, extra: object = {}) =>
+    postgres(url, {
+      max: size,
+      prepare,
+      onnotice: () => undefined,
+      connection: { application_name: applicationName(mode), ...settings },
+      ...extra,
+    })
   const raw = pool(urls.maintenanceUrl, 'postgres-js-raw')
   const app = pool(urls.appUrl, 'postgres-js-tenantscope')
   const floorApp = pool(urls.appUrl, 'postgres-js-floor')
-  const pools = [raw, app, floorApp]
+  const spliceApp = pool(urls.appUrl, 'postgres-js-socket', {}, tenantSocket({ prepare }))
+  const pools = [raw, app, floorApp, spliceApp]
   const scoped = createTenantSql(app)
+  const spliced = createTenantSql(spliceApp)
   const modes: Mode[] = [
     { name: 'postgres-js-raw', label: POSTGRES_JS_LABELS['postgres-js-raw']!, run: (operation) => runRaw(raw, operation) },
     {
@@ -49,6 +59,7 @@ export async function createPostgresJsModes(
       label: POSTGRES_JS_LABELS['postgres-js-tenantscope']!,
       run: (operation) => runScoped(scoped, operation),
     },
+    { name: 'postgres-js-socket', label: POSTGRES_JS_LABELS['postgres-js-socket']!, run: (operation) => runScoped(spliced, operation) },
     { name: 'postgres-js-floor', label: POSTGRES_JS_LABELS['postgres-js-floor']!, run: (operation) => runFloor(floorApp, operation) },
   ]
   if (sessionTenant !== undefined) {

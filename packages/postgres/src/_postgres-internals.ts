@@ -21,6 +21,9 @@ export interface QueryInternals extends Promise<unknown> {
   active: boolean
   cursorFn?: unknown
   cursorRows?: number
+  /** The portal name postgres.js writes into the query's Bind; unused by postgres.js 3.4 itself (see tenant-token.ts). */
+  cursorName?: string
+  options: { simple?: boolean } & Record<string, unknown>
   streaming?: boolean
   strings: readonly string[]
   tagged: boolean

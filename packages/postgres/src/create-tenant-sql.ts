@@ -12,7 +12,9 @@ import {
 } from './_postgres-internals.js'
 import { type PoolSqlLike, scopedStatementHandler } from './scoped-statement.js'
 import { scopeTransaction, type TransactionSqlLike } from './scoped-transaction.js'
+import { splicedStatementHandler } from './spliced-statement.js'
 import { TenantBinding, type TenantSqlOptions } from './tenant-binding.js'
+import { usesTenantSocket } from './tenant-socket.js'
 
 const brand = Symbol.for('tenantscope:TenantSql')
 
@@ -65,7 +67,9 @@ export function createTenantSql<TTypes extends Record<string, unknown> = {}>(
   }
   const pool = sql as unknown as PoolSqlLike & Record<string, unknown>
   const binding = new TenantBinding(options)
-  const debug = handlerOf(pool).debug
+  const poolHandler = handlerOf(pool)
+  const debug = poolHandler.debug
+  const spliced = usesTenantSocket(pool.options)
 
   // The query is postgres.js's own (so .values(), .raw(), .describe(),
   // .forEach() work); only what sends it changes.
@@ -73,7 +77,9 @@ export function createTenantSql<TTypes extends Record<string, unknown> = {}>(
     if (!isQuery(made)) return made
     let handler: Handler
     try {
-      handler = scopedStatementHandler(pool, binding.resolve(), debug)
+      handler = spliced
+        ? splicedStatementHandler(pool, poolHandler, binding.resolve(), debug)
+        : scopedStatementHandler(pool, binding.resolve(), debug)
     } catch (error) {
       handler = (query: QueryInternals) => query.reject(error)
       handler.debug = debug

@@ -1,3 +1,4 @@
+import { tenantSocket } from '@tenantscope/postgres'
 import { describeTenantContract } from '@tenantscope/test-harness'
 import { tenantSqlFactory } from './_contract-adapter.js'
 
@@ -6,3 +7,9 @@ const POSTGRES_JS = { waitForKilledBackends: false }
 
 describeTenantContract('postgres.js, createTenantSql(postgres(url))', tenantSqlFactory(), POSTGRES_JS)
 describeTenantContract('postgres.js, createTenantSql(postgres(url, { prepare: false }))', tenantSqlFactory({ prepare: false }), POSTGRES_JS)
+describeTenantContract('postgres.js, createTenantSql(postgres(url, tenantSocket()))', tenantSqlFactory(tenantSocket()), POSTGRES_JS)
+describeTenantContract(
+  'postgres.js, createTenantSql(postgres(url, tenantSocket({ prepare: false })))',
+  tenantSqlFactory(tenantSocket({ prepare: false })),
+  POSTGRES_JS,
+)

@@ -1,3 +1,4 @@
+import { tenantSocket } from '@tenantscope/postgres'
 import { describeTenantContract, type PgBouncer, startPgBouncer } from '@tenantscope/test-harness'
 import { afterAll, beforeAll, describe, inject } from 'vitest'
 import { tenantSqlFactory } from '../pg/_contract-adapter.js'
@@ -16,6 +17,12 @@ describe('postgres.js through PgBouncer in transaction mode', () => {
   describeTenantContract(
     'postgres.js through PgBouncer (transaction mode), createTenantSql(postgres(url, { prepare: false }))',
     tenantSqlFactory({ prepare: false }, (url) => bouncer!.url(url)),
+    { throughPooler: true, waitForKilledBackends: false },
+  )
+  // The setter is parsed and closed again with each statement, before its Sync: one server connection.
+  describeTenantContract(
+    'postgres.js through PgBouncer (transaction mode), createTenantSql(postgres(url, tenantSocket({ prepare: false })))',
+    tenantSqlFactory(tenantSocket({ prepare: false }), (url) => bouncer!.url(url)),
     { throughPooler: true, waitForKilledBackends: false },
   )
 })

@@ -1,0 +1,95 @@
+import net from 'node:net'
+import { TenantScopeError } from '@tenantscope/core'
+import type postgres from 'postgres'
+import { decodeToken } from './tenant-token.js'
+import { SpliceError, WireSplice } from './wire-splice.js'
+
+const brand = Symbol.for('tenantscope:postgres:tenantSocket')
+
+/** The part of postgres.js's parsed options the socket factory reads. */
+interface ConnectOptions {
+  host: string[]
+  port: number[]
+  path?: string | false
+  ssl?: unknown
+  prepare?: boolean
+}
+
+type SocketFactory = ((options: ConnectOptions) => net.Socket) & { [brand]?: true }
+
+/**
+ * postgres.js options, `options` and a socket that lets `createTenantSql`
+ * send each statement's tenant setter before the statement's own Sync: one
+ * command per statement, as raw postgres.js sends.
+ *
+ * postgres.js closes every query with a Sync and has no hook between its
+ * messages, so the socket does it: it rewrites the protocol on the wire (see
+ * wire-splice.ts). Each connection is a plain TCP (or Unix socket)
+ * connection to the first host; TLS (`ssl`) is refused (postgres.js would
+ * encrypt beneath the rewriting).
+ * @example
+ * const sql = createTenantSql(postgres(process.env.DATABASE_URL!, tenantSocket({ max: 10 })))
+ */
+export function tenantSocket<T extends Record<string, postgres.PostgresType> = {}>(options: postgres.Options<T> = {}): postgres.Options<T> {
+  if (options.ssl !== undefined && options.ssl !== false) throw refuseTls()
+  const factory: SocketFactory = (parsed) => {
+    if (parsed.ssl !== undefined && parsed.ssl !== false) throw refuseTls()
+    const socket = parsed.path ? net.connect(parsed.path) : net.connect(parsed.port[0]!, parsed.host[0]!)
+    splice(socket, new WireSplice({ keepStatement: parsed.prepare !== false, decode: decodeToken }))
+    return socket
+  }
+  factory[brand] = true
+  return { ...options, socket: factory } as postgres.Options<T>
+}
+
+const refuseTls = () =>
+  new TenantScopeError(
+    'INVALID_CONFIG',
+    'tenantSocket() does not support ssl: connect without TLS, or use createTenantSql without tenantSocket()',
+  )
+
+/** @internal True when postgres.js uses tenantSocket()'s connections; throws INVALID_CONFIG when it would also use TLS. */
+export function usesTenantSocket(options: Record<string, unknown>): boolean {
+  const socket = options.socket as SocketFactory | undefined
+  if (typeof socket !== 'function' || socket[brand] !== true) return false
+  if (options.ssl !== undefined && options.ssl !== false) throw refuseTls()
+  return true
+}
+
+// The socket postgres.js gets is the TCP socket itself, its write and its
+// 'data' events passed through the splice: no stream in between.
+function splice(socket: net.Socket, wire: WireSplice): void {
+  const write = socket.write.bind(socket) as (chunk: Buffer, ...rest: unknown[]) => boolean
+  socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
+    let bytes: Buffer
+    try {
+      bytes = wire.outgoing(chunk)
+    } catch (error) {
+      fail(socket, error)
+      return false
+    }
+    return write(bytes, ...rest)
+  }) as typeof socket.write
+  const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean
+  socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+    if (event !== 'data') return emit(event, ...args)
+    let bytes: Buffer | null
+    try {
+      bytes = wire.incoming(args[0] as Buffer)
+    } catch (error) {
+      fail(socket, error)
+      return false
+    }
+    const result = bytes === null ? true : emit('data', bytes)
+    const released = wire.released()
+    if (released !== null && !socket.destroyed) write(released)
+    return result
+  }) as typeof socket.emit
+}
+
+// The wire no longer fits what was sent: nothing on this connection can be
+// trusted to belong where postgres.js would put it. It ends, and postgres.js
+// fails what was in flight on it.
+function fail(socket: net.Socket, error: unknown): void {
+  socket.destroy(error instanceof SpliceError ? error : new SpliceError(String(error)))
+}
