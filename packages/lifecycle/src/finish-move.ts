@@ -1,5 +1,6 @@
 import type { TenantIdParser } from '@tenantscope/core'
 import pg from 'pg'
+import { checkPace } from './erase-pace.js'
 import { type EraseReceipt, eraseTenant } from './erase-tenant.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
@@ -17,6 +18,8 @@ export interface FinishMoveOptions {
   sharedSchemas?: readonly string[]
   /** Erase the source before its grace period is over. @default false */
   force?: boolean
+  /** The old copy's erase pauses between batches as eraseTenant's `pace` says (0: full speed). @default 1 */
+  pace?: number
   tenantColumn?: string
   parseTenantId?: TenantIdParser
   onProgress?: OnProgress
@@ -33,6 +36,7 @@ export interface FinishMoveOptions {
  */
 export async function finishMove(options: FinishMoveOptions): Promise<MoveReceipt & { erased: EraseReceipt }> {
   const tenantId = parseTenant(options.tenantId, options.parseTenantId)
+  if (options.pace !== undefined) checkPace(options.pace)
   const journal = await readMove(options.admin, tenantId)
   if (journal === undefined || journal.phase === 'frozen') {
     throw new TenantLifecycleError('TENANT_NOT_FOUND', 'The tenant has no switched move to finish')
@@ -65,6 +69,7 @@ export async function finishMove(options: FinishMoveOptions): Promise<MoveReceip
       tenantId,
       force: true,
       schemas,
+      ...(options.pace !== undefined ? { pace: options.pace } : {}),
       ...(options.tenantColumn ? { tenantColumn: options.tenantColumn } : {}),
       ...(options.parseTenantId ? { parseTenantId: options.parseTenantId } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -417,7 +417,8 @@ async function rollBack(
     }
     if (imported) {
       await withPlace(options, to, (place) =>
-        eraseTenant({ ...planOf(options, schemasOf(to, shared)), client: place, tenantId: from.tenantId, force: true }),
+        // At full speed: the tenant stays frozen until its copy is gone.
+        eraseTenant({ ...planOf(options, schemasOf(to, shared)), client: place, tenantId: from.tenantId, force: true, pace: 0 }),
       )
     }
     await client.query(`UPDATE tenantscope.tenant_directory SET state = $2, updated_at = now() WHERE tenant_id = $1 AND state = 'moving'`, [

@@ -1,0 +1,33 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { TenantLifecycleError } from './lifecycle-error.js'
+
+/**
+ * The erase's default pace, chosen from docs/benchmarks-lifecycle.md: the
+ * lowest that kept other tenants' p99 within 2× of their p99 without the
+ * erase on a 2-core machine.
+ */
+export const DEFAULT_ERASE_PACE = 1
+
+/** The largest pace accepted: an erase paused 100× its work is a mistake, not a setting. */
+const MAX_PACE = 100
+
+/** @internal `pace` checked: a finite number from 0 (full speed) to 100. */
+export function checkPace(pace: unknown): number {
+  if (typeof pace !== 'number' || !Number.isFinite(pace) || pace < 0 || pace > MAX_PACE) {
+    throw new TenantLifecycleError('INVALID_CONFIG', `pace must be a number from 0 (full speed) to ${MAX_PACE}`)
+  }
+  return pace
+}
+
+/**
+ * @internal After a batch that took `batchMs`, waits `pace` × that long
+ * (pt-archiver's --sleep-coef): the erase then keeps a backend busy at most
+ * 1/(1 + pace) of the time, however fast or slow the server is, and leaves
+ * the rest of it to other tenants. Returns the milliseconds actually paused.
+ */
+export async function pauseAfterBatch(batchMs: number, pace: number): Promise<number> {
+  if (pace === 0) return 0
+  const began = performance.now()
+  await sleep(batchMs * pace)
+  return performance.now() - began
+}
