@@ -25,7 +25,7 @@ export const TENANT_HELP = `Usage: tenantscope tenant <create|list|drop|migrate|
         [--pace <p>]                    kept in tenantscope.tenant_erasures); needs --force
                                         once the tenant no longer writes; after each batch
                                         it pauses p × the batch's time so other tenants keep
-                                        their latency (default 1; --pace 0: full speed)
+                                        their latency (default 2; --pace 0: full speed)
   move --tenant <id> --to <strategy>    move a tenant to another place (pool, schema, database,
                                         region) with its writes frozen meanwhile, verified;
                                         --finish erases the old copy later; tenantscope tenant

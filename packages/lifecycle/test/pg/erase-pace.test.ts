@@ -60,12 +60,12 @@ describe('erase batches and pacing', () => {
     for (const rows of Object.values(await snapshot(db.admin, B))) expect(rows).toEqual([])
   })
 
-  test('the default pace is 1, and a dry run neither deletes nor pauses', async () => {
+  test('the default pace is 2, and a dry run neither deletes nor pauses', async () => {
     const C = await seedTenant(db.admin, 'initech')
     const dry = await eraseTenant({ client: db.maintenance, tenantId: C, dryRun: true })
-    expect(dry).toMatchObject({ batches: 0, pausedMs: 0, pace: 1 })
+    expect(dry).toMatchObject({ batches: 0, pausedMs: 0, pace: 2 })
     const erased = await eraseTenant({ client: db.maintenance, tenantId: C, force: true })
-    expect(erased.pace).toBe(1)
+    expect(erased.pace).toBe(2)
     expect(erased.pausedMs).toBeGreaterThan(0)
   })
 
