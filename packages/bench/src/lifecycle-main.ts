@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { createTenantPool, withTenant } from '@tenantscope/core'
 import { eraseTenant, exportTenant, planTenant } from '@tenantscope/lifecycle'
 import { MAINTENANCE_ROLE, withClient } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import { openDatabases } from './database.js'
+import { benchErase, parseEraseSettings } from './erase-bench.js'
 import { benchMove } from './move-bench.js'
 import { seedWorkload } from './seed.js'
 
@@ -16,8 +16,8 @@ import { seedWorkload } from './seed.js'
 // - export: exportTenant against the obvious baseline, one
 //   `COPY (SELECT * FROM t WHERE tenant_id = '...') TO STDOUT` per table into
 //   a file, in the same run, alternating, several rounds;
-// - erase: other tenants' point-read p99 while the large tenant is erased,
-//   against their p99 just before;
+// - erase (erase-bench.ts): other tenants' point-read p99 while a large tenant
+//   is erased, against their p99 just before, for several batch sizes and paces;
 // - move (move-bench.ts): a 100k-row tenant moved under load; `--only-move` skips the rest.
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
 
@@ -82,33 +82,10 @@ async function main(): Promise<void> {
     }
     const ratios = timings.export.map((ms, i) => timings.baseline[i]! / ms).sort((a, b) => a - b)
 
-    // Erase: other tenants' reads before and during.
-    const pool = createTenantPool({ connectionString: database.appUrl, max: 8 })
-    const reads = async (until: () => boolean) => {
-      const latencies: number[] = []
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          while (!until()) {
-            const tenant = small[Math.floor(Math.random() * small.length)]!
-            const began = performance.now()
-            await withTenant(tenant.id, () => pool.query('SELECT id, name FROM projects WHERE id = $1', [tenant.projectIds[0]]))
-            latencies.push(performance.now() - began)
-          }
-        }),
-      )
-      latencies.sort((a, b) => a - b)
-      return { p99: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, count: latencies.length }
-    }
-    const baselineEnd = performance.now() + (quick ? 2000 : 5000)
-    const before = await reads(() => performance.now() > baselineEnd)
-    let erasing = true
-    const started = performance.now()
-    const erase = eraseTenant({ client, tenantId: big, force: true }).finally(() => (erasing = false))
-    const during = await reads(() => !erasing)
-    const receipt = await erase
-    const eraseSeconds = (performance.now() - started) / 1000
-    await pool.end()
+    // Erase: the export's tenant first, untimed (erase-bench.ts seeds its own each round).
+    await eraseTenant({ client, tenantId: big, force: true, pace: 0 })
     await client.end()
+    const erase = await benchErase(database, small, projects, rounds, parseEraseSettings(process.argv), log)
 
     const median = ratios[Math.floor(ratios.length / 2)]!
     const markdown = [
@@ -120,11 +97,10 @@ async function main(): Promise<void> {
       '| --- | ---: | --- |',
       `| export throughput × baseline (\`COPY (SELECT * ... WHERE tenant_id = ...)\` per table), median [min–max] of ${rounds} rounds | ${median.toFixed(2)} [${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}] | ≥ 0.9 |`,
       `| export time, median | ${(timings.export.sort((a, b) => a - b)[Math.floor(rounds / 2)]! / 1000).toFixed(2)} s | |`,
-      `| erase: ${receipt.rows.toLocaleString('en')} rows in batches of 5000, verified | ${eraseSeconds.toFixed(1)} s | |`,
-      `| other tenants' point-read p99 during the erase × before it (${during.count} and ${before.count} reads) | ${(during.p99 / before.p99).toFixed(2)} (${during.p99.toFixed(1)} ms vs ${before.p99.toFixed(1)} ms) | ≤ 2 |`,
       '',
       'The export also hashes every byte (SHA-256 of each file, on a worker thread that also writes the files); the baseline does not. One untimed run of each comes first.',
       '',
+      ...erase,
     ].join('\n')
     process.stdout.write(`${markdown}\n`)
     if (!process.argv.includes('--no-move')) process.stdout.write(`${(await benchMove(databases, log, quick)).join('\n')}\n`)

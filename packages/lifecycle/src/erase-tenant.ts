@@ -1,6 +1,7 @@
 import type { TenantIdParser } from '@tenantscope/core'
 import type pg from 'pg'
 import { deleteBatch } from './delete-rows.js'
+import { checkPace, DEFAULT_ERASE_PACE, pauseAfterBatch } from './erase-pace.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 import type { OnProgress } from './progress.js'
@@ -23,6 +24,16 @@ export interface EraseTenantOptions extends PlanOptions {
   force?: boolean
   /** Rows deleted per transaction, so that other tenants never wait behind a long lock. @default 5000 */
   batchSize?: number
+  /**
+   * After each batch, pause `pace` times as long as the batch took
+   * (pt-archiver's `--sleep-coef`), so that the erase keeps a backend busy at
+   * most 1/(1 + pace) of the time and other tenants' queries keep the CPU
+   * and disks they need. `0` erases at full speed (a maintenance window, a
+   * server to spare). A number from 0 to 100.
+   * @example eraseTenant({ client, tenantId, force: true, pace: 0 }) // full speed
+   * @default 2 (about 3.5 times the full-speed time; see docs/benchmarks-lifecycle.md)
+   */
+  pace?: number
   /** @default uuidTenantId */
   parseTenantId?: TenantIdParser
   onProgress?: OnProgress
@@ -35,6 +46,11 @@ export interface EraseReceipt {
   /** Children first: the order rows were (or would be) deleted in. */
   tables: { name: string; via: string; rows: number }[]
   rows: number
+  /** DELETE transactions that removed rows (0 in a dry run). */
+  batches: number
+  /** The pace the erase ran at, and the milliseconds it paused between batches in all (0 at pace 0). */
+  pace: number
+  pausedMs: number
   startedAt: string
   finishedAt: string
   /** After the erase, a role that bypasses row level security counted 0 rows of the tenant in every table. */
@@ -46,7 +62,8 @@ export interface EraseReceipt {
 /**
  * Erases every row of a tenant in every table that holds its rows (found
  * from the catalog, foreign-key-only tables included), children before
- * parents, in batches of `batchSize` rows per transaction. Then counts again
+ * parents, in batches of `batchSize` rows per transaction, paused between
+ * batches in proportion to their time (`pace`). Then counts again
  * as a role that bypasses row level security: zero rows anywhere, or
  * VERIFY_FAILED. The receipt is returned and kept in
  * `tenantscope.tenant_erasures`. An interrupted erase is rerun to complete.
@@ -58,6 +75,7 @@ export async function eraseTenant(options: EraseTenantOptions): Promise<EraseRec
   const batchSize = options.batchSize ?? 5000
   if (!Number.isSafeInteger(batchSize) || batchSize < 1)
     throw new TenantLifecycleError('INVALID_CONFIG', 'batchSize must be a positive integer')
+  const pace = checkPace(options.pace ?? DEFAULT_ERASE_PACE)
   if (!dryRun && options.force !== true) {
     throw new TenantLifecycleError(
       'ERASE_REFUSED',
@@ -70,13 +88,22 @@ export async function eraseTenant(options: EraseTenantOptions): Promise<EraseRec
     const childrenFirst = [...plan.tables].reverse()
     const counts = await countRows(client, childrenFirst, tenantId)
     const tables = childrenFirst.map((table, i) => ({ name: table.name, via: table.via, rows: counts[i]! }))
+    let batches = 0
+    let pausedMs = 0
     if (!dryRun) {
       for (const [index, table] of childrenFirst.entries()) {
         let rows = 0
-        for (let deleted = -1; deleted !== 0; ) {
+        // A short batch was the table's last: rows written meanwhile (by a
+        // tenant erased with force while it still writes) fail the count below.
+        for (let deleted = batchSize; deleted >= batchSize; ) {
+          const began = performance.now()
           deleted = await inTenantTransaction(client, tenantId, () => deleteBatch(client, table, batchSize))
+          const took = performance.now() - began
           rows += deleted
           await onProgress?.({ phase: 'erase', table: table.name, index: index + 1, total: childrenFirst.length, rows })
+          if (deleted === 0) break
+          batches += 1
+          pausedMs += await pauseAfterBatch(took, pace)
         }
       }
     }
@@ -93,6 +120,9 @@ export async function eraseTenant(options: EraseTenantOptions): Promise<EraseRec
       dryRun,
       tables,
       rows: tables.reduce((sum, t) => sum + t.rows, 0),
+      batches,
+      pace,
+      pausedMs: Math.round(pausedMs),
       startedAt,
       finishedAt: new Date().toISOString(),
       verified: !dryRun,

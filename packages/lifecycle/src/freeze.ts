@@ -10,18 +10,25 @@ export interface FreezeOptions {
    */
   freeze: (client: pg.ClientBase) => Promise<string>
   timeoutMillis: number
-  /** Instances seen listening before (listeningInstances): waited for too, even if they drop before the freeze. */
-  seen: readonly string[]
+  /** Listeners seen before (listeningBackends): their instances are waited for too, even if they drop before the freeze. */
+  seen: readonly ListeningBackend[]
 }
 
-/** @internal The app instances whose directory listens on the directory's database now. */
-export async function listeningInstances(admin: pg.Pool | pg.ClientBase): Promise<string[]> {
-  const { rows } = await admin.query<{ instance: string }>(
-    `SELECT DISTINCT substr(application_name, length($1) + 2) AS instance FROM pg_stat_activity
+/** @internal A directory's listening connection: its backend, the instance it names, the role it logged in as. */
+export interface ListeningBackend {
+  pid: number
+  instance: string
+  role: string
+}
+
+/** @internal The listening connections of app instances' directories on the directory's database now. */
+export async function listeningBackends(admin: pg.Pool | pg.ClientBase): Promise<ListeningBackend[]> {
+  const { rows } = await admin.query<ListeningBackend>(
+    `SELECT pid, substr(application_name, length($1) + 2) AS instance, usename::text AS role FROM pg_stat_activity
       WHERE starts_with(application_name, $1 || ':') AND datname = current_database()`,
     [LISTENER_APPLICATION_NAME],
   )
-  return rows.map((row) => row.instance)
+  return rows
 }
 
 /**
@@ -32,14 +39,25 @@ export async function listeningInstances(admin: pg.Pool | pg.ClientBase): Promis
  * writable statements it routed before. Each instance acknowledges on
  * tenantscope_directory_ack. The directory row is touched again every
  * 500 ms while some instance has not answered (a listener that reconnected
- * after the change missed its NOTIFY). Returns the instances that answered;
+ * after the change missed its NOTIFY).
+ *
+ * An acknowledgement counts only from the listening connection itself (the
+ * router sends it there): NOTIFY carries the sender's backend pid, which no
+ * client can choose, and that pid must be a listener of the instance named,
+ * logged in as the role that instance's listener first had. An instance is
+ * acknowledged once each of its listening connections has. So a NOTIFY from
+ * any other connection, of any role, counts for nothing, and neither does
+ * one from an impostor taking an instance's application_name while that
+ * instance still listens. Returns the instances that answered;
  * throws FREEZE_TIMEOUT (the caller unfreezes) when one stays silent,
  * and INTERRUPTED (the tenant may stay frozen: run the move again) for any
  * other failure once the freeze began.
  */
 export async function freezeWrites(admin: pg.Pool, tenantId: string, options: FreezeOptions): Promise<number> {
   const listener = await admin.connect()
-  const acked = new Set<string>()
+  // Acknowledgements as received (sender pid → instance), and those proven to come from that instance's listener.
+  const received = new Map<number, string>()
+  const proven = new Map<number, string>()
   // Set once the freeze committed: acknowledgements of an earlier version are late answers to another freeze.
   let frozenAt: bigint | undefined
   let wake: (() => void) | undefined
@@ -57,7 +75,7 @@ export async function freezeWrites(admin: pg.Pool, tenantId: string, options: Fr
         /^\d+$/.test(ack.version) &&
         BigInt(ack.version) >= frozenAt
       ) {
-        acked.add(ack.instance)
+        received.set(message.processId, ack.instance)
       }
     } catch {
       // not an acknowledgement
@@ -71,10 +89,28 @@ export async function freezeWrites(admin: pg.Pool, tenantId: string, options: Fr
   let broken: Error | undefined
   let freezing = false
   // Instances seen listening at any point since before the freeze: one that drops and comes back is still waited for.
-  const instances = new Set<string>(options.seen)
-  const look = async () => {
-    for (const instance of await listeningInstances(listener)) instances.add(instance)
+  const instances = new Set<string>()
+  // The role each instance's listener had when first seen: an impostor of another role never counts.
+  const roleOf = new Map<string, string>()
+  let listening: ListeningBackend[] = []
+  const see = (backends: readonly ListeningBackend[]) => {
+    for (const backend of backends) {
+      instances.add(backend.instance)
+      if (!roleOf.has(backend.instance)) roleOf.set(backend.instance, backend.role)
+    }
   }
+  see(options.seen)
+  const look = async () => {
+    listening = await listeningBackends(listener)
+    see(listening)
+    for (const [pid, instance] of received) {
+      const sender = listening.find((backend) => backend.pid === pid)
+      if (sender?.instance === instance && sender.role === roleOf.get(instance)) proven.set(pid, instance)
+    }
+  }
+  const acknowledged = (instance: string) =>
+    [...proven.values()].includes(instance) &&
+    listening.every((backend) => backend.instance !== instance || proven.get(backend.pid) === instance)
   try {
     await listener.query(`LISTEN ${DIRECTORY_ACK_CHANNEL}`)
     freezing = true
@@ -82,11 +118,11 @@ export async function freezeWrites(admin: pg.Pool, tenantId: string, options: Fr
     const deadline = Date.now() + options.timeoutMillis
     for (let round = 0; ; round++) {
       await look()
-      if ([...instances].every((instance) => acked.has(instance))) return instances.size
+      if ([...instances].every(acknowledged)) return instances.size
       if (Date.now() >= deadline) {
         throw new TenantLifecycleError(
           'FREEZE_TIMEOUT',
-          `${[...instances].filter((i) => !acked.has(i)).length} of ${instances.size} app instances did not acknowledge the freeze in time`,
+          `${[...instances].filter((i) => !acknowledged(i)).length} of ${instances.size} app instances did not acknowledge the freeze in time`,
         )
       }
       if (round > 0 && round % 5 === 0) {

@@ -6,7 +6,7 @@ import pg from 'pg'
 import { type CitusMoveOptions, type CitusMoveReceipt, isCitusDestination, moveTenantOnCitus } from './citus-move.js'
 import { eraseTenant } from './erase-tenant.js'
 import { exportTenant } from './export-tenant.js'
-import { freezeWrites, listeningInstances } from './freeze.js'
+import { freezeWrites, listeningBackends } from './freeze.js'
 import { importTenant, inSchema } from './import-tenant.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
@@ -143,7 +143,7 @@ async function movePlacement(options: MoveTenantOptions): Promise<MoveReceipt> {
   }
   // Before anything changes (checkDestination may provision): an instance whose
   // listener is down, or that has none, is invisible to the freeze.
-  const seen = await listeningInstances(admin)
+  const seen = await listeningBackends(admin)
   if (seen.length === 0 && settleMillis === undefined) {
     throw new TenantLifecycleError(
       'NO_LISTENERS',
@@ -417,7 +417,8 @@ async function rollBack(
     }
     if (imported) {
       await withPlace(options, to, (place) =>
-        eraseTenant({ ...planOf(options, schemasOf(to, shared)), client: place, tenantId: from.tenantId, force: true }),
+        // At full speed: the tenant stays frozen until its copy is gone.
+        eraseTenant({ ...planOf(options, schemasOf(to, shared)), client: place, tenantId: from.tenantId, force: true, pace: 0 }),
       )
     }
     await client.query(`UPDATE tenantscope.tenant_directory SET state = $2, updated_at = now() WHERE tenant_id = $1 AND state = 'moving'`, [

@@ -22,8 +22,10 @@ export const TENANT_HELP = `Usage: tenantscope tenant <create|list|drop|migrate|
                                         --replace)
   erase --tenant <id> [--dry-run]       delete every row of the tenant, children first, in
         [--force] [--batch-size <n>]    batches, then prove nothing is left (a receipt is
-                                        kept in tenantscope.tenant_erasures); needs --force
-                                        once the tenant no longer writes
+        [--pace <p>]                    kept in tenantscope.tenant_erasures); needs --force
+                                        once the tenant no longer writes; after each batch
+                                        it pauses p × the batch's time so other tenants keep
+                                        their latency (default 2; --pace 0: full speed)
   move --tenant <id> --to <strategy>    move a tenant to another place (pool, schema, database,
                                         region) with its writes frozen meanwhile, verified;
                                         --finish erases the old copy later; tenantscope tenant
@@ -60,6 +62,7 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
     'batch-size': { type: 'string' },
+    pace: { type: 'string' },
     'tenant-column': { type: 'string' },
     schema: { type: 'string', multiple: true },
     'text-ids': { type: 'boolean' },
@@ -84,6 +87,9 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size'])
   if (batchSize !== undefined && !(Number.isSafeInteger(batchSize) && batchSize > 0))
     throw new UsageError('--batch-size must be a positive integer')
+  const pace = values.pace === undefined ? undefined : Number(values.pace)
+  if (pace !== undefined && !(values.pace!.trim() !== '' && Number.isFinite(pace) && pace >= 0 && pace <= 100))
+    throw new UsageError('--pace must be a number from 0 (full speed) to 100')
   const plan = {
     ...(values['tenant-column'] ? { tenantColumn: values['tenant-column'] } : {}),
     ...(values.schema ? { schemas: values.schema } : {}),
@@ -135,6 +141,7 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
         dryRun: values['dry-run'] ?? false,
         force: values.force ?? false,
         ...(batchSize ? { batchSize } : {}),
+        ...(pace !== undefined ? { pace } : {}),
         onProgress,
         ...plan,
         ...(parseTenantId ? { parseTenantId } : {}),
@@ -142,7 +149,7 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
       result = receipt
       summary = receipt.dryRun
         ? `Would erase ${receipt.rows} rows:\n${receipt.tables.map((t) => `  ${t.name}: ${t.rows}`).join('\n')}\n`
-        : `Erased ${receipt.rows} rows from ${receipt.tables.length} tables; verified: none left${receipt.recorded ? '; receipt kept in tenantscope.tenant_erasures' : ''}\n`
+        : `Erased ${receipt.rows} rows from ${receipt.tables.length} tables in ${receipt.batches} batches (paused ${(receipt.pausedMs / 1000).toFixed(1)} s at pace ${receipt.pace}); verified: none left${receipt.recorded ? '; receipt kept in tenantscope.tenant_erasures' : ''}\n`
     }
     bar.done()
     io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : summary)

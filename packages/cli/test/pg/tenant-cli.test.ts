@@ -105,4 +105,21 @@ describe('tenantscope tenant', () => {
     })
     expect(await runCli(['tenant', 'move'], { DATABASE_URL: db.maintenanceUrl })).toMatchObject({ code: 2 })
   })
+
+  test('erase --pace: a bad pace exits 2 with nothing erased; --pace 0 erases at full speed, and the receipt says so', async () => {
+    for (const pace of ['-1', '101', 'fast', '', 'Infinity']) {
+      expect(
+        await runCli(['tenant', 'erase', '--tenant', B, '--force', `--pace=${pace}`], { DATABASE_URL: db.maintenanceUrl }),
+      ).toMatchObject({
+        code: 2,
+        stderr: 'tenantscope tenant: --pace must be a number from 0 (full speed) to 100\n',
+      })
+    }
+    expect(await count(B)).toBe('4')
+    const erased = await runCli(['tenant', 'erase', '--tenant', B, '--force', '--pace', '0', '--json'], { DATABASE_URL: db.maintenanceUrl })
+    expect(erased.code).toBe(0)
+    // One batch for each table that held rows (tenants, projects, invoices), no pause.
+    expect(JSON.parse(erased.stdout)).toMatchObject({ rows: 4, verified: true, batches: 3, pace: 0, pausedMs: 0 })
+    expect(await count(B)).toBe('0')
+  })
 })

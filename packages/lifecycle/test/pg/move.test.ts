@@ -3,6 +3,7 @@ import { withTenant } from '@tenantscope/core'
 import type { TenantRouter } from '@tenantscope/router'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { dropEmptySource } from '../../src/drop-empty-source.js'
 import { finishMove, type MoveTenantOptions, moveTenant } from '../../src/index.js'
 import { bodiesAt, MIGRATIONS, type MoveWorld, moveWorld, seedPoolTenant, startContextWriter, startLoad } from './_move-fixture.js'
 
@@ -12,6 +13,7 @@ import { bodiesAt, MIGRATIONS, type MoveWorld, moveWorld, seedPoolTenant, startC
 describe('moveTenant', () => {
   const T = randomUUID()
   const OTHER = randomUUID()
+  const OTHER_IN_SCHEMA = randomUUID()
   let world: MoveWorld
   let routers: TenantRouter[]
   let options: (to: MoveTenantOptions['to']) => MoveTenantOptions
@@ -103,6 +105,8 @@ describe('moveTenant', () => {
     })
     const finished = await finishMove({ admin: world.admin, tenantId: T, connectionFor: (e) => world.connectionFor(e), force: true })
     expect(finished.erased.verified).toBe(true)
+    // A pool source: the shared schema stays.
+    expect(finished.sourcePlace).toBeUndefined()
     expect(await bodiesAt(world.primary.adminUrl, 'public', T)).toEqual([])
     expect((await bodiesAt(world.primary.adminUrl, 'public', OTHER)).length).toBeGreaterThan(100)
   })
@@ -116,14 +120,24 @@ describe('moveTenant', () => {
       'b',
     )
     expect(await entryOf(T)).toMatchObject({ strategy: 'database', database_key: database, state: 'active' })
-    await finishMove({ admin: world.admin, tenantId: T, connectionFor: (e) => world.connectionFor(e), force: true })
-    expect(await bodiesAt(world.primary.adminUrl, `${world.prefix}t`, T)).toEqual([])
+    const finished = await finishMove({ admin: world.admin, tenantId: T, connectionFor: (e) => world.connectionFor(e), force: true })
+    expect(finished.erased).toMatchObject({ verified: true })
+    // The old schema, empty now, and its tenant role are gone.
+    expect(finished.sourcePlace).toEqual({ dropped: true, name: `${world.prefix}t` })
+    const left = await world.admin.query(
+      `SELECT (SELECT count(*)::int FROM pg_namespace WHERE nspname = $1) AS schemas, (SELECT count(*)::int FROM pg_roles WHERE rolname = $1) AS roles`,
+      [`${world.prefix}t`],
+    )
+    expect(left.rows).toEqual([{ schemas: 0, roles: 0 }])
   })
 
   test('database → the shared pool of region eu under load; sequences moved past the imported ids', async () => {
     await moveUnderLoad({ strategy: 'pool', region: 'eu' }, { url: world.eu.adminUrl, schema: 'public' }, 'c')
     expect(await entryOf(T)).toMatchObject({ strategy: 'pool', region: 'eu', state: 'active' })
-    await finishMove({ admin: world.admin, tenantId: T, connectionFor: (e) => world.connectionFor(e), force: true })
+    const finished = await finishMove({ admin: world.admin, tenantId: T, connectionFor: (e) => world.connectionFor(e), force: true })
+    // The tenant's own database, empty now, is gone.
+    expect(finished.sourcePlace).toEqual({ dropped: true, name: `${world.prefix}db` })
+    expect((await world.admin.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [`${world.prefix}db`])).rowCount).toBe(0)
   })
 
   test('a write transaction open when the move begins is waited for, and its row arrives', async () => {
@@ -343,5 +357,47 @@ describe('moveTenant', () => {
     expect(await entryOf(T)).toMatchObject({ strategy: 'pool', region: 'eu', state: 'active' })
     await finishMove({ admin: world.admin, tenantId: T, connectionFor: (e) => world.connectionFor(e), force: true })
     expect(await bodiesAt(world.primary.adminUrl, 'public', T)).toEqual([])
+  })
+
+  test("an old place that is not empty, someone else's, or shared is kept, with the reason", async () => {
+    const schema = `${world.prefix}keep`
+    await world.admin.query(
+      `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.notes (body text); INSERT INTO ${schema}.notes VALUES ('left')`,
+    )
+    const client = new pg.Client({ connectionString: world.primary.adminUrl })
+    await client.connect()
+    try {
+      const entry = { tenantId: randomUUID(), strategy: 'schema' as const, schema, role: schema, state: 'active' as const }
+      expect(await dropEmptySource(world.admin, entry, client, ['public'])).toEqual({
+        dropped: false,
+        name: schema,
+        reason: `${schema}.notes still holds rows`,
+      })
+      await world.admin.query(`TRUNCATE ${schema}.notes`)
+      await world.admin.query(
+        `INSERT INTO tenantscope.tenant_directory (tenant_id, strategy, schema_name, role_name) VALUES ($1, 'schema', $2, $2)`,
+        [OTHER_IN_SCHEMA, schema],
+      )
+      expect(await dropEmptySource(world.admin, entry, client, ['public'])).toMatchObject({
+        dropped: false,
+        reason: 'another tenant lives there',
+      })
+      expect(await dropEmptySource(world.admin, { ...entry, schema: 'public' }, client, ['public'])).toMatchObject({
+        dropped: false,
+        reason: 'a shared schema',
+      })
+      const primary = (await client.query('SELECT current_database() AS db')).rows[0].db
+      expect(
+        await dropEmptySource(world.admin, { tenantId: entry.tenantId, strategy: 'database', database: primary, state: 'active' }, client, [
+          'public',
+        ]),
+      ).toMatchObject({
+        dropped: false,
+        reason: "the directory's own database",
+      })
+      expect((await world.admin.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1`, [schema])).rows).toEqual([{ n: 1 }])
+    } finally {
+      await client.end()
+    }
   })
 })
