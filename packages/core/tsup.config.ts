@@ -15,7 +15,7 @@ export default defineConfig({
   },
   format: ['esm', 'cjs'],
   // The entries import core by name; while building, that name is the source.
-  // stripInternal: what is marked @internal (constructors, _queryAlone) stays
+  // stripInternal: what is marked @internal (constructors, _begin, _commit) stays
   // out of the published types, and so do the internal types they name.
   dts: { compilerOptions: { paths: { '@tenantscope/core': ['./src/index.ts'] }, stripInternal: true } },
   sourcemap: true,

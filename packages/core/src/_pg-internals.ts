@@ -216,6 +216,17 @@ export function writeStatement(
 }
 
 /**
+ * @internal Writes messages already serialised (see setter-messages.ts), as
+ * pg's Connection writes each of its own (Connection#_send, pg 8.12 to 8.23:
+ * nothing once the socket is no longer writable).
+ */
+export function writeMessages(connection: PgConnection, messages: Buffer): void {
+  const stream = connection.stream as unknown as { writable?: boolean; write(chunk: Buffer): boolean }
+  if (!stream.writable) return
+  stream.write(messages)
+}
+
+/**
  * @internal Writes Close for the named statement `name`: PostgreSQL drops it
  * (no error if it is not there) and answers CloseComplete, which pg's
  * Client ignores. Connection#close, pg 8.12 to 8.23.

@@ -178,6 +178,16 @@ export function isSetterPending(client: pg.ClientBase): boolean {
 }
 
 /**
+ * @internal Inside a transaction (or a failed one) that has the setting:
+ * connectionState 'T' or 'E' and no setter pending, in one lookup (the
+ * direct path asks it for every statement of a transaction).
+ */
+export function hasScopedTransaction(client: pg.ClientBase): boolean {
+  const slot = states.get(client)
+  return slot !== undefined && (slot.state === 'T' || slot.state === 'E') && !slot.setterPending
+}
+
+/**
  * @internal True when handing the connection back could pass on a
  * transaction, a statement still running or queued (it would run for whoever
  * borrows the connection next), a protocol exchange that will never end (see

@@ -1,17 +1,28 @@
 import type pg from 'pg'
 import { isClientBusy, isReadyForQuery, type PgConnection, queryClassOf, type Submittable, statementText } from './_pg-internals.js'
-import { connectionState, isSetterPending } from './connection-state.js'
+import { hasScopedTransaction } from './connection-state.js'
 import { placeSetter } from './setter-placement.js'
 import { scriptShape } from './statement-kind.js'
 import { StatementWrapper } from './statement-wrapper.js'
+
+type Settle = (error: Error | null, result?: pg.QueryResult) => void
 
 /**
  * @internal A statement inside a transaction that already carries the
  * setter: sent as it is, with nothing added. Still a StatementWrapper, so
  * that the session-state checks see it (its command tag, and the
  * ParameterStatus messages it causes, mark the connection).
+ *
+ * Its completion callback (an own property, as StatementWrapper requires)
+ * settles the caller's promise directly.
  */
 class InTransactionStatement extends StatementWrapper {
+  constructor(statement: Submittable, settle: Settle) {
+    super(statement)
+    this.callback = settle
+    statement.callback = (error: Error | null, result: pg.QueryResult) => (this.callback as Settle)(error, result)
+  }
+
   submit(connection: PgConnection): Error | null {
     return this.statement.submit(connection) ?? null
   }
@@ -33,16 +44,14 @@ export function queryInTransaction(
   values: unknown[] | undefined,
   explain: (error: Error) => Error,
 ): Promise<pg.QueryResult> | undefined {
-  const state = connectionState(client)
-  if (state === 'I' || state === 'broken' || isSetterPending(client)) return undefined
-  if (isClientBusy(client) || !isReadyForQuery(client)) return undefined
+  if (!hasScopedTransaction(client) || isClientBusy(client) || !isReadyForQuery(client)) return undefined
   const Query = queryClassOf(client)
   const statement = new Query(input as pg.QueryConfig, values as never) as unknown as Submittable
   if (placeSetter(scriptShape(statementText(client, statement)), 'scoped') !== 'none') return undefined
+  const timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
   return new Promise((resolve, reject) => {
-    statement.callback = (error: Error | null, result: pg.QueryResult) => (error ? reject(explain(error)) : resolve(result))
-    const wrapper = new InTransactionStatement(statement)
-    wrapper.query_timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
+    const wrapper = new InTransactionStatement(statement, (error, result) => (error ? reject(explain(error)) : resolve(result!)))
+    wrapper.query_timeout = timeout
     client.query(wrapper as unknown as pg.QueryConfig)
   })
 }

@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto'
 import type { SetterStatement } from './setter.js'
+import { namedSetterMessages } from './setter-messages.js'
 
 /** @internal What one ScopedQuery needs to send its setter as a named statement (one per connection and name). */
 export interface PreparedSetterUse {
   readonly name: string
   /** Send Parse(name) first: this connection is not known to hold the statement. */
   readonly parse: boolean
+  /**
+   * `setter`'s Bind and Execute of this name, serialised once per setter
+   * (see setter-messages.ts), or undefined: then pg's serializer writes them.
+   */
+  messages(setter: SetterStatement): Buffer | undefined
   /** The setter ran: the server connection now holds the statement. */
   applied(): void
   /**
@@ -40,6 +46,9 @@ const MAX_MISSING_PER_WINDOW = 64
 export class PreparedSetters {
   readonly #parsed = new WeakMap<object, Map<string, SetterUse>>()
   readonly #names = new Map<string, string>()
+  // Per setter statement (one per tenant, kept while the tenant's resolved
+  // setter is): its Bind and Execute, serialised.
+  readonly #messages = new WeakMap<SetterStatement, Buffer | null>()
   #attempts = 0
   #missing = 0
   #disabled = false
@@ -53,6 +62,16 @@ export class PreparedSetters {
     let use = uses.get(name)
     if (use === undefined) uses.set(name, (use = new SetterUse(this, name)))
     return use
+  }
+
+  /** @internal The serialised Bind and Execute of `setter` under `name` (its name here: see #nameOf). */
+  _messages(setter: SetterStatement, name: string): Buffer | undefined {
+    let messages = this.#messages.get(setter)
+    if (messages === undefined) {
+      messages = namedSetterMessages(name, setter.values) ?? null
+      this.#messages.set(setter, messages)
+    }
+    return messages ?? undefined
   }
 
   /** @internal */
@@ -88,6 +107,10 @@ class SetterUse implements PreparedSetterUse {
 
   get parse(): boolean {
     return !this.#known
+  }
+
+  messages(setter: SetterStatement): Buffer | undefined {
+    return this.#owner._messages(setter, this.name)
   }
 
   applied(): void {

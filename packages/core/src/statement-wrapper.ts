@@ -1,4 +1,4 @@
-import { type PgConnection, type Submittable, useExtendedProtocol, writeStatement } from './_pg-internals.js'
+import { type PgConnection, type Submittable, useExtendedProtocol, writeMessages, writeStatement } from './_pg-internals.js'
 import type { PreparedSetterUse } from './prepared-setter.js'
 import { noteCommandComplete } from './session-state.js'
 import type { SetterStatement } from './setter.js'
@@ -38,7 +38,14 @@ export abstract class StatementWrapper implements Submittable {
    * already holds), Bind and Execute; its replies are the subclass's to swallow.
    */
   protected writeSetter(connection: PgConnection, setter: SetterStatement, prepared?: PreparedSetterUse): void {
-    // Named (see prepared-setter.ts): parsed once per server connection.
+    // Named (see prepared-setter.ts): parsed once per server connection, and
+    // its Bind and Execute serialised once per tenant (setter-messages.ts).
+    const messages = prepared?.messages(setter)
+    if (messages !== undefined) {
+      if (prepared!.parse) connection.parse({ text: setter.text, name: prepared!.name })
+      writeMessages(connection, messages)
+      return
+    }
     writeStatement(connection, { text: setter.text, values: setter.values, name: prepared?.name, parse: prepared?.parse ?? true })
   }
 

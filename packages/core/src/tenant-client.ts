@@ -7,7 +7,7 @@ import { runOutsideTenant } from './context.js'
 import { TenantScopeError } from './errors.js'
 import type { Permit } from './fair-admission.js'
 import { queryInTransaction } from './in-transaction.js'
-import { explain, type QueryInput, runQuery, scopeSubmittable } from './run-query.js'
+import { explain, type QueryInput, runQuery, scopeSubmittable, sendQuery } from './run-query.js'
 import type { SetterStatement } from './setter.js'
 import type { TenantScope } from './tenant-scope.js'
 import type { TenantStats } from './tenant-stats.js'
@@ -111,18 +111,25 @@ export class TenantPoolClient {
 
   /**
    * @internal The BEGIN of pool.transaction, on a connection that nothing
-   * else can queue on yet: it carries the setter, and may use the named one.
+   * else can queue on yet: it carries `setter` (the tenant's, built for this
+   * client's tenant), and may use the named one. `done` gets pg's outcome.
    */
-  _queryAlone(input: QueryInput, values?: unknown[]): Promise<pg.QueryResult> {
-    try {
-      return runQuery(this.#client, this.#checkedSetter(), input, values, {
-        prepared: this.#scope.preparedSetters,
-        opening: true,
-        citus: this.#scope.citus,
-      })
-    } catch (error) {
-      return Promise.reject(error)
-    }
+  _begin(text: string, setter: SetterStatement, done: (error: Error | null) => void): void {
+    const scope = this.#scope
+    sendQuery(this.#client, setter, text, undefined, { prepared: scope.preparedSetters, opening: true, citus: scope.citus }, done)
+  }
+
+  /**
+   * @internal The COMMIT of pool.transaction, sent by the pool itself once
+   * the caller's function returned: nothing of the caller's is in it, so the
+   * tenant checks of query() are not asked again. Inside the transaction
+   * that BEGIN opened it goes by the direct path; anywhere else (the
+   * function left statements queued, or ended the transaction itself), and
+   * in Citus mode or with stats, as query() sends it.
+   */
+  _commit(): Promise<pg.QueryResult> {
+    if (this.#released || this.#stats !== undefined || this.#scope.citus) return this.query('COMMIT')
+    return queryInTransaction(this.#client, 'COMMIT', undefined, explain) ?? this.query('COMMIT')
   }
 
   /**

@@ -2,7 +2,7 @@ import pg from 'pg'
 import { isRecord, ownValue } from './_options.js'
 import { type ActivityTagOption, activityTagger } from './activity-tag.js'
 import { trackConnection } from './connection-state.js'
-import { runOutsideTenant } from './context.js'
+import { getTenantContext, runOutsideTenant, type TenantContext } from './context.js'
 import { TenantScopeError } from './errors.js'
 import { FairAdmission, type Permit, type TenantAdmissionStats } from './fair-admission.js'
 import { type FairnessOptions, FairnessPolicy } from './fairness-options.js'
@@ -10,7 +10,7 @@ import { toPgPool } from './pool-config.js'
 import { PoolQuery } from './pool-query.js'
 import { type PrepareStatementsOption, preparedStatementsFrom } from './prepared-statements.js'
 import type { QueryInput, RunOptions } from './run-query.js'
-import type { SettingEntry } from './setter.js'
+import type { SetterStatement, SettingEntry } from './setter.js'
 import { TenantPoolClient } from './tenant-client.js'
 import { type ResolvedTenant, TenantScope, type TenantScopeOptions } from './tenant-scope.js'
 import { type TenantStatementStats, TenantStats } from './tenant-stats.js'
@@ -235,10 +235,9 @@ export class TenantPool extends pg.Pool {
    * setting in the same round trip, COMMIT on success, ROLLBACK on throw.
    */
   async transaction<T>(fn: (client: TenantPoolClient) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
-    const begin = beginStatement(options)
-    const client = await this.#checkout()
+    // The checkout and its BEGIN are one step: one promise, no await between them.
+    const client = await this.#checkout(beginStatement(options))
     try {
-      await client._queryAlone(begin)
       let result: T
       try {
         result = await fn(client)
@@ -246,7 +245,7 @@ export class TenantPool extends pg.Pool {
         await client.query('ROLLBACK').catch(() => undefined)
         throw error
       }
-      const commit = await client.query('COMMIT')
+      const commit = await client._commit()
       // COMMIT of a failed transaction answers ROLLBACK instead of an error.
       if (commit.command === 'ROLLBACK') {
         throw new TenantScopeError('TRANSACTION_ROLLED_BACK', 'The transaction had failed and was rolled back instead of committed')
@@ -295,11 +294,15 @@ export class TenantPool extends pg.Pool {
     })
   }
 
-  // Callbacks rather than async/await, as in #runOnce: one promise per checkout.
-  #checkout(): Promise<TenantPoolClient> {
+  // Callbacks rather than async/await, as in #runOnce: one promise per
+  // checkout. With `begin` (pool.transaction), the client is handed over
+  // once that BEGIN, carrying the setter, has run on it.
+  #checkout(begin?: string): Promise<TenantPoolClient> {
+    let context: TenantContext
     let tenantId: string
     try {
-      tenantId = this.#scope.resolve().tenantId
+      context = getTenantContext()
+      tenantId = this.#scope.resolveContext(context).tenantId
     } catch (error) {
       return Promise.reject(error)
     }
@@ -307,11 +310,11 @@ export class TenantPool extends pg.Pool {
     // A checked-out client (and so a transaction) holds its share until
     // release(): it is never preempted.
     const permit = admission?.tryAcquire(tenantId)
-    if (admission === undefined || permit) return this.#connectFor(tenantId, permit)
-    return admission.wait(tenantId).then((granted) => this.#connectFor(tenantId, granted))
+    if (admission === undefined || permit) return this.#connectFor(context, tenantId, permit, begin)
+    return admission.wait(tenantId).then((granted) => this.#connectFor(context, tenantId, granted, begin))
   }
 
-  #connectFor(tenantId: string, permit: Permit | undefined): Promise<TenantPoolClient> {
+  #connectFor(context: TenantContext, tenantId: string, permit: Permit | undefined, begin: string | undefined): Promise<TenantPoolClient> {
     return new Promise((resolve, reject) => {
       runOutsideTenant(connectWith, this.#pool, (error: Error | undefined, raw: pg.PoolClient | undefined, release: Release) => {
         if (error || !raw) {
@@ -327,7 +330,30 @@ export class TenantPool extends pg.Pool {
           reject(trackError)
           return
         }
-        resolve(new TenantPoolClient(raw, this.#scope, tenantId, { permit, stats: this.#stats }))
+        const client = new TenantPoolClient(raw, this.#scope, tenantId, { permit, stats: this.#stats })
+        if (begin === undefined) {
+          resolve(client)
+          return
+        }
+        // The setter is built now that a connection is there, from the
+        // caller's context, as a statement sent at this point would be.
+        let setter: SetterStatement
+        try {
+          setter = this.#scope.resolveContext(context).setterStatement
+        } catch (setterError) {
+          client.release()
+          reject(setterError)
+          return
+        }
+        client._begin(begin, setter, (beginError) => {
+          if (beginError === null) {
+            resolve(client)
+            return
+          }
+          // Destroyed if the BEGIN left it anywhere but idle (see release()).
+          client.release()
+          reject(beginError)
+        })
       })
     })
   }

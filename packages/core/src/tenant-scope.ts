@@ -138,7 +138,16 @@ export class TenantScope {
 
   /** The current context's tenant, parsed, and its setter; throws before anything is sent. */
   resolve(): ResolvedTenant {
-    const context = getTenantContext()
+    return this.resolveContext(getTenantContext())
+  }
+
+  /**
+   * @internal resolve() for a context read earlier: pool.transaction reads
+   * it before the checkout and builds the setter once a connection is there,
+   * as resolve() at that point would (a setter that reads live state is
+   * called then, not before the wait for a connection).
+   */
+  resolveContext(context: TenantContext): ResolvedTenant {
     // A context is immutable: with a built-in setter, parse and build once,
     // however many statements it runs. One slot: a second pool over the same
     // context rebuilds.

@@ -23,6 +23,8 @@ const RULES: OptionRules<TransactionOptions> = {
 
 /** @internal The BEGIN statement, built only from known words. */
 export function beginStatement(given?: TransactionOptions): string {
+  // The common call, pool.transaction(fn): nothing to read.
+  if (given === undefined) return 'BEGIN'
   const options = readOptions(given, RULES, (message) => new TenantScopeError('INVALID_CONFIG', `transaction: ${message}`))
   const parts = ['BEGIN']
   if (options.isolationLevel !== undefined) parts.push(`ISOLATION LEVEL ${options.isolationLevel.toUpperCase()}`)
