@@ -56,7 +56,9 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
     try {
       await useStableOutput(client, tenantId)
-      const plan = await planTenant(client, options)
+      // COPY takes no parameters: the tenant goes into its text as a literal that the server itself quoted.
+      const { rows: quoted } = await client.query<{ literal: string }>('SELECT quote_literal($1::text) AS literal', [tenantId])
+      const plan = await planTenant(client, options, quoted[0]!.literal)
       const tables: ManifestTable[] = []
       for (const [index, table] of plan.tables.entries()) {
         const file = dataFileName(index, table.name)
