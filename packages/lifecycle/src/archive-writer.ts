@@ -16,10 +16,11 @@ export interface ArchiveFileSink {
 }
 
 /**
- * @internal A sink for one data file. Node's main thread also parses COPY's
- * messages, and an export is bound by it: so the hashing and the writing go
- * to a worker thread (shared by every export of the process, started by
- * `warmArchiveWriter`), which computes the same SHA-256 of the same bytes.
+ * @internal A sink for one data file. Node's main thread reads the COPY from
+ * the socket, and the backend keeps another core busy producing it: so the
+ * hashing and the writing go to a worker thread (shared by every export of
+ * the process, started by `warmArchiveWriter`), in slices of EXPORT_BUFFER,
+ * which computes the same SHA-256 of the same bytes.
  * While that worker is not up yet (the first export of a process), or
  * cannot start, the file is hashed and written here instead.
  */
@@ -84,6 +85,9 @@ class WorkerFileSink extends Writable implements ArchiveFileSink {
   readonly #writer: SharedWriter
   readonly #id: number
   #inFlight = 0
+  // COPY's text waiting to be posted: a buffer of its own, as a chunk may be a view of a larger socket buffer.
+  #stage: Uint8Array<ArrayBuffer> | undefined
+  #staged = 0
   #rows = 0
   #waiting: ((error?: Error | null) => void) | undefined
   #closing: ((error?: Error | null) => void) | undefined
@@ -130,24 +134,35 @@ class WorkerFileSink extends Writable implements ArchiveFileSink {
   }
 
   override _writev(chunks: { chunk: Buffer }[], done: (error?: Error | null) => void): void {
-    // One copy into a buffer of its own, transferred (not cloned: a chunk may be a view of a larger socket buffer).
-    let length = 0
-    for (const { chunk } of chunks) length += chunk.length
-    const copy = new Uint8Array(length)
-    let at = 0
+    // Staged, and the stage transferred (not cloned) when full: one message to the worker per
+    // EXPORT_BUFFER bytes rather than one per socket read, each of which cost more than the bytes it carried.
     for (const { chunk } of chunks) {
-      copy.set(chunk, at)
-      at += chunk.length
+      for (let at = 0; at < chunk.length; ) {
+        this.#stage ??= new Uint8Array(EXPORT_BUFFER)
+        const n = Math.min(chunk.length - at, this.#stage.length - this.#staged)
+        this.#stage.set(chunk.subarray(at, at + n), this.#staged)
+        this.#staged += n
+        at += n
+        if (this.#staged === this.#stage.length) this.#post()
+      }
     }
-    this.#writer.worker.postMessage({ type: 'data', id: this.#id, chunk: copy }, [copy.buffer])
-    this.#inFlight += length
     if (this.#inFlight < IN_FLIGHT_LIMIT) done()
     else this.#waiting = done
   }
 
   override _final(done: (error?: Error | null) => void): void {
+    if (this.#staged > 0) this.#post()
     this.#closing = done
     this.#writer.worker.postMessage({ type: 'close', id: this.#id })
+  }
+
+  #post(): void {
+    const stage = this.#stage!
+    const chunk = this.#staged === stage.length ? stage : stage.slice(0, this.#staged)
+    this.#writer.worker.postMessage({ type: 'data', id: this.#id, chunk }, [chunk.buffer])
+    this.#inFlight += chunk.length
+    this.#stage = undefined
+    this.#staged = 0
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {

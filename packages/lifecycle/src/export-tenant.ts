@@ -3,9 +3,9 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { TenantIdParser } from '@tenantscope/core'
 import type pg from 'pg'
-import { to as copyTo } from 'pg-copy-streams'
-import { ARCHIVE_FORMAT, dataFileName, type ManifestTable, type TenantManifest } from './archive.js'
+import { ARCHIVE_FORMAT, dataFileName, EXPORT_BUFFER, type ManifestTable, type TenantManifest } from './archive.js'
 import { archiveFileSink, warmArchiveWriter } from './archive-writer.js'
+import { type CopyOutStream, copyOut } from './copy-out.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 import type { OnProgress } from './progress.js'
@@ -56,9 +56,10 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
     try {
       await useStableOutput(client, tenantId)
-      const plan = await planTenant(client, options)
+      // COPY takes no parameters: the tenant goes into its text as a literal that the server itself quoted.
+      const { rows: quoted } = await client.query<{ literal: string }>('SELECT quote_literal($1::text) AS literal', [tenantId])
+      const plan = await planTenant(client, options, quoted[0]!.literal)
       const tables: ManifestTable[] = []
-      const copies: { rowCount: number }[] = []
       for (const [index, table] of plan.tables.entries()) {
         const file = dataFileName(index, table.name)
         const sink = archiveFileSink(join(directory, file), onProgress !== undefined)
@@ -73,20 +74,18 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
           }
         }
         const ticker = onProgress ? setInterval(tick, 250) : undefined
-        const copy = client.query(copyTo(`COPY (${table.select}) TO STDOUT`))
+        const copy: CopyOutStream = client.query(copyOut(`COPY (${table.select}) TO STDOUT`, EXPORT_BUFFER))
         try {
           await pipeline([copy, ...sink.streams])
         } finally {
           clearInterval(ticker)
         }
-        copies.push(copy)
         await report(sink.rows())
         const { sha256, bytes } = sink.result()
-        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: 0, bytes, sha256 })
+        // The stream ended with COPY's CommandComplete: its row count is known.
+        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: copy.rowCount, bytes, sha256 })
       }
-      // COPY's row count arrives with its CommandComplete, which the next statement waits for.
       const source = await describeSource(client)
-      for (const [index, table] of tables.entries()) table.rows = copies[index]!.rowCount
       if (tables.every((table) => table.rows === 0)) {
         throw new TenantLifecycleError('TENANT_NOT_FOUND', 'No table holds a row of this tenant')
       }

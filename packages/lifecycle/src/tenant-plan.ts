@@ -70,7 +70,12 @@ const IN_SCOPE = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenants
  * and the tables that reach either only through foreign keys (users report
  * erasures that orphaned such tables). Orders them parents first.
  */
-export async function planTenant(client: pg.ClientBase, options: PlanOptions = {}): Promise<TenantPlan> {
+export async function planTenant(
+  client: pg.ClientBase,
+  options: PlanOptions = {},
+  /** @internal The tenant as a literal quoted by the server (`quote_literal`), for statements that take no parameters. */
+  tenantLiteral?: string,
+): Promise<TenantPlan> {
   const tenantColumn = options.tenantColumn ?? 'tenant_id'
   if (typeof tenantColumn !== 'string' || tenantColumn.length === 0 || tenantColumn.length > 63) {
     throw new TenantLifecycleError('INVALID_CONFIG', 'tenantColumn must be a column name')
@@ -107,8 +112,11 @@ export async function planTenant(client: pg.ClientBase, options: PlanOptions = {
   // A filter is written for a table alias; nested EXISTS get aliases of their own.
   type Filter = (alias: string) => string
   const planned = new Map<number, { row: TableRow; via: string; filter: Filter }>()
-  // A sub-select: evaluated once per statement (an InitPlan), not once per row.
-  const tenantValue = (type: string) => `(SELECT current_setting('${TENANT_SETTING}')::${type})`
+  // A sub-select: evaluated once per statement (an InitPlan), not once per row. The planner cannot see its
+  // value, so it plans for an average tenant; a server-quoted literal lets it plan for this one (a big
+  // tenant's COPY gets a sequential scan instead of a bitmap scan over the primary key).
+  const tenantValue = (type: string) =>
+    tenantLiteral === undefined ? `(SELECT current_setting('${TENANT_SETTING}')::${type})` : `${tenantLiteral}::${type}`
   for (const row of tables.rows) {
     if (row.has_tenant_column) {
       planned.set(Number(row.oid), {
