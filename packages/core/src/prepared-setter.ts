@@ -48,7 +48,7 @@ export class PreparedSetters {
   readonly #names = new Map<string, string>()
   // Per setter statement (one per tenant, kept while the tenant's resolved
   // setter is): its Bind and Execute, serialised.
-  readonly #messages = new WeakMap<SetterStatement, Buffer | null>()
+  readonly #messages = new WeakMap<SetterStatement, { values: readonly unknown[]; bytes: Buffer | null }>()
   #attempts = 0
   #missing = 0
   #disabled = false
@@ -67,11 +67,13 @@ export class PreparedSetters {
   /** @internal The serialised Bind and Execute of `setter` under `name` (its name here: see #nameOf). */
   _messages(setter: SetterStatement, name: string): Buffer | undefined {
     let messages = this.#messages.get(setter)
-    if (messages === undefined) {
-      messages = namedSetterMessages(name, setter.values) ?? null
+    // Keyed by the setter object, but checked against its values: a custom setter may hand back the
+    // same object with other values, and its bytes must never carry another tenant.
+    if (messages === undefined || !sameValues(messages.values, setter.values)) {
+      messages = { values: [...setter.values], bytes: namedSetterMessages(name, setter.values) ?? null }
       this.#messages.set(setter, messages)
     }
-    return messages ?? undefined
+    return messages.bytes ?? undefined
   }
 
   /** @internal */
@@ -130,4 +132,10 @@ class SetterUse implements PreparedSetterUse {
     this.#owner._count(code === '26000')
     return true
   }
+}
+
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
