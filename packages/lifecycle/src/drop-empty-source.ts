@@ -95,13 +95,13 @@ async function dropDatabase(admin: pg.Pool, entry: TenantEntry, source: pg.Clien
     name,
   ])
   if (others.rowCount !== 0) return kept('another tenant lives there')
-  const tables = await source.query<{ name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND ${NOT_BOOKKEEPING} AND n.nspname NOT IN ${SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_temp\\_%'`,
-  )
   try {
     // Held until the drop ends this connection: nothing is written between the check and the drop.
     await source.query('BEGIN')
+    const tables = await source.query<{ name: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND ${NOT_BOOKKEEPING} AND n.nspname NOT IN ${SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_temp\\_%'`,
+    )
     if (tables.rows.length > 0) await source.query(`LOCK TABLE ${tables.rows.map((t) => t.name).join(', ')} IN ACCESS EXCLUSIVE MODE`)
     const full = await firstTableWithRows(source, tables.rows)
     if (full !== undefined) {
@@ -117,6 +117,9 @@ async function dropDatabase(admin: pg.Pool, entry: TenantEntry, source: pg.Clien
 }
 
 async function firstTableWithRows(client: pg.ClientBase, tables: readonly { name: string }[]): Promise<string | undefined> {
+  // Inside the caller's transaction. Row security would hide other tenants' rows from a role that does not
+  // bypass it, and an "empty" place would be dropped with their data: with it off, such a role gets an error.
+  await client.query('SET LOCAL row_security = off')
   for (const { name } of tables) {
     const { rows } = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${name}) AS any`)
     if (rows[0]!.any) return name

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { withTenant } from '@tenantscope/core'
 import type { TenantRouter } from '@tenantscope/router'
+import { APP_ROLE } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { dropEmptySource } from '../../src/drop-empty-source.js'
@@ -357,6 +358,29 @@ describe('moveTenant', () => {
     expect(await entryOf(T)).toMatchObject({ strategy: 'pool', region: 'eu', state: 'active' })
     await finishMove({ admin: world.admin, tenantId: T, connectionFor: (e) => world.connectionFor(e), force: true })
     expect(await bodiesAt(world.primary.adminUrl, 'public', T)).toEqual([])
+  })
+
+  test('an old place checked through a role that row security applies to: kept, never judged empty by hidden rows', async () => {
+    const schema = `${world.prefix}hidden`
+    await world.admin.query(
+      `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.notes (tenant_id text, body text);
+       INSERT INTO ${schema}.notes VALUES ('someone else', 'left');
+       ALTER TABLE ${schema}.notes ENABLE ROW LEVEL SECURITY; ALTER TABLE ${schema}.notes FORCE ROW LEVEL SECURITY;
+       CREATE POLICY only_current ON ${schema}.notes USING (tenant_id = current_setting('app.current_tenant', true));
+       GRANT USAGE ON SCHEMA ${schema} TO ${APP_ROLE.name}; GRANT SELECT, UPDATE, DELETE ON ${schema}.notes TO ${APP_ROLE.name}`,
+    )
+    // A region's place is checked through the erase's own connection: here one of the app role.
+    const client = new pg.Client({ connectionString: world.primary.appUrl })
+    await client.connect()
+    try {
+      const entry = { tenantId: randomUUID(), strategy: 'schema' as const, schema, region: 'nowhere', state: 'active' as const }
+      const place = await dropEmptySource(world.admin, entry, client, ['public'])
+      expect(place).toMatchObject({ dropped: false, name: schema })
+      expect(place.reason).toMatch(/row-level security/)
+      expect((await world.admin.query(`SELECT count(*)::int AS n FROM ${schema}.notes`)).rows).toEqual([{ n: 1 }])
+    } finally {
+      await client.end()
+    }
   })
 
   test("an old place that is not empty, someone else's, or shared is kept, with the reason", async () => {
