@@ -1,5 +1,6 @@
 import { absorbStaleError, connectionLost, type Handler } from './_postgres-internals.js'
 import { type PoolSqlLike, scopedStatementHandler } from './scoped-statement.js'
+import { spliceEligible } from './splice-eligible.js'
 import type { ResolvedTenant } from './tenant-binding.js'
 import { encodeToken } from './tenant-token.js'
 
@@ -11,13 +12,14 @@ import { encodeToken } from './tenant-token.js'
  *
  * A simple-protocol query (`sql.unsafe(text)` without parameters, or
  * `.simple()`) has no Bind to carry the token: it goes as without the
- * socket (BEGIN and the setting, the statement, COMMIT).
+ * socket (BEGIN and the setting, the statement, COMMIT). So does a
+ * statement that may control the transaction (see splice-eligible.ts).
  */
 export function splicedStatementHandler(sql: PoolSqlLike, pool: Handler, tenant: ResolvedTenant, debug: unknown): Handler {
   const token = encodeToken(tenant.setter)
   let fallback: Handler | undefined
   const handler: Handler = (query) => {
-    if (query.options.simple === true || query.cursorFn !== undefined || query.streaming === true) {
+    if (query.options.simple === true || query.cursorFn !== undefined || query.streaming === true || !spliceEligible(query.strings)) {
       fallback ??= scopedStatementHandler(sql, tenant, debug)
       fallback(query)
       return

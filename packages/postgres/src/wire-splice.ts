@@ -3,10 +3,11 @@
  * PostgreSQL wire protocol (v3), in both directions.
  *
  * Outgoing, a Bind whose portal name carries a tenant token (see
- * tenant-token.ts) is rewritten: the setter's Bind and Execute (after its
- * Parse, once per connection or, with `prepare: false`, every time, after a
- * Close of any statement left by the same name) go out right before it, and its portal name becomes the
- * unnamed portal again. The setter and the statement then sit before the
+ * tenant-token.ts) is rewritten: the setter's Bind and Execute (after a
+ * Close of any statement left by the same name and its Parse: until the
+ * server has confirmed the Parse once per connection or, with `prepare:
+ * false`, every time) go out right before it, and its portal name becomes
+ * the unnamed portal again. The setter and the statement then sit before the
  * same Sync: PostgreSQL runs them as one implicit transaction, the
  * transaction-local setting reaches the statement and ends with it.
  *
@@ -40,7 +41,7 @@ interface Expected {
   readonly kind: Sent
   /** An injected message: its replies (but an error) are dropped. */
   readonly injected: boolean
-  /** For an injected Parse or Bind: the setter's text, to forget its statement when that fails. */
+  /** For an injected Parse or Bind: the setter's text, to record or forget its statement. */
   readonly setter?: string
 }
 
@@ -84,12 +85,14 @@ export class WireSplice {
   #head = 0
   // After an error, PostgreSQL discards what is sent up to the next Sync.
   #discarding = false
-  // The setter texts whose statement this connection has (keepStatement).
+  // The setter texts whose statement this connection has (keepStatement):
+  // recorded at the setter's ParseComplete, never when its Parse is sent (an
+  // error before it makes PostgreSQL skip it).
   readonly #prepared = new Set<string>()
   // Incoming framing: bytes of the current message still to pass or drop.
   #remaining = 0
   #dropping = false
-  #headerCarry: Buffer | null = null
+  #inCarry: Buffer | null = null
   #outCarry: Buffer | null = null
   // Sync/Query sent and not yet answered by a ReadyForQuery.
   #syncsInFlight = 0
@@ -121,7 +124,7 @@ export class WireSplice {
       if (end > data.length) break
       switch (type) {
         case 0x50: // P Parse
-          this.#expect(Sent.Parse, false)
+          this.#expect(Sent.Parse)
           break
         case 0x42: // B Bind
           if (this.#hasToken(data, at)) {
@@ -130,24 +133,24 @@ export class WireSplice {
             this.#splice(data, at, end, pieces)
             kept = end
           }
-          this.#expect(Sent.Bind, false)
+          this.#expect(Sent.Bind)
           break
         case 0x44: // D Describe
-          this.#expect(Sent.Describe, false)
+          this.#expect(Sent.Describe)
           break
         case 0x45: // E Execute
-          this.#expect(Sent.Execute, false)
+          this.#expect(Sent.Execute)
           break
         case 0x43: // C Close
-          this.#expect(Sent.Close, false)
+          this.#expect(Sent.Close)
           break
         case 0x53: // S Sync
-          this.#expect(Sent.Sync, false)
+          this.#expect(Sent.Sync)
           afterSync = end
           if (holdFrom >= 0) syncsHeld++
           break
         case 0x51: // Q Query
-          this.#expect(Sent.Query, false)
+          this.#expect(Sent.Query)
           afterSync = end
           if (holdFrom >= 0) syncsHeld++
           break
@@ -210,9 +213,9 @@ export class WireSplice {
   /** The bytes postgres.js is to read of what the server sent; null when nothing is left. */
   incoming(chunk: Buffer): Buffer | null {
     let data = chunk
-    if (this.#headerCarry !== null) {
-      data = Buffer.concat([this.#headerCarry, chunk])
-      this.#headerCarry = null
+    if (this.#inCarry !== null) {
+      data = Buffer.concat([this.#inCarry, chunk])
+      this.#inCarry = null
     }
     let pieces: Buffer[] | null = null
     let kept = 0
@@ -229,9 +232,11 @@ export class WireSplice {
         this.#remaining -= take
         continue
       }
-      if (data.length - at < 5) {
-        // A header cut in two: held back until the rest arrives.
-        this.#headerCarry = Buffer.from(data.subarray(at))
+      // A header cut in two, or an ErrorResponse (read whole: its SQLSTATE
+      // decides) cut anywhere: held back until
+      // the rest arrives.
+      if (data.length - at < 5 || (readWhole(data[at]!) && data.length - at < 1 + data.readUInt32BE(at + 1))) {
+        this.#inCarry = Buffer.from(data.subarray(at))
         pieces ??= []
         if (at > kept) pieces.push(data.subarray(kept, at))
         kept = data.length
@@ -247,13 +252,13 @@ export class WireSplice {
     return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
   }
 
-  #expect(kind: Sent, injected: boolean, record?: Expected): void {
+  #expect(kind: Sent, record?: Expected): void {
     if (this.#discarding) {
       if (kind !== Sent.Sync) return
       this.#discarding = false
     }
     if (kind === Sent.Sync || kind === Sent.Query) this.#syncsInFlight++
-    this.#expected.push(injected ? record! : PASSED[kind]!)
+    this.#expected.push(record ?? PASSED[kind]!)
   }
 
   #hasToken(data: Buffer, at: number): boolean {
@@ -279,20 +284,17 @@ export class WireSplice {
     }
     const { text } = injection.setter
     const keep = this.options.keepStatement
-    if (!keep) {
-      // Closing a statement that does not exist is no error: this clears one
-      // that a failed setter left (PostgreSQL skipped the rest of its Sync).
-      pieces.push(injection.close)
-      this.#expect(Sent.Close, true, INJECTED_CLOSE)
-    }
     if (!keep || !this.#prepared.has(text)) {
-      pieces.push(injection.parse)
-      this.#expect(Sent.Parse, true, injection.parsed)
-      if (keep) this.#prepared.add(text)
+      // Closing a statement that does not exist is no error: this clears one
+      // that a failed setter left (PostgreSQL skipped the rest of its Sync),
+      // or, kept, one whose Parse is still unanswered (it may succeed).
+      pieces.push(injection.close, injection.parse)
+      this.#expect(Sent.Close, INJECTED_CLOSE)
+      this.#expect(Sent.Parse, injection.parsed)
     }
     pieces.push(injection.bindExecute)
-    this.#expect(Sent.Bind, true, injection.bound)
-    this.#expect(Sent.Execute, true, INJECTED_EXECUTE)
+    this.#expect(Sent.Bind, injection.bound)
+    this.#expect(Sent.Execute, INJECTED_EXECUTE)
     // The statement's own Bind, portal name emptied: 'B', length, one NUL for the name, the rest as it was.
     const header = Buffer.allocUnsafe(6)
     header[0] = 0x42
@@ -325,8 +327,12 @@ export class WireSplice {
       case 0x53: // S ParameterStatus
       case 0x41: // A Notification
         return true
-      case 0x31: // 1 ParseComplete
-        return !this.#take(Sent.Parse).injected
+      case 0x31: {
+        // 1 ParseComplete
+        const parsed = this.#take(Sent.Parse)
+        if (parsed.setter !== undefined && this.options.keepStatement) this.#prepared.add(parsed.setter)
+        return !parsed.injected
+      }
       case 0x32: // 2 BindComplete
         return !this.#take(Sent.Bind).injected
       case 0x33: // 3 CloseComplete
@@ -404,6 +410,9 @@ export class WireSplice {
 }
 
 const EMPTY = Buffer.alloc(0)
+
+// E ErrorResponse.
+const readWhole = (type: number) => type === 0x45
 
 /** A setter's messages, built once per token. */
 interface Injection {

@@ -64,6 +64,61 @@ describe.each([
     expect([...(await withTenant(fixture.tenantB, () => sql`SELECT name FROM projects`))]).toEqual([{ name: 'b1' }])
   })
 
+  const unscopedView = async () =>
+    (await raw`SELECT coalesce(current_setting('app.current_tenant', true), '') AS tenant, count(*)::int AS n FROM projects`)[0]
+
+  test('a transaction-control statement is not spliced: it runs as without the socket and leaves nothing on the connection', async () => {
+    const pid = await backendOf(raw)
+    for (const text of [
+      'BEGIN',
+      'begin isolation level serializable',
+      '  START TRANSACTION',
+      '/* a comment */ BEGIN',
+      'COMMIT',
+      'END',
+      'ROLLBACK',
+      'ABORT',
+      'SAVEPOINT s',
+      'SET TRANSACTION READ ONLY',
+      'DO $$ BEGIN PERFORM 1; END $$',
+    ]) {
+      const query = () => sql.unsafe(text, [], { prepare, simple: false } as postgres.UnsafeQueryOptions)
+      // As without tenantSocket(): inside BEGIN ... COMMIT, BEGIN only warns.
+      await withTenant(fixture.tenantA, query)
+      expect({ text, view: await unscopedView() }).toEqual({ text, view: { tenant: '', n: 0 } })
+    }
+    // The tagged form too, and the connection was never given up.
+    await withTenant(fixture.tenantA, () => sql`BEGIN`)
+    expect(await unscopedView()).toEqual({ tenant: '', n: 0 })
+    expect(await backendOf(raw)).toBe(pid)
+  })
+
+  test("a failed Parse before the setter's, first on a connection, does not break the next statement", async () => {
+    const onFresh = async (run: (scoped: postgres.Sql) => Promise<void>) => {
+      const fresh = postgres(fixture.db.appUrl, tenantSocket({ max: 1, prepare, onnotice: () => undefined }))
+      try {
+        await run(createTenantSql(fresh))
+      } finally {
+        await fresh.end({ timeout: 5 })
+      }
+    }
+    await onFresh(async (scoped) => {
+      await expect(withTenant(fixture.tenantA, () => scoped`SELEC 1`)).rejects.toMatchObject({ code: '42601' })
+      await expect(withTenant(fixture.tenantA, () => scoped`SELECT name FROM no_such_table`)).rejects.toMatchObject({ code: '42P01' })
+      expect([...(await withTenant(fixture.tenantA, () => scoped`SELECT name FROM projects`))]).toEqual([{ name: 'a1' }])
+    })
+    // Pipelined: the second is sent before the first's failure is known.
+    await onFresh(async (scoped) => {
+      const [bad, good] = await Promise.allSettled([
+        withTenant(fixture.tenantB, () => scoped`SELECT nope FROM projects`),
+        withTenant(fixture.tenantB, () => scoped`SELECT name, ${1}::int AS one FROM projects`),
+      ])
+      expect(bad).toMatchObject({ status: 'rejected', reason: { code: '42703' } })
+      expect(good).toMatchObject({ status: 'fulfilled', value: [{ name: 'b1', one: 1 }] })
+      expect([...(await withTenant(fixture.tenantA, () => scoped`SELECT name FROM projects`))]).toEqual([{ name: 'a1' }])
+    })
+  })
+
   test("the setter's statement dropped on the server (DEALLOCATE ALL): parsed again, never run without it", async () => {
     await withTenant(fixture.tenantA, () => sql`SELECT name FROM projects`)
     await raw.unsafe('DEALLOCATE ALL')

@@ -37,8 +37,9 @@ function connected(keepStatement = true): WireSplice {
   return wire
 }
 
-// The replies PostgreSQL sends for Parse(setter), Bind/Execute(setter), Bind/Execute(statement), Sync.
+// The replies PostgreSQL sends for Close and Parse(setter), Bind/Execute(setter), Bind/Execute(statement), Sync.
 const repliesWithParse = Buffer.concat([
+  message('3'),
   message('1'),
   message('2'),
   dataRow,
@@ -54,7 +55,7 @@ describe('WireSplice', () => {
   test('puts the setter before a tokened Bind under its Sync, and hides only its replies', () => {
     const wire = connected()
     const sent = wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync]))
-    expect(types(sent)).toBe('PBEBES')
+    expect(types(sent)).toBe('CPBEBES')
     // The statement's Bind names the unnamed portal again.
     expect(sent.includes(Buffer.from(TOKEN_PREFIX))).toBe(false)
     expect(sent.includes(Buffer.from('tenant-a'))).toBe(true)
@@ -85,7 +86,9 @@ describe('WireSplice', () => {
     const wire = connected()
     wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync, bind('', 's2'), execute, sync]))
     // Parse fine, the setter's Bind fails: nothing else of that Sync is answered.
-    const out = wire.incoming(Buffer.concat([message('1'), error('22023'), ready, message('2'), dataRow, complete('SELECT 1'), ready]))
+    const out = wire.incoming(
+      Buffer.concat([message('3'), message('1'), error('22023'), ready, message('2'), dataRow, complete('SELECT 1'), ready]),
+    )
     expect(types(out!)).toBe('EZ2DCZ')
   })
 
@@ -95,7 +98,36 @@ describe('WireSplice', () => {
     wire.incoming(repliesWithParse)
     wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync]))
     expect(types(wire.incoming(Buffer.concat([error('26000'), ready]))!)).toBe('EZ')
-    expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync])))).toBe('PBEBES')
+    expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync])))).toBe('CPBEBES')
+  })
+
+  test('a 26000 in an ErrorResponse cut before its code field is still read', () => {
+    const failure = Buffer.concat([error('26000'), ready])
+    for (let cut = 1; cut < failure.length; cut++) {
+      const wire = connected()
+      wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync]))
+      wire.incoming(repliesWithParse)
+      wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync]))
+      const first = wire.incoming(failure.subarray(0, cut)) ?? Buffer.alloc(0)
+      const second = wire.incoming(failure.subarray(cut)) ?? Buffer.alloc(0)
+      expect(Buffer.concat([first, second])).toEqual(failure)
+      expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync])))).toBe('CPBEBES')
+    }
+  })
+
+  test("the setter's statement counts as kept only once its ParseComplete came: a statement's failed Parse before it skips it", () => {
+    const wire = connected()
+    const parse = message('P', Buffer.concat([cstr('s1'), cstr('SELEC 1'), int16(0)]))
+    wire.outgoing(Buffer.concat([parse, bind(encodeToken(setter), 's1'), execute, sync]))
+    // Sent before the reply: the setter's Parse is unconfirmed, closed and parsed again.
+    expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's2'), execute, sync])))).toBe('CPBEBES')
+    // The statement's Parse fails: PostgreSQL skips the setter's Close and Parse.
+    expect(types(wire.incoming(Buffer.concat([error('42601'), ready]))!)).toBe('EZ')
+    expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's3'), execute, sync])))).toBe('CPBEBES')
+    // The second statement's replies: now confirmed, the next one binds it without a Parse.
+    expect(types(wire.incoming(repliesWithParse)!)).toBe('2DCZ')
+    expect(types(wire.incoming(repliesWithParse)!)).toBe('2DCZ')
+    expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's4'), execute, sync])))).toBe('BEBES')
   })
 
   test('with keepStatement false the setter is closed (whatever a failed run left) and parsed with every statement', () => {
