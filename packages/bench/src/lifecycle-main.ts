@@ -14,11 +14,10 @@ import { createProcCpuReader } from './proc-cpu.js'
 import { seedWorkload } from './seed.js'
 
 // `pnpm bench:lifecycle [--quick] [--only-export] [--rounds n]`: exporting and erasing a large tenant.
-// - export: exportTenant (with a second connection, as the CLI runs it)
-//   against the obvious baseline, one
+// - export: exportTenant against the obvious baseline, one
 //   `COPY (SELECT * FROM t WHERE tenant_id = '...') TO STDOUT` per table into
-//   a file, in the same run, alternating, several rounds (5 by default); the
-//   export on one connection beside them, for what the second one brings;
+//   a file, in the same run, alternating, several rounds (5 by default);
+//   `--only-export` stops after it;
 // - erase (erase-bench.ts): other tenants' point-read p99 while a large tenant
 //   is erased, against their p99 just before, for several batch sizes and paces;
 // - move (move-bench.ts): a 100k-row tenant moved under load; `--only-move` skips the rest.
@@ -62,33 +61,18 @@ async function main(): Promise<void> {
     const client = new pg.Client({ connectionString: database.maintenanceUrl })
     await client.connect()
     const plan = await planTenant(client)
-    type Mode = 'export' | 'one connection' | 'baseline'
-    const modes: Mode[] = ['export', 'one connection', 'baseline']
-    const timings: Record<Mode, number[]> = { export: [], 'one connection': [], baseline: [] }
+    type Mode = 'export' | 'baseline'
+    const modes: Mode[] = ['export', 'baseline']
+    const timings: Record<Mode, number[]> = { export: [], baseline: [] }
     // CPU per run beside the time: this Node process (every thread: the export's writer, libuv's file writes)
-    // and the backends (from /proc: the server is local here, else it is not reported): the connection's,
-    // plus the export's second connection's, read just before the export ends it.
+    // and the connection's backend (from /proc: the server is local here, else it is not reported).
     type Cpu = { node: number; backend: number }
-    const cpu: Record<Mode, Cpu[]> = { export: [], 'one connection': [], baseline: [] }
+    const cpu: Record<Mode, Cpu[]> = { export: [], baseline: [] }
     const backendPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
     const procCpu = createProcCpuReader()
-    let workerCpu = 0
-    const connectWorker = async () => {
-      const worker = new pg.Client({ connectionString: database.maintenanceUrl })
-      await worker.connect()
-      const pid = (await worker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-      const before = procCpu.read(pid) ?? Number.NaN
-      const end = worker.end.bind(worker)
-      worker.end = (async () => {
-        workerCpu += (procCpu.read(pid) ?? Number.NaN) - before
-        return end()
-      }) as typeof worker.end
-      return worker
-    }
     const run = async (mode: Mode, round: number | 'warm-up') => {
-      if (mode !== 'baseline') {
-        const directory = join(folder, `export-${round}`)
-        await exportTenant({ client, tenantId: big, directory, ...(mode === 'export' ? { connectWorker } : {}) })
+      if (mode === 'export') {
+        await exportTenant({ client, tenantId: big, directory: join(folder, `export-${round}`) })
         return
       }
       for (const [index, table] of plan.tables.entries()) {
@@ -110,18 +94,17 @@ async function main(): Promise<void> {
       await cleanUp('warm-up')
     }
     for (let round = 0; round < exportRounds; round++) {
-      // Each mode first, in the middle and last in turn.
+      // Each first in turn.
       for (const mode of modes.map((_, i) => modes[(i + round) % modes.length]!)) {
         const nodeBefore = process.cpuUsage()
         const backendBefore = procCpu.read(backendPid) ?? Number.NaN
-        workerCpu = 0
         const started = performance.now()
         await run(mode, round)
         timings[mode].push(performance.now() - started)
         const node = process.cpuUsage(nodeBefore)
         cpu[mode].push({
           node: (node.user + node.system) / 1000,
-          backend: ((procCpu.read(backendPid) ?? Number.NaN) - backendBefore + workerCpu) / 1000,
+          backend: ((procCpu.read(backendPid) ?? Number.NaN) - backendBefore) / 1000,
         })
         await cleanUp(round)
         const spent = cpu[mode].at(-1)!
@@ -130,9 +113,7 @@ async function main(): Promise<void> {
         )
       }
     }
-    const ratiosOf = (mode: Mode) => timings[mode].map((ms, i) => timings.baseline[i]! / ms).sort((a, b) => a - b)
-    const ratios = ratiosOf('export')
-    const single = ratiosOf('one connection')
+    const ratios = timings.export.map((ms, i) => timings.baseline[i]! / ms).sort((a, b) => a - b)
 
     const onlyExport = process.argv.includes('--only-export')
     // Erase: the export's tenant first, untimed (erase-bench.ts seeds its own each round).
@@ -154,22 +135,20 @@ async function main(): Promise<void> {
       '| measure | result | target |',
       '| --- | ---: | --- |',
       `| export throughput × baseline (\`COPY (SELECT * ... WHERE tenant_id = ...)\` per table), median [min–max] of ${exportRounds} rounds | ${median.toFixed(2)} [${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}] | ≥ 0.9 |`,
-      `| the same, the export on one connection | ${single[Math.floor(single.length / 2)]!.toFixed(2)} [${single[0]!.toFixed(2)}–${single.at(-1)!.toFixed(2)}] | |`,
-      `| export time, median | ${(medianOf(timings.export) / 1000).toFixed(2)} s; one connection ${(medianOf(timings['one connection']) / 1000).toFixed(2)} s (baseline ${(Math.min(...timings.baseline) / 1000).toFixed(2)}–${(Math.max(...timings.baseline) / 1000).toFixed(2)} s) | |`,
-      `| CPU per export, median | ${cpuCell('export')}; one connection: ${cpuCell('one connection')} (baseline: ${cpuCell('baseline')}) | |`,
+      `| export time, median | ${(medianOf(timings.export) / 1000).toFixed(2)} s (baseline ${(Math.min(...timings.baseline) / 1000).toFixed(2)}–${(Math.max(...timings.baseline) / 1000).toFixed(2)} s) | |`,
+      `| CPU per export, median | ${cpuCell('export')} (baseline: ${cpuCell('baseline')}) | |`,
       '',
-      'Per round (seconds; CPU of the Node process, all threads, and of the backends):',
+      "Per round (seconds; CPU of the Node process, all threads, and of the connection's backend):",
       '',
-      '| round | export | one connection | baseline | ratio | ratio, one connection |',
-      '| --- | --- | --- | --- | ---: | ---: |',
+      '| round | export | baseline | ratio |',
+      '| --- | --- | --- | ---: |',
       ...timings.export.map((_, i) => {
         const cell = (mode: Mode) =>
           `${(timings[mode][i]! / 1000).toFixed(2)} (Node ${(cpu[mode][i]!.node / 1000).toFixed(2)}, backend ${(cpu[mode][i]!.backend / 1000).toFixed(2)})`
-        const ratio = (mode: Mode) => (timings.baseline[i]! / timings[mode][i]!).toFixed(2)
-        return `| ${i + 1} | ${cell('export')} | ${cell('one connection')} | ${cell('baseline')} | ${ratio('export')} | ${ratio('one connection')} |`
+        return `| ${i + 1} (${i % 2 === 0 ? 'export' : 'baseline'} first) | ${cell('export')} | ${cell('baseline')} | ${(timings.baseline[i]! / timings.export[i]!).toFixed(2)} |`
       }),
       '',
-      'The export also plans from the catalog, hashes every byte (SHA-256 of each file, on a worker thread that also writes the files) and writes a manifest; the baseline does not. The baseline reads COPY with pg-copy-streams (one buffer per row); the export with its own reader (one buffer per socket read, copy-out.ts), and with a second connection (`connectWorker`, as `tenantscope tenant export` does) reads the second half of a large table at the same time, in the same snapshot. The three run in turn, each first, second and last in turn; one untimed run of each comes first.',
+      'The export also plans from the catalog, hashes every byte (SHA-256 of each file, on a worker thread that also writes the files) and writes a manifest; the baseline does not. The baseline reads COPY with pg-copy-streams (one buffer per row); the export with its own reader (one buffer per socket read, copy-out.ts). They alternate which goes first; one untimed run of each comes first; the files of each run are removed (untimed) before the next.',
       '',
       ...erase,
     ].join('\n')

@@ -6,7 +6,6 @@ import type pg from 'pg'
 import { ARCHIVE_FORMAT, dataFileName, EXPORT_BUFFER, type ManifestTable, type TenantManifest } from './archive.js'
 import { archiveFileSink, warmArchiveWriter } from './archive-writer.js'
 import { type CopyOutStream, copyOut } from './copy-out.js'
-import { copySplit, openSnapshotWorker, SPLIT_MIN_BYTES, splitPoints, TAIL_MEMORY } from './export-split.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 import type { OnProgress } from './progress.js'
@@ -27,19 +26,6 @@ export interface ExportTenantOptions extends PlanOptions {
   /** @default uuidTenantId */
   parseTenantId?: TenantIdParser
   onProgress?: OnProgress
-  /**
-   * Opens one more connection, as the same role to the same database, for
-   * the export to use and end: with it, a large table that the server reads
-   * by a sequential scan is read in two halves at once, the second half on
-   * that connection inside the export's snapshot (`SET TRANSACTION
-   * SNAPSHOT`), on PostgreSQL 14 or later. The archive is the same.
-   * @example () => { const c = new pg.Client(url); return c.connect().then(() => c) }
-   */
-  connectWorker?: () => Promise<pg.Client>
-  /** @internal Tables smaller than this on disk (bytes) are read whole. @default SPLIT_MIN_BYTES */
-  splitTablesOver?: number
-  /** @internal Bytes of a table's second half held in memory before it spools to a file. @default TAIL_MEMORY */
-  tailMemory?: number
 }
 
 // Migration tables of common tools: their rows say how far a schema has come.
@@ -73,54 +59,31 @@ export async function exportTenant(options: ExportTenantOptions): Promise<Tenant
       // COPY takes no parameters: the tenant goes into its text as a literal that the server itself quoted.
       const { rows: quoted } = await client.query<{ literal: string }>('SELECT quote_literal($1::text) AS literal', [tenantId])
       const plan = await planTenant(client, options, quoted[0]!.literal)
-      const splits = options.connectWorker
-        ? await splitPoints(client, plan.tables, options.splitTablesOver ?? SPLIT_MIN_BYTES)
-        : new Map<string, number>()
-      const worker = splits.size > 0 ? await openSnapshotWorker(client, options.connectWorker!, tenantId) : undefined
       const tables: ManifestTable[] = []
-      try {
-        for (const [index, table] of plan.tables.entries()) {
-          const file = dataFileName(index, table.name)
-          const sink = archiveFileSink(join(directory, file), onProgress !== undefined)
-          const report = (rows: number) =>
-            onProgress?.({ phase: 'export', table: table.name, index: index + 1, total: plan.tables.length, rows })
-          // During a long COPY, rows so far: not awaited (the stream goes on), and never allowed to break the export.
-          const tick = () => {
-            try {
-              void Promise.resolve(report(sink.rows())).catch(() => undefined)
-            } catch {
-              // a progress display that failed
-            }
-          }
-          const ticker = onProgress ? setInterval(tick, 250) : undefined
-          const split = splits.get(table.name)
-          let rows: number
+      for (const [index, table] of plan.tables.entries()) {
+        const file = dataFileName(index, table.name)
+        const sink = archiveFileSink(join(directory, file), onProgress !== undefined)
+        const report = (rows: number) =>
+          onProgress?.({ phase: 'export', table: table.name, index: index + 1, total: plan.tables.length, rows })
+        // During a long COPY, rows so far: not awaited (the stream goes on), and never allowed to break the export.
+        const tick = () => {
           try {
-            if (worker && split !== undefined) {
-              rows = await copySplit(
-                client,
-                worker.worker,
-                table,
-                split,
-                sink.streams,
-                join(directory, `${file}.tail`),
-                options.tailMemory ?? TAIL_MEMORY,
-              )
-            } else {
-              const copy: CopyOutStream = client.query(copyOut(`COPY (${table.select}) TO STDOUT`, EXPORT_BUFFER))
-              await pipeline([copy, ...sink.streams])
-              // The stream ended with COPY's CommandComplete: its row count is known.
-              rows = copy.rowCount
-            }
-          } finally {
-            clearInterval(ticker)
+            void Promise.resolve(report(sink.rows())).catch(() => undefined)
+          } catch {
+            // a progress display that failed
           }
-          await report(sink.rows())
-          const { sha256, bytes } = sink.result()
-          tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows, bytes, sha256 })
         }
-      } finally {
-        await worker?.close()
+        const ticker = onProgress ? setInterval(tick, 250) : undefined
+        const copy: CopyOutStream = client.query(copyOut(`COPY (${table.select}) TO STDOUT`, EXPORT_BUFFER))
+        try {
+          await pipeline([copy, ...sink.streams])
+        } finally {
+          clearInterval(ticker)
+        }
+        await report(sink.rows())
+        const { sha256, bytes } = sink.result()
+        // The stream ended with COPY's CommandComplete: its row count is known.
+        tables.push({ name: table.name, via: table.via, file, columns: table.columns, rows: copy.rowCount, bytes, sha256 })
       }
       const source = await describeSource(client)
       if (tables.every((table) => table.rows === 0)) {
@@ -169,6 +132,6 @@ async function describeSource(client: pg.ClientBase): Promise<TenantManifest['so
 async function clearArchive(directory: string): Promise<void> {
   await rm(join(directory, 'manifest.json'), { force: true })
   for (const entry of await readdir(directory)) {
-    if (/^\d{3}-.*\.copy(\.tail)?$/.test(entry)) await rm(join(directory, entry), { force: true })
+    if (/^\d{3}-.*\.copy$/.test(entry)) await rm(join(directory, entry), { force: true })
   }
 }

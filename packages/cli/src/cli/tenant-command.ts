@@ -115,16 +115,6 @@ export async function tenantCommand(args: string[], io: CliIo): Promise<number> 
     if (action === 'export') {
       const manifest = await exportTenant({
         client,
-        // A second connection reads the second half of large tables at the same time, in the same snapshot.
-        connectWorker: async () => {
-          const worker = new pg.Client({
-            connectionString: url,
-            connectionTimeoutMillis: 10_000,
-            application_name: 'tenantscope tenant export',
-          })
-          await worker.connect()
-          return worker
-        },
         tenantId: required('tenant'),
         directory: required('out'),
         onProgress,
