@@ -1,8 +1,8 @@
 import { createTenantPool, withTenant } from '@tenantscope/core'
 import { type EraseReceipt, eraseTenant } from '@tenantscope/lifecycle'
-import { withClient } from '@tenantscope/test-harness'
 import pg from 'pg'
 import type { BenchDatabase } from './database.js'
+import { seedLargeTenant } from './large-tenant.js'
 import { createProcCpuReader } from './proc-cpu.js'
 import type { Tenant } from './seed.js'
 import { type Spread, spreadOf } from './spread.js'
@@ -106,28 +106,6 @@ export function parseEraseSettings(argv: readonly string[]): readonly EraseSetti
     const [batchSize, pace] = pair.split(':').map(Number)
     if (!Number.isSafeInteger(batchSize) || !Number.isFinite(pace)) throw new Error(`--erase-settings: not batch:pace: ${pair}`)
     return { batchSize: batchSize!, pace: pace! }
-  })
-}
-
-/** The large tenant: `projects` projects with 4 invoices each, and its tenants row. */
-async function seedLargeTenant(adminUrl: string, projects: number): Promise<string> {
-  return withClient(adminUrl, async (admin) => {
-    const { rows } = await admin.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('large') RETURNING id`)
-    const id = rows[0]!.id
-    // The rows are generated consistent; checking 1M foreign keys would only slow the load.
-    await admin.query('SET session_replication_role = replica')
-    await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1, 'project ' || g FROM generate_series(1, $2::int) g`, [
-      id,
-      projects,
-    ])
-    await admin.query(
-      `INSERT INTO invoices (tenant_id, project_id, amount_cents) SELECT tenant_id, id, g FROM projects, generate_series(1, 4) g WHERE tenant_id = $1`,
-      [id],
-    )
-    await admin.query('RESET session_replication_role')
-    await admin.query('VACUUM ANALYZE tenants, projects, invoices')
-    await admin.query('CHECKPOINT')
-    return id
   })
 }
 

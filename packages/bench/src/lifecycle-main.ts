@@ -9,6 +9,7 @@ import pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import { openDatabases } from './database.js'
 import { benchErase, parseEraseSettings } from './erase-bench.js'
+import { seedLargeTenant } from './large-tenant.js'
 import { benchMove } from './move-bench.js'
 import { createProcCpuReader } from './proc-cpu.js'
 import { seedWorkload } from './seed.js'
@@ -39,22 +40,11 @@ async function main(): Promise<void> {
     }
     const database = await databases.create('lifecycle')
     const small = await seedWorkload(database.adminUrl, 20, 50)
-    const big = await withClient(database.adminUrl, async (admin) => {
-      await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${MAINTENANCE_ROLE.name};
-        GRANT USAGE ON SCHEMA tenantscope TO ${MAINTENANCE_ROLE.name}; GRANT SELECT, INSERT ON tenantscope.tenant_erasures TO ${MAINTENANCE_ROLE.name}`)
-      const { rows } = await admin.query(`INSERT INTO tenants (name) VALUES ('big') RETURNING id`)
-      const id = rows[0].id as string
-      await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1, 'project ' || g FROM generate_series(1, $2::int) g`, [
-        id,
-        projects,
-      ])
-      await admin.query(
-        `INSERT INTO invoices (tenant_id, project_id, amount_cents) SELECT tenant_id, id, g FROM projects, generate_series(1, 4) g WHERE tenant_id = $1`,
-        [id],
-      )
-      await admin.query('VACUUM ANALYZE')
-      return id
-    })
+    await withClient(database.adminUrl, (admin) =>
+      admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${MAINTENANCE_ROLE.name};
+        GRANT USAGE ON SCHEMA tenantscope TO ${MAINTENANCE_ROLE.name}; GRANT SELECT, INSERT ON tenantscope.tenant_erasures TO ${MAINTENANCE_ROLE.name}`),
+    )
+    const big = await seedLargeTenant(database.adminUrl, projects)
     const total = projects * 5 + 1
     log(`large tenant: ${total.toLocaleString('en')} rows (${projects} projects, ${projects * 4} invoices)`)
 
