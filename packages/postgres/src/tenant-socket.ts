@@ -59,25 +59,44 @@ export function usesTenantSocket(options: Record<string, unknown>): boolean {
 // The socket postgres.js gets is the TCP socket itself, its write and its
 // 'data' events passed through the splice: no stream in between.
 function splice(socket: net.Socket, wire: WireSplice): void {
+  let failed = false
   const write = socket.write.bind(socket) as (chunk: Buffer, ...rest: unknown[]) => boolean
+  const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean
+  // The wire no longer fits what was sent: nothing on this connection can be
+  // trusted to belong where postgres.js would put it, so nothing more is
+  // read or written. postgres.js hears the error first, and fails what it
+  // has in flight with it; then the socket closes without one, so that what
+  // was sent in between (postgres.js sends a query from a rejection handler
+  // at once: ours, to absorb a stale error, or the caller's retry) fails
+  // too, as on any closed connection. Closed with the error instead,
+  // postgres.js (3.4) would leave those waiting: with `max: 1`, forever.
+  const fail = (error: unknown) => {
+    if (failed) return
+    failed = true
+    emit('error', error instanceof SpliceError ? error : new SpliceError(String(error)))
+    socket.destroy()
+  }
   socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
     let bytes: Buffer
     try {
+      if (failed) throw new SpliceError('written after the connection failed')
       bytes = wire.outgoing(chunk)
     } catch (error) {
-      fail(socket, error)
+      fail(error)
+      const callback = rest.find((arg) => typeof arg === 'function') as ((error: Error) => void) | undefined
+      if (callback !== undefined) process.nextTick(callback, error)
       return false
     }
     return write(bytes, ...rest)
   }) as typeof socket.write
-  const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean
   socket.emit = ((event: string | symbol, ...args: unknown[]) => {
     if (event !== 'data') return emit(event, ...args)
+    if (failed) return false
     let bytes: Buffer | null
     try {
       bytes = wire.incoming(args[0] as Buffer)
     } catch (error) {
-      fail(socket, error)
+      fail(error)
       return false
     }
     const result = bytes === null ? true : emit('data', bytes)
@@ -85,11 +104,4 @@ function splice(socket: net.Socket, wire: WireSplice): void {
     if (released !== null && !socket.destroyed) write(released)
     return result
   }) as typeof socket.emit
-}
-
-// The wire no longer fits what was sent: nothing on this connection can be
-// trusted to belong where postgres.js would put it. It ends, and postgres.js
-// fails what was in flight on it.
-function fail(socket: net.Socket, error: unknown): void {
-  socket.destroy(error instanceof SpliceError ? error : new SpliceError(String(error)))
 }

@@ -55,8 +55,14 @@ const PASSED: readonly Expected[] = [Sent.Parse, Sent.Bind, Sent.Describe, Sent.
 export const TOKEN_PREFIX = '\u001ftenantscope\u001f'
 const PREFIX = Buffer.from(TOKEN_PREFIX, 'utf8')
 
+/**
+ * The wire did not fit what was sent: the connection is destroyed. Its code
+ * is postgres.js's own for that, so code that handles a lost connection
+ * (retrying, or this package's recovery) handles this one the same way.
+ */
 export class SpliceError extends Error {
   override name = 'SpliceError'
+  readonly code = 'CONNECTION_DESTROYED'
 }
 
 /** The setter to run for one statement: its text and its text values (bind parameters). */

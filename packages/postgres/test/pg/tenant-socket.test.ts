@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type net from 'node:net'
 import { TenantScopeError, withTenant } from '@tenantscope/core'
 import { createTenantSql, tenantSocket } from '@tenantscope/postgres'
 import { startWireCounter, type WireCounter, withClient } from '@tenantscope/test-harness'
@@ -181,6 +182,54 @@ describe.each([
       expect([...rows]).toEqual([{ tenant_id: tenant, s: tenant }])
     }
     expect(await backendOf(raw)).not.toBe(pid)
+  })
+
+  test('a reply that fits nothing sent ends the connection: what was in flight fails typed, nothing waits, a max: 1 pool goes on', async () => {
+    // tenantSocket()'s sockets, kept to feed one a stray reply.
+    const sockets: net.Socket[] = []
+    const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined })
+    const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
+    const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
+    const pool = postgres(fixture.db.appUrl, { ...options, socket } as postgres.Options<{}>)
+    const scoped = createTenantSql(pool)
+    // A BindComplete nothing asked for (the unit tests' stray reply).
+    const stray = () => sockets.at(-1)!.emit('data', Buffer.from([0x32, 0, 0, 0, 4]))
+    const outcome = (run: () => Promise<unknown>) =>
+      run().then(
+        () => 'resolved',
+        (error: { code?: string }) => error.code,
+      )
+    try {
+      await withTenant(fixture.tenantA, () => scoped`SELECT 1`)
+      // In flight: the statement fails with the connection's typed error; the
+      // one queued behind it fails too, or runs on the next connection; what
+      // is sent before the socket closed fails as on any closed connection.
+      const slow = outcome(() => withTenant(fixture.tenantA, () => scoped`SELECT pg_sleep(${0.5})`))
+      const next = withTenant(fixture.tenantB, () => scoped`SELECT name FROM projects`).then(
+        (rows) => [...rows],
+        (error: { code?: string }) => error.code,
+      )
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      stray()
+      expect(await slow).toBe('CONNECTION_DESTROYED')
+      expect(['CONNECTION_DESTROYED', 'CONNECTION_CLOSED', [{ name: 'b1' }]]).toContainEqual(await next)
+      expect(['CONNECTION_CLOSED', 'resolved']).toContain(await outcome(() => withTenant(fixture.tenantB, () => scoped`SELECT 1`)))
+      // Then the one connection is back: each statement for its own tenant.
+      for (const tenant of [fixture.tenantA, fixture.tenantB]) {
+        const rows = await withTenant(tenant, () => scoped`SELECT tenant_id FROM projects`)
+        expect([...rows]).toEqual([{ tenant_id: tenant }])
+      }
+      // Idle: the next statement fails or runs; none is left waiting, and the pool goes on.
+      stray()
+      expect(['CONNECTION_CLOSED', 'resolved']).toContain(await outcome(() => withTenant(fixture.tenantA, () => scoped`SELECT 1`)))
+      expect(['CONNECTION_CLOSED', 'resolved']).toContain(await outcome(() => pool`SELECT 1`))
+      expect([...(await withTenant(fixture.tenantB, () => scoped`SELECT tenant_id FROM projects`))]).toEqual([
+        { tenant_id: fixture.tenantB },
+      ])
+      expect(sockets.length).toBe(3)
+    } finally {
+      await pool.end({ timeout: 5 })
+    }
   })
 
   test('outside withTenant nothing is sent; TLS is refused', async () => {
