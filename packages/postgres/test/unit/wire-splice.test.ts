@@ -64,6 +64,20 @@ describe('WireSplice', () => {
     expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync])))).toBe('BEBES')
   })
 
+  test('a token with non-ASCII values: the setter binds them as they were, each token its own', () => {
+    const wire = connected()
+    const kept = Buffer.concat([message('2'), dataRow, complete('SELECT 1'), message('2'), dataRow, complete('SELECT 1'), ready])
+    for (const [index, id] of ['tenant-é', 'tenant-ü🙂', 'tenant-é'].entries()) {
+      const sent = wire.outgoing(Buffer.concat([bind(encodeToken({ ...setter, values: ['app.current_tenant', id] }), 's1'), execute, sync]))
+      const value = Buffer.from(id, 'utf8')
+      // The value as the setter's bind parameter: its int32 length, then its UTF-8 bytes.
+      const lengthThenValue = Buffer.concat([Buffer.from([0, 0, 0, value.length]), value])
+      expect({ id, bound: sent.includes(lengthThenValue) }).toEqual({ id, bound: true })
+      // The setter's statement is parsed with the first only.
+      expect(types(wire.incoming(index === 0 ? repliesWithParse : kept)!)).toBe('2DCZ')
+    }
+  })
+
   test('reads replies cut at any byte', () => {
     for (let cut = 1; cut < repliesWithParse.length; cut++) {
       const wire = connected()
