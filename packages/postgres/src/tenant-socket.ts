@@ -70,11 +70,18 @@ function splice(socket: net.Socket, wire: WireSplice): void {
   // at once: ours, to absorb a stale error, or the caller's retry) fails
   // too, as on any closed connection. Closed with the error instead,
   // postgres.js (3.4) would leave those waiting: with `max: 1`, forever.
-  const fail = (error: unknown) => {
+  // From a write, postgres.js is in the middle of sending: it hears on the
+  // next tick, as of a socket error (what it writes until then is dropped).
+  const fail = (error: unknown, fromWrite: boolean) => {
     if (failed) return
     failed = true
-    emit('error', error instanceof SpliceError ? error : new SpliceError(String(error)))
-    socket.destroy()
+    const reported = error instanceof SpliceError ? error : new SpliceError(String(error))
+    const end = () => {
+      emit('error', reported)
+      socket.destroy()
+    }
+    if (fromWrite) process.nextTick(end)
+    else end()
   }
   socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
     let bytes: Buffer
@@ -82,7 +89,7 @@ function splice(socket: net.Socket, wire: WireSplice): void {
       if (failed) throw new SpliceError('written after the connection failed')
       bytes = wire.outgoing(chunk)
     } catch (error) {
-      fail(error)
+      fail(error, true)
       const callback = rest.find((arg) => typeof arg === 'function') as ((error: Error) => void) | undefined
       if (callback !== undefined) process.nextTick(callback, error)
       return false
@@ -96,7 +103,7 @@ function splice(socket: net.Socket, wire: WireSplice): void {
     try {
       bytes = wire.incoming(args[0] as Buffer)
     } catch (error) {
-      fail(error)
+      fail(error, false)
       return false
     }
     const result = bytes === null ? true : emit('data', bytes)

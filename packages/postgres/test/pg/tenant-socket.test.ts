@@ -184,7 +184,7 @@ describe.each([
     expect(await backendOf(raw)).not.toBe(pid)
   })
 
-  test('a reply that fits nothing sent ends the connection: what was in flight fails typed, nothing waits, a max: 1 pool goes on', async () => {
+  test('a reply or a write the socket cannot follow ends the connection: what was in flight fails typed, nothing waits, a max: 1 pool goes on', async () => {
     // tenantSocket()'s sockets, kept to feed one a stray reply.
     const sockets: net.Socket[] = []
     const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined })
@@ -226,7 +226,17 @@ describe.each([
       expect([...(await withTenant(fixture.tenantB, () => scoped`SELECT tenant_id FROM projects`))]).toEqual([
         { tenant_id: fixture.tenantB },
       ])
-      expect(sockets.length).toBe(3)
+      // A message the socket cannot follow, written while a statement is in
+      // flight: the same, from the writing side.
+      const inFlight = outcome(() => withTenant(fixture.tenantA, () => scoped`SELECT pg_sleep(${0.5})`))
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      sockets.at(-1)!.write(Buffer.from([0x46, 0, 0, 0, 4])) // F FunctionCall
+      expect(await inFlight).toBe('CONNECTION_DESTROYED')
+      expect(['CONNECTION_CLOSED', 'resolved']).toContain(await outcome(() => pool`SELECT 1`))
+      expect([...(await withTenant(fixture.tenantA, () => scoped`SELECT tenant_id FROM projects`))]).toEqual([
+        { tenant_id: fixture.tenantA },
+      ])
+      expect(sockets.length).toBe(4)
     } finally {
       await pool.end({ timeout: 5 })
     }
