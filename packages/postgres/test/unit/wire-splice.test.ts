@@ -78,6 +78,17 @@ describe('WireSplice', () => {
     }
   })
 
+  test('two tokens whose bytes differ only in the high bit each bind their own value', () => {
+    // Tokens are looked up by their raw bytes: a key that dropped the high
+    // bit would read 'é' (C3 A9) as 'C)' (43 29) and bind one tenant's value for the other.
+    const wire = connected(false)
+    for (const id of ['x-é', 'x-C)', 'x-é', 'x-C)']) {
+      const sent = wire.outgoing(Buffer.concat([bind(encodeToken({ ...setter, values: ['app.current_tenant', id] }), 's1'), execute, sync]))
+      const value = Buffer.from(id, 'utf8')
+      expect({ id, bound: sent.includes(Buffer.concat([Buffer.from([0, 0, 0, value.length]), value])) }).toEqual({ id, bound: true })
+    }
+  })
+
   test('reads replies cut at any byte', () => {
     for (let cut = 1; cut < repliesWithParse.length; cut++) {
       const wire = connected()
