@@ -21,12 +21,18 @@ describe('TenantBinding', () => {
       expect(resolved.setter.values).toEqual(['app.current_tenant', id])
       expect(resolved.opening).toBe(`BEGIN; SET LOCAL "app"."current_tenant" = '${id}'`)
     }
-    // A refused id is refused every time, never kept.
-    for (let i = 0; i < 2; i++) {
-      await expect(withTenant('not-a-uuid', () => binding.resolve())).rejects.toSatisfy((error) =>
-        TenantScopeError.is(error, 'INVALID_TENANT_ID'),
-      )
-    }
+    // A kept binding still parses a new id: a refused one throws.
+    await expect(withTenant('not-a-uuid', () => binding.resolve())).rejects.toSatisfy((error) =>
+      TenantScopeError.is(error, 'INVALID_TENANT_ID'),
+    )
+  })
+
+  test('two bindings with different settings never share a resolution', async () => {
+    const one = new TenantBinding()
+    const two = new TenantBinding({ setting: 'app.other_tenant' })
+    await withTenant(A, () => one.resolve())
+    const resolved = await withTenant(A, () => two.resolve())
+    expect(resolved.setter.values).toEqual(['app.other_tenant', A])
   })
 
   test('extra settings, a custom parser or a custom setter: resolved for every statement', async () => {
