@@ -242,6 +242,35 @@ describe.each([
     }
   })
 
+  test('a failed connection: one recovery query per statement in flight, though postgres.js rejects the active one twice', async () => {
+    const sockets: net.Socket[] = []
+    const executed: string[] = []
+    const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined, debug: (_id: number, text: string) => executed.push(text) })
+    const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
+    const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
+    const pool = postgres(fixture.db.appUrl, { ...options, socket } as postgres.Options<{}>)
+    const scoped = createTenantSql(pool)
+    try {
+      await withTenant(fixture.tenantA, () => scoped`SELECT 1 AS warm`)
+      const inFlight = Array.from({ length: 5 }, () =>
+        withTenant(fixture.tenantA, () => scoped`SELECT pg_sleep(${0.2})`).then(
+          () => 'resolved',
+          (error: { code?: string }) => error.code,
+        ),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      sockets.at(-1)!.emit('data', Buffer.from([0x32, 0, 0, 0, 4])) // a stray BindComplete
+      const outcomes = await Promise.all(inFlight)
+      await withTenant(fixture.tenantA, () => scoped`SELECT 2 AS after`)
+      const failed = outcomes.filter((code) => code !== 'resolved')
+      expect(failed.length).toBeGreaterThan(0)
+      // The recovery query is the unscoped SELECT 1 (see spliced-statement.ts).
+      expect(executed.filter((text) => text === 'SELECT 1').length).toBe(failed.length)
+    } finally {
+      await pool.end({ timeout: 5 })
+    }
+  })
+
   test('outside withTenant nothing is sent; TLS is refused', async () => {
     await expect(sql`SELECT 1`).rejects.toBeInstanceOf(TenantScopeError)
     expect(() => tenantSocket({ ssl: 'require' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
