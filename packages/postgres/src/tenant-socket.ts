@@ -59,37 +59,33 @@ export function usesTenantSocket(options: Record<string, unknown>): boolean {
 // The socket postgres.js gets is the TCP socket itself, its write and its
 // 'data' events passed through the splice: no stream in between.
 function splice(socket: net.Socket, wire: WireSplice): void {
-  let failed = false
   const write = socket.write.bind(socket) as (chunk: Buffer, ...rest: unknown[]) => boolean
   const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean
-  // The wire no longer fits what was sent: nothing on this connection can be
-  // trusted to belong where postgres.js would put it, so nothing more is
-  // read or written. postgres.js hears the error first, and fails what it
-  // has in flight with it; then the socket closes without one, so that what
-  // was sent in between (postgres.js sends a query from a rejection handler
-  // at once: ours, to absorb a stale error, or the caller's retry) fails
-  // too, as on any closed connection. Closed with the error instead,
-  // postgres.js (3.4) would leave those waiting: with `max: 1`, forever.
-  // From a write, postgres.js is in the middle of sending: it hears on the
-  // next tick, as of a socket error (what it writes until then is dropped).
-  const fail = (error: unknown, fromWrite: boolean) => {
-    if (failed) return
-    failed = true
-    const reported = error instanceof SpliceError ? error : new SpliceError(String(error))
-    const end = () => {
-      emit('error', reported)
-      socket.destroy()
-    }
-    if (fromWrite) process.nextTick(end)
-    else end()
+  // The wire no longer fits what was sent: nothing more on this connection
+  // can be trusted to belong where postgres.js would put it. The socket is
+  // destroyed first, so nothing more is read or sent (what postgres.js
+  // writes from here on reaches no server). Then postgres.js hears the
+  // error, and fails what it has in flight with it; the socket closes
+  // without one, so that what was sent in between (postgres.js
+  // sends a query from a rejection handler at once: ours, to absorb a stale
+  // error, or the caller's retry) fails too, as on any closed connection.
+  // Closed with the error instead, postgres.js (3.4) would leave those
+  // waiting: with `max: 1`, forever. A write that fails (postgres.js never
+  // sends a message the socket cannot follow) is handled the same, at once:
+  // postgres.js's error handler only rejects, it writes nothing then.
+  const fail = (error: unknown) => {
+    // Failed before, or closed by postgres.js, which then no longer listens
+    // (an 'error' without a listener would be thrown).
+    if (socket.destroyed) return
+    socket.destroy()
+    emit('error', error instanceof SpliceError ? error : new SpliceError(String(error)))
   }
   socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
     let bytes: Buffer
     try {
-      if (failed) throw new SpliceError('written after the connection failed')
       bytes = wire.outgoing(chunk)
     } catch (error) {
-      fail(error, true)
+      fail(error)
       const callback = rest.find((arg) => typeof arg === 'function') as ((error: Error) => void) | undefined
       if (callback !== undefined) process.nextTick(callback, error)
       return false
@@ -98,12 +94,11 @@ function splice(socket: net.Socket, wire: WireSplice): void {
   }) as typeof socket.write
   socket.emit = ((event: string | symbol, ...args: unknown[]) => {
     if (event !== 'data') return emit(event, ...args)
-    if (failed) return false
     let bytes: Buffer | null
     try {
       bytes = wire.incoming(args[0] as Buffer)
     } catch (error) {
-      fail(error, false)
+      fail(error)
       return false
     }
     const result = bytes === null ? true : emit('data', bytes)

@@ -11,6 +11,8 @@ import { TOKEN_PREFIX } from '../../src/wire-splice.js'
 import { useFixture } from './_fixture.js'
 
 const SET_CONFIG = 'SELECT set_config($1, $2, true)'
+// F FunctionCall: a message postgres.js never sends, so the socket cannot follow it.
+const FUNCTION_CALL = Buffer.from([0x46, 0, 0, 0, 4])
 
 describe.each([
   { prepare: true, label: 'prepare: true' },
@@ -230,8 +232,9 @@ describe.each([
       // flight: the same, from the writing side.
       const inFlight = outcome(() => withTenant(fixture.tenantA, () => scoped`SELECT pg_sleep(${0.5})`))
       await new Promise((resolve) => setTimeout(resolve, 100))
-      sockets.at(-1)!.write(Buffer.from([0x46, 0, 0, 0, 4])) // F FunctionCall
+      const written = new Promise<unknown>((resolve) => sockets.at(-1)!.write(FUNCTION_CALL, resolve))
       expect(await inFlight).toBe('CONNECTION_DESTROYED')
+      expect(await written).toMatchObject({ name: 'SpliceError', code: 'CONNECTION_DESTROYED' })
       expect(['CONNECTION_CLOSED', 'resolved']).toContain(await outcome(() => pool`SELECT 1`))
       expect([...(await withTenant(fixture.tenantA, () => scoped`SELECT tenant_id FROM projects`))]).toEqual([
         { tenant_id: fixture.tenantA },
@@ -240,6 +243,10 @@ describe.each([
     } finally {
       await pool.end({ timeout: 5 })
     }
+    // Closed (failed, or ended by postgres.js, which then stops listening): a
+    // write the socket cannot follow reports nothing more (an 'error' without
+    // a listener would be thrown).
+    for (const closed of sockets) expect(() => closed.write(FUNCTION_CALL)).not.toThrow()
   })
 
   test('a failed connection: one recovery query per statement in flight, though postgres.js rejects the active one twice', async () => {
