@@ -64,20 +64,23 @@ function splice(socket: net.Socket, wire: WireSplice): void {
   // The wire no longer fits what was sent: nothing more on this connection
   // can be trusted to belong where postgres.js would put it. The socket is
   // destroyed first, so nothing more is read or sent (what postgres.js
-  // writes from here on reaches no server). Then postgres.js hears the
-  // error, and fails what it has in flight with it; the socket closes
-  // without one, so that what was sent in between (postgres.js
+  // writes from here on reaches no server). Then postgres.js reads the
+  // replies before the one that did not fit (`checked`): a statement whose
+  // reply came whole resolves, so a retry does not repeat a committed write.
+  // Then it hears the error, and fails what it has in flight with it; the
+  // socket closes without one, so that what was sent in between (postgres.js
   // sends a query from a rejection handler at once: ours, to absorb a stale
   // error, or the caller's retry) fails too, as on any closed connection.
   // Closed with the error instead, postgres.js (3.4) would leave those
   // waiting: with `max: 1`, forever. A write that fails (postgres.js never
   // sends a message the socket cannot follow) is handled the same, at once:
   // postgres.js's error handler only rejects, it writes nothing then.
-  const fail = (error: unknown) => {
+  const fail = (error: unknown, checked: Buffer | null) => {
     // Failed before, or closed by postgres.js, which then no longer listens
     // (an 'error' without a listener would be thrown).
     if (socket.destroyed) return
     socket.destroy()
+    if (checked !== null) emit('data', checked)
     emit('error', error instanceof SpliceError ? error : new SpliceError(String(error)))
   }
   socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
@@ -85,7 +88,7 @@ function splice(socket: net.Socket, wire: WireSplice): void {
     try {
       bytes = wire.outgoing(chunk)
     } catch (error) {
-      fail(error)
+      fail(error, null)
       const callback = rest.find((arg) => typeof arg === 'function') as ((error: Error) => void) | undefined
       if (callback !== undefined) process.nextTick(callback, error)
       return false
@@ -98,7 +101,7 @@ function splice(socket: net.Socket, wire: WireSplice): void {
     try {
       bytes = wire.incoming(args[0] as Buffer)
     } catch (error) {
-      fail(error)
+      fail(error, wire.checked())
       return false
     }
     const result = bytes === null ? true : emit('data', bytes)

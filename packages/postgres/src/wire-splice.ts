@@ -105,6 +105,8 @@ export class WireSplice {
   // Bytes held back (see #holdFrom) and how many ReadyForQuery they wait for.
   #held: Buffer[] | null = null
   #holdFor = 0
+  // See checked().
+  #checked: Buffer | null = null
 
   constructor(private readonly options: WireSpliceOptions) {}
 
@@ -216,7 +218,17 @@ export class WireSplice {
     return bytes.subarray(0, from)
   }
 
-  /** The bytes postgres.js is to read of what the server sent; null when nothing is left. */
+  /**
+   * After incoming() threw: the bytes of its chunk before the reply that fits
+   * nothing sent, replies that did fit (null when none). The caller passes
+   * them on before ending the connection: a statement whose reply came whole
+   * (a write that committed) resolves instead of failing as lost.
+   */
+  checked(): Buffer | null {
+    return this.#checked
+  }
+
+  /** The bytes postgres.js is to read of what the server sent; null when nothing is left. Throws a SpliceError at a reply that fits nothing sent (see checked()). */
   incoming(chunk: Buffer): Buffer | null {
     let data = chunk
     if (this.#inCarry !== null) {
@@ -250,7 +262,15 @@ export class WireSplice {
       }
       const type = data[at]!
       this.#remaining = 1 + data.readUInt32BE(at + 1)
-      this.#dropping = !this.#received(type, data, at)
+      try {
+        this.#dropping = !this.#received(type, data, at)
+      } catch (error) {
+        // The messages before this one fit what was sent: kept for checked().
+        const before = pieces ?? []
+        if (at > kept) before.push(data.subarray(kept, at))
+        this.#checked = before.length === 0 ? null : Buffer.concat(before)
+        throw error
+      }
     }
     if (pieces === null) return data
     if (kept < data.length) pieces.push(data.subarray(kept))

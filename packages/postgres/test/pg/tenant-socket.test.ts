@@ -249,6 +249,46 @@ describe.each([
     for (const closed of sockets) expect(() => closed.write(FUNCTION_CALL)).not.toThrow()
   })
 
+  test('a chunk with a whole reply, then one that fits nothing sent: the statement replied to resolves (a committed write is not reported lost), then the connection fails', async () => {
+    const sockets: net.Socket[] = []
+    const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined })
+    const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
+    const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
+    const pool = postgres(fixture.db.appUrl, { ...options, socket } as postgres.Options<{}>)
+    const scoped = createTenantSql(pool)
+    const name = `committed-${prepare}`
+    try {
+      await withTenant(fixture.tenantA, () => scoped`SELECT 1`)
+      // The next chunk from the server that ends with a ReadyForQuery gets a
+      // stray BindComplete behind it, as one chunk.
+      const live = sockets[0]!
+      const closing = new Promise((resolve) => live.once('close', resolve))
+      const received = live.emit.bind(live) as (event: string | symbol, ...args: unknown[]) => boolean
+      let armed = true
+      live.emit = ((event: string | symbol, ...args: unknown[]) => {
+        const chunk = args[0] as Buffer
+        if (event !== 'data' || !armed || chunk[chunk.length - 6] !== 0x5a) return received(event, ...args)
+        armed = false
+        return received('data', Buffer.concat([chunk, Buffer.from([0x32, 0, 0, 0, 4])]))
+      }) as typeof live.emit
+      const inserted = await withTenant(fixture.tenantA, () => scoped`INSERT INTO projects (name) VALUES (${name}) RETURNING name`).then(
+        (rows) => [...rows],
+        (error: { code?: string }) => error.code,
+      )
+      expect(armed).toBe(false)
+      expect(inserted).toEqual([{ name }])
+      // The connection failed: once it has closed, the next statement runs on a new one.
+      await closing
+      expect([...(await withTenant(fixture.tenantA, () => scoped`SELECT count(*)::int AS n FROM projects WHERE name = ${name}`))]).toEqual([
+        { n: 1 },
+      ])
+      expect(sockets.length).toBe(2)
+    } finally {
+      await pool.end({ timeout: 5 })
+      await admin`DELETE FROM projects WHERE name = ${name}`
+    }
+  })
+
   test('a failed connection: one recovery query per statement in flight, though postgres.js rejects the active one twice', async () => {
     const sockets: net.Socket[] = []
     const executed: string[] = []

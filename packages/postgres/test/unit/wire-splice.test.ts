@@ -207,5 +207,14 @@ describe('WireSplice', () => {
     const other = connected()
     other.outgoing(Buffer.concat([bind('', 's1'), execute, sync]))
     expect(() => other.incoming(message('1'))).toThrow(SpliceError)
+    expect(other.checked()).toBeNull()
+  })
+
+  test('a reply that fits nothing sent, behind replies that fit in the same chunk: those are kept for postgres.js', () => {
+    const wire = connected()
+    wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync]))
+    expect(() => wire.incoming(Buffer.concat([repliesWithParse, message('2')]))).toThrow(SpliceError)
+    // The setter's replies dropped, the statement's kept.
+    expect(types(wire.checked()!)).toBe('2DCZ')
   })
 })
