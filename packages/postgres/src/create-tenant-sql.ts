@@ -77,9 +77,11 @@ export function createTenantSql<TTypes extends Record<string, unknown> = {}>(
     if (!isQuery(made)) return made
     let handler: Handler
     try {
+      const tenant = binding.resolve()
+      // The binding keeps a tenant's resolution (and so its handler) when it can.
       handler = spliced
-        ? splicedStatementHandler(pool, poolHandler, binding.resolve(), debug)
-        : scopedStatementHandler(pool, binding.resolve(), debug)
+        ? (tenant.spliced ??= splicedStatementHandler(pool, poolHandler, tenant, debug))
+        : scopedStatementHandler(pool, tenant, debug)
     } catch (error) {
       handler = (query: QueryInternals) => query.reject(error)
       handler.debug = debug

@@ -12,7 +12,7 @@
  * unknown (a leading comment or parenthesis included) takes the path that
  * handles every statement.
  */
-const SPLICED = new Set(['select', 'insert', 'update', 'delete', 'with', 'values', 'table', 'merge'])
+const SPLICED = ['select', 'insert', 'update', 'delete', 'with', 'values', 'table', 'merge']
 
 export function spliceEligible(strings: readonly string[]): boolean {
   const text = strings[0]
@@ -23,7 +23,14 @@ export function spliceEligible(strings: readonly string[]): boolean {
   while (end < text.length && end - at <= 6 && isLetter(text.charCodeAt(end))) end++
   // The keyword ends the text or is followed by something that is not a letter (SELECT1 is no SELECT).
   if (end === at || (end < text.length && isKeywordChar(text.charCodeAt(end)))) return false
-  return SPLICED.has(text.slice(at, end).toLowerCase())
+  // Compared in place, case-insensitively (no string made per statement).
+  return SPLICED.some((keyword) => keyword.length === end - at && sameLetters(text, at, keyword))
+}
+
+// Letters only on both sides: bit 0x20 makes an ASCII letter lower-case.
+function sameLetters(text: string, at: number, keyword: string): boolean {
+  for (let i = 0; i < keyword.length; i++) if ((text.charCodeAt(at + i) | 0x20) !== keyword.charCodeAt(i)) return false
+  return true
 }
 
 const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13)

@@ -28,9 +28,13 @@ export function splicedStatementHandler(sql: PoolSqlLike, pool: Handler, tenant:
     query.handler = pool
     // postgres.js 3.4 hands a lost connection's FATAL to the next query on
     // its replacement (see README, Killed connections): an unscoped no-op
-    // takes it instead, as the path without the socket does.
+    // takes it instead, as the path without the socket does. Once per
+    // statement: postgres.js rejects the statement it is running again when
+    // the socket closes (see tenant-socket.ts), and the second goes straight
+    // to postgres.js's own reject (a settled promise ignores it).
     const reject = query.reject
     query.reject = (error) => {
+      query.reject = reject
       if (connectionLost(error)) absorbStaleError(sql)
       reject(error)
     }

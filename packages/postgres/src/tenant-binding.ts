@@ -1,14 +1,20 @@
 import {
+  bigintTenantId,
+  citusSetter,
   getTenantId,
   getTenantSettings,
   type SetterStatement,
   type SettingEntry,
   setConfigSetter,
+  setLocalSetter,
   type TenantIdParser,
   TenantScopeError,
   type TenantSetter,
+  type TenantSettings,
+  textTenantId,
   uuidTenantId,
 } from '@tenantscope/core'
+import type { Handler } from './_postgres-internals.js'
 import { literalOpening } from './tenant-opening.js'
 
 export interface TenantSqlOptions {
@@ -40,7 +46,16 @@ export interface ResolvedTenant {
   readonly setter: SetterStatement
   /** `BEGIN; SET LOCAL ...` as one simple Query, when the default setter and the id allow it (see tenant-opening.ts). */
   readonly opening: string | undefined
+  /**
+   * With tenantSocket(): the query handler of this tenant's statements (see
+   * spliced-statement.ts), once made. Kept here, it is made once per tenant
+   * rather than per statement.
+   */
+  spliced?: Handler
 }
+
+// Tenants whose resolved setter a binding keeps (see TenantBinding.#byTenant).
+const MAX_CACHED_TENANTS = 10_000
 
 /** @internal A wrapper's resolved options: what it sends for the current tenant. */
 export class TenantBinding {
@@ -48,6 +63,13 @@ export class TenantBinding {
   readonly #parse: TenantIdParser
   readonly #setter: TenantSetter
   readonly #opening: ((id: string) => string | undefined) | undefined
+  /**
+   * Per tenant id, what it resolves to without extra settings, when that
+   * depends on the id alone (a built-in parser and setter, as TenantPool
+   * keeps them): the parse, the setter, the opening and the socket's token
+   * are made once per tenant, not on every statement. Bounded.
+   */
+  readonly #byTenant: Map<string, ResolvedTenant> | undefined
 
   constructor(options: TenantSqlOptions = {}) {
     this.#setting = options.setting ?? 'app.current_tenant'
@@ -62,6 +84,9 @@ export class TenantBinding {
     this.#parse = options.parseTenantId ?? uuidTenantId
     this.#setter = options.setter ?? setConfigSetter
     this.#opening = this.#setter === setConfigSetter ? literalOpening(this.#setting) : undefined
+    const pureParser = this.#parse === uuidTenantId || this.#parse === textTenantId || this.#parse === bigintTenantId
+    const pureSetter = this.#setter === setConfigSetter || this.#setter === setLocalSetter || this.#setter === citusSetter
+    this.#byTenant = pureParser && pureSetter ? new Map() : undefined
   }
 
   /**
@@ -72,6 +97,20 @@ export class TenantBinding {
   resolve(): ResolvedTenant {
     const raw: unknown = getTenantId()
     if (typeof raw !== 'string') throw new TenantScopeError('INVALID_TENANT_ID', `Tenant id must be a string, got ${typeof raw}`)
+    const settings = getTenantSettings()
+    const byTenant = this.#byTenant !== undefined && hasNone(settings) ? this.#byTenant : undefined
+    let resolved = byTenant?.get(raw)
+    if (resolved === undefined) {
+      resolved = this.#build(raw, settings)
+      if (byTenant !== undefined) {
+        if (byTenant.size >= MAX_CACHED_TENANTS) byTenant.clear()
+        byTenant.set(raw, resolved)
+      }
+    }
+    return resolved
+  }
+
+  #build(raw: string, settings: TenantSettings): ResolvedTenant {
     let parsed: unknown
     try {
       parsed = this.#parse(raw)
@@ -86,7 +125,7 @@ export class TenantBinding {
     // setter, transaction-local. The literal opening carries the tenant only,
     // so with extras the setter (bind parameters) goes instead.
     const entries: SettingEntry[] = [[this.#setting, parsed]]
-    for (const [name, value] of Object.entries(getTenantSettings())) {
+    for (const [name, value] of Object.entries(settings)) {
       // Case-insensitive, as PostgreSQL compares setting names.
       if (name.toLowerCase() === this.#setting.toLowerCase()) {
         throw new TenantScopeError('INVALID_SETTING', `${name} carries the tenant and cannot be set as an extra setting`)
@@ -98,4 +137,10 @@ export class TenantBinding {
       opening: entries.length === 1 ? this.#opening?.(parsed) : undefined,
     }
   }
+}
+
+// withTenant's settings without a key (own keys only, as Object.entries reads them).
+function hasNone(settings: TenantSettings): boolean {
+  for (const name in settings) if (Object.hasOwn(settings, name)) return false
+  return true
 }

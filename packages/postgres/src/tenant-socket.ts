@@ -60,24 +60,48 @@ export function usesTenantSocket(options: Record<string, unknown>): boolean {
 // 'data' events passed through the splice: no stream in between.
 function splice(socket: net.Socket, wire: WireSplice): void {
   const write = socket.write.bind(socket) as (chunk: Buffer, ...rest: unknown[]) => boolean
+  const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean
+  // The wire no longer fits what was sent: nothing more on this connection
+  // can be trusted to belong where postgres.js would put it. The socket is
+  // destroyed first, so nothing more is read or sent (what postgres.js
+  // writes from here on reaches no server). Then postgres.js reads the
+  // replies before the one that did not fit (`checked`): a statement whose
+  // reply came whole resolves, so a retry does not repeat a committed write.
+  // Then it hears the error, and fails what it has in flight with it; the
+  // socket closes without one, so that what was sent in between (postgres.js
+  // sends a query from a rejection handler at once: ours, to absorb a stale
+  // error, or the caller's retry) fails too, as on any closed connection.
+  // Closed with the error instead, postgres.js (3.4) would leave those
+  // waiting: with `max: 1`, forever. A write that fails (postgres.js never
+  // sends a message the socket cannot follow) is handled the same, at once:
+  // postgres.js's error handler only rejects, it writes nothing then.
+  const fail = (error: unknown, checked: Buffer | null) => {
+    // Failed before, or closed by postgres.js, which then no longer listens
+    // (an 'error' without a listener would be thrown).
+    if (socket.destroyed) return
+    socket.destroy()
+    if (checked !== null) emit('data', checked)
+    emit('error', error instanceof SpliceError ? error : new SpliceError(String(error)))
+  }
   socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
     let bytes: Buffer
     try {
       bytes = wire.outgoing(chunk)
     } catch (error) {
-      fail(socket, error)
+      fail(error, null)
+      const callback = rest.find((arg) => typeof arg === 'function') as ((error: Error) => void) | undefined
+      if (callback !== undefined) process.nextTick(callback, error)
       return false
     }
     return write(bytes, ...rest)
   }) as typeof socket.write
-  const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean
   socket.emit = ((event: string | symbol, ...args: unknown[]) => {
     if (event !== 'data') return emit(event, ...args)
     let bytes: Buffer | null
     try {
       bytes = wire.incoming(args[0] as Buffer)
     } catch (error) {
-      fail(socket, error)
+      fail(error, wire.checked())
       return false
     }
     const result = bytes === null ? true : emit('data', bytes)
@@ -85,11 +109,4 @@ function splice(socket: net.Socket, wire: WireSplice): void {
     if (released !== null && !socket.destroyed) write(released)
     return result
   }) as typeof socket.emit
-}
-
-// The wire no longer fits what was sent: nothing on this connection can be
-// trusted to belong where postgres.js would put it. It ends, and postgres.js
-// fails what was in flight on it.
-function fail(socket: net.Socket, error: unknown): void {
-  socket.destroy(error instanceof SpliceError ? error : new SpliceError(String(error)))
 }

@@ -55,8 +55,14 @@ const PASSED: readonly Expected[] = [Sent.Parse, Sent.Bind, Sent.Describe, Sent.
 export const TOKEN_PREFIX = '\u001ftenantscope\u001f'
 const PREFIX = Buffer.from(TOKEN_PREFIX, 'utf8')
 
+/**
+ * The wire did not fit what was sent: the connection is destroyed. Its code
+ * is postgres.js's own for that, so code that handles a lost connection
+ * (retrying, or this package's recovery) handles this one the same way.
+ */
 export class SpliceError extends Error {
   override name = 'SpliceError'
+  readonly code = 'CONNECTION_DESTROYED'
 }
 
 /** The setter to run for one statement: its text and its text values (bind parameters). */
@@ -99,6 +105,8 @@ export class WireSplice {
   // Bytes held back (see #holdFrom) and how many ReadyForQuery they wait for.
   #held: Buffer[] | null = null
   #holdFor = 0
+  // See checked().
+  #checked: Buffer | null = null
 
   constructor(private readonly options: WireSpliceOptions) {}
 
@@ -210,7 +218,17 @@ export class WireSplice {
     return bytes.subarray(0, from)
   }
 
-  /** The bytes postgres.js is to read of what the server sent; null when nothing is left. */
+  /**
+   * After incoming() threw: the bytes of its chunk before the reply that fits
+   * nothing sent, replies that did fit (null when none). The caller passes
+   * them on before ending the connection: a statement whose reply came whole
+   * (a write that committed) resolves instead of failing as lost.
+   */
+  checked(): Buffer | null {
+    return this.#checked
+  }
+
+  /** The bytes postgres.js is to read of what the server sent; null when nothing is left. Throws a SpliceError at a reply that fits nothing sent (see checked()). */
   incoming(chunk: Buffer): Buffer | null {
     let data = chunk
     if (this.#inCarry !== null) {
@@ -244,7 +262,15 @@ export class WireSplice {
       }
       const type = data[at]!
       this.#remaining = 1 + data.readUInt32BE(at + 1)
-      this.#dropping = !this.#received(type, data, at)
+      try {
+        this.#dropping = !this.#received(type, data, at)
+      } catch (error) {
+        // The messages before this one fit what was sent: kept for checked().
+        const before = pieces ?? []
+        if (at > kept) before.push(data.subarray(kept, at))
+        this.#checked = before.length === 0 ? null : Buffer.concat(before)
+        throw error
+      }
     }
     if (pieces === null) return data
     if (kept < data.length) pieces.push(data.subarray(kept))
@@ -262,12 +288,13 @@ export class WireSplice {
   }
 
   #hasToken(data: Buffer, at: number): boolean {
-    // The portal name starts right after the 5-byte header; postgres.js's own is empty (a NUL).
-    return (
-      data[at + 5] === PREFIX[0] &&
-      data.length >= at + 5 + PREFIX.length &&
-      data.compare(PREFIX, 0, PREFIX.length, at + 5, at + 5 + PREFIX.length) === 0
-    )
+    // The portal name starts right after the 5-byte header; postgres.js's own
+    // is empty (a NUL). Compared byte by byte: a native compare costs more
+    // than these few bytes.
+    const start = at + 5
+    if (data[start] !== PREFIX[0] || data.length < start + PREFIX.length) return false
+    for (let i = 1; i < PREFIX.length; i++) if (data[start + i] !== PREFIX[i]) return false
+    return true
   }
 
   // The setter's messages, then the statement's Bind with its portal name
@@ -275,7 +302,8 @@ export class WireSplice {
   #splice(data: Buffer, at: number, end: number, pieces: Buffer[]): void {
     const nameEnd = data.indexOf(0, at + 5)
     if (nameEnd < 0 || nameEnd >= end) throw new SpliceError('malformed Bind')
-    const injection = this.#injectionFor(data.toString('utf8', at + 5 + PREFIX.length, nameEnd))
+    // Looked up by its bytes read one to one (latin1: cheaper than UTF-8), decoded only when new.
+    const injection = this.#injectionFor(data.toString('latin1', at + 5 + PREFIX.length, nameEnd))
     // Not ours after all: sent as it is, the Bind names a portal that its
     // Execute (of the unnamed portal) does not run: the statement fails.
     if (injection === undefined) {
@@ -303,15 +331,15 @@ export class WireSplice {
     pieces.push(header, data.subarray(nameEnd + 1, end))
   }
 
-  #injectionFor(token: string): Injection | undefined {
-    let injection = injections.get(token)
+  #injectionFor(bytes: string): Injection | undefined {
+    let injection = injections.get(bytes)
     if (injection === undefined) {
-      const setter = this.options.decode(token)
+      const setter = this.options.decode(Buffer.from(bytes, 'latin1').toString('utf8'))
       if (setter === undefined) return undefined
       // A bounded cache: one entry per tenant (and extra settings) in use.
       if (injections.size >= MAX_INJECTIONS) injections.clear()
       injection = buildInjection(setter)
-      injections.set(token, injection)
+      injections.set(bytes, injection)
     }
     return injection
   }

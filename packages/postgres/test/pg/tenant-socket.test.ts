@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type net from 'node:net'
 import { TenantScopeError, withTenant } from '@tenantscope/core'
 import { createTenantSql, tenantSocket } from '@tenantscope/postgres'
 import { startWireCounter, type WireCounter, withClient } from '@tenantscope/test-harness'
@@ -10,6 +11,8 @@ import { TOKEN_PREFIX } from '../../src/wire-splice.js'
 import { useFixture } from './_fixture.js'
 
 const SET_CONFIG = 'SELECT set_config($1, $2, true)'
+// F FunctionCall: a message postgres.js never sends, so the socket cannot follow it.
+const FUNCTION_CALL = Buffer.from([0x46, 0, 0, 0, 4])
 
 describe.each([
   { prepare: true, label: 'prepare: true' },
@@ -181,6 +184,138 @@ describe.each([
       expect([...rows]).toEqual([{ tenant_id: tenant, s: tenant }])
     }
     expect(await backendOf(raw)).not.toBe(pid)
+  })
+
+  test('a reply or a write the socket cannot follow ends the connection: what was in flight fails typed, nothing waits, a max: 1 pool goes on', async () => {
+    // tenantSocket()'s sockets, kept to feed one a stray reply.
+    const sockets: net.Socket[] = []
+    const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined })
+    const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
+    const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
+    const pool = postgres(fixture.db.appUrl, { ...options, socket } as postgres.Options<{}>)
+    const scoped = createTenantSql(pool)
+    // A BindComplete nothing asked for (the unit tests' stray reply).
+    const stray = () => sockets.at(-1)!.emit('data', Buffer.from([0x32, 0, 0, 0, 4]))
+    const outcome = (run: () => Promise<unknown>) =>
+      run().then(
+        () => 'resolved',
+        (error: { code?: string }) => error.code,
+      )
+    try {
+      await withTenant(fixture.tenantA, () => scoped`SELECT 1`)
+      // In flight: the statement fails with the connection's typed error; the
+      // one queued behind it fails too, or runs on the next connection; what
+      // is sent before the socket closed fails as on any closed connection.
+      const slow = outcome(() => withTenant(fixture.tenantA, () => scoped`SELECT pg_sleep(${0.5})`))
+      const next = withTenant(fixture.tenantB, () => scoped`SELECT name FROM projects`).then(
+        (rows) => [...rows],
+        (error: { code?: string }) => error.code,
+      )
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      stray()
+      expect(await slow).toBe('CONNECTION_DESTROYED')
+      expect(['CONNECTION_DESTROYED', 'CONNECTION_CLOSED', [{ name: 'b1' }]]).toContainEqual(await next)
+      expect(['CONNECTION_CLOSED', 'resolved']).toContain(await outcome(() => withTenant(fixture.tenantB, () => scoped`SELECT 1`)))
+      // Then the one connection is back: each statement for its own tenant.
+      for (const tenant of [fixture.tenantA, fixture.tenantB]) {
+        const rows = await withTenant(tenant, () => scoped`SELECT tenant_id FROM projects`)
+        expect([...rows]).toEqual([{ tenant_id: tenant }])
+      }
+      // Idle: the next statement fails or runs; none is left waiting, and the pool goes on.
+      stray()
+      expect(['CONNECTION_CLOSED', 'resolved']).toContain(await outcome(() => withTenant(fixture.tenantA, () => scoped`SELECT 1`)))
+      expect(['CONNECTION_CLOSED', 'resolved']).toContain(await outcome(() => pool`SELECT 1`))
+      expect([...(await withTenant(fixture.tenantB, () => scoped`SELECT tenant_id FROM projects`))]).toEqual([
+        { tenant_id: fixture.tenantB },
+      ])
+      // A message the socket cannot follow, written while a statement is in
+      // flight: the same, from the writing side.
+      const inFlight = outcome(() => withTenant(fixture.tenantA, () => scoped`SELECT pg_sleep(${0.5})`))
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const written = new Promise<unknown>((resolve) => sockets.at(-1)!.write(FUNCTION_CALL, resolve))
+      expect(await inFlight).toBe('CONNECTION_DESTROYED')
+      expect(await written).toMatchObject({ name: 'SpliceError', code: 'CONNECTION_DESTROYED' })
+      expect(['CONNECTION_CLOSED', 'resolved']).toContain(await outcome(() => pool`SELECT 1`))
+      expect([...(await withTenant(fixture.tenantA, () => scoped`SELECT tenant_id FROM projects`))]).toEqual([
+        { tenant_id: fixture.tenantA },
+      ])
+      expect(sockets.length).toBe(4)
+    } finally {
+      await pool.end({ timeout: 5 })
+    }
+    // Closed (failed, or ended by postgres.js, which then stops listening): a
+    // write the socket cannot follow reports nothing more (an 'error' without
+    // a listener would be thrown).
+    for (const closed of sockets) expect(() => closed.write(FUNCTION_CALL)).not.toThrow()
+  })
+
+  test('a chunk with a whole reply, then one that fits nothing sent: the statement replied to resolves (a committed write is not reported lost), then the connection fails', async () => {
+    const sockets: net.Socket[] = []
+    const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined })
+    const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
+    const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
+    const pool = postgres(fixture.db.appUrl, { ...options, socket } as postgres.Options<{}>)
+    const scoped = createTenantSql(pool)
+    const name = `committed-${prepare}`
+    try {
+      await withTenant(fixture.tenantA, () => scoped`SELECT 1`)
+      // The next chunk from the server that ends with a ReadyForQuery gets a
+      // stray BindComplete behind it, as one chunk.
+      const live = sockets[0]!
+      const closing = new Promise((resolve) => live.once('close', resolve))
+      const received = live.emit.bind(live) as (event: string | symbol, ...args: unknown[]) => boolean
+      let armed = true
+      live.emit = ((event: string | symbol, ...args: unknown[]) => {
+        const chunk = args[0] as Buffer
+        if (event !== 'data' || !armed || chunk[chunk.length - 6] !== 0x5a) return received(event, ...args)
+        armed = false
+        return received('data', Buffer.concat([chunk, Buffer.from([0x32, 0, 0, 0, 4])]))
+      }) as typeof live.emit
+      const inserted = await withTenant(fixture.tenantA, () => scoped`INSERT INTO projects (name) VALUES (${name}) RETURNING name`).then(
+        (rows) => [...rows],
+        (error: { code?: string }) => error.code,
+      )
+      expect(armed).toBe(false)
+      expect(inserted).toEqual([{ name }])
+      // The connection failed: once it has closed, the next statement runs on a new one.
+      await closing
+      expect([...(await withTenant(fixture.tenantA, () => scoped`SELECT count(*)::int AS n FROM projects WHERE name = ${name}`))]).toEqual([
+        { n: 1 },
+      ])
+      expect(sockets.length).toBe(2)
+    } finally {
+      await pool.end({ timeout: 5 })
+      await admin`DELETE FROM projects WHERE name = ${name}`
+    }
+  })
+
+  test('a failed connection: one recovery query per statement in flight, though postgres.js rejects the active one twice', async () => {
+    const sockets: net.Socket[] = []
+    const executed: string[] = []
+    const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined, debug: (_id: number, text: string) => executed.push(text) })
+    const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
+    const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
+    const pool = postgres(fixture.db.appUrl, { ...options, socket } as postgres.Options<{}>)
+    const scoped = createTenantSql(pool)
+    try {
+      await withTenant(fixture.tenantA, () => scoped`SELECT 1 AS warm`)
+      const inFlight = Array.from({ length: 5 }, () =>
+        withTenant(fixture.tenantA, () => scoped`SELECT pg_sleep(${0.2})`).then(
+          () => 'resolved',
+          (error: { code?: string }) => error.code,
+        ),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      sockets.at(-1)!.emit('data', Buffer.from([0x32, 0, 0, 0, 4])) // a stray BindComplete
+      const outcomes = await Promise.all(inFlight)
+      await withTenant(fixture.tenantA, () => scoped`SELECT 2 AS after`)
+      const failed = outcomes.filter((code) => code !== 'resolved')
+      expect(failed.length).toBeGreaterThan(0)
+      // The recovery query is the unscoped SELECT 1 (see spliced-statement.ts).
+      expect(executed.filter((text) => text === 'SELECT 1').length).toBe(failed.length)
+    } finally {
+      await pool.end({ timeout: 5 })
+    }
   })
 
   test('outside withTenant nothing is sent; TLS is refused', async () => {

@@ -64,6 +64,31 @@ describe('WireSplice', () => {
     expect(types(wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync])))).toBe('BEBES')
   })
 
+  test('a token with non-ASCII values: the setter binds them as they were, each token its own', () => {
+    const wire = connected()
+    const kept = Buffer.concat([message('2'), dataRow, complete('SELECT 1'), message('2'), dataRow, complete('SELECT 1'), ready])
+    for (const [index, id] of ['tenant-é', 'tenant-ü🙂', 'tenant-é'].entries()) {
+      const sent = wire.outgoing(Buffer.concat([bind(encodeToken({ ...setter, values: ['app.current_tenant', id] }), 's1'), execute, sync]))
+      const value = Buffer.from(id, 'utf8')
+      // The value as the setter's bind parameter: its int32 length, then its UTF-8 bytes.
+      const lengthThenValue = Buffer.concat([Buffer.from([0, 0, 0, value.length]), value])
+      expect({ id, bound: sent.includes(lengthThenValue) }).toEqual({ id, bound: true })
+      // The setter's statement is parsed with the first only.
+      expect(types(wire.incoming(index === 0 ? repliesWithParse : kept)!)).toBe('2DCZ')
+    }
+  })
+
+  test('two tokens whose bytes differ only in the high bit each bind their own value', () => {
+    // Tokens are looked up by their raw bytes: a key that dropped the high
+    // bit would read 'é' (C3 A9) as 'C)' (43 29) and bind one tenant's value for the other.
+    const wire = connected(false)
+    for (const id of ['x-é', 'x-C)', 'x-é', 'x-C)']) {
+      const sent = wire.outgoing(Buffer.concat([bind(encodeToken({ ...setter, values: ['app.current_tenant', id] }), 's1'), execute, sync]))
+      const value = Buffer.from(id, 'utf8')
+      expect({ id, bound: sent.includes(Buffer.concat([Buffer.from([0, 0, 0, value.length]), value])) }).toEqual({ id, bound: true })
+    }
+  })
+
   test('reads replies cut at any byte', () => {
     for (let cut = 1; cut < repliesWithParse.length; cut++) {
       const wire = connected()
@@ -182,5 +207,14 @@ describe('WireSplice', () => {
     const other = connected()
     other.outgoing(Buffer.concat([bind('', 's1'), execute, sync]))
     expect(() => other.incoming(message('1'))).toThrow(SpliceError)
+    expect(other.checked()).toBeNull()
+  })
+
+  test('a reply that fits nothing sent, behind replies that fit in the same chunk: those are kept for postgres.js', () => {
+    const wire = connected()
+    wire.outgoing(Buffer.concat([bind(encodeToken(setter), 's1'), execute, sync]))
+    expect(() => wire.incoming(Buffer.concat([repliesWithParse, message('2')]))).toThrow(SpliceError)
+    // The setter's replies dropped, the statement's kept.
+    expect(types(wire.checked()!)).toBe('2DCZ')
   })
 })
