@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import pg from 'pg'
 import { isRecord, ownValue } from './_options.js'
 import { type ActivityTagOption, activityTagger } from './activity-tag.js'
@@ -144,9 +145,7 @@ export class TenantPool extends pg.Pool {
       ending: { get: () => this.#pool.ending, configurable: true },
       ended: { get: () => this.#pool.ended, configurable: true },
     })
-    for (const event of POOL_EVENTS) {
-      pool.on(event, (...args: unknown[]) => this.emit(event, ...args))
-    }
+    forwardPoolEvents(pool, this)
     forwardIdleErrors(pool, this)
   }
 
@@ -388,6 +387,19 @@ function extraSettingsOf(
     const limits = policy?.of(tenantId).limitSettings ?? []
     return tag === undefined ? limits : [...limits, tag(tenantId)]
   }
+}
+
+// The wrapped pool's events reach this pool's listeners. A forwarder is
+// added once someone listens for that event here: pg-pool emits 'acquire'
+// and 'release' on every checkout, and a forwarder that nobody hears would
+// cost each query two calls per wrapper.
+function forwardPoolEvents(pool: pg.Pool, wrapper: TenantPool): void {
+  const forwarded = new Set<string | symbol>()
+  ;(wrapper as unknown as EventEmitter).on('newListener', (event: string | symbol) => {
+    if (forwarded.has(event) || !(POOL_EVENTS as readonly (string | symbol)[]).includes(event)) return
+    forwarded.add(event)
+    pool.on(event as (typeof POOL_EVENTS)[number], (...args: unknown[]) => wrapper.emit(event, ...args))
+  })
 }
 
 const wrappersOf = new WeakMap<pg.Pool, Set<TenantPool>>()

@@ -36,6 +36,26 @@ describe('TenantPool and its clients', () => {
     expect(seen).toEqual(['connect', 'acquire', 'release'])
   })
 
+  test('listens on the wrapped pool for an event only once someone listens for it here, and only once', async () => {
+    const raw = new pg.Pool({ connectionString: fixture.db.appUrl, max: 1 })
+    const wrapper = createTenantPool(raw)
+    try {
+      // pg-pool emits 'acquire' and 'release' on every checkout: nobody hears them here yet.
+      expect(raw.listenerCount('acquire')).toBe(0)
+      expect(raw.listenerCount('release')).toBe(0)
+      const seen: string[] = []
+      wrapper.on('acquire', () => seen.push('acquire'))
+      wrapper.once('acquire', () => seen.push('acquire once'))
+      expect(raw.listenerCount('acquire')).toBe(1)
+      expect(raw.listenerCount('release')).toBe(0)
+      await withTenant(A(), () => wrapper.query('SELECT 1'))
+      await withTenant(A(), () => wrapper.query('SELECT 1'))
+      expect(seen).toEqual(['acquire', 'acquire once', 'acquire'])
+    } finally {
+      await wrapper.end()
+    }
+  })
+
   test("an idle connection's error reaches the TenantPool's error listener, also with two wrappers over one pool", async () => {
     const raw = new pg.Pool({ connectionString: fixture.db.appUrl, max: 1 })
     createTenantPool(raw) // a first wrapper that does not listen
