@@ -56,6 +56,28 @@ describe('TenantPool and its clients', () => {
     }
   })
 
+  test('forwards the wrapped pool events also after removeAllListeners()', async () => {
+    // The forwarders are added by a 'newListener' hook: removing every
+    // listener must not remove the hook with them.
+    const other = createTenantPool({ connectionString: fixture.db.appUrl, max: 1 })
+    try {
+      other.removeAllListeners()
+      other.removeAllListeners('newListener')
+      const seen: string[] = []
+      other.on('acquire', () => seen.push('acquire'))
+      await withTenant(A(), () => other.query('SELECT 1'))
+      expect(seen).toEqual(['acquire'])
+      // And a forwarder already added is not added twice.
+      other.removeAllListeners()
+      other.on('acquire', () => seen.push('acquire again'))
+      await withTenant(A(), () => other.query('SELECT 1'))
+      expect(seen).toEqual(['acquire', 'acquire again'])
+      expect(other.unscopedPool.listenerCount('acquire')).toBe(1)
+    } finally {
+      await other.end()
+    }
+  })
+
   test("an idle connection's error reaches the TenantPool's error listener, also with two wrappers over one pool", async () => {
     const raw = new pg.Pool({ connectionString: fixture.db.appUrl, max: 1 })
     createTenantPool(raw) // a first wrapper that does not listen
