@@ -9,11 +9,13 @@ import { TENANT_STATEMENT } from './statement-wrapper.js'
 type Settle = (error: Error | null, result?: pg.QueryResult) => void
 type PgQuery = pg.Query & {
   text?: string
+  values?: unknown[]
+  callback: Settle
   query_timeout?: number | undefined
   submit(connection: unknown): Error | null | void
   handleCommandComplete(message: unknown, connection: object): void
 }
-type PgQueryClass = new (config: string | pg.QueryConfig, values: unknown[] | undefined, callback: Settle) => PgQuery
+type PgQueryClass = new (config: string | pg.QueryConfig) => PgQuery
 
 const tenantQueryClasses = new WeakMap<typeof pg.Query, PgQueryClass>()
 
@@ -65,7 +67,12 @@ export function queryInTransaction(
   if (placeSetter(scriptShape(text), 'scoped') !== 'none') return undefined
   return new Promise((resolve, reject) => {
     const TenantQuery = tenantQueryClass(queryClassOf(client))
-    const statement = new TenantQuery(input, values, (error, result) => (error ? reject(explain(error)) : resolve(result!)))
+    // Neither the values nor the callback go through pg's constructor: before
+    // pg 8.23 it writes them into the caller's config object (a config shared
+    // with a plain client would then carry this callback, a frozen one throws).
+    const statement = new TenantQuery(input)
+    if (values) statement.values = values
+    statement.callback = (error, result) => (error ? reject(explain(error)) : resolve(result!))
     // pg reads a per-query timeout from the object it runs.
     const timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
     if (timeout !== undefined) statement.query_timeout = timeout
