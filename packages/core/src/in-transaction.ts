@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { isClientBusy, isReadyForQuery, queryClassOf, statementText } from './_pg-internals.js'
 import { hasScopedTransaction } from './connection-state.js'
+import { isObjectValue } from './run-query.js'
 import { noteCommandComplete } from './session-state.js'
 import { placeSetter } from './setter-placement.js'
 import { scriptShape } from './statement-kind.js'
@@ -65,6 +66,12 @@ export function queryInTransaction(
   // statement without text is looked up on the connection, as when sent).
   const text = typeof input === 'string' ? input : statementText(client, input as never)
   if (placeSetter(scriptShape(text), 'scoped') !== 'none') return undefined
+  // An object among the values (JSON, toPostgres, a Date, an array) is
+  // converted by the general path before anything is sent: pg 8.12 to 8.16
+  // convert at Bind, after the Parse, and a conversion that throws there
+  // leaves the connection with no Sync, waiting for ever.
+  const given = values ?? (typeof input === 'string' ? undefined : input.values)
+  if (Array.isArray(given) && given.some(isObjectValue)) return undefined
   return new Promise((resolve, reject) => {
     const TenantQuery = tenantQueryClass(queryClassOf(client))
     // Neither the values nor the callback go through pg's constructor: before

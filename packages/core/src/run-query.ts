@@ -153,9 +153,11 @@ function serialiseValues(statement: Submittable): Error | undefined {
   }
 }
 
-// What pg's prepareValue converts without running any code of the value's:
-// null, undefined, strings, numbers and booleans are not objects here.
-function isObjectValue(value: unknown): boolean {
+/**
+ * @internal What pg's prepareValue converts without running any code of the
+ * value's: null, undefined, strings, numbers and booleans are not objects here.
+ */
+export function isObjectValue(value: unknown): boolean {
   return value !== null && value !== undefined && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean'
 }
 

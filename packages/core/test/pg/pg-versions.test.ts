@@ -126,6 +126,27 @@ for (const { name, pg: versioned, expected } of versions) {
       }
     })
 
+    test('a value whose conversion throws inside a transaction rejects, and the transaction goes on', async () => {
+      const pool = createTenantPool(new versioned.Pool({ connectionString: f.db.appUrl, max: 1 }))
+      let outcome: unknown
+      try {
+        const run = withTenant(f.tenantA, () =>
+          pool.transaction(async (client) => {
+            await expect(client.query('SELECT $1::text AS v', [{ n: 1n }])).rejects.toThrow(/BigInt/)
+            await expect(client.query({ text: 'SELECT $1::text AS v', values: [{ n: 1n }] })).rejects.toThrow(/BigInt/)
+            return (await client.query('SELECT $1::text AS v', ['ok'])).rows
+          }),
+        )
+        // A hang is the failure here: pg 8.12 and 8.16 send no Sync after the Parse.
+        const hung = new Promise((resolve) => setTimeout(() => resolve('HUNG'), 2000))
+        outcome = await Promise.race([run, hung])
+        expect(outcome).toEqual([{ v: 'ok' }])
+      } finally {
+        // A hung transaction keeps its connection: ending the pool would wait for it.
+        if (outcome !== 'HUNG') await pool.end()
+      }
+    })
+
     test('a client released with a statement still queued is destroyed, not handed on', async () => {
       const pool = createTenantPool(new versioned.Pool({ connectionString: f.db.appUrl, max: 1 }))
       try {
