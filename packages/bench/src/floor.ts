@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 
 /**
@@ -17,10 +18,16 @@ import pg from 'pg'
  *
  * (The floor before this one wrote the setter's Bind and Execute uncorked,
  * ahead of the statement's corked batch: three packets per operation where
- * tenantscope sends one, which cost the backend more CPU than tenantscope.)
+ * tenantscope sends one, which cost the backend more CPU than tenantscope.
+ * Later ones handed pg its statement as a config object, which pg copies
+ * property by property (tenantscope passes the text, which pg does not
+ * copy), and ran on tenantscope's own connections, whose per-connection
+ * hooks it then paid: both made the floor dearer than it is.)
  */
 const SETTER = 'SELECT set_config($1, $2, true)'
-const SETTER_NAME = 'bench_floor_setter'
+// As long as tenantscope's content-addressed name (tenantscope_ and 32 hex
+// digits), so that the setter's Bind is as long on the wire.
+export const SETTER_NAME = `bench_floor_${createHash('sha256').update(SETTER).digest('hex').slice(0, 32)}`
 const SETTING = 'app.current_tenant'
 const parsed = new WeakSet<object>()
 
@@ -71,12 +78,12 @@ function u32(value: number): Buffer {
 }
 
 // pg's Query, untyped: its typings declare submit as a property, not an overridable method.
-const Query = pg.Query as unknown as new (config: {
-  text: string
-  values: unknown[]
-  queryMode: 'extended'
-}) => {
+const Query = pg.Query as unknown as new (
+  text: string,
+  values: unknown[],
+) => {
   callback: unknown
+  queryMode: string | undefined
   submit(connection: Connection): Error | null
   handleDataRow(message: unknown): void
   handleCommandComplete(message: unknown, connection: unknown): void
@@ -86,8 +93,11 @@ class FloorQuery extends Query {
   #setterDone = false
   readonly #tenantId: string
   constructor(tenantId: string, text: string, values: unknown[], callback: (error: Error | null, result?: pg.QueryResult) => void) {
+    // The text, not a config object: pg copies a config object's properties
+    // one by one, and tenantscope passes the text too.
+    super(text, values)
     // Always the extended protocol, as the setter's messages need (pg sends a statement without values as a simple Query).
-    super({ text, values, queryMode: 'extended' })
+    this.queryMode = 'extended'
     this.callback = callback
     this.#tenantId = tenantId
   }
@@ -114,43 +124,27 @@ class FloorQuery extends Query {
   }
 }
 
-// One pool.query: the checkout's callback sends the query, whose callback releases and settles.
-class FloorPoolQuery {
-  readonly #tenantId: string
-  readonly #text: string
-  readonly #values: unknown[]
-  readonly #resolve: () => void
-  readonly #reject: (error: unknown) => void
-  #release: ((error?: Error) => void) | undefined
-
-  constructor(tenantId: string, text: string, values: unknown[], resolve: () => void, reject: (error: unknown) => void) {
-    this.#tenantId = tenantId
-    this.#text = text
-    this.#values = values
-    this.#resolve = resolve
-    this.#reject = reject
-  }
-
-  readonly connected = (error: Error | undefined, client: pg.PoolClient | undefined, release: (error?: Error) => void): void => {
-    if (error || !client) {
-      this.#reject(error)
-      return
-    }
-    this.#release = release
-    client.query(new FloorQuery(this.#tenantId, this.#text, this.#values, this.done) as never)
-  }
-
-  readonly done = (error: Error | null): void => {
-    this.#release!(error ?? undefined)
-    if (error) this.#reject(error)
-    else this.#resolve()
-  }
-}
-
-/** `text` for `tenantId` behind the setter on a connection of `pool`: one promise, plain callbacks for pg-pool and the query. */
+/**
+ * `text` for `tenantId` behind the setter on a connection of `pool`: one
+ * promise, plain callbacks for pg-pool and the query. (Closures passed as
+ * arguments, not arrow-function fields: tsx, which runs the bench, names
+ * every field's function with Object.defineProperty on each construction,
+ * a cost that tenantscope, run from its build, does not pay.)
+ */
 export function floorPoolQuery(pool: pg.Pool, tenantId: string, text: string, values: unknown[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    pool.connect(new FloorPoolQuery(tenantId, text, values, resolve, reject).connected)
+    pool.connect((error, client, release) => {
+      if (error || !client) {
+        reject(error)
+        return
+      }
+      const query = new FloorQuery(tenantId, text, values, (queryError) => {
+        release(queryError ?? undefined)
+        if (queryError) reject(queryError)
+        else resolve()
+      })
+      client.query(query as never)
+    })
   })
 }
 

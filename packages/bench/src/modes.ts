@@ -60,8 +60,9 @@ const poolOptions = (connectionString: string, max: number): pg.PoolConfig => ({
  * Raw pg and raw Drizzle use their own pool (a role that bypasses RLS); the
  * session-SET mode gets its own, since it leaves a setting on every
  * connection it touches; prepareStatements gets its own, since its
- * statements stay on the connections; the other modes share the
- * application pool (the floor's named setter has its own name).
+ * statements stay on the connections; the floor gets its own, so that it
+ * runs on connections that tenantscope never touched; the other modes share
+ * the application pool.
  */
 export async function createModes(urls: ModeUrls, size: number, only?: readonly string[]): Promise<ModeSet> {
   const wanted = (name: string) => !only || only.includes(name)
@@ -75,7 +76,13 @@ export async function createModes(urls: ModeUrls, size: number, only?: readonly 
   const tenantPool = createTenantPool(appPool)
   const unnamedPool = createTenantPool(appPool, { prepareSetter: false })
   add({ name: 'raw', label: MODE_LABELS.raw!, run: (operation) => runRaw(rawPool, operation) })
-  add({ name: 'floor', label: MODE_LABELS.floor!, run: (operation) => runFloor(appPool, operation) })
+  // The floor's own connections: on the application pool's it would also
+  // pay the hooks that tenantscope adds to every connection it checks out.
+  const floorPool = wanted('floor') ? new pg.Pool(poolOptions(urls.appUrl, size)) : undefined
+  if (floorPool) {
+    pools.push(floorPool)
+    add({ name: 'floor', label: MODE_LABELS.floor!, run: (operation) => runFloor(floorPool, operation) })
+  }
   add({ name: 'tenantscope', label: MODE_LABELS.tenantscope!, run: (operation) => runTenantPool(tenantPool, operation) })
   if (wanted('tenantscope-prepared')) {
     const prepared = await createPreparedStatementsPool(urls.appUrl, size, (pool) => pools.push(pool))
@@ -105,7 +112,7 @@ export async function createModes(urls: ModeUrls, size: number, only?: readonly 
   }
   try {
     await Promise.all(pools.map((pool) => warm(pool, size)))
-    if (wanted('floor')) await checkFloor(appPool, rawPool)
+    if (floorPool) await checkFloor(floorPool, rawPool)
   } catch (error) {
     await Promise.all(pools.map((pool) => pool.end()))
     throw error
@@ -121,9 +128,9 @@ export async function createModes(urls: ModeUrls, size: number, only?: readonly 
 
 // The floor must do the work it stands for: a setter that did not apply
 // would leave RLS showing no rows, and a cheaper, meaningless floor.
-async function checkFloor(appPool: pg.Pool, rawPool: pg.Pool): Promise<void> {
+async function checkFloor(floorPool: pg.Pool, rawPool: pg.Pool): Promise<void> {
   const { rows } = await rawPool.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM projects LIMIT 1')
-  const client = await appPool.connect()
+  const client = await floorPool.connect()
   try {
     const result = await floorQuery(client, rows[0]!.tenant_id, 'SELECT id FROM projects WHERE id = $1', [rows[0]!.id])
     if (result.rows.length !== 1) throw new Error(`the floor client read ${result.rows.length} rows of its tenant's project, not 1`)

@@ -58,13 +58,15 @@ export interface Submittable {
  * Read from pg 8.12 to 8.23 (Connection#sync and Connection#query).
  */
 export function watchSyncs(connection: PgConnection, onSync: () => void): void {
-  const target = connection as unknown as Record<'sync' | 'query', (...args: unknown[]) => unknown>
+  const target = connection as unknown as Record<'sync' | 'query', (argument?: unknown) => unknown>
   for (const name of ['sync', 'query'] as const) {
     const write = target[name]
     if (typeof write !== 'function') continue
-    target[name] = function (this: unknown, ...args: unknown[]) {
+    // One argument at most (sync() takes none, query(text) one): no rest
+    // array and apply on every statement.
+    target[name] = function (this: unknown, argument?: unknown) {
       onSync()
-      return write.apply(this, args)
+      return write.call(this, argument)
     }
   }
 }
@@ -131,9 +133,29 @@ export function transactionStatusOf(client: AnyClient): string {
   return internals(client).getTransactionStatus?.() ?? 'I'
 }
 
-/** @internal Calls `listener` on every ReadyForQuery, before pg starts the next queued query. */
+/**
+ * @internal Calls `listener` on every ReadyForQuery, before pg starts the
+ * next queued query. Where pg's Client is the only listener (as it is), the
+ * two are folded into one: an event with two listeners costs a copy of the
+ * listener array on every emit, once per statement.
+ */
 export function onReadyForQuery(connection: PgConnection, listener: (status: string) => void): void {
-  connection.prependListener('readyForQuery', (message) => listener(message.status))
+  const events = connection as unknown as {
+    rawListeners(event: string): Array<(message: { status: string }) => unknown>
+    removeListener(event: string, listener: (message: { status: string }) => unknown): unknown
+    on(event: string, listener: (message: { status: string }) => unknown): unknown
+  }
+  const existing = typeof events.rawListeners === 'function' ? events.rawListeners('readyForQuery') : []
+  if (existing.length !== 1) {
+    connection.prependListener('readyForQuery', (message) => listener(message.status))
+    return
+  }
+  const pgListener = existing[0]!
+  events.removeListener('readyForQuery', pgListener)
+  events.on('readyForQuery', function (this: unknown, message) {
+    listener(message.status)
+    return pgListener.call(this, message)
+  })
 }
 
 /** @internal The query object pg is running on this client, if any. */

@@ -13,7 +13,7 @@ import {
 import { isActivityTag } from './activity-tag.js'
 import { TenantScopeError } from './errors.js'
 import { hasSessionState, markSessionState } from './session-state.js'
-import { StatementWrapper } from './statement-wrapper.js'
+import { isTenantStatement } from './statement-wrapper.js'
 
 /**
  * @internal What a physical connection is doing, from the ReadyForQuery
@@ -88,7 +88,7 @@ export function trackConnection(client: pg.ClientBase): void {
   ;(connection as unknown as EventEmitterLike).on('parameterStatus', (message) => {
     // A tenant's statement; or, while a transaction holds its reports, the
     // end of that transaction (a ROLLBACK that the pool sends itself).
-    if (slot.inTransaction === undefined && !(activeQueryOf(client) instanceof StatementWrapper)) return
+    if (slot.inTransaction === undefined && !isTenantStatement(activeQueryOf(client))) return
     // The pool's activityTag sets application_name transaction-locally: the
     // server reports the tag, then the original value when the transaction
     // ends. Neither outlives the transaction.

@@ -1,31 +1,48 @@
 import type pg from 'pg'
-import { isClientBusy, isReadyForQuery, type PgConnection, queryClassOf, type Submittable, statementText } from './_pg-internals.js'
+import { isClientBusy, isReadyForQuery, queryClassOf, statementText } from './_pg-internals.js'
 import { hasScopedTransaction } from './connection-state.js'
+import { isObjectValue } from './run-query.js'
+import { noteCommandComplete } from './session-state.js'
 import { placeSetter } from './setter-placement.js'
 import { scriptShape } from './statement-kind.js'
-import { StatementWrapper } from './statement-wrapper.js'
+import { TENANT_STATEMENT } from './statement-wrapper.js'
 
 type Settle = (error: Error | null, result?: pg.QueryResult) => void
+type PgQuery = pg.Query & {
+  text?: string
+  values?: unknown[]
+  callback: Settle
+  query_timeout?: number | undefined
+  submit(connection: unknown): Error | null | void
+  handleCommandComplete(message: unknown, connection: object): void
+}
+type PgQueryClass = new (config: string | pg.QueryConfig) => PgQuery
+
+const tenantQueryClasses = new WeakMap<typeof pg.Query, PgQueryClass>()
 
 /**
- * @internal A statement inside a transaction that already carries the
- * setter: sent as it is, with nothing added. Still a StatementWrapper, so
- * that the session-state checks see it (its command tag, and the
- * ParameterStatus messages it causes, mark the connection).
- *
- * Its completion callback (an own property, as StatementWrapper requires)
- * settles the caller's promise directly.
+ * @internal pg's own Query (the client's pg), as a tenant's statement: its
+ * command tag is judged for session state (session-state.ts), and the
+ * ParameterStatus messages it causes mark the connection (TENANT_STATEMENT,
+ * read in connection-state.ts). Nothing else is added, no wrapper between pg
+ * and it: pg runs it, converts its values, reads its timeout and calls its
+ * callback as for any query of its own. One subclass per pg Query class.
  */
-class InTransactionStatement extends StatementWrapper {
-  constructor(statement: Submittable, settle: Settle) {
-    super(statement)
-    this.callback = settle
-    statement.callback = (error: Error | null, result: pg.QueryResult) => (this.callback as Settle)(error, result)
+function tenantQueryClass(Query: typeof pg.Query): PgQueryClass {
+  let TenantQuery = tenantQueryClasses.get(Query)
+  if (TenantQuery === undefined) {
+    const Base = Query as unknown as new (...args: unknown[]) => PgQuery
+    class InTransactionQuery extends Base {
+      override handleCommandComplete(message: unknown, connection: object): void {
+        noteCommandComplete(connection, message, this.text)
+        super.handleCommandComplete(message, connection)
+      }
+    }
+    Object.defineProperty(InTransactionQuery.prototype, TENANT_STATEMENT, { value: true })
+    TenantQuery = InTransactionQuery as unknown as PgQueryClass
+    tenantQueryClasses.set(Query, TenantQuery)
   }
-
-  submit(connection: PgConnection): Error | null {
-    return this.statement.submit(connection) ?? null
-  }
+  return TenantQuery
 }
 
 /**
@@ -35,8 +52,8 @@ class InTransactionStatement extends StatementWrapper {
  * needs no setter there ('none' in setter-placement.ts: no AND CHAIN, no
  * BEGIN with modes, nothing that closes the transaction and goes on). Then
  * the placement decided now is the one decided when sent, and the statement
- * skips the wrapper that decides it. Returns undefined where that does not
- * hold: the caller takes the general path.
+ * goes to pg as pg's own Query, with no wrapper to decide it. Returns
+ * undefined where that does not hold: the caller takes the general path.
  */
 export function queryInTransaction(
   client: pg.ClientBase,
@@ -45,13 +62,27 @@ export function queryInTransaction(
   explain: (error: Error) => Error,
 ): Promise<pg.QueryResult> | undefined {
   if (!hasScopedTransaction(client) || isClientBusy(client) || !isReadyForQuery(client)) return undefined
-  const Query = queryClassOf(client)
-  const statement = new Query(input as pg.QueryConfig, values as never) as unknown as Submittable
-  if (placeSetter(scriptShape(statementText(client, statement)), 'scoped') !== 'none') return undefined
-  const timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
+  // Classified before anything is built: the text is the input's (a named
+  // statement without text is looked up on the connection, as when sent).
+  const text = typeof input === 'string' ? input : statementText(client, input as never)
+  if (placeSetter(scriptShape(text), 'scoped') !== 'none') return undefined
+  // An object among the values (JSON, toPostgres, a Date, an array) is
+  // converted by the general path before anything is sent: pg 8.12 to 8.16
+  // convert at Bind, after the Parse, and a conversion that throws there
+  // leaves the connection with no Sync, waiting for ever.
+  const given = values ?? (typeof input === 'string' ? undefined : input.values)
+  if (Array.isArray(given) && given.some(isObjectValue)) return undefined
   return new Promise((resolve, reject) => {
-    const wrapper = new InTransactionStatement(statement, (error, result) => (error ? reject(explain(error)) : resolve(result!)))
-    wrapper.query_timeout = timeout
-    client.query(wrapper as unknown as pg.QueryConfig)
+    const TenantQuery = tenantQueryClass(queryClassOf(client))
+    // Neither the values nor the callback go through pg's constructor: before
+    // pg 8.23 it writes them into the caller's config object (a config shared
+    // with a plain client would then carry this callback, a frozen one throws).
+    const statement = new TenantQuery(input)
+    if (values) statement.values = values
+    statement.callback = (error, result) => (error ? reject(explain(error)) : resolve(result!))
+    // pg reads a per-query timeout from the object it runs.
+    const timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
+    if (timeout !== undefined) statement.query_timeout = timeout
+    client.query(statement as unknown as pg.QueryConfig)
   })
 }

@@ -141,12 +141,24 @@ export function sendQuery(
 function serialiseValues(statement: Submittable): Error | undefined {
   const { values } = statement
   if (prepareValue === undefined || !Array.isArray(values) || values.length === 0) return undefined
+  // Only an object's conversion can throw (toPostgres, JSON.stringify, a
+  // Date's or an array's elements): with none among the values, pg's Bind
+  // converts them as it would have here, and nothing is copied per call.
+  if (!values.some(isObjectValue)) return undefined
   try {
     statement.values = values.map(prepareValue)
     return undefined
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error))
   }
+}
+
+/**
+ * @internal What pg's prepareValue converts without running any code of the
+ * value's: null, undefined, strings, numbers and booleans are not objects here.
+ */
+export function isObjectValue(value: unknown): boolean {
+  return value !== null && value !== undefined && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean'
 }
 
 // prepareStatements: runs the statement under its content-addressed name

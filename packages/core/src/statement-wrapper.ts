@@ -4,6 +4,20 @@ import { noteCommandComplete } from './session-state.js'
 import type { SetterStatement } from './setter.js'
 
 /**
+ * @internal Marks a query object that runs a tenant's statement (every
+ * StatementWrapper, and pg's own Query on the direct path inside a
+ * transaction, see in-transaction.ts): the ParameterStatus messages it
+ * causes are judged as session state (connection-state.ts), where those of
+ * a plain pg query (a pool's 'connect' hook) are not.
+ */
+export const TENANT_STATEMENT: unique symbol = Symbol('tenantscope.tenantStatement')
+
+/** @internal Is `query` (the query pg is running) a tenant's statement? */
+export function isTenantStatement(query: unknown): boolean {
+  return (query as { [TENANT_STATEMENT]?: unknown } | null | undefined)?.[TENANT_STATEMENT] === true
+}
+
+/**
  * @internal A pg query object that wraps another one (pg's own Query, or a
  * user submittable such as a cursor) and adds messages around it. By default
  * it forwards everything pg's Client reads, writes and calls; subclasses
@@ -100,3 +114,5 @@ export abstract class StatementWrapper implements Submittable {
     this.statement.handleCopyData?.(message, connection)
   }
 }
+
+Object.defineProperty(StatementWrapper.prototype, TENANT_STATEMENT, { value: true })

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import pg from 'pg'
 import { isRecord, ownValue } from './_options.js'
 import { type ActivityTagOption, activityTagger } from './activity-tag.js'
@@ -105,6 +106,8 @@ export class TenantPool extends pg.Pool {
   readonly #stats: TenantStats | undefined
   /** pool.query's options for sendQuery, built once. */
   readonly #runOptions: RunOptions
+  /** The 'newListener' hook that forwards the wrapped pool's events (forwardPoolEvents). */
+  readonly #forwardOnListen: (event: string | symbol) => void
 
   // Live values of the wrapped pool (pg.Pool declares them as fields).
   declare readonly totalCount: number
@@ -144,10 +147,20 @@ export class TenantPool extends pg.Pool {
       ending: { get: () => this.#pool.ending, configurable: true },
       ended: { get: () => this.#pool.ended, configurable: true },
     })
-    for (const event of POOL_EVENTS) {
-      pool.on(event, (...args: unknown[]) => this.emit(event, ...args))
-    }
+    this.#forwardOnListen = forwardPoolEvents(pool, this)
     forwardIdleErrors(pool, this)
+  }
+
+  // The wrapped pool's events reach this pool's listeners through a
+  // 'newListener' hook: removing every listener (or every 'newListener' one)
+  // keeps it, or a listener added afterwards would never hear its event. The
+  // forwarders already on the wrapped pool stay, and are not added again.
+  override removeAllListeners(event?: string | symbol): this {
+    // Node's EventEmitter removes every event only when called with no argument.
+    if (event === undefined) super.removeAllListeners()
+    else super.removeAllListeners(event)
+    if (event === undefined || event === 'newListener') (this as EventEmitter).on('newListener', this.#forwardOnListen)
+    return this
   }
 
   /** The wrapped pg.Pool. Queries on it are NOT tenant-scoped. */
@@ -388,6 +401,22 @@ function extraSettingsOf(
     const limits = policy?.of(tenantId).limitSettings ?? []
     return tag === undefined ? limits : [...limits, tag(tenantId)]
   }
+}
+
+// The wrapped pool's events reach this pool's listeners. A forwarder is
+// added once someone listens for that event here: pg-pool emits 'acquire'
+// and 'release' on every checkout, and a forwarder that nobody hears would
+// cost each query two calls per wrapper. Returns the hook, which
+// removeAllListeners puts back.
+function forwardPoolEvents(pool: pg.Pool, wrapper: TenantPool): (event: string | symbol) => void {
+  const forwarded = new Set<string | symbol>()
+  const onListen = (event: string | symbol): void => {
+    if (forwarded.has(event) || !(POOL_EVENTS as readonly (string | symbol)[]).includes(event)) return
+    forwarded.add(event)
+    pool.on(event as (typeof POOL_EVENTS)[number], (...args: unknown[]) => wrapper.emit(event, ...args))
+  }
+  ;(wrapper as unknown as EventEmitter).on('newListener', onListen)
+  return onListen
 }
 
 const wrappersOf = new WeakMap<pg.Pool, Set<TenantPool>>()

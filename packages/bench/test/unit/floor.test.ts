@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { describe, expect, test } from 'vitest'
-import { setterMessages } from '../../src/floor.js'
+import { SETTER_NAME, setterMessages } from '../../src/floor.js'
 
 // The floor stands for tenantscope's pipeline: its hand-serialised setter
 // messages must be byte for byte what pg's own serializer (which tenantscope
@@ -13,9 +13,13 @@ const { serialize } = requireFromPg('pg-protocol') as {
 describe('the floor', () => {
   test.each(['0462b5d4-86a5-4401-9b23-55548ebcefe7', 'tenant-ü', ''])('writes the setter as pg would (tenant %j)', (tenantId) => {
     const expected = Buffer.concat([
-      serialize.bind({ statement: 'bench_floor_setter', values: ['app.current_tenant', tenantId] }),
+      serialize.bind({ statement: SETTER_NAME, values: ['app.current_tenant', tenantId] }),
       serialize.execute({}),
     ])
     expect(setterMessages(tenantId).equals(expected)).toBe(true)
+  })
+
+  test("names its setter as long as tenantscope's named setter (tenantscope_ and 32 hex digits)", () => {
+    expect(SETTER_NAME).toHaveLength('tenantscope_'.length + 32)
   })
 })

@@ -1,4 +1,5 @@
 import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
+import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { useFixture } from './_fixtures.js'
 
@@ -60,6 +61,18 @@ describe('statements inside a transaction (the direct path)', () => {
       }),
     )
     expect(names).toEqual(['project of A'])
+  })
+
+  test('a per-query query_timeout is honoured on the direct path', async () => {
+    // Without the timeout the statement would simply succeed after its second.
+    await expect(
+      withTenant(A(), () =>
+        single.transaction(async (client) => {
+          // The transaction has the setting: the statement goes to pg as its own Query.
+          await client.query({ text: 'SELECT pg_sleep(1)', query_timeout: 100 } as pg.QueryConfig)
+        }),
+      ),
+    ).rejects.toThrow(/timeout/i)
   })
 
   test('statements queued without awaiting (not the direct path) run for the tenant, in order', async () => {

@@ -100,6 +100,53 @@ for (const { name, pg: versioned, expected } of versions) {
       }
     })
 
+    test('a config object inside a transaction is left as it was: shared with a plain client, or frozen', async () => {
+      const pool = createTenantPool(new versioned.Pool({ connectionString: f.db.appUrl, max: 1 }))
+      const plain = new versioned.Client({ connectionString: f.db.appUrl })
+      try {
+        const shared: pg.QueryConfig = { text: 'SELECT 1 AS one' }
+        const withValues: pg.QueryConfig = { text: 'SELECT $1::int AS one' }
+        const frozen = Object.freeze({ text: 'SELECT $1::int AS one', values: [1] })
+        const rows = await withTenant(f.tenantA, () =>
+          pool.transaction(async (client) => [
+            (await client.query(shared)).rows,
+            (await client.query(withValues, [1])).rows,
+            (await client.query(frozen)).rows,
+          ]),
+        )
+        expect(rows).toEqual([[{ one: 1 }], [{ one: 1 }], [{ one: 1 }]])
+        expect(Object.keys(shared)).toEqual(['text'])
+        expect(Object.keys(withValues)).toEqual(['text'])
+        // pg 8.12 and 8.16 return no promise for a config that carries a callback.
+        await plain.connect()
+        expect((await plain.query(shared))?.rows).toEqual([{ one: 1 }])
+      } finally {
+        await plain.end()
+        await pool.end()
+      }
+    })
+
+    test('a value whose conversion throws inside a transaction rejects, and the transaction goes on', async () => {
+      const pool = createTenantPool(new versioned.Pool({ connectionString: f.db.appUrl, max: 1 }))
+      let outcome: unknown
+      try {
+        const run = withTenant(f.tenantA, () =>
+          pool.transaction(async (client) => {
+            await expect(client.query('SELECT $1::text AS v', [{ n: 1n }])).rejects.toThrow(/BigInt/)
+            await expect(client.query({ text: 'SELECT $1::text AS v', values: [{ n: 1n }] })).rejects.toThrow(/BigInt/)
+            return (await client.query('SELECT $1::text AS v', ['ok'])).rows
+          }),
+        )
+        // A hang is the failure here: pg 8.12 and 8.16 send no Sync after the Parse.
+        const hung = new Promise((resolve) => setTimeout(() => resolve('HUNG'), 2000))
+        outcome = await Promise.race([run, hung])
+        expect(outcome).toEqual([{ v: 'ok' }])
+      } finally {
+        // A hung transaction keeps its connection: ending the pool would wait for it.
+        if (outcome !== 'HUNG') await pool.end()
+      }
+    })
+
     test('a client released with a statement still queued is destroyed, not handed on', async () => {
       const pool = createTenantPool(new versioned.Pool({ connectionString: f.db.appUrl, max: 1 }))
       try {

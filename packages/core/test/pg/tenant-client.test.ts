@@ -36,6 +36,48 @@ describe('TenantPool and its clients', () => {
     expect(seen).toEqual(['connect', 'acquire', 'release'])
   })
 
+  test('listens on the wrapped pool for an event only once someone listens for it here, and only once', async () => {
+    const raw = new pg.Pool({ connectionString: fixture.db.appUrl, max: 1 })
+    const wrapper = createTenantPool(raw)
+    try {
+      // pg-pool emits 'acquire' and 'release' on every checkout: nobody hears them here yet.
+      expect(raw.listenerCount('acquire')).toBe(0)
+      expect(raw.listenerCount('release')).toBe(0)
+      const seen: string[] = []
+      wrapper.on('acquire', () => seen.push('acquire'))
+      wrapper.once('acquire', () => seen.push('acquire once'))
+      expect(raw.listenerCount('acquire')).toBe(1)
+      expect(raw.listenerCount('release')).toBe(0)
+      await withTenant(A(), () => wrapper.query('SELECT 1'))
+      await withTenant(A(), () => wrapper.query('SELECT 1'))
+      expect(seen).toEqual(['acquire', 'acquire once', 'acquire'])
+    } finally {
+      await wrapper.end()
+    }
+  })
+
+  test('forwards the wrapped pool events also after removeAllListeners()', async () => {
+    // The forwarders are added by a 'newListener' hook: removing every
+    // listener must not remove the hook with them.
+    const other = createTenantPool({ connectionString: fixture.db.appUrl, max: 1 })
+    try {
+      other.removeAllListeners()
+      other.removeAllListeners('newListener')
+      const seen: string[] = []
+      other.on('acquire', () => seen.push('acquire'))
+      await withTenant(A(), () => other.query('SELECT 1'))
+      expect(seen).toEqual(['acquire'])
+      // And a forwarder already added is not added twice.
+      other.removeAllListeners()
+      other.on('acquire', () => seen.push('acquire again'))
+      await withTenant(A(), () => other.query('SELECT 1'))
+      expect(seen).toEqual(['acquire', 'acquire again'])
+      expect(other.unscopedPool.listenerCount('acquire')).toBe(1)
+    } finally {
+      await other.end()
+    }
+  })
+
   test("an idle connection's error reaches the TenantPool's error listener, also with two wrappers over one pool", async () => {
     const raw = new pg.Pool({ connectionString: fixture.db.appUrl, max: 1 })
     createTenantPool(raw) // a first wrapper that does not listen
