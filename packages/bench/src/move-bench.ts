@@ -7,6 +7,7 @@ import { createTableDirectory, createTenantRouter, type TenantRouter } from '@te
 import { withClient } from '@tenantscope/test-harness'
 import pg from 'pg'
 import type { BenchDatabases } from './database.js'
+import { seedLargeTenant } from './large-tenant.js'
 import { seedWorkload, type Tenant } from './seed.js'
 
 // A 100k-row pool tenant moved between the primary and a region's database
@@ -36,19 +37,9 @@ export async function benchMove(databases: BenchDatabases, log: (line: string) =
   const [primary, eu] = [await databases.create('move'), await databases.create('move_eu')]
   const folder = await mkdtemp(join(tmpdir(), 'tenantscope-bench-move-'))
   const small = await seedWorkload(primary.adminUrl, 20, 50)
+  const id = await seedLargeTenant(primary.adminUrl, projects)
   const big = await withClient(primary.adminUrl, async (admin) => {
-    const { rows } = await admin.query(`INSERT INTO tenants (name) VALUES ('big') RETURNING id`)
-    const id = rows[0].id as string
-    await admin.query(`INSERT INTO projects (tenant_id, name) SELECT $1, 'project ' || g FROM generate_series(1, $2::int) g`, [
-      id,
-      projects,
-    ])
-    await admin.query(
-      `INSERT INTO invoices (tenant_id, project_id, amount_cents) SELECT tenant_id, id, g FROM projects, generate_series(1, 4) g WHERE tenant_id = $1`,
-      [id],
-    )
     await admin.query(`INSERT INTO tenantscope.tenant_directory (tenant_id, strategy) SELECT id::text, 'pool' FROM tenants`)
-    await admin.query('VACUUM ANALYZE')
     const project = await admin.query(`SELECT id FROM projects WHERE tenant_id = $1 LIMIT 1`, [id])
     return { id, project: project.rows[0].id as string }
   })

@@ -14,6 +14,15 @@ const SET_CONFIG = 'SELECT set_config($1, $2, true)'
 // F FunctionCall: a message postgres.js never sends, so the socket cannot follow it.
 const FUNCTION_CALL = Buffer.from([0x46, 0, 0, 0, 4])
 
+/** A postgres.js pool over tenantSocket() that keeps its sockets, to feed one a stray reply or write. */
+function keepingSockets(url: string, settings: postgres.Options<{}>) {
+  const sockets: net.Socket[] = []
+  const options = tenantSocket(settings)
+  const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
+  const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
+  return { sockets, pool: postgres(url, { ...options, socket } as postgres.Options<{}>) }
+}
+
 describe.each([
   { prepare: true, label: 'prepare: true' },
   { prepare: false, label: 'prepare: false' },
@@ -187,12 +196,7 @@ describe.each([
   })
 
   test('a reply or a write the socket cannot follow ends the connection: what was in flight fails typed, nothing waits, a max: 1 pool goes on', async () => {
-    // tenantSocket()'s sockets, kept to feed one a stray reply.
-    const sockets: net.Socket[] = []
-    const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined })
-    const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
-    const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
-    const pool = postgres(fixture.db.appUrl, { ...options, socket } as postgres.Options<{}>)
+    const { sockets, pool } = keepingSockets(fixture.db.appUrl, { max: 1, prepare, onnotice: () => undefined })
     const scoped = createTenantSql(pool)
     // A BindComplete nothing asked for (the unit tests' stray reply).
     const stray = () => sockets.at(-1)!.emit('data', Buffer.from([0x32, 0, 0, 0, 4]))
@@ -250,11 +254,7 @@ describe.each([
   })
 
   test('a chunk with a whole reply, then one that fits nothing sent: the statement replied to resolves (a committed write is not reported lost), then the connection fails', async () => {
-    const sockets: net.Socket[] = []
-    const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined })
-    const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
-    const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
-    const pool = postgres(fixture.db.appUrl, { ...options, socket } as postgres.Options<{}>)
+    const { sockets, pool } = keepingSockets(fixture.db.appUrl, { max: 1, prepare, onnotice: () => undefined })
     const scoped = createTenantSql(pool)
     const name = `committed-${prepare}`
     try {
@@ -290,12 +290,13 @@ describe.each([
   })
 
   test('a failed connection: one recovery query per statement in flight, though postgres.js rejects the active one twice', async () => {
-    const sockets: net.Socket[] = []
     const executed: string[] = []
-    const options = tenantSocket({ max: 1, prepare, onnotice: () => undefined, debug: (_id: number, text: string) => executed.push(text) })
-    const made = (options as { socket?: unknown }).socket as (parsed: unknown) => net.Socket
-    const socket = Object.assign((parsed: unknown) => sockets[sockets.push(made(parsed)) - 1]!, made)
-    const pool = postgres(fixture.db.appUrl, { ...options, socket } as postgres.Options<{}>)
+    const { sockets, pool } = keepingSockets(fixture.db.appUrl, {
+      max: 1,
+      prepare,
+      onnotice: () => undefined,
+      debug: (_id: number, text: string) => executed.push(text),
+    })
     const scoped = createTenantSql(pool)
     try {
       await withTenant(fixture.tenantA, () => scoped`SELECT 1 AS warm`)
