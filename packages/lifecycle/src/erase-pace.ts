@@ -2,13 +2,24 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { TenantLifecycleError } from './lifecycle-error.js'
 
 /**
- * The erase's default pace: at most a third of one backend's time. In the
- * benchmark (docs/benchmarks-lifecycle.md, 2-core machine, 1M rows) it kept
- * other tenants' p99 at 1.27× [1.24–1.41] their p99 without the erase (full
- * speed: 1.87× [1.86–1.94], pace 1: 1.73×; pace 3 did no better than 2),
- * for an erase about 3.6 times as long as at full speed (24.7 s vs 6.8 s).
+ * The erase's default pace: at most a third of one backend's time. Other
+ * tenants' queries keep the CPU they need: an erase about 3.5 times as long
+ * as at full speed (docs/benchmarks-lifecycle.md).
  */
 export const DEFAULT_ERASE_PACE = 2
+
+/**
+ * The erase's default batch: rows deleted per transaction. While a batch
+ * runs it holds a core, and another tenant's query that needs that core
+ * waits: on a fast server, where that query's p99 is about a millisecond,
+ * the length of one batch is what shows in it. In the benchmark
+ * (docs/benchmarks-lifecycle.md, 2 cores, 1M rows, pace 2) batches of 5000
+ * rows doubled other tenants' p99 (2.17× [2.01–2.23]); batches of 1000 kept
+ * it at 1.38× [1.32–1.64] for an erase 1.6 times as long. Smaller batches
+ * (250) did no better (1.69×) and took twice as long again: each batch's
+ * commit and round trips cost more than its rows.
+ */
+export const DEFAULT_ERASE_BATCH_SIZE = 1000
 
 /** The largest pace accepted: an erase paused 100× its work is a mistake, not a setting. */
 const MAX_PACE = 100

@@ -1,7 +1,7 @@
 import type { TenantIdParser } from '@tenantscope/core'
 import type pg from 'pg'
 import { deleteBatch } from './delete-rows.js'
-import { checkPace, DEFAULT_ERASE_PACE, pauseAfterBatch } from './erase-pace.js'
+import { checkPace, DEFAULT_ERASE_BATCH_SIZE, DEFAULT_ERASE_PACE, pauseAfterBatch } from './erase-pace.js'
 import { asInterrupted } from './interrupted.js'
 import { TenantLifecycleError } from './lifecycle-error.js'
 import type { OnProgress } from './progress.js'
@@ -22,7 +22,7 @@ export interface EraseTenantOptions extends PlanOptions {
    * @default false
    */
   force?: boolean
-  /** Rows deleted per transaction, so that other tenants never wait behind a long lock. @default 5000 */
+  /** Rows deleted per transaction: short transactions, so that other tenants never wait behind a long lock or a long batch. @default 1000 */
   batchSize?: number
   /**
    * After each batch, pause `pace` times as long as the batch took
@@ -72,7 +72,7 @@ export async function eraseTenant(options: EraseTenantOptions): Promise<EraseRec
   const tenantId = parseTenant(options.tenantId, options.parseTenantId)
   const { client, onProgress } = options
   const dryRun = options.dryRun ?? false
-  const batchSize = options.batchSize ?? 5000
+  const batchSize = options.batchSize ?? DEFAULT_ERASE_BATCH_SIZE
   if (!Number.isSafeInteger(batchSize) || batchSize < 1)
     throw new TenantLifecycleError('INVALID_CONFIG', 'batchSize must be a positive integer')
   const pace = checkPace(options.pace ?? DEFAULT_ERASE_PACE)

@@ -21,8 +21,8 @@ export const TENANT_HELP = `Usage: tenantscope tenant <create|list|drop|migrate|
                                         verified after (refused if the tenant exists, unless
                                         --replace)
   erase --tenant <id> [--dry-run]       delete every row of the tenant, children first, in
-        [--force] [--batch-size <n>]    batches, then prove nothing is left (a receipt is
-        [--pace <p>]                    kept in tenantscope.tenant_erasures); needs --force
+        [--force] [--batch-size <n>]    batches (default 1000 rows), then prove nothing is left
+        [--pace <p>]                    (a receipt is kept in tenantscope.tenant_erasures); needs --force
                                         once the tenant no longer writes; after each batch
                                         it pauses p × the batch's time so other tenants keep
                                         their latency (default 2; --pace 0: full speed)

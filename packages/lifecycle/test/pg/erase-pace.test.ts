@@ -1,4 +1,4 @@
-import { eraseTenant, finishMove, TenantLifecycleError } from '@tenantscope/lifecycle'
+import { DEFAULT_ERASE_BATCH_SIZE, eraseTenant, finishMove, TenantLifecycleError } from '@tenantscope/lifecycle'
 import { MAINTENANCE_ROLE } from '@tenantscope/test-harness'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -67,6 +67,20 @@ describe('erase batches and pacing', () => {
     const erased = await eraseTenant({ client: db.maintenance, tenantId: C, force: true })
     expect(erased.pace).toBe(2)
     expect(erased.pausedMs).toBeGreaterThan(0)
+  })
+
+  test(`the default batch is ${DEFAULT_ERASE_BATCH_SIZE} rows: a table of one more row takes two batches`, async () => {
+    const F = await seedTenant(db.admin, 'vandelay', 1)
+    await db.admin.query(`INSERT INTO audit_log (tenant_id, message) SELECT $1, 'row ' || g FROM generate_series(1, $2) g`, [
+      F,
+      DEFAULT_ERASE_BATCH_SIZE - 1,
+    ])
+    const { tables } = await eraseTenant({ client: db.maintenance, tenantId: F, dryRun: true })
+    expect(tables.find((t) => t.name === 'public.audit_log')).toMatchObject({ rows: DEFAULT_ERASE_BATCH_SIZE + 1 })
+    const expected = tables.reduce((n, t) => n + Math.ceil(t.rows / DEFAULT_ERASE_BATCH_SIZE), 0)
+    const receipt = await eraseTenant({ client: db.maintenance, tenantId: F, force: true, pace: 0 })
+    expect(receipt).toMatchObject({ verified: true, batches: expected })
+    expect(expected).toBe(tables.filter((t) => t.rows > 0).length + 1)
   })
 
   test("a partitioned table: a batch picks rows by ctid, which repeats across partitions, yet only the tenant's rows go", async () => {
