@@ -71,7 +71,7 @@ export async function runPostgresJsComparison(
       proxy = await startLatencyProxy({ host: target.hostname, port: Number(target.port || 5432) }, options.latencyMs)
       urls = { maintenanceUrl: proxy.url(urls.maintenanceUrl), appUrl: proxy.url(urls.appUrl) }
     }
-    const set = await createPostgresJsModes(urls, Math.max(...options.concurrency), options.prepare ?? true, pick.tenant().id)
+    const allModes = createPostgresJsModes(urls, Math.max(...options.concurrency), options.prepare ?? true, pick.tenant().id)
     const backends = await openBackendCpu(database.adminUrl)
     try {
       for (const concurrency of options.concurrency) {
@@ -79,18 +79,29 @@ export async function runPostgresJsComparison(
           // RLS with the tenant on the session is one fixed tenant: a write
           // naming another tenant's project would fail its foreign key.
           const readOnly = new Set(['postgres-js-rls-session', 'postgres-js-one-command'])
-          const modes = set.modes.filter((mode) => workload.read || !readOnly.has(mode.name))
-          for (const mode of modes) await runSlice(mode, workload, pick, concurrency, Math.min(150, options.sliceMs))
+          const modes = allModes.filter((mode) => workload.read || !readOnly.has(mode.name))
           const samples = new Map<string, Sample[]>()
           const cpu = new Map<string, number>()
           const server = new Map<string, number>()
           for (let round = 0; round < options.rounds; round++) {
-            for (const mode of rotation(modes, round)) {
-              const serverBefore = await backends.microseconds(applicationName(mode.name))
-              const before = process.cpuUsage()
-              const sample = await runSlice(mode, workload, pick, concurrency, options.sliceMs)
-              const used = process.cpuUsage(before)
-              const serverUsed = (await backends.microseconds(applicationName(mode.name))) - serverBefore
+            for (const closed of rotation(modes, round)) {
+              // Its own pool, open for this slice only; the unmeasured run
+              // first prepares the statements on every connection and warms
+              // its caches, as a pool kept open through the rounds would be.
+              const mode = await closed.open()
+              let sample: Sample
+              let used: NodeJS.CpuUsage
+              let serverUsed: number
+              try {
+                await runSlice(mode, workload, pick, concurrency, Math.min(150, options.sliceMs))
+                const serverBefore = await backends.microseconds(applicationName(mode.name))
+                const before = process.cpuUsage()
+                sample = await runSlice(mode, workload, pick, concurrency, options.sliceMs)
+                used = process.cpuUsage(before)
+                serverUsed = (await backends.microseconds(applicationName(mode.name))) - serverBefore
+              } finally {
+                await mode.close()
+              }
               cpu.set(mode.name, (cpu.get(mode.name) ?? 0) + used.user + used.system)
               server.set(mode.name, (server.get(mode.name) ?? 0) + serverUsed)
               samples.set(mode.name, [...(samples.get(mode.name) ?? []), sample])
@@ -139,7 +150,6 @@ export async function runPostgresJsComparison(
       }
     } finally {
       await backends.close()
-      await set.close()
       await proxy?.close()
     }
   }

@@ -21,22 +21,32 @@ export const POSTGRES_JS_LABELS: Record<string, string> = {
 /** application_name of each mode's connections, to find their backends. */
 export const applicationName = (mode: string) => `tenantscope_bench_${mode}`
 
-export interface PostgresJsModes {
-  readonly modes: Mode[]
+/**
+ * One postgres.js mode, its pool not yet open. Each mode has a pool of its
+ * own, opened around each of its slices and closed after it (see
+ * postgres-js-comparison.ts): one pool at a time, so the bench holds `size`
+ * connections rather than a pool per mode, and fits a server whose
+ * max_connections others share.
+ */
+export interface PostgresJsMode {
+  readonly name: string
+  readonly label: string
+  /** Opens the mode's pool, every connection of it (and what the mode prepares on it), and returns the mode on it. */
+  open(): Promise<OpenPostgresJsMode>
+}
+
+/** A mode on its open pool. */
+export interface OpenPostgresJsMode extends Mode {
   close(): Promise<void>
 }
 
 /**
  * Raw postgres.js against createTenantSql over postgres.js, each on its own
- * warm pool of `size` connections, sending the workloads' statements as
- * prepared statements (postgres.js's default for tagged templates).
+ * pool of `size` connections (opened by `open()`), sending the workloads'
+ * statements as prepared statements (postgres.js's default for tagged
+ * templates).
  */
-export async function createPostgresJsModes(
-  urls: ModeUrls,
-  size: number,
-  prepare = true,
-  sessionTenant?: string,
-): Promise<PostgresJsModes> {
+export function createPostgresJsModes(urls: ModeUrls, size: number, prepare = true, sessionTenant?: string): PostgresJsMode[] {
   const pool = (url: string, mode: string, settings: Record<string, string> = {}, extra: object = {}) =>
     postgres(url, {
       max: size,
@@ -45,42 +55,58 @@ export async function createPostgresJsModes(
       connection: { application_name: applicationName(mode), ...settings },
       ...extra,
     })
-  const raw = pool(urls.maintenanceUrl, 'postgres-js-raw')
-  const app = pool(urls.appUrl, 'postgres-js-tenantscope')
-  const floorApp = pool(urls.appUrl, 'postgres-js-floor')
-  const spliceApp = pool(urls.appUrl, 'postgres-js-socket', {}, tenantSocket({ prepare }))
-  const pools = [raw, app, floorApp, spliceApp]
-  const scoped = createTenantSql(app)
-  const spliced = createTenantSql(spliceApp)
-  const modes: Mode[] = [
-    { name: 'postgres-js-raw', label: POSTGRES_JS_LABELS['postgres-js-raw']!, run: (operation) => runRaw(raw, operation) },
+  // The mode's pool: every connection opened (and `prepare` run on them)
+  // before it is measured; `scope` makes what the mode runs on from it.
+  const mode = (
+    name: string,
+    open: () => postgres.Sql,
+    run: (sql: postgres.Sql, operation: Operation, workload: string) => Promise<void>,
     {
-      name: 'postgres-js-tenantscope',
-      label: POSTGRES_JS_LABELS['postgres-js-tenantscope']!,
-      run: (operation) => runScoped(scoped, operation),
+      scope = (sql: postgres.Sql) => sql,
+      setup,
+    }: { scope?: (sql: postgres.Sql) => postgres.Sql; setup?: (sql: postgres.Sql) => Promise<void> } = {},
+  ): PostgresJsMode => ({
+    name,
+    label: POSTGRES_JS_LABELS[name]!,
+    async open() {
+      const sql = open()
+      try {
+        await warm(sql, size)
+        await setup?.(sql)
+      } catch (error) {
+        await sql.end({ timeout: 5 })
+        throw error
+      }
+      const scoped = scope(sql)
+      return {
+        name,
+        label: POSTGRES_JS_LABELS[name]!,
+        run: (operation, workload) => run(scoped, operation, workload),
+        close: () => sql.end({ timeout: 5 }),
+      }
     },
-    { name: 'postgres-js-socket', label: POSTGRES_JS_LABELS['postgres-js-socket']!, run: (operation) => runScoped(spliced, operation) },
-    { name: 'postgres-js-floor', label: POSTGRES_JS_LABELS['postgres-js-floor']!, run: (operation) => runFloor(floorApp, operation) },
+  })
+  const modes: PostgresJsMode[] = [
+    mode('postgres-js-raw', () => pool(urls.maintenanceUrl, 'postgres-js-raw'), runRaw),
+    mode('postgres-js-tenantscope', () => pool(urls.appUrl, 'postgres-js-tenantscope'), runScoped, { scope: createTenantSql }),
+    mode('postgres-js-socket', () => pool(urls.appUrl, 'postgres-js-socket', {}, tenantSocket({ prepare })), runScoped, {
+      scope: createTenantSql,
+    }),
+    mode('postgres-js-floor', () => pool(urls.appUrl, 'postgres-js-floor'), runFloor),
   ]
   if (sessionTenant !== undefined) {
-    const oneCommand = pool(urls.appUrl, 'postgres-js-one-command')
-    pools.push(oneCommand)
-    await prepareEverywhere(oneCommand, size)
-    modes.push({
-      name: 'postgres-js-one-command',
-      label: POSTGRES_JS_LABELS['postgres-js-one-command']!,
-      run: (operation, workload) => runOneCommand(oneCommand, operation, workload),
-    })
-    const session = pool(urls.appUrl, 'postgres-js-rls-session', { 'app.current_tenant': sessionTenant })
-    pools.push(session)
-    modes.push({
-      name: 'postgres-js-rls-session',
-      label: POSTGRES_JS_LABELS['postgres-js-rls-session']!,
-      run: (operation) => runSession(session, operation),
-    })
+    modes.push(
+      mode('postgres-js-one-command', () => pool(urls.appUrl, 'postgres-js-one-command'), runOneCommand, {
+        setup: (sql) => prepareEverywhere(sql, size),
+      }),
+      mode(
+        'postgres-js-rls-session',
+        () => pool(urls.appUrl, 'postgres-js-rls-session', { 'app.current_tenant': sessionTenant }),
+        runSession,
+      ),
+    )
   }
-  await Promise.all(pools.map((sql) => warm(sql, size)))
-  return { modes, close: () => Promise.all(pools.map((sql) => sql.end({ timeout: 5 }))).then(() => undefined) }
+  return modes
 }
 
 // Opens every connection of the pool: `size` queries in flight at once.
