@@ -55,7 +55,7 @@ export function renderPostgresJsCells(cells: readonly PostgresJsCell[], latencyM
     '',
     `${POSTGRES_JS_LABELS['postgres-js-tenantscope']} against ${POSTGRES_JS_LABELS['postgres-js-raw']}, the same statements as above, prepared.`,
     `With tenantSocket: ${POSTGRES_JS_LABELS['postgres-js-socket']}, against raw; the targets are judged on it.`,
-    'Measured in each run after the pg modes, on the same data. Ratio: scoped / raw throughput over the run, median over runs [min–max].',
+    'Measured in each run after the pg modes, on the same data; each mode opens its pool (16 connections) for its slice only, after an unmeasured warm-up, so that no other mode holds connections meanwhile. Ratio: scoped / raw throughput over the run, median over runs [min–max].',
     `Floor: ${POSTGRES_JS_LABELS['postgres-js-floor']}, against raw; RLS alone (the tenant on the session) and one command (SET LOCAL and EXECUTE in one simple Query) for reads; each the median of that run's rounds, then over runs.`,
     "Client CPU of this process, server CPU of each mode's backends (n/a when the server is not on this machine), µs per operation.",
     `Targets for reads: ≥ ${POSTGRES_JS_TARGETS.proxy} through the proxy (${latencyMs} ms each way), ≥ ${POSTGRES_JS_TARGETS.loopback} on loopback, met when every run clears it.`,
