@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { TenantLifecycleError } from './lifecycle-error.js'
 
 /**
- * The erase's default pace: at most a third of one backend's time. Other
- * tenants' queries keep the CPU they need: an erase about 3.5 times as long
- * as at full speed (docs/benchmarks-lifecycle.md).
+ * The erase's default pace: a backend busy at most a third of the time, so
+ * that other tenants' queries keep the CPU they need, for an erase about
+ * three times as long as at full speed (docs/benchmarks-lifecycle.md).
  */
 export const DEFAULT_ERASE_PACE = 2
 
@@ -14,10 +14,10 @@ export const DEFAULT_ERASE_PACE = 2
  * waits: on a fast server, where that query's p99 is about a millisecond,
  * the length of one batch is what shows in it. In the benchmark
  * (docs/benchmarks-lifecycle.md, 2 cores, 1M rows, pace 2) batches of 5000
- * rows doubled other tenants' p99 (2.17× [2.01–2.23]); batches of 1000 kept
- * it at 1.38× [1.32–1.64] for an erase 1.6 times as long. Smaller batches
- * (250) did no better (1.69×) and took twice as long again: each batch's
- * commit and round trips cost more than its rows.
+ * rows doubled other tenants' p99 (2.11× [1.85–2.33]); batches of 1000 kept
+ * it at 1.54× [1.36–1.79] for an erase 1.6 times as long. Smaller batches
+ * (250) did no better (1.50× [1.29–1.91]) and took twice as long again: each
+ * batch's commit and round trips cost more than its rows.
  */
 export const DEFAULT_ERASE_BATCH_SIZE = 1000
 

@@ -31,7 +31,7 @@ export interface EraseTenantOptions extends PlanOptions {
    * and disks they need. `0` erases at full speed (a maintenance window, a
    * server to spare). A number from 0 to 100.
    * @example eraseTenant({ client, tenantId, force: true, pace: 0 }) // full speed
-   * @default 2 (about 3.5 times the full-speed time; see docs/benchmarks-lifecycle.md)
+   * @default 2 (an erase about three times as long as at full speed; see docs/benchmarks-lifecycle.md)
    */
   pace?: number
   /** @default uuidTenantId */
