@@ -55,55 +55,54 @@ export function createPostgresJsModes(urls: ModeUrls, size: number, prepare = tr
       connection: { application_name: applicationName(mode), ...settings },
       ...extra,
     })
-  // The mode's pool: every connection opened (and `prepare` run on them)
-  // before it is measured; `scope` makes what the mode runs on from it.
+  // The mode's pool, named after it: every connection opened (and `setup`
+  // run on them) before it is measured; `scope` makes what the mode runs on
+  // from it.
   const mode = (
     name: string,
-    open: () => postgres.Sql,
+    url: string,
     run: (sql: postgres.Sql, operation: Operation, workload: string) => Promise<void>,
     {
+      settings,
+      extra,
       scope = (sql: postgres.Sql) => sql,
       setup,
-    }: { scope?: (sql: postgres.Sql) => postgres.Sql; setup?: (sql: postgres.Sql) => Promise<void> } = {},
-  ): PostgresJsMode => ({
-    name,
-    label: POSTGRES_JS_LABELS[name]!,
-    async open() {
-      const sql = open()
-      try {
-        await warm(sql, size)
-        await setup?.(sql)
-      } catch (error) {
-        await sql.end({ timeout: 5 })
-        throw error
-      }
-      const scoped = scope(sql)
-      return {
-        name,
-        label: POSTGRES_JS_LABELS[name]!,
-        run: (operation, workload) => run(scoped, operation, workload),
-        close: () => sql.end({ timeout: 5 }),
-      }
-    },
-  })
+    }: {
+      settings?: Record<string, string>
+      /** More pool options, made anew for each pool (tenantSocket's socket factory is its pool's own). */
+      extra?: () => object
+      scope?: (sql: postgres.Sql) => postgres.Sql
+      setup?: (sql: postgres.Sql) => Promise<void>
+    } = {},
+  ): PostgresJsMode => {
+    const label = POSTGRES_JS_LABELS[name]!
+    return {
+      name,
+      label,
+      async open() {
+        const sql = pool(url, name, settings, extra?.())
+        try {
+          await warm(sql, size)
+          await setup?.(sql)
+        } catch (error) {
+          await sql.end({ timeout: 5 })
+          throw error
+        }
+        const scoped = scope(sql)
+        return { name, label, run: (operation, workload) => run(scoped, operation, workload), close: () => sql.end({ timeout: 5 }) }
+      },
+    }
+  }
   const modes: PostgresJsMode[] = [
-    mode('postgres-js-raw', () => pool(urls.maintenanceUrl, 'postgres-js-raw'), runRaw),
-    mode('postgres-js-tenantscope', () => pool(urls.appUrl, 'postgres-js-tenantscope'), runScoped, { scope: createTenantSql }),
-    mode('postgres-js-socket', () => pool(urls.appUrl, 'postgres-js-socket', {}, tenantSocket({ prepare })), runScoped, {
-      scope: createTenantSql,
-    }),
-    mode('postgres-js-floor', () => pool(urls.appUrl, 'postgres-js-floor'), runFloor),
+    mode('postgres-js-raw', urls.maintenanceUrl, runRaw),
+    mode('postgres-js-tenantscope', urls.appUrl, runScoped, { scope: createTenantSql }),
+    mode('postgres-js-socket', urls.appUrl, runScoped, { extra: () => tenantSocket({ prepare }), scope: createTenantSql }),
+    mode('postgres-js-floor', urls.appUrl, runFloor),
   ]
   if (sessionTenant !== undefined) {
     modes.push(
-      mode('postgres-js-one-command', () => pool(urls.appUrl, 'postgres-js-one-command'), runOneCommand, {
-        setup: (sql) => prepareEverywhere(sql, size),
-      }),
-      mode(
-        'postgres-js-rls-session',
-        () => pool(urls.appUrl, 'postgres-js-rls-session', { 'app.current_tenant': sessionTenant }),
-        runSession,
-      ),
+      mode('postgres-js-one-command', urls.appUrl, runOneCommand, { setup: (sql) => prepareEverywhere(sql, size) }),
+      mode('postgres-js-rls-session', urls.appUrl, runSession, { settings: { 'app.current_tenant': sessionTenant } }),
     )
   }
   return modes
