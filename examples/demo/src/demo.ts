@@ -78,16 +78,22 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   let workerRouter: TenantRouter | undefined
   let cleaningUp: Promise<void> | undefined
   let keeping = false
-  // What is still starting when Ctrl+C comes: cleanup waits for it, so that
-  // nothing half-started (a server, a database) outlives the demo.
-  const starting = new Set<Promise<unknown>>()
-  const track = <T>(promise: Promise<T>): Promise<T> => {
-    starting.add(promise)
-    return promise.finally(() => starting.delete(promise))
+  let stopping = false
+  // The step in flight when Ctrl+C comes: cleanup waits for it to end, so that
+  // nothing half-started (a server, a database) outlives the demo, and no
+  // connection of the step is killed under it by the cleanup's DROP DATABASE.
+  const inFlight = new Set<Promise<unknown>>()
+  // Each step of the run; none starts once Ctrl+C came, as the cleanup is
+  // already taking down what the earlier ones made.
+  const stage = <T>(label: string, task: () => Promise<T>): Promise<T> => {
+    if (stopping) return Promise.reject(new Error('interrupted'))
+    const running = step(label, task)
+    inFlight.add(running)
+    return running.finally(() => inFlight.delete(running))
   }
   const cleanup = (keepDatabase: boolean) =>
     (cleaningUp ??= (async () => {
-      await Promise.allSettled([...starting])
+      await Promise.allSettled([...inFlight])
       await worker?.close().catch(() => undefined)
       await workerRouter?.end().catch(() => undefined)
       await api?.close().catch(() => undefined)
@@ -108,8 +114,12 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   // no listener left, the second one would kill the demo in the middle of its
   // cleanup, and pnpm would report the script as failed.
   const interrupted = new Promise<number>((resolve) => {
-    process.on('SIGINT', () => resolve(130))
-    process.on('SIGTERM', () => resolve(143))
+    const stop = (code: number) => {
+      stopping = true
+      resolve(code)
+    }
+    process.on('SIGINT', () => stop(130))
+    process.on('SIGTERM', () => stop(143))
   })
 
   const run = async (): Promise<number> => {
@@ -117,7 +127,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     let serverUrl: string
     if (fromEnv) {
       serverUrl = fromEnv
-      await step(`Connecting to DATABASE_URL (${redact(fromEnv)})`, async () => {
+      await stage(`Connecting to DATABASE_URL (${redact(fromEnv)})`, async () => {
         await withClient(fromEnv, (client) => client.query('SELECT 1')).catch((error: Error & { code?: string }) => {
           throw new Error(
             `cannot connect to DATABASE_URL: ${error.code ?? error.message}. Is PostgreSQL running there? Unset DATABASE_URL to use embedded PostgreSQL.`,
@@ -125,42 +135,35 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
         })
       })
     } else {
-      const server = await step('Starting embedded PostgreSQL (real binaries from npm; the first start takes a few seconds)', () =>
-        track(startEmbeddedPostgres().then((started) => (embedded = started))),
+      const server = await stage('Starting embedded PostgreSQL (real binaries from npm; the first start takes a few seconds)', () =>
+        startEmbeddedPostgres().then((started) => (embedded = started)),
       )
       serverUrl = server.adminUrl
     }
-    const demoDb = await step('Creating a database, applying the shipped migrations, creating the application role', () =>
-      track(createDemoDatabase(serverUrl).then((created) => (db = created))),
+    const demoDb = await stage('Creating a database, applying the shipped migrations, creating the application role', () =>
+      createDemoDatabase(serverUrl).then((created) => (db = created)),
     )
     console.log(
       dim(`  database ${demoDb.name}, application role ${demoDb.appRole} (LOGIN, in tenantscope_app; not superuser, not BYPASSRLS)`),
     )
-    const setup = await step('Provisioning one tenant of each kind: shared tables + RLS, a schema, a database', () =>
-      // Tracked: a Ctrl+C now waits for it, then drops what it made.
-      track(setupExample({ adminUrl: demoDb.adminUrl, appRole: demoDb.appRole, tenants })),
+    const setup = await stage('Provisioning one tenant of each kind: shared tables + RLS, a schema, a database', () =>
+      setupExample({ adminUrl: demoDb.adminUrl, appRole: demoDb.appRole, tenants }),
     )
     const entries = setup.tenants
-    await step(`Seeding ${tenants.length} tenants with users, projects and invoices`, () => seed(demoDb.adminUrl, tenants, entries))
+    await stage(`Seeding ${tenants.length} tenants with users, projects and invoices`, () => seed(demoDb.adminUrl, tenants, entries))
     const jwtSecret = randomBytes(32).toString('base64url')
-    const runningApi = await step('Starting the API (Express + Drizzle, as the application role)', () =>
-      track(
-        startApi({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, jwtSecret, port: args.port, log: () => undefined }).then(
-          (started) => (api = started),
-        ),
+    const runningApi = await stage('Starting the API (Express + Drizzle, as the application role)', () =>
+      startApi({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, jwtSecret, port: args.port, log: () => undefined }).then(
+        (started) => (api = started),
       ),
     )
-    await step('Starting the worker (pg-boss, as the application role)', () =>
-      track(
-        (async () => {
-          // The same kind of router as the API's: the worker's report code runs for every kind unchanged.
-          const { router } = await createDatabase(demoDb.appUrl, { max: 4, applicationName: 'tenantscope-example-worker' })
-          workerRouter = router
-          worker = await startWorker({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, pool: router, pollingIntervalSeconds: 0.5 })
-        })(),
-      ),
-    )
-    const { checks, reports } = await step('Running the tour', () =>
+    await stage('Starting the worker (pg-boss, as the application role)', async () => {
+      // The same kind of router as the API's: the worker's report code runs for every kind unchanged.
+      const { router } = await createDatabase(demoDb.appUrl, { max: 4, applicationName: 'tenantscope-example-worker' })
+      workerRouter = router
+      worker = await startWorker({ databaseUrl: demoDb.appUrl, queueUrl: demoDb.adminUrl, pool: router, pollingIntervalSeconds: 0.5 })
+    })
+    const { checks, reports } = await stage('Running the tour', () =>
       runTour({
         apiUrl: runningApi.url,
         jwtSecret,
@@ -171,6 +174,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
         adminUrl: demoDb.adminUrl,
       }),
     )
+    if (stopping) return 130 // Ctrl+C during the tour: the cleanup has taken over
 
     console.log(`\n${bold('Tenants')}  ${dim('(one router serves all three; the API and worker connect as ' + demoDb.appRole + ')')}`)
     console.log(

@@ -143,8 +143,22 @@ describe('pnpm demo', () => {
     const [, suffix] = await waitFor(run, /application role tenantscope_demo_app_([0-9a-f]{8})/)
     expect((await demoLeftovers(suffix!)).databases).toBeGreaterThanOrEqual(1)
     run.child.kill('SIGINT')
-    expect(await run.exit).toBe(130)
+    expect(await run.exit, run.output()).toBe(130)
     expect(run.output()).toContain('Cleaned up.')
+    // The step in flight ends; none starts after it (the API is two steps later).
+    expect(run.output()).not.toContain('Starting the API')
+    expect(await demoLeftovers(suffix!)).toEqual({ databases: 0, roles: 0 })
+  })
+
+  test('Ctrl+C during the tour lets it end, then stops the API and the worker and drops everything, exits 130', async () => {
+    // The tour's connections run until it ends: the cleanup's DROP DATABASE … WITH (FORCE) must not kill them under it.
+    const run = startDemo([], { DATABASE_URL: serverUrl() })
+    const [, suffix] = await waitFor(run, /application role tenantscope_demo_app_([0-9a-f]{8})/)
+    await waitFor(run, /… Running the tour/)
+    run.child.kill('SIGINT')
+    expect(await run.exit, run.output()).toBe(130)
+    expect(run.output()).toContain('Cleaned up.')
+    expect(run.output()).not.toContain('checks passed')
     expect(await demoLeftovers(suffix!)).toEqual({ databases: 0, roles: 0 })
   })
 
