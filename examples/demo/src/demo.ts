@@ -79,21 +79,22 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   let cleaningUp: Promise<void> | undefined
   let keeping = false
   let stopping = false
-  // The step in flight when Ctrl+C comes: cleanup waits for it to end, so that
-  // nothing half-started (a server, a database) outlives the demo, and no
-  // connection of the step is killed under it by the cleanup's DROP DATABASE.
-  const inFlight = new Set<Promise<unknown>>()
+  // The latest step (they run one at a time): when Ctrl+C comes, cleanup waits
+  // for it to end, so that nothing half-started (a server, a database)
+  // outlives the demo, and no connection of the step is killed under it by the
+  // cleanup's DROP DATABASE.
+  let latest: Promise<unknown> = Promise.resolve()
   // Each step of the run; none starts once Ctrl+C came, as the cleanup is
   // already taking down what the earlier ones made.
   const stage = <T>(label: string, task: () => Promise<T>): Promise<T> => {
     if (stopping) return Promise.reject(new Error('interrupted'))
     const running = step(label, task)
-    inFlight.add(running)
-    return running.finally(() => inFlight.delete(running))
+    latest = running
+    return running
   }
   const cleanup = (keepDatabase: boolean) =>
     (cleaningUp ??= (async () => {
-      await Promise.allSettled([...inFlight])
+      await latest.catch(() => undefined)
       await worker?.close().catch(() => undefined)
       await workerRouter?.end().catch(() => undefined)
       await api?.close().catch(() => undefined)

@@ -1,7 +1,7 @@
-import { openBackendCpu } from './backend-cpu.js'
+import { type BackendCpu, openBackendCpu } from './backend-cpu.js'
 import type { BenchDatabase } from './database.js'
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
-import { applicationName, createPostgresJsModes, POSTGRES_JS_LABELS } from './postgres-js-modes.js'
+import { applicationName, createPostgresJsModes, POSTGRES_JS_LABELS, type PostgresJsMode } from './postgres-js-modes.js'
 import { medianRatio, rotation, runSlice, type Sample } from './runner.js'
 import type { Picker, Workload } from './workloads.js'
 
@@ -84,26 +84,10 @@ export async function runPostgresJsComparison(
           const cpu = new Map<string, number>()
           const server = new Map<string, number>()
           for (let round = 0; round < options.rounds; round++) {
-            for (const closed of rotation(modes, round)) {
-              // Its own pool, open for this slice only; the unmeasured run
-              // first prepares the statements on every connection and warms
-              // its caches, as a pool kept open through the rounds would be.
-              const mode = await closed.open()
-              let sample: Sample
-              let used: NodeJS.CpuUsage
-              let serverUsed: number
-              try {
-                await runSlice(mode, workload, pick, concurrency, Math.min(150, options.sliceMs))
-                const serverBefore = await backends.microseconds(applicationName(mode.name))
-                const before = process.cpuUsage()
-                sample = await runSlice(mode, workload, pick, concurrency, options.sliceMs)
-                used = process.cpuUsage(before)
-                serverUsed = (await backends.microseconds(applicationName(mode.name))) - serverBefore
-              } finally {
-                await mode.close()
-              }
-              cpu.set(mode.name, (cpu.get(mode.name) ?? 0) + used.user + used.system)
-              server.set(mode.name, (server.get(mode.name) ?? 0) + serverUsed)
+            for (const mode of rotation(modes, round)) {
+              const { sample, clientCpu, serverCpu } = await measureOnOwnPool(mode, backends, workload, pick, concurrency, options.sliceMs)
+              cpu.set(mode.name, (cpu.get(mode.name) ?? 0) + clientCpu)
+              server.set(mode.name, (server.get(mode.name) ?? 0) + serverCpu)
               samples.set(mode.name, [...(samples.get(mode.name) ?? []), sample])
             }
           }
@@ -192,3 +176,30 @@ export function renderPostgresJsSection(rows: readonly PostgresJsRow[], latencyM
 }
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '—')
+
+/**
+ * One measured slice of `mode` on a pool of its own, opened for it and closed
+ * after; an unmeasured run first prepares the statements on every connection
+ * and warms its caches, as a pool kept open through the rounds would be.
+ */
+async function measureOnOwnPool(
+  mode: PostgresJsMode,
+  backends: BackendCpu,
+  workload: Workload,
+  pick: Picker,
+  concurrency: number,
+  sliceMs: number,
+): Promise<{ sample: Sample; clientCpu: number; serverCpu: number }> {
+  const open = await mode.open()
+  try {
+    await runSlice(open, workload, pick, concurrency, Math.min(150, sliceMs))
+    const serverBefore = await backends.microseconds(applicationName(mode.name))
+    const before = process.cpuUsage()
+    const sample = await runSlice(open, workload, pick, concurrency, sliceMs)
+    const used = process.cpuUsage(before)
+    const serverCpu = (await backends.microseconds(applicationName(mode.name))) - serverBefore
+    return { sample, clientCpu: used.user + used.system, serverCpu }
+  } finally {
+    await open.close()
+  }
+}
