@@ -111,6 +111,7 @@ async function measure(
   return { sample, clientUs: (used.user + used.system) / n, serversUs }
 }
 
+const clients = (n: number) => `${n} client${n === 1 ? '' : 's'}`
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length / 2
@@ -262,15 +263,13 @@ async function main(): Promise<void> {
                   ['routed', routedRuns],
                   ['routed-prepared', preparedRuns],
                 ] as const) {
-                  verdicts.push(
-                    verdict(`${concurrency} client${concurrency === 1 ? '' : 's'}, ${shape.label}, ${LABELS[mode]}`, runs, rawRuns),
-                  )
+                  verdicts.push(verdict(`${clients(concurrency)}, ${shape.label}, ${LABELS[mode]}`, runs, rawRuns))
                 }
                 // What any client reaches that sends the messages this design
                 // requires (BEGIN, the SET LOCAL setter, the statement, COMMIT):
                 // where it is below the target, no implementation meets it here.
                 floors.push(
-                  `- ${concurrency} client${concurrency === 1 ? '' : 's'}, ${shape.label}: ${LABELS['raw-setter']} ÷ raw ` +
+                  `- ${clients(concurrency)}, ${shape.label}: ${LABELS['raw-setter']} ÷ raw ` +
                     `${ratios(measured.get('raw-setter')!, rawRuns)}; without the setter and RLS ${ratios(measured.get('raw-tx')!, rawRuns)}`,
                 )
               }
@@ -281,7 +280,7 @@ async function main(): Promise<void> {
               const line = `| ${network} | ${concurrency} | ${shape.label} | ${vsFloor}${vsFanOut} | | | | | | |`
               lines.push(line)
               summary.push(
-                `- ${network}, ${concurrency} client${concurrency === 1 ? '' : 's'}, ${shape.label}: routed ÷ raw ` +
+                `- ${network}, ${clients(concurrency)}, ${shape.label}: routed ÷ raw ` +
                   `**${ratios(routedRuns, rawRuns)}**, with prepareStatements **${ratios(preparedRuns, rawRuns)}**, ` +
                   `floor ÷ raw ${ratios(measured.get('raw-tx')!, rawRuns)}, ${vsFloor}${vsFanOut}`,
               )
