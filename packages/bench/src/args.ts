@@ -8,6 +8,8 @@ export interface BenchOptions {
   sliceMs: number
   /** Slices per mode and cell in each run; modes alternate between slices. */
   rounds: number
+  /** Milliseconds each mode's new process runs each workload before anything is measured. */
+  warmupMs: number
   /** The networks and concurrencies measured, in order. */
   cells: Array<{ network: Network; concurrency: number }>
   latencyMs: number
@@ -26,8 +28,9 @@ export interface BenchOptions {
 const HELP = `pnpm bench [options]
 
   --runs N             independent runs, each its own process (default 3)
-  --slice-ms N         milliseconds per mode and slice (default 400)
-  --rounds N           slices per mode and cell in each run, modes alternating (default 3)
+  --slice-ms N         milliseconds per mode and slice (default 300)
+  --rounds N           slices per mode and cell in each run, modes alternating (default 4)
+  --warmup-ms N        each mode's new process runs each workload this long first (default 1000)
   --cells LIST         network:concurrency pairs (default loopback:16,proxy:1,proxy:16)
   --latency-ms N       proxy delay each way (default 1)
   --workloads LIST     point,top10,insert,tx3 (default all)
@@ -49,6 +52,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       runs: { type: 'string' },
       'slice-ms': { type: 'string' },
       rounds: { type: 'string' },
+      'warmup-ms': { type: 'string' },
       cells: { type: 'string' },
       'latency-ms': { type: 'string' },
       workloads: { type: 'string' },
@@ -76,8 +80,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   const modes = list(values.modes)
   return {
     runs: positive(values.runs ?? (quick ? '1' : '3')),
-    sliceMs: positive(values['slice-ms'] ?? (quick ? '150' : '400')),
-    rounds: positive(values.rounds ?? (quick ? '1' : '3')),
+    sliceMs: positive(values['slice-ms'] ?? (quick ? '150' : '300')),
+    rounds: positive(values.rounds ?? (quick ? '1' : '4')),
+    warmupMs: positive(values['warmup-ms'] ?? (quick ? '300' : '1000')),
     cells: parseCells(values.cells ?? 'loopback:16,proxy:1,proxy:16'),
     latencyMs: Number(values['latency-ms'] ?? '1'),
     workloads: list(values.workloads),

@@ -16,6 +16,12 @@ export interface CellRun {
   clientCpuMicroseconds: number
   /** null when the server's processes cannot be read (not on this machine). */
   serverCpuMicroseconds: number | null
+  /**
+   * Raw pg as measured beside this mode, when that is not the run's raw pg
+   * row: the modes are measured in groups (mode-groups.ts), and a ratio to
+   * raw pg is taken within the group.
+   */
+  baseline?: CellRun
 }
 
 /** One mode on one workload, network and concurrency, over all runs: each figure a median with its [min–max]. */
@@ -61,7 +67,7 @@ export function aggregateCells(runs: readonly (readonly CellRun[])[]): Cell[] {
     const first = mine.find((cell) => cell !== undefined)!
     const raws = byRun.map((run) => run.get(cellKey({ ...first, mode: 'raw' })))
     const of = (value: (cell: CellRun, raw: CellRun | undefined) => number) =>
-      spreadOf(mine.map((cell, index) => (cell ? value(cell, raws[index]) : Number.NaN)))
+      spreadOf(mine.map((cell, index) => (cell ? value(cell, cell.baseline ?? raws[index]) : Number.NaN)))
     return {
       network: first.network,
       concurrency: first.concurrency,
@@ -82,7 +88,8 @@ export function aggregateCells(runs: readonly (readonly CellRun[])[]): Cell[] {
 
 /**
  * Per run, `combine(a, b)` for two modes of the same workload, network and
- * concurrency, then the median and spread over runs.
+ * concurrency, then the median and spread over runs. Raw pg as `b` is the
+ * one measured beside `a` (its baseline, when it has one).
  */
 export function pairOf(
   runs: readonly (readonly CellRun[])[],
@@ -94,7 +101,7 @@ export function pairOf(
   return spreadOf(
     runs.map((run) => {
       const x = run.find((cell) => cellKey(cell) === cellKey({ ...where, mode: a }))
-      const y = run.find((cell) => cellKey(cell) === cellKey({ ...where, mode: b }))
+      const y = (b === 'raw' ? x?.baseline : undefined) ?? run.find((cell) => cellKey(cell) === cellKey({ ...where, mode: b }))
       return x && y ? combine(x, y) : Number.NaN
     }),
   )

@@ -73,13 +73,15 @@ function statement(
   throw new Error(`no Drizzle statement for ${workload}#${index}`)
 }
 
-/** Raw Drizzle over the raw pool (BYPASSRLS, explicit tenant_id), and tenantDrizzle(drizzle(appPool)). */
-export function createDrizzleModes(rawPool: pg.Pool, appPool: pg.Pool): Mode[] {
-  const raw = drizzle(rawPool)
-  const db = tenantDrizzle(drizzle(appPool))
-  return [
-    {
-      name: 'drizzle-raw',
+/**
+ * Raw Drizzle over a pool of the raw role (BYPASSRLS, explicit tenant_id),
+ * or tenantDrizzle over a pool of the application role.
+ */
+export function createDrizzleMode(name: 'drizzle' | 'drizzle-raw', pool: pg.Pool): Mode {
+  if (name === 'drizzle-raw') {
+    const raw = drizzle(pool)
+    return {
+      name,
       label: MODE_LABELS['drizzle-raw']!,
       run: async (operation: Operation, workload: string) => {
         const values = (index: number) => operation.statements[index]!.scoped.values
@@ -92,22 +94,23 @@ export function createDrizzleModes(rawPool: pg.Pool, appPool: pg.Pool): Mode[] {
             await statement(tx, workload, index, values(index), operation.tenantId)
         })
       },
-    },
-    {
-      name: 'drizzle',
-      label: MODE_LABELS.drizzle!,
-      run: (operation: Operation, workload: string) =>
-        withTenant(operation.tenantId, async () => {
-          const values = (index: number) => operation.statements[index]!.scoped.values
-          if (!operation.transaction) {
-            await statement(db as unknown as Runner, workload, 0, values(0), undefined)
-            return
-          }
-          await db.transaction(async (tx) => {
-            for (let index = 0; index < operation.statements.length; index++)
-              await statement(tx as unknown as Runner, workload, index, values(index), undefined)
-          })
-        }),
-    },
-  ]
+    }
+  }
+  const db = tenantDrizzle(drizzle(pool))
+  return {
+    name,
+    label: MODE_LABELS.drizzle!,
+    run: (operation: Operation, workload: string) =>
+      withTenant(operation.tenantId, async () => {
+        const values = (index: number) => operation.statements[index]!.scoped.values
+        if (!operation.transaction) {
+          await statement(db as unknown as Runner, workload, 0, values(0), undefined)
+          return
+        }
+        await db.transaction(async (tx) => {
+          for (let index = 0; index < operation.statements.length; index++)
+            await statement(tx as unknown as Runner, workload, index, values(index), undefined)
+        })
+      }),
+  }
 }

@@ -8,6 +8,7 @@ import { parseOptions } from './args.js'
 import { aggregateCells } from './cells.js'
 import { renderChart } from './chart.js'
 import { openDatabases } from './database.js'
+import { modeGroups } from './mode-groups.js'
 import { MODE_LABELS, MODE_ORDER, ROUND_TRIPS } from './modes.js'
 import { aggregatePostgresJs } from './postgres-js-runs.js'
 import { renderReport } from './report.js'
@@ -101,11 +102,16 @@ async function main(): Promise<void> {
       ],
       settings,
       options: [
-        `${options.runs} independent runs, each a separate Node.js process with its own pools, JIT and heap, one after the other on the same data`,
-        `In each run: ${options.rounds} rounds of ${options.sliceMs} ms per mode, workload, network and concurrency, after a warm-up slice; the modes alternate slice by slice, in an order rotated every round and shifted by the run's number`,
-        `Cells: ${options.cells.map((cell) => `${cell.network} at concurrency ${cell.concurrency}`).join(', ')}: that many closed-loop workers, each mode on warm pools of as many connections${options.cells.some((cell) => cell.network === 'proxy') ? `; the proxy adds ${options.latencyMs} ms each way, in its own thread` : ''}`,
+        `${options.runs} independent runs, one after the other on the same data`,
+        `Each mode in a Node.js process of its own, with its own pool, JIT and heap (in one process, every mode's client CPU rose with the other modes' code beside it: raw pg's per point read from about 50 to about 90 µs on the host of 2026-12-01, which narrowed every ratio and hid what each mode costs). Modes are measured in groups of at most five processes, each group with raw pg: ${modeGroups(
+          options.modes,
+        )
+          .map((group) => group.join(', '))
+          .join('; ')}. A ratio to raw pg is taken within the group`,
+        `Each mode's new process first runs every workload for ${options.warmupMs} ms, unmeasured; then, in each run, ${options.rounds} rounds of ${options.sliceMs} ms per mode, workload, network and concurrency, after a warm-up slice; the run's process asks the modes of a group for their slices in turn, in an order rotated every round and shifted by the run's number`,
+        `Cells: ${options.cells.map((cell) => `${cell.network} at concurrency ${cell.concurrency}`).join(', ')}: that many closed-loop workers, each mode on warm pools of as many connections${options.cells.some((cell) => cell.network === 'proxy') ? `; the proxy adds ${options.latencyMs} ms each way, in a thread of the run's process` : ''}`,
         'Each operation picks one of 100 tenants (100 projects each) at random, inside `withTenant` for the scoped modes',
-        `Client CPU: \`process.cpuUsage()\` of the run's process around each slice (all its threads: through the proxy this includes the proxy's thread). Server CPU: ${results[0]?.serverCpu ?? 'n/a'}, before and after each slice. Both per operation`,
+        `Client CPU: \`process.cpuUsage()\` of the mode's own process around each slice (the proxy is not in it). Server CPU: ${results[0]?.serverCpu ?? 'n/a'}, before and after each slice. Both per operation`,
       ],
       runResults: runs,
       cells,

@@ -18,12 +18,6 @@ export interface ModeUrls {
   appUrl: string
 }
 
-export interface ModeSet {
-  readonly modes: Mode[]
-  readonly notes: string[]
-  close(): Promise<void>
-}
-
 export const MODE_LABELS: Record<string, string> = {
   raw: 'raw pg (explicit tenant_id, BYPASSRLS role, unprepared: as users write it)',
   floor:
@@ -55,81 +49,93 @@ export const ROUND_TRIPS: Record<string, string> = {
 // is read from the backends that were there when it began.
 const poolOptions = (connectionString: string, max: number): pg.PoolConfig => ({ connectionString, max, idleTimeoutMillis: 0 })
 
-/**
- * The modes of one network, each over warm pools of `size` connections.
- * Raw pg and raw Drizzle use their own pool (a role that bypasses RLS); the
- * session-SET mode gets its own, since it leaves a setting on every
- * connection it touches; prepareStatements gets its own, since its
- * statements stay on the connections; the floor gets its own, so that it
- * runs on connections that tenantscope never touched; the other modes share
- * the application pool.
- */
-export async function createModes(urls: ModeUrls, size: number, only?: readonly string[]): Promise<ModeSet> {
-  const wanted = (name: string) => !only || only.includes(name)
-  const rawPool = new pg.Pool(poolOptions(urls.maintenanceUrl, size))
-  const appPool = new pg.Pool(poolOptions(urls.appUrl, size))
-  const pools = [rawPool, appPool]
-  const notes: string[] = []
-  const modes: Mode[] = []
-  const add = (mode: Mode) => wanted(mode.name) && modes.push(mode)
+/** One mode, opened in the process that measures it. */
+export interface OpenMode {
+  /** Undefined when the mode cannot run here; `note` says why. */
+  readonly mode: Mode | undefined
+  readonly note: string | undefined
+  close(): Promise<void>
+}
 
-  const tenantPool = createTenantPool(appPool)
-  const unnamedPool = createTenantPool(appPool, { prepareSetter: false })
-  add({ name: 'raw', label: MODE_LABELS.raw!, run: (operation) => runRaw(rawPool, operation) })
-  // The floor's own connections: on the application pool's it would also
-  // pay the hooks that tenantscope adds to every connection it checks out.
-  const floorPool = wanted('floor') ? new pg.Pool(poolOptions(urls.appUrl, size)) : undefined
-  if (floorPool) {
-    pools.push(floorPool)
-    add({ name: 'floor', label: MODE_LABELS.floor!, run: (operation) => runFloor(floorPool, operation) })
+/**
+ * Opens mode `name` over its own warm pool of `size` connections: raw pg
+ * and raw Drizzle as a role that bypasses RLS, every other mode as the
+ * application role. Each mode runs in a process of its own (see
+ * mode-process.ts), so no pool, connection hook or JIT state is shared.
+ */
+export async function openMode(name: string, urls: ModeUrls, size: number): Promise<OpenMode> {
+  const pools: pg.Pool[] = []
+  const pool = (url: string) => {
+    const opened = new pg.Pool(poolOptions(url, size))
+    pools.push(opened)
+    return opened
   }
-  add({ name: 'tenantscope', label: MODE_LABELS.tenantscope!, run: (operation) => runTenantPool(tenantPool, operation) })
-  if (wanted('tenantscope-prepared')) {
-    const prepared = await createPreparedStatementsPool(urls.appUrl, size, (pool) => pools.push(pool))
-    if (typeof prepared === 'string') notes.push(prepared)
-    else
-      add({
-        name: 'tenantscope-prepared',
-        label: MODE_LABELS['tenantscope-prepared']!,
-        run: (operation) => runTenantPool(prepared, operation),
-      })
+  const close = async () => {
+    await Promise.all(pools.map((opened) => opened.end()))
   }
-  add({
-    name: 'tenantscope-unnamed',
-    label: MODE_LABELS['tenantscope-unnamed']!,
-    run: (operation) => runTenantPool(unnamedPool, operation),
-  })
-  if (wanted('drizzle') || wanted('drizzle-raw')) {
-    const drizzle = await loadDrizzleModes(rawPool, appPool)
-    if (typeof drizzle === 'string') notes.push(drizzle)
-    else for (const mode of drizzle) add(mode)
-  }
-  add({ name: 'naive', label: MODE_LABELS.naive!, run: (operation) => runNaive(appPool, operation) })
-  if (wanted('session')) {
-    const sessionPool = new pg.Pool(poolOptions(urls.appUrl, size))
-    pools.push(sessionPool)
-    add({ name: 'session', label: MODE_LABELS.session!, run: (operation) => runSessionSet(sessionPool, operation) })
-  }
+  let run: Mode['run'] | undefined
+  let note: string | undefined
   try {
-    await Promise.all(pools.map((pool) => warm(pool, size)))
-    if (floorPool) await checkFloor(floorPool, rawPool)
+    switch (name) {
+      case 'raw': {
+        const rawPool = pool(urls.maintenanceUrl)
+        run = (operation) => runRaw(rawPool, operation)
+        break
+      }
+      case 'floor': {
+        const floorPool = pool(urls.appUrl)
+        await checkFloor(floorPool, urls.maintenanceUrl)
+        run = (operation) => runFloor(floorPool, operation)
+        break
+      }
+      case 'tenantscope':
+      case 'tenantscope-unnamed': {
+        const tenantPool = createTenantPool(pool(urls.appUrl), name === 'tenantscope' ? {} : { prepareSetter: false })
+        run = (operation) => runTenantPool(tenantPool, operation)
+        break
+      }
+      case 'tenantscope-prepared': {
+        const prepared = await createPreparedStatementsPool(urls.appUrl, size, (opened) => pools.push(opened))
+        if (typeof prepared === 'string') note = prepared
+        else run = (operation) => runTenantPool(prepared, operation)
+        break
+      }
+      case 'drizzle':
+      case 'drizzle-raw': {
+        const drizzle = await loadDrizzleMode(name, pool(name === 'drizzle' ? urls.appUrl : urls.maintenanceUrl))
+        if (typeof drizzle === 'string') note = drizzle
+        else run = drizzle.run
+        break
+      }
+      case 'naive': {
+        const appPool = pool(urls.appUrl)
+        run = (operation) => runNaive(appPool, operation)
+        break
+      }
+      case 'session': {
+        const sessionPool = pool(urls.appUrl)
+        run = (operation) => runSessionSet(sessionPool, operation)
+        break
+      }
+      default:
+        throw new Error(`not a mode: ${name} (${MODE_ORDER.join(', ')})`)
+    }
+    await Promise.all(pools.map((opened) => warm(opened, size)))
   } catch (error) {
-    await Promise.all(pools.map((pool) => pool.end()))
+    await close()
     throw error
   }
-  return {
-    modes,
-    notes,
-    close: async () => {
-      await Promise.all(pools.map((pool) => pool.end()))
-    },
-  }
+  return { mode: run && { name, label: MODE_LABELS[name]!, run }, note, close }
 }
 
 // The floor must do the work it stands for: a setter that did not apply
 // would leave RLS showing no rows, and a cheaper, meaningless floor.
-async function checkFloor(floorPool: pg.Pool, rawPool: pg.Pool): Promise<void> {
-  const { rows } = await rawPool.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM projects LIMIT 1')
+async function checkFloor(floorPool: pg.Pool, maintenanceUrl: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: maintenanceUrl })
+  await admin.connect()
+  const { rows } = await admin
+    .query<{ tenant_id: string; id: string }>('SELECT tenant_id, id FROM projects LIMIT 1')
+    .finally(() => admin.end())
   const client = await floorPool.connect()
   try {
     const result = await floorQuery(client, rows[0]!.tenant_id, 'SELECT id FROM projects WHERE id = $1', [rows[0]!.id])
@@ -231,10 +237,10 @@ async function runSessionSet(pool: pg.Pool, operation: Operation): Promise<void>
   }
 }
 
-async function loadDrizzleModes(rawPool: pg.Pool, appPool: pg.Pool): Promise<Mode[] | string> {
+async function loadDrizzleMode(name: 'drizzle' | 'drizzle-raw', pool: pg.Pool): Promise<Mode | string> {
   try {
-    const { createDrizzleModes } = await import('./drizzle-mode.js')
-    return createDrizzleModes(rawPool, appPool)
+    const { createDrizzleMode } = await import('./drizzle-mode.js')
+    return createDrizzleMode(name, pool)
   } catch (error) {
     return `Drizzle modes not run: @tenantscope/drizzle could not be loaded (${String((error as Error).message ?? error).split('\n')[0]}). Run \`pnpm build\` first.`
   }

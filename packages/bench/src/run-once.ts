@@ -1,19 +1,22 @@
 import { readFile, writeFile } from 'node:fs/promises'
-import type { CellRun, Network } from './cells.js'
+import type { CellRun } from './cells.js'
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
-import { createModes } from './modes.js'
+import { modeGroups } from './mode-groups.js'
+import { type ModeProcess, startModeProcess } from './mode-process.js'
 import { runPostgresJsComparison } from './postgres-js-comparison.js'
 import type { RunPlan, RunResult } from './run-plan.js'
-import { rotation, runMeasuredSlice, runSlice, type Sample, summarize } from './runner.js'
+import { rotation, type Sample, summarize } from './runner.js'
 import { measureScale } from './scale.js'
-import { openServerCpu } from './server-cpu.js'
+import { openServerCpu, type ServerCpu } from './server-cpu.js'
 import { createPicker, WORKLOADS } from './workloads.js'
 
 /**
  * One independent run of the benchmark, in a process of its own (started by
- * main.ts): fresh pools, fresh JIT and heap, modes alternating slice by slice
- * in an order rotated each round and shifted by the run's index. Reads its
- * plan from the file named by argv[2], writes its result to argv[3].
+ * main.ts). Each mode runs in a process of its own (mode-process.ts), in
+ * groups (mode-groups.ts); this process holds the latency proxy, reads the
+ * backends' CPU and asks the modes for their slices in turn, in an order
+ * rotated each round and shifted by the run's index. Reads its plan from the
+ * file named by argv[2], writes its result to argv[3].
  */
 export async function measureRun(plan: RunPlan, log: (line: string) => void): Promise<RunResult> {
   const started = performance.now()
@@ -34,34 +37,36 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
         proxy = await startLatencyProxy({ host: target.hostname, port: Number(target.port || 5432) }, options.latencyMs)
         urls = { maintenanceUrl: proxy.url(urls.maintenanceUrl), appUrl: proxy.url(urls.appUrl) }
       }
-      const set = await createModes(urls, Math.max(...concurrencies), options.modes)
-      for (const note of set.notes) notes.add(note)
       try {
-        for (const concurrency of concurrencies) {
-          for (const workload of workloads) {
-            // Warm-up: plans, caches and the JIT, not measured.
-            for (const mode of set.modes) await runSlice(mode, workload, pick, concurrency, Math.min(150, options.sliceMs))
-            const samples = new Map<string, Sample[]>(set.modes.map((mode) => [mode.name, []]))
-            for (let round = 0; round < options.rounds; round++) {
-              for (const mode of rotation(set.modes, round + runIndex)) {
-                samples.get(mode.name)!.push(await runMeasuredSlice(mode, workload, pick, concurrency, options.sliceMs, server))
+        for (const [groupIndex, group] of modeGroups(options.modes).entries()) {
+          const processes: ModeProcess[] = []
+          try {
+            for (const name of group) processes.push(await startModeProcess(name, urls, Math.max(...concurrencies), plan.tenants))
+            for (const handle of processes) if (handle.note) notes.add(handle.note)
+            const running = processes.filter((handle) => handle.runs)
+            // A new process: pg's code, tenantscope's and the backends' caches
+            // warm up on every workload before the first measured slice.
+            for (const handle of running)
+              for (const workload of workloads) await handle.slice(workload.name, Math.max(...concurrencies), options.warmupMs)
+            for (const concurrency of concurrencies) {
+              for (const workload of workloads) {
+                const where = { network, concurrency, workload: workload.name }
+                const measured = await measureCell(running, workload.name, concurrency, options, runIndex, server)
+                const raw = measured.find((cell) => cell.mode === 'raw')
+                const groupCells = measured.map((cell) => ({ ...where, ...cell }))
+                // The first group's raw pg is the report's; a later group's is the baseline of its own modes.
+                for (const cell of groupCells) {
+                  if (groupIndex === 0 || cell.mode !== 'raw')
+                    cells.push(groupIndex === 0 || !raw ? cell : { ...cell, baseline: { ...where, ...raw } })
+                }
+                log(`run ${runIndex + 1} ${network} c=${concurrency} ${workload.name}: ${describe(groupCells)}`)
               }
             }
-            for (const mode of set.modes) cells.push(cellRun(network, concurrency, workload.name, mode.name, samples.get(mode.name)!))
-            const raw = cells.find(
-              (c) => c.network === network && c.concurrency === concurrency && c.workload === workload.name && c.mode === 'raw',
-            )!
-            const mine = cells.slice(-set.modes.length)
-            log(
-              `run ${runIndex + 1} ${network} c=${concurrency} ${workload.name}: ` +
-                mine
-                  .map((c) => `${c.mode} ${(c.operations / c.elapsedMs / (raw.operations / raw.elapsedMs) || 0).toFixed(3)}× ${perOp(c)}`)
-                  .join(', '),
-            )
+          } finally {
+            await Promise.all(processes.map((handle) => handle.close()))
           }
         }
       } finally {
-        await set.close()
         await proxy?.close()
       }
     }
@@ -110,13 +115,37 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
   }
 }
 
-function cellRun(network: Network, concurrency: number, workload: string, mode: string, samples: readonly Sample[]): CellRun {
+/**
+ * One cell's modes, each in its process: a warm-up slice each, then
+ * `rounds` rounds of one slice per mode, in an order rotated every round
+ * and shifted by the run's index. The backends' CPU is read around each
+ * slice from here.
+ */
+async function measureCell(
+  processes: readonly ModeProcess[],
+  workload: string,
+  concurrency: number,
+  options: RunPlan['options'],
+  runIndex: number,
+  server: ServerCpu,
+): Promise<Array<Omit<CellRun, 'network' | 'concurrency' | 'workload'>>> {
+  // Warm-up: plans, caches and the JIT, not measured.
+  for (const handle of processes) await handle.slice(workload, concurrency, Math.min(150, options.sliceMs))
+  const samples = new Map<string, Sample[]>(processes.map((handle) => [handle.name, []]))
+  for (let round = 0; round < options.rounds; round++) {
+    for (const handle of rotation(processes, round + runIndex)) {
+      const serverSince = await server.begin()
+      const sample = await handle.slice(workload, concurrency, options.sliceMs)
+      samples.get(handle.name)!.push({ ...sample, serverCpuMicroseconds: serverSince() })
+    }
+  }
+  return processes.map((handle) => totals(handle.name, samples.get(handle.name)!))
+}
+
+function totals(mode: string, samples: readonly Sample[]): Omit<CellRun, 'network' | 'concurrency' | 'workload'> {
   const summary = summarize(samples)
   const server = samples.map((sample) => sample.serverCpuMicroseconds)
   return {
-    network,
-    concurrency,
-    workload,
     mode,
     operations: summary.operations,
     elapsedMs: samples.reduce((sum, sample) => sum + sample.elapsedMs, 0),
@@ -127,10 +156,17 @@ function cellRun(network: Network, concurrency: number, workload: string, mode: 
   }
 }
 
-function perOp(cell: CellRun): string {
-  const client = cell.clientCpuMicroseconds / cell.operations
-  const server = cell.serverCpuMicroseconds === null ? 'n/a' : (cell.serverCpuMicroseconds / cell.operations).toFixed(0)
-  return `(cpu ${client.toFixed(0)}+${server} µs/op)`
+/** `raw 1.000× (cpu 23+39 µs/op), floor 0.72× …`: throughput against the group's raw pg, CPU per operation. */
+function describe(group: readonly CellRun[]): string {
+  const raw = group.find((cell) => cell.mode === 'raw')
+  return group
+    .map((cell) => {
+      const ratio = raw ? cell.operations / cell.elapsedMs / (raw.operations / raw.elapsedMs) : Number.NaN
+      const client = cell.clientCpuMicroseconds / cell.operations
+      const server = cell.serverCpuMicroseconds === null ? 'n/a' : (cell.serverCpuMicroseconds / cell.operations).toFixed(0)
+      return `${cell.mode} ${ratio.toFixed(3)}× (cpu ${client.toFixed(0)}+${server} µs/op)`
+    })
+    .join(', ')
 }
 
 async function child(): Promise<void> {

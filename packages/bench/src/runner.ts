@@ -1,5 +1,4 @@
 import type { Mode } from './modes.js'
-import type { ServerCpu } from './server-cpu.js'
 import type { Picker, Workload } from './workloads.js'
 
 export interface Sample {
@@ -21,25 +20,6 @@ export interface Sample {
  */
 export function runSlice(mode: Mode, workload: Workload, pick: Picker, concurrency: number, durationMs: number): Promise<Sample> {
   return runClosedLoop(`${mode.name} / ${workload.name}`, () => mode.run(workload.next(pick), workload.name), concurrency, durationMs)
-}
-
-/**
- * runSlice with the CPU it cost: this process's (`process.cpuUsage`) and the
- * backends' (`server`, read from /proc before and after).
- */
-export async function runMeasuredSlice(
-  mode: Mode,
-  workload: Workload,
-  pick: Picker,
-  concurrency: number,
-  durationMs: number,
-  server: ServerCpu | undefined,
-): Promise<Sample> {
-  const serverSince = await server?.begin()
-  const before = process.cpuUsage()
-  const sample = await runSlice(mode, workload, pick, concurrency, durationMs)
-  const used = process.cpuUsage(before)
-  return { ...sample, clientCpuMicroseconds: used.user + used.system, serverCpuMicroseconds: serverSince?.() }
 }
 
 /** `concurrency` workers each running `operation` back to back for about `durationMs`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { aggregateCells, type CellRun } from '../../src/cells.js'
+import { aggregateCells, type CellRun, pairRatio, totalCpuPerOp } from '../../src/cells.js'
 import { judgeTargets } from '../../src/targets.js'
 
 const cell = (mode: string, workload: string, operations: number, clientCpu: number, serverCpu: number | null): CellRun => ({
@@ -30,6 +30,20 @@ describe('cells over runs', () => {
     expect(tenantscope.cpuVsRaw.median).toBeCloseTo(104 / 90)
     expect(tenantscope.ratio.median).toBeCloseTo(0.88)
     expect(tenantscope.operations).toBe(3 * 880)
+  })
+
+  it('compares a mode measured in another group with the raw pg of its group, not the first group’s', () => {
+    const [first] = runs
+    const ownRaw = cell('raw', 'point', 500, 80, 100)
+    const naive = { ...cell('naive', 'point', 250, 200, 200), baseline: ownRaw }
+    const cells = aggregateCells([[...first!, naive]])
+    const row = cells.find((c) => c.mode === 'naive')!
+    expect(row.ratio.median).toBeCloseTo(0.5)
+    expect(row.cpuVsRaw.median).toBeCloseTo(400 / 180)
+    expect(cells.find((c) => c.mode === 'raw')!.totalCpu.median).toBe(90)
+    expect(
+      pairRatio([[...first!, naive]], { network: 'loopback', concurrency: 16, workload: 'point' }, 'naive', 'raw', totalCpuPerOp).median,
+    ).toBeCloseTo(400 / 180)
   })
 
   it('reports server CPU as missing, not zero, when the server could not be read', () => {

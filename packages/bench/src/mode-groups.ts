@@ -1,0 +1,20 @@
+/**
+ * The modes measured together, each in a process of its own, their slices
+ * interleaved. Every group has raw pg, and a mode's ratios to raw pg are
+ * taken against its own group's: the modes of the targets (the floor,
+ * tenantscope and its options) are in the first. A group is at most five
+ * processes of as many connections as workers: 80 at concurrency 16, within
+ * PostgreSQL's default max_connections of 100.
+ */
+export const MODE_GROUPS: readonly (readonly string[])[] = [
+  ['raw', 'floor', 'tenantscope', 'tenantscope-prepared', 'tenantscope-unnamed'],
+  ['raw', 'drizzle-raw', 'drizzle', 'naive', 'session'],
+]
+
+/** The groups to run for the `only` modes (all when undefined); raw pg alone when no other mode is wanted. */
+export function modeGroups(only?: readonly string[]): string[][] {
+  const groups = MODE_GROUPS.map((group) => group.filter((mode) => mode === 'raw' || !only || only.includes(mode))).filter((group) =>
+    group.some((mode) => mode !== 'raw'),
+  )
+  return groups.length > 0 ? groups : [['raw']]
+}
