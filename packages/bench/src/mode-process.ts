@@ -6,12 +6,12 @@ import type { Tenant } from './seed.js'
 import { createPicker, WORKLOADS } from './workloads.js'
 
 /**
- * One mode in a process of its own. Modes that shared a process shared
- * pg's code, whose call sites the other modes' classes and callbacks made
- * polymorphic, and its heap: every mode then paid for all of them (raw pg's
- * client CPU per point read nearly doubled among nine modes), which hid
- * what each one costs. The run's process asks for slices in turn, so the
- * modes still alternate in time; each reports its own process's CPU.
+ * One mode in a process of its own. Modes that shared a process shared pg's
+ * code, the JIT's view of it and the heap, and every mode's client CPU rose
+ * with the others' beside it (raw pg's per point read nearly doubled among
+ * nine modes), which hid what each one costs. The run's process asks for
+ * slices in turn, so the modes still alternate in time; each reports its own
+ * process's CPU.
  */
 type Request =
   | { type: 'open'; name: string; urls: ModeUrls; size: number; tenants: Tenant[] }
