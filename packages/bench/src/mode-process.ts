@@ -85,7 +85,7 @@ function request(child: ChildProcess, name: string): (message: Request) => Promi
 }
 
 // The child: opens its mode, runs the slices it is asked for, closes.
-async function serve(): Promise<void> {
+function serve(): void {
   let opened: Awaited<ReturnType<typeof openMode>> | undefined
   let pick: ReturnType<typeof createPicker> | undefined
   const reply = (message: Reply) => process.send!(message)
@@ -113,4 +113,4 @@ async function serve(): Promise<void> {
   })
 }
 
-if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) void serve()
+if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) serve()

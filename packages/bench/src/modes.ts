@@ -76,28 +76,29 @@ export async function openMode(name: string, urls: ModeUrls, size: number): Prom
   let run: Mode['run'] | undefined
   let note: string | undefined
   try {
+    // A mode's operations on its pool.
+    const on =
+      <P>(target: P, runner: (target: P, operation: Operation) => Promise<void>): Mode['run'] =>
+      (operation) =>
+        runner(target, operation)
     switch (name) {
-      case 'raw': {
-        const rawPool = pool(urls.maintenanceUrl)
-        run = (operation) => runRaw(rawPool, operation)
+      case 'raw':
+        run = on(pool(urls.maintenanceUrl), runRaw)
         break
-      }
       case 'floor': {
         const floorPool = pool(urls.appUrl)
         await checkFloor(floorPool, urls.maintenanceUrl)
-        run = (operation) => runFloor(floorPool, operation)
+        run = on(floorPool, runFloor)
         break
       }
       case 'tenantscope':
-      case 'tenantscope-unnamed': {
-        const tenantPool = createTenantPool(pool(urls.appUrl), name === 'tenantscope' ? {} : { prepareSetter: false })
-        run = (operation) => runTenantPool(tenantPool, operation)
+      case 'tenantscope-unnamed':
+        run = on(createTenantPool(pool(urls.appUrl), name === 'tenantscope' ? {} : { prepareSetter: false }), runTenantPool)
         break
-      }
       case 'tenantscope-prepared': {
         const prepared = await createPreparedStatementsPool(urls.appUrl, size, (opened) => pools.push(opened))
         if (typeof prepared === 'string') note = prepared
-        else run = (operation) => runTenantPool(prepared, operation)
+        else run = on(prepared, runTenantPool)
         break
       }
       case 'drizzle':
@@ -107,16 +108,12 @@ export async function openMode(name: string, urls: ModeUrls, size: number): Prom
         else run = drizzle.run
         break
       }
-      case 'naive': {
-        const appPool = pool(urls.appUrl)
-        run = (operation) => runNaive(appPool, operation)
+      case 'naive':
+        run = on(pool(urls.appUrl), runNaive)
         break
-      }
-      case 'session': {
-        const sessionPool = pool(urls.appUrl)
-        run = (operation) => runSessionSet(sessionPool, operation)
+      case 'session':
+        run = on(pool(urls.appUrl), runSessionSet)
         break
-      }
       default:
         throw new Error(`not a mode: ${name} (${MODE_ORDER.join(', ')})`)
     }

@@ -30,6 +30,8 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
     const networks = [...new Set(options.cells.map((cell) => cell.network))]
     for (const network of networks) {
       const concurrencies = options.cells.filter((cell) => cell.network === network).map((cell) => cell.concurrency)
+      // Every mode's pool has as many connections as the most workers of this network.
+      const size = Math.max(...concurrencies)
       let urls = { maintenanceUrl: database.maintenanceUrl, appUrl: database.appUrl }
       let proxy: LatencyProxy | undefined
       if (network === 'proxy') {
@@ -41,13 +43,12 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
         for (const [groupIndex, group] of modeGroups(options.modes).entries()) {
           const processes: ModeProcess[] = []
           try {
-            for (const name of group) processes.push(await startModeProcess(name, urls, Math.max(...concurrencies), plan.tenants))
+            for (const name of group) processes.push(await startModeProcess(name, urls, size, plan.tenants))
             for (const handle of processes) if (handle.note) notes.add(handle.note)
             const running = processes.filter((handle) => handle.runs)
             // A new process: pg's code, tenantscope's and the backends' caches
             // warm up on every workload before the first measured slice.
-            for (const handle of running)
-              for (const workload of workloads) await handle.slice(workload.name, Math.max(...concurrencies), options.warmupMs)
+            for (const handle of running) for (const workload of workloads) await handle.slice(workload.name, size, options.warmupMs)
             for (const concurrency of concurrencies) {
               for (const workload of workloads) {
                 const where = { network, concurrency, workload: workload.name }
