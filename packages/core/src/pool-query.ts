@@ -32,8 +32,10 @@ export class PoolQuery extends AsyncResource {
   readonly #permit: Permit | undefined
   readonly #stats: TenantStats | undefined
   readonly #options: RunOptions
-  readonly #resolve: (result: pg.QueryResult) => void
-  readonly #reject: (error: unknown) => void
+  // Dropped once settled, as a finished StatementWrapper drops its
+  // statement: nothing that still points here keeps the result alive.
+  #resolve: ((result: pg.QueryResult) => void) | undefined
+  #reject: ((error: unknown) => void) | undefined
   #client: pg.PoolClient | undefined
   #release: Release | undefined
 
@@ -71,7 +73,7 @@ export class PoolQuery extends AsyncResource {
   #send(connectError: Error | undefined, client: pg.PoolClient | undefined, release: Release): void {
     if (connectError || !client) {
       this.#permit?.release()
-      this.#reject(connectError)
+      this.#reject!(connectError)
       return
     }
     this.#client = client
@@ -93,8 +95,11 @@ export class PoolQuery extends AsyncResource {
     runOutsideTenant(this.#release!, mustDestroy(client, unsent ? undefined : (error ?? undefined)) ? (error ?? true) : undefined)
     this.#permit?.release()
     this.#stats?.record(this.#tenant.tenantId, error)
-    if (error) this.#reject(error)
-    else this.#resolve(result!)
+    const resolve = this.#resolve!
+    const reject = this.#reject!
+    this.#resolve = this.#reject = undefined
+    if (error) reject(error)
+    else resolve(result!)
   }
 }
 
