@@ -41,11 +41,11 @@ describe('a finished query keeps nothing alive', () => {
   test('pool.query: neither the checkout callback nor the query object pg ran holds the result', async () => {
     const pool = createTenantPool(raw)
     const result = await weakResult(() => withTenant(fixture.tenantA, () => pool.query('SELECT g FROM generate_series(1, 50) AS g')))
-    expect(held.length).toBeGreaterThanOrEqual(2)
+    expect(held.some((each) => typeof each === 'function')).toBe(true)
+    expect(held.some((each) => typeof (each as { submit?: unknown }).submit === 'function')).toBe(true)
     await new Promise((resolve) => setImmediate(resolve)) // a WeakRef keeps its target until the job ends
     collectGarbage()
     expect(result.deref()).toBeUndefined()
-    expect(held.length).toBeGreaterThanOrEqual(2) // still held
   })
 })
 
