@@ -42,9 +42,9 @@ export abstract class StatementWrapper implements Submittable {
     const { callback } = statement
     this.callback = callback
     if (typeof callback === 'function') {
+      // Called as the wrapper's method, as pg calls the callback of the object it runs; nothing once the wrapper is finished.
       statement.callback = (error: unknown, result: unknown) => {
-        const current = this.callback
-        if (typeof current === 'function') current(error, result)
+        if (typeof this.callback === 'function') this.callback(error, result)
       }
     }
   }
