@@ -42,7 +42,8 @@ export abstract class StatementWrapper implements Submittable {
     const { callback } = statement
     this.callback = callback
     if (typeof callback === 'function') {
-      // Called as the wrapper's method, as pg calls the callback of the object it runs; nothing once the wrapper is finished.
+      // Called as the wrapper's method, as pg calls the callback of the
+      // object it runs; nothing once the wrapper is finished.
       statement.callback = (error: unknown, result: unknown) => {
         if (typeof this.callback === 'function') this.callback(error, result)
       }
