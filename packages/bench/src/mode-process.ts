@@ -1,5 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
+import { Session } from 'node:inspector/promises'
 import { fileURLToPath } from 'node:url'
+import { type CpuProfile, type JsProfile, summarizeProfile } from './js-profile.js'
 import { type ModeUrls, openMode } from './modes.js'
 import { runSlice, type Sample } from './runner.js'
 import type { Tenant } from './seed.js'
@@ -15,11 +17,11 @@ import { createPicker, WORKLOADS } from './workloads.js'
  */
 type Request =
   | { type: 'open'; name: string; urls: ModeUrls; size: number; tenants: Tenant[] }
-  | { type: 'slice'; workload: string; concurrency: number; durationMs: number }
+  | { type: 'slice'; workload: string; concurrency: number; durationMs: number; profile?: boolean }
   | { type: 'close' }
 type Reply =
   | { type: 'opened'; note: string | undefined; runs: boolean }
-  | { type: 'sample'; sample: Sample }
+  | { type: 'sample'; sample: Sample; js?: JsProfile }
   | { type: 'closed' }
   | { type: 'failed'; error: string }
 
@@ -31,6 +33,8 @@ export interface ModeProcess {
   readonly note: string | undefined
   /** A slice of `workload` with `concurrency` workers; its client CPU is the mode's process's. */
   slice(workload: string, concurrency: number, durationMs: number): Promise<Sample>
+  /** A slice under V8's CPU profiler: where its JavaScript time went (js-profile.ts). The profiler's own cost is in its CPU. */
+  profile(workload: string, concurrency: number, durationMs: number): Promise<{ sample: Sample; js: JsProfile }>
   close(): Promise<void>
 }
 
@@ -50,6 +54,11 @@ export async function startModeProcess(name: string, urls: ModeUrls, size: numbe
       const reply = await ask({ type: 'slice', workload, concurrency, durationMs })
       if (reply.type !== 'sample') throw new Error(`${name}: unexpected reply ${reply.type}`)
       return reply.sample
+    },
+    async profile(workload, concurrency, durationMs) {
+      const reply = await ask({ type: 'slice', workload, concurrency, durationMs, profile: true })
+      if (reply.type !== 'sample' || !reply.js) throw new Error(`${name}: unexpected reply ${reply.type}`)
+      return { sample: reply.sample, js: reply.js }
     },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return
@@ -98,10 +107,12 @@ function serve(): void {
       } else if (message.type === 'slice') {
         const workload = WORKLOADS.find((candidate) => candidate.name === message.workload)
         if (!opened?.mode || !pick || !workload) throw new Error(`cannot run ${message.workload}: the mode is not open`)
+        const profiler = message.profile ? await startProfiler() : undefined
         const before = process.cpuUsage()
         const sample = await runSlice(opened.mode, workload, pick, message.concurrency, message.durationMs)
         const used = process.cpuUsage(before)
-        reply({ type: 'sample', sample: { ...sample, clientCpuMicroseconds: used.user + used.system } })
+        const js = profiler && summarizeProfile(await profiler.stop(), sample.operations)
+        reply({ type: 'sample', sample: { ...sample, clientCpuMicroseconds: used.user + used.system }, js })
       } else {
         await opened?.close()
         reply({ type: 'closed' })
@@ -111,6 +122,22 @@ function serve(): void {
       reply({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) })
     }
   })
+}
+
+// V8's sampling profiler in this process, every 200 µs: a shorter interval costs the measured process more.
+async function startProfiler(): Promise<{ stop(): Promise<CpuProfile> }> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 200 })
+  await session.post('Profiler.start')
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop')
+      session.disconnect()
+      return profile as CpuProfile
+    },
+  }
 }
 
 if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) serve()
