@@ -38,7 +38,8 @@ for (const name of workloads) {
 
 /** One profiled slice: the process's CPU per operation and where its JavaScript time went. */
 type Measured = JsProfile & { 'client CPU': number }
-const measured = new Map<string, Measured[]>()
+/** Per workload and mode, in the order first measured: one slice per run. */
+const measured = new Map<string, { workload: string; mode: string; runs: Measured[] }>()
 const log = (line: string) => process.stderr.write(`[profile] ${line}\n`)
 
 const databases = await openDatabases(log)
@@ -56,10 +57,9 @@ try {
       for (const workload of workloads) {
         for (const handle of rotation(running, run)) {
           const { sample, js } = await handle.profile(workload, CONCURRENCY, sliceMs)
-          const key = `${workload} ${handle.name}`
-          const list = measured.get(key) ?? []
-          list.push({ ...js, 'client CPU': sample.clientCpuMicroseconds! / sample.operations })
-          measured.set(key, list)
+          const key = `${workload}/${handle.name}`
+          if (!measured.has(key)) measured.set(key, { workload, mode: handle.name, runs: [] })
+          measured.get(key)!.runs.push({ ...js, 'client CPU': sample.clientCpuMicroseconds! / sample.operations })
         }
       }
     } finally {
@@ -71,19 +71,24 @@ try {
 }
 
 const columns = ['client CPU', 'js', ...JS_GROUPS] as const
+const rows = [...measured.values()].map(({ workload, mode, runs: slices }) => ({
+  workload,
+  mode,
+  spreads: columns.map((column) => spreadOf(slices.map((slice) => slice[column]))),
+}))
 if (values.json) {
-  const rows = [...measured].map(([key, list]) => {
-    const [workload, mode] = key.split(' ')
-    return { workload, mode, ...Object.fromEntries(columns.map((column) => [column, spreadOf(list.map((one) => one[column]))])) }
-  })
-  console.log(JSON.stringify(rows, null, 2))
+  const json = rows.map(({ workload, mode, spreads }) => ({
+    workload,
+    mode,
+    ...Object.fromEntries(columns.map((column, i) => [column, spreads[i]])),
+  }))
+  console.log(JSON.stringify(json, null, 2))
 } else {
   console.log(`µs per operation, median [min–max] over ${runs} runs; js: all but idle and socket writes`)
   console.log(`| workload | mode | ${columns.join(' | ')} |`)
   console.log(`| --- | --- |${columns.map(() => ' ---: |').join('')}`)
-  for (const [key, list] of measured) {
-    const cells = columns.map((column) => formatSpread(spreadOf(list.map((one) => one[column])), 1))
-    console.log(`| ${key.replace(' ', ' | ')} | ${cells.join(' | ')} |`)
+  for (const { workload, mode, spreads } of rows) {
+    console.log(`| ${workload} | ${mode} | ${spreads.map((spread) => formatSpread(spread, 1)).join(' | ')} |`)
   }
 }
 
