@@ -8,6 +8,11 @@ export interface BenchOptions {
   sliceMs: number
   /** Slices per mode and cell in each run; modes alternate between slices. */
   rounds: number
+  /**
+   * The same for loopback cells, where the CPU targets are judged: more
+   * slices, because at 4 the floor measured against itself spread ±10%.
+   */
+  loopbackRounds: number
   /** Milliseconds each mode's new process runs each workload before anything is measured. */
   warmupMs: number
   /** The networks and concurrencies measured, in order. */
@@ -30,6 +35,7 @@ const HELP = `pnpm bench [options]
   --runs N             independent runs, each its own process (default 3)
   --slice-ms N         milliseconds per mode and slice (default 300)
   --rounds N           slices per mode and cell in each run, modes alternating (default 4)
+  --loopback-rounds N  the same for loopback cells, where the CPU targets are judged (default 12)
   --warmup-ms N        each mode's new process runs each workload this long first (default 1000)
   --cells LIST         network:concurrency pairs (default loopback:16,proxy:1,proxy:16)
   --latency-ms N       proxy delay each way (default 1)
@@ -52,6 +58,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       runs: { type: 'string' },
       'slice-ms': { type: 'string' },
       rounds: { type: 'string' },
+      'loopback-rounds': { type: 'string' },
       'warmup-ms': { type: 'string' },
       cells: { type: 'string' },
       'latency-ms': { type: 'string' },
@@ -82,6 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     runs: positive(values.runs ?? (quick ? '1' : '3')),
     sliceMs: positive(values['slice-ms'] ?? (quick ? '150' : '300')),
     rounds: positive(values.rounds ?? (quick ? '1' : '4')),
+    loopbackRounds: positive(values['loopback-rounds'] ?? (quick ? '1' : '12')),
     warmupMs: positive(values['warmup-ms'] ?? (quick ? '300' : '1000')),
     cells: parseCells(values.cells ?? 'loopback:16,proxy:1,proxy:16'),
     latencyMs: Number(values['latency-ms'] ?? '1'),

@@ -52,7 +52,8 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
             for (const concurrency of concurrencies) {
               for (const workload of workloads) {
                 const where = { network, concurrency, workload: workload.name }
-                const measured = await measureCell(running, workload.name, concurrency, options, runIndex, server)
+                const rounds = network === 'loopback' ? options.loopbackRounds : options.rounds
+                const measured = await measureCell(running, workload.name, concurrency, rounds, options.sliceMs, runIndex, server)
                 const raw = measured.find((cell) => cell.mode === 'raw')
                 const groupCells = measured.map((cell) => ({ ...where, ...cell }))
                 // The first group's raw pg is the report's; a later group's is the baseline of its own modes.
@@ -126,17 +127,18 @@ async function measureCell(
   processes: readonly ModeProcess[],
   workload: string,
   concurrency: number,
-  options: RunPlan['options'],
+  rounds: number,
+  sliceMs: number,
   runIndex: number,
   server: ServerCpu,
 ): Promise<Array<Omit<CellRun, 'network' | 'concurrency' | 'workload'>>> {
   // Warm-up: plans, caches and the JIT, not measured.
-  for (const handle of processes) await handle.slice(workload, concurrency, Math.min(150, options.sliceMs))
+  for (const handle of processes) await handle.slice(workload, concurrency, Math.min(150, sliceMs))
   const samples = new Map<string, Sample[]>(processes.map((handle) => [handle.name, []]))
-  for (let round = 0; round < options.rounds; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const handle of rotation(processes, round + runIndex)) {
       const serverSince = await server.begin()
-      const sample = await handle.slice(workload, concurrency, options.sliceMs)
+      const sample = await handle.slice(workload, concurrency, sliceMs)
       samples.get(handle.name)!.push({ ...sample, serverCpuMicroseconds: serverSince() })
     }
   }
