@@ -2,48 +2,9 @@ import type pg from 'pg'
 import { isClientBusy, isReadyForQuery, queryClassOf, statementText } from './_pg-internals.js'
 import { hasScopedTransaction } from './connection-state.js'
 import { isObjectValue } from './run-query.js'
-import { noteCommandComplete } from './session-state.js'
 import { placeSetter } from './setter-placement.js'
 import { scriptShape } from './statement-kind.js'
-import { TENANT_STATEMENT } from './statement-wrapper.js'
-
-type Settle = (error: Error | null, result?: pg.QueryResult) => void
-type PgQuery = pg.Query & {
-  text?: string
-  values?: unknown[]
-  callback: Settle
-  query_timeout?: number | undefined
-  submit(connection: unknown): Error | null | void
-  handleCommandComplete(message: unknown, connection: object): void
-}
-type PgQueryClass = new (config: string | pg.QueryConfig) => PgQuery
-
-const tenantQueryClasses = new WeakMap<typeof pg.Query, PgQueryClass>()
-
-/**
- * @internal pg's own Query (the client's pg), as a tenant's statement: its
- * command tag is judged for session state (session-state.ts), and the
- * ParameterStatus messages it causes mark the connection (TENANT_STATEMENT,
- * read in connection-state.ts). Nothing else is added, no wrapper between pg
- * and it: pg runs it, converts its values, reads its timeout and calls its
- * callback as for any query of its own. One subclass per pg Query class.
- */
-function tenantQueryClass(Query: typeof pg.Query): PgQueryClass {
-  let TenantQuery = tenantQueryClasses.get(Query)
-  if (TenantQuery === undefined) {
-    const Base = Query as unknown as new (...args: unknown[]) => PgQuery
-    class InTransactionQuery extends Base {
-      override handleCommandComplete(message: unknown, connection: object): void {
-        noteCommandComplete(connection, message, this.text)
-        super.handleCommandComplete(message, connection)
-      }
-    }
-    Object.defineProperty(InTransactionQuery.prototype, TENANT_STATEMENT, { value: true })
-    TenantQuery = InTransactionQuery as unknown as PgQueryClass
-    tenantQueryClasses.set(Query, TenantQuery)
-  }
-  return TenantQuery
-}
+import { tenantQueryClass } from './tenant-query.js'
 
 /**
  * @internal The direct path of a client's statement inside a transaction:
@@ -74,12 +35,7 @@ export function queryInTransaction(
   if (Array.isArray(given) && given.some(isObjectValue)) return undefined
   return new Promise((resolve, reject) => {
     const TenantQuery = tenantQueryClass(queryClassOf(client))
-    // Neither the values nor the callback go through pg's constructor: before
-    // pg 8.23 it writes them into the caller's config object (a config shared
-    // with a plain client would then carry this callback, a frozen one throws).
-    const statement = new TenantQuery(input)
-    if (values) statement.values = values
-    statement.callback = (error, result) => (error ? reject(explain(error)) : resolve(result!))
+    const statement = new TenantQuery(input, values, (error, result) => (error ? reject(explain(error)) : resolve(result!)))
     // pg reads a per-query timeout from the object it runs.
     const timeout = typeof input === 'string' ? undefined : (input as { query_timeout?: number }).query_timeout
     if (timeout !== undefined) statement.query_timeout = timeout

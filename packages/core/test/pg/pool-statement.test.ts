@@ -6,7 +6,7 @@ import { useFixture } from './_fixtures.js'
 // pool.query's common case goes to pg as pg's own Query (pool-statement.ts),
 // with no wrapper between pg and the statement; the rest goes the general
 // way. Both must read only the tenant's rows and come out as pg makes them.
-describe('pool.query: the common case is pg’s own Query, the rest the general path', () => {
+describe('pool.query and pool.transaction: the common case is pg’s own Query, the rest the general path', () => {
   const fixture = useFixture()
   let raw: pg.Pool
   let pool: TenantPool
@@ -63,6 +63,20 @@ describe('pool.query: the common case is pg’s own Query, the rest the general 
       results.push(result.rows)
     }
     expect(results).toEqual([[['a1']], [{ name: 'a1' }], []])
+  })
+
+  test('pool.transaction: its plain BEGIN, its statements and its COMMIT are that same class, one for every statement', async () => {
+    ran = []
+    const names = await withTenant(fixture.tenantA, () =>
+      pool.transaction(async (client) => (await client.query('SELECT name FROM projects')).rows.map((row) => row.name)),
+    )
+    expect(names).toEqual(['a1'])
+    expect(ran).toHaveLength(3)
+    for (const statement of ran) expect(statement).toBeInstanceOf(pg.Query)
+    expect(new Set(ran.map((statement) => (statement as object).constructor)).size).toBe(1)
+    const transactionClass = (ran[0] as object).constructor
+    await run(() => pool.query('SELECT 1'))
+    expect((ran[0] as object).constructor).toBe(transactionClass)
   })
 
   test('a database error comes back as pg’s, and the connection serves the next statement', async () => {
