@@ -3,7 +3,6 @@ import type pg from 'pg'
 import { mustDestroy, trackConnection } from './connection-state.js'
 import { runOutsideTenant } from './context.js'
 import type { Permit } from './fair-admission.js'
-import { sendPoolStatement } from './pool-statement.js'
 import { type QueryInput, type RunOptions, sendQuery } from './run-query.js'
 import type { ResolvedTenant } from './tenant-scope.js'
 import type { TenantStats } from './tenant-stats.js'
@@ -81,10 +80,7 @@ export class PoolQuery extends AsyncResource {
     this.#release = release
     try {
       trackConnection(client)
-      const setter = this.#tenant.setterStatement
-      if (!sendPoolStatement(client, setter, this.#input, this.#values, this.#options, this.done)) {
-        sendQuery(client, setter, this.#input, this.#values, this.#options, this.done)
-      }
+      sendQuery(client, this.#tenant.setterStatement, this.#input, this.#values, this.#options, this.done)
     } catch (error) {
       this.done(error as Error)
     }

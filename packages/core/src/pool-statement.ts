@@ -18,7 +18,9 @@ import { type Settle, tenantQueryClass } from './tenant-query.js'
  * with modes, a query config, Citus mode, values whose conversion may
  * throw, the unnamed setter) goes the general way.
  *
- * Returns false, having sent nothing, where the case is not the common one.
+ * Called by sendQuery first, for statements not queued on a client from
+ * pool.connect(). Returns false, having sent nothing, where the case is not
+ * the common one.
  */
 export function sendPoolStatement(
   client: pg.ClientBase,
@@ -38,6 +40,6 @@ export function sendPoolStatement(
   const messages = use?.messages(setter)
   if (use === undefined || messages === undefined) return false
   const TenantQuery = tenantQueryClass(queryClassOf(client))
-  client.query(new TenantQuery(input, values, done, { client, setter, use, messages }) as unknown as pg.QueryConfig)
+  client.query(new TenantQuery(input, values, done, client, setter, use, messages) as unknown as pg.QueryConfig)
   return true
 }

@@ -3,6 +3,7 @@ import { prepareValue, queryClassOf, type Submittable, statementText } from './_
 import { citusStatement } from './citus-scoped-query.js'
 import { connectionState, isSetterPending, setSetterPending } from './connection-state.js'
 import { TenantScopeError } from './errors.js'
+import { sendPoolStatement } from './pool-statement.js'
 import type { PreparedSetters } from './prepared-setter.js'
 import type { PreparedStatements } from './prepared-statements.js'
 import { ScopedBegin } from './scoped-begin.js'
@@ -73,6 +74,9 @@ export function sendQuery(
   options: RunOptions,
   done: (error: Error | null, result?: pg.QueryResult, unsent?: boolean) => void,
 ): void {
+  // The common case of pool.query and pool.transaction's plain BEGIN: pg's
+  // own Query with the named setter ahead of it, no wrapper (pool-statement.ts).
+  if (options.decideWhenSent === undefined && sendPoolStatement(client, setter, input, values, options, done)) return
   // The client's own pg's Query: results come out exactly as that pg makes
   // them. The wrapper switches it to the extended protocol when it adds the
   // setter. pg copies a config object itself (and a string costs no copy),

@@ -7,7 +7,6 @@ import { runOutsideTenant } from './context.js'
 import { TenantScopeError } from './errors.js'
 import type { Permit } from './fair-admission.js'
 import { queryInTransaction } from './in-transaction.js'
-import { sendPoolStatement } from './pool-statement.js'
 import { explain, type QueryInput, runQuery, scopeSubmittable, sendQuery } from './run-query.js'
 import type { SetterStatement } from './setter.js'
 import type { TenantScope } from './tenant-scope.js'
@@ -117,9 +116,7 @@ export class TenantPoolClient {
    */
   _begin(text: string, setter: SetterStatement, done: (error: Error | null) => void): void {
     const scope = this.#scope
-    const options = { prepared: scope.preparedSetters, opening: true, citus: scope.citus }
-    if (!sendPoolStatement(this.#client, setter, text, undefined, options, done))
-      sendQuery(this.#client, setter, text, undefined, options, done)
+    sendQuery(this.#client, setter, text, undefined, { prepared: scope.preparedSetters, opening: true, citus: scope.citus }, done)
   }
 
   /**

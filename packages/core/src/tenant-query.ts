@@ -9,15 +9,6 @@ import { TENANT_STATEMENT } from './statement-wrapper.js'
 /** pg's completion callback, as pool.query's and pool.transaction's steps take it. */
 export type Settle = (error: Error | null, result?: pg.QueryResult) => void
 
-/** The named setter that goes ahead of a statement: see PreparedSetters. */
-export interface NamedSetter {
-  readonly client: pg.ClientBase
-  readonly setter: SetterStatement
-  readonly use: PreparedSetterUse
-  /** Its Bind and Execute, serialised (setter-messages.ts). */
-  readonly messages: Buffer
-}
-
 /** @internal pg's own Query (the client's pg) as a tenant's statement: see tenantQueryClass. */
 export type TenantQuery = Submittable & {
   text?: string
@@ -26,11 +17,17 @@ export type TenantQuery = Submittable & {
   callback: unknown
   query_timeout?: number | undefined
 }
+// With a named setter (see PreparedSetters): the client a retry goes on, the
+// setter, its use on this connection, and its Bind and Execute serialised
+// (setter-messages.ts). Fields of the query, not an object per statement.
 type TenantQueryClass = new (
   input: string | pg.QueryConfig,
   values: unknown[] | undefined,
   done: Settle,
-  named?: NamedSetter,
+  client?: pg.ClientBase,
+  setter?: SetterStatement,
+  use?: PreparedSetterUse,
+  messages?: Buffer,
 ) => TenantQuery
 
 const tenantQueryClasses = new WeakMap<typeof pg.Query, TenantQueryClass>()
@@ -72,10 +69,21 @@ export function tenantQueryClass(Query: typeof pg.Query): TenantQueryClass {
   class TenantQueryOfThisPg extends Base {
     // True from the start without a setter: every reply is the statement's.
     #setterApplied: boolean
-    readonly #named: NamedSetter | undefined
     readonly #done: Settle
+    readonly #client: pg.ClientBase | undefined
+    readonly #setter: SetterStatement | undefined
+    readonly #use: PreparedSetterUse | undefined
+    readonly #messages: Buffer | undefined
 
-    constructor(input: string | pg.QueryConfig, values: unknown[] | undefined, done: Settle, named?: NamedSetter) {
+    constructor(
+      input: string | pg.QueryConfig,
+      values: unknown[] | undefined,
+      done: Settle,
+      client?: pg.ClientBase,
+      setter?: SetterStatement,
+      use?: PreparedSetterUse,
+      messages?: Buffer,
+    ) {
       // Neither the values nor the callback go through pg's constructor:
       // before pg 8.23 it writes them into the caller's config object (a
       // config shared with a plain client would then carry this callback, a
@@ -84,21 +92,25 @@ export function tenantQueryClass(Query: typeof pg.Query): TenantQueryClass {
       if (values) this.values = values
       this.callback = done
       this.#done = done
-      this.#named = named
-      this.#setterApplied = named === undefined
+      this.#client = client
+      this.#setter = setter
+      this.#use = use
+      this.#messages = messages
+      this.#setterApplied = messages === undefined
       // Parse/Bind/Execute even without values: the setter shares the pipeline.
-      if (named !== undefined) this.queryMode = 'extended'
+      if (messages !== undefined) this.queryMode = 'extended'
     }
 
     // One packet: the socket is corked around the setter and the statement.
     override submit(connection: PgConnection): Error | null {
-      const named = this.#named
-      if (named === undefined) return super.submit(connection) ?? null
+      const messages = this.#messages
+      if (messages === undefined) return super.submit(connection) ?? null
+      const use = this.#use!
       const { stream } = connection
       stream.cork?.()
       try {
-        if (named.use.parse) connection.parse({ text: named.setter.text, name: named.use.name })
-        writeMessages(connection, named.messages)
+        if (use.parse) connection.parse({ text: this.#setter!.text, name: use.name })
+        writeMessages(connection, messages)
         return super.submit(connection) ?? null
       } finally {
         stream.uncork?.()
@@ -115,7 +127,7 @@ export function tenantQueryClass(Query: typeof pg.Query): TenantQueryClass {
         super.handleCommandComplete(message, connection)
       } else {
         this.#setterApplied = true
-        this.#named!.use.applied()
+        this.#use!.applied()
       }
     }
 
@@ -123,9 +135,8 @@ export function tenantQueryClass(Query: typeof pg.Query): TenantQueryClass {
       // A named setter that failed before the statement ran (nothing after
       // an error runs until Sync): pg has let go of this query; the
       // statement goes again behind it, with the setter unnamed.
-      const named = this.#named
-      if (!this.#setterApplied && named!.use.failed(error)) {
-        sendQuery(named!.client, named!.setter, this.text, this.values, {}, this.#done)
+      if (!this.#setterApplied && this.#use!.failed(error)) {
+        sendQuery(this.#client!, this.#setter!, this.text, this.values, {}, this.#done)
         return
       }
       super.handleError(explain(error), connection)
