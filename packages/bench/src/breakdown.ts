@@ -2,7 +2,7 @@ import { type Cell, type CellRun, clientCpuPerOp, pairOf, pairRatio, serverCpuPe
 import { formatSpread, type Spread } from './spread.js'
 
 /** The modes that take a scoped statement apart, cheapest design first. */
-export const BREAKDOWN_MODES = ['raw', 'floor', 'tenantscope', 'tenantscope-prepared', 'tenantscope-unnamed'] as const
+export const BREAKDOWN_MODES = ['raw', 'floor', 'floor-als', 'tenantscope', 'tenantscope-prepared', 'tenantscope-unnamed'] as const
 
 export interface BreakdownRow {
   workload: string
@@ -12,6 +12,8 @@ export interface BreakdownRow {
   totalCpu: Spread
   /** Total CPU per op over the floor's in the same run. */
   vsFloor: Spread
+  /** Total CPU per op over the floor's with its tenant in AsyncLocalStorage, in the same run. */
+  vsFloorAls: Spread
   /** Total CPU per op over raw pg's in the same run. */
   vsRaw: Spread
 }
@@ -45,6 +47,7 @@ export function breakdown(
         serverCpu: cell.serverCpu,
         totalCpu: cell.totalCpu,
         vsFloor: pairRatio(runs, at, mode, 'floor', totalCpuPerOp),
+        vsFloorAls: pairRatio(runs, at, mode, 'floor-als', totalCpuPerOp),
         vsRaw: pairRatio(runs, at, mode, 'raw', totalCpuPerOp),
       })
     }
@@ -67,12 +70,12 @@ export function extraOver(
 
 export function renderBreakdown(rows: readonly BreakdownRow[]): string[] {
   const lines = [
-    '| workload | mode | client CPU µs/op | server CPU µs/op | total µs/op | total / floor | total / raw |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| workload | mode | client CPU µs/op | server CPU µs/op | total µs/op | total / floor | total / floor with ALS | total / raw |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ]
   for (const row of rows) {
     lines.push(
-      `| ${row.workload} | ${row.mode} | ${formatSpread(row.clientCpu, 0)} | ${formatSpread(row.serverCpu, 0)} | ${formatSpread(row.totalCpu, 0)} | ${formatSpread(row.vsFloor)} | ${formatSpread(row.vsRaw)} |`,
+      `| ${row.workload} | ${row.mode} | ${formatSpread(row.clientCpu, 0)} | ${formatSpread(row.serverCpu, 0)} | ${formatSpread(row.totalCpu, 0)} | ${formatSpread(row.vsFloor)} | ${formatSpread(row.vsFloorAls)} | ${formatSpread(row.vsRaw)} |`,
     )
   }
   return lines

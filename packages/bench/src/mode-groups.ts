@@ -7,8 +7,9 @@
  * PostgreSQL's default max_connections of 100.
  */
 export const MODE_GROUPS: readonly (readonly string[])[] = [
-  ['raw', 'floor', 'tenantscope', 'tenantscope-prepared', 'tenantscope-unnamed'],
-  ['raw', 'drizzle-raw', 'drizzle', 'naive', 'session'],
+  ['raw', 'floor', 'floor-als', 'tenantscope', 'tenantscope-prepared'],
+  ['raw', 'tenantscope-unnamed', 'drizzle-raw', 'drizzle', 'naive'],
+  ['raw', 'session'],
 ]
 
 /** The groups to run for the `only` modes (all when undefined); raw pg alone when no other mode is wanted. */

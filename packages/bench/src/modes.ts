@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { createTenantPool, type TenantPool, withTenant } from '@tenantscope/core'
 import pg from 'pg'
 import { floorPoolQuery, floorQuery } from './floor.js'
@@ -22,6 +23,7 @@ export const MODE_LABELS: Record<string, string> = {
   raw: 'raw pg (explicit tenant_id, BYPASSRLS role, unprepared: as users write it)',
   floor:
     "the floor: a minimal client on pg, no tenantscope code (tenantscope's messages exactly: named setter + statement, one Sync, one write)",
+  'floor-als': 'the floor with its tenant carried by AsyncLocalStorage, as withTenant carries it (one run per operation)',
   tenantscope: 'tenantscope TenantPool (default options: the named setter)',
   'tenantscope-prepared': "tenantscope TenantPool, prepareStatements: true (users' statements prepared per connection)",
   'tenantscope-unnamed': 'tenantscope TenantPool, prepareSetter: false (the setter parsed on every query)',
@@ -36,6 +38,7 @@ export const MODE_ORDER = Object.keys(MODE_LABELS)
 export const ROUND_TRIPS: Record<string, string> = {
   raw: '1 round trip; a transaction: BEGIN, each statement, COMMIT',
   floor: '1; a transaction: the setter rides with BEGIN',
+  'floor-als': '1; same as the floor',
   tenantscope: '1; a transaction: the setter rides with BEGIN',
   'tenantscope-prepared': '1; same as tenantscope',
   'tenantscope-unnamed': '1; same as tenantscope',
@@ -85,10 +88,11 @@ export async function openMode(name: string, urls: ModeUrls, size: number): Prom
       case 'raw':
         run = on(pool(urls.maintenanceUrl), runRaw)
         break
-      case 'floor': {
+      case 'floor':
+      case 'floor-als': {
         const floorPool = pool(urls.appUrl)
         await checkFloor(floorPool, urls.maintenanceUrl)
-        run = on(floorPool, runFloor)
+        run = on(floorPool, name === 'floor' ? runFloor : runFloorInContext)
         break
       }
       case 'tenantscope':
@@ -160,14 +164,14 @@ async function runRaw(pool: pg.Pool, operation: Operation): Promise<void> {
 
 // The floor: the setter rides with the statement, or with BEGIN in a
 // transaction, whose statements then go as pg sends them.
-async function runFloor(pool: pg.Pool, operation: Operation): Promise<void> {
+async function runFloor(pool: pg.Pool, operation: Operation, tenantId = operation.tenantId): Promise<void> {
   if (!operation.transaction) {
     const { text, values } = operation.statements[0]!.scoped
-    return floorPoolQuery(pool, operation.tenantId, text, values)
+    return floorPoolQuery(pool, tenantId, text, values)
   }
   const client = await pool.connect()
   try {
-    await floorQuery(client, operation.tenantId, 'BEGIN', [])
+    await floorQuery(client, tenantId, 'BEGIN', [])
     try {
       for (const { scoped } of operation.statements) await client.query(scoped.text, scoped.values)
       await client.query('COMMIT')
@@ -178,6 +182,21 @@ async function runFloor(pool: pg.Pool, operation: Operation): Promise<void> {
   } finally {
     client.release()
   }
+}
+
+// The floor's tenant carried as any withTenant on this Node carries it: the
+// store of an AsyncLocalStorage, read where the statement is sent. On Node
+// 20 a storage in use runs async_hooks' init hook for every promise, tick
+// and socket write of the process: what the design costs before any of
+// tenantscope's code.
+const floorTenant = new AsyncLocalStorage<string>()
+
+function runFloorInContext(pool: pg.Pool, operation: Operation): Promise<void> {
+  return floorTenant.run(operation.tenantId, runFloorForStoredTenant, pool, operation)
+}
+
+function runFloorForStoredTenant(pool: pg.Pool, operation: Operation): Promise<void> {
+  return runFloor(pool, operation, floorTenant.getStore()!)
 }
 
 function runTenantPool(pool: TenantPool, operation: Operation): Promise<void> {

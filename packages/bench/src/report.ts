@@ -106,7 +106,10 @@ export function renderReport(input: ReportInput): string {
       '',
       'CPU per operation, client and server, of raw pg, the floor and tenantscope, from the same runs as the tables below.',
       'The floor minus raw pg is what any one-round-trip, transaction-local design pays (Row-Level Security, the setter as a',
-      "second statement in the pipeline); tenantscope minus the floor is tenantscope's own client path.",
+      'second statement in the pipeline). The floor with ALS minus the floor is what carrying the tenant in an AsyncLocalStorage',
+      "costs on this Node, withTenant's mechanism, before any of tenantscope's code: on Node 20 a storage in use runs",
+      "async_hooks' init hook for every promise, tick and socket write of the process. tenantscope minus the floor with ALS is",
+      "tenantscope's own client path.",
       '',
       ...renderBreakdown(breakdown(runs, input.cells, where)),
       '',
@@ -121,9 +124,15 @@ export function renderReport(input: ReportInput): string {
       )
         continue
       const design = extraOver(runs, at, 'floor', 'raw')
-      const own = extraOver(runs, at, 'tenantscope', 'floor')
+      const usec = (extra: ReturnType<typeof extraOver>) =>
+        `${fmt(extra.client.median, 0)} µs client + ${fmt(extra.server.median, 0)} µs server`
+      const withStorage = input.cells.some((c) => c.mode === 'floor-als' && c.workload === workload)
+      const storage = withStorage ? `; AsyncLocalStorage ${usec(extraOver(runs, at, 'floor-als', 'floor'))} over the floor` : ''
+      const own = withStorage
+        ? `${usec(extraOver(runs, at, 'tenantscope', 'floor-als'))} over the floor with ALS`
+        : `${usec(extraOver(runs, at, 'tenantscope', 'floor'))} over the floor`
       push(
-        `- ${workload}: the design costs ${fmt(design.client.median, 0)} µs client + ${fmt(design.server.median, 0)} µs server over raw pg; tenantscope's own path ${fmt(own.client.median, 0)} µs client + ${fmt(own.server.median, 0)} µs server over the floor (medians over runs; below zero: cheaper than the floor).`,
+        `- ${workload}: the design costs ${usec(design)} over raw pg${storage}; tenantscope's own path ${own} (medians over runs; below zero: cheaper).`,
       )
     }
     push('')

@@ -18,7 +18,7 @@ describe('mode groups', () => {
   })
 
   it('keeps the targets’ modes in the first group, whose raw pg is the report’s', () => {
-    expect(MODE_GROUPS[0]).toEqual(expect.arrayContaining(['raw', 'floor', 'tenantscope', 'tenantscope-prepared']))
+    expect(MODE_GROUPS[0]).toEqual(expect.arrayContaining(['raw', 'floor', 'floor-als', 'tenantscope', 'tenantscope-prepared']))
   })
 
   it('runs only the groups of the wanted modes, each still with raw pg', () => {
