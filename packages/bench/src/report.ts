@@ -28,6 +28,8 @@ export interface ReportInput {
 }
 
 const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
+/** `7 µs client + 20 µs server`: the medians of extraOver. */
+const usec = (extra: ReturnType<typeof extraOver>) => `${fmt(extra.client.median, 0)} µs client + ${fmt(extra.server.median, 0)} µs server`
 const int = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a')
 const spreadInt = (spread: Spread) =>
   Number.isFinite(spread.median)
@@ -124,8 +126,6 @@ export function renderReport(input: ReportInput): string {
       )
         continue
       const design = extraOver(runs, at, 'floor', 'raw')
-      const usec = (extra: ReturnType<typeof extraOver>) =>
-        `${fmt(extra.client.median, 0)} µs client + ${fmt(extra.server.median, 0)} µs server`
       const withStorage = input.cells.some((c) => c.mode === 'floor-als' && c.workload === workload)
       const storage = withStorage ? `; AsyncLocalStorage ${usec(extraOver(runs, at, 'floor-als', 'floor'))} over the floor` : ''
       const own = withStorage
