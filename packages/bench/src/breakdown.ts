@@ -2,7 +2,15 @@ import { type Cell, type CellRun, clientCpuPerOp, pairOf, pairRatio, serverCpuPe
 import { formatSpread, type Spread } from './spread.js'
 
 /** The modes that take a scoped statement apart, cheapest design first. */
-export const BREAKDOWN_MODES = ['raw', 'floor', 'floor-als', 'tenantscope', 'tenantscope-prepared', 'tenantscope-unnamed'] as const
+export const BREAKDOWN_MODES = [
+  'raw',
+  'floor',
+  'floor-again',
+  'floor-als',
+  'tenantscope',
+  'tenantscope-prepared',
+  'tenantscope-unnamed',
+] as const
 
 export interface BreakdownRow {
   workload: string

@@ -2,6 +2,7 @@ import type { Cell } from './cells.js'
 
 const COLORS: Record<string, string> = {
   floor: '#16a34a',
+  'floor-again': '#86efac',
   tenantscope: '#2563eb',
   'tenantscope-prepared': '#1e3a8a',
   'tenantscope-unnamed': '#7c3aed',

@@ -23,6 +23,8 @@ export const MODE_LABELS: Record<string, string> = {
   raw: 'raw pg (explicit tenant_id, BYPASSRLS role, unprepared: as users write it)',
   floor:
     "the floor: a minimal client on pg, no tenantscope code (tenantscope's messages exactly: named setter + statement, one Sync, one write)",
+  'floor-again':
+    'the floor again, in a second process: the A/A control (the same code as the floor; how far apart the two land is the noise of this run)',
   'floor-als': 'the floor with its tenant carried by AsyncLocalStorage, as withTenant carries it (one run per operation)',
   tenantscope: 'tenantscope TenantPool (default options: the named setter)',
   'tenantscope-prepared': "tenantscope TenantPool, prepareStatements: true (users' statements prepared per connection)",
@@ -38,6 +40,7 @@ export const MODE_ORDER = Object.keys(MODE_LABELS)
 export const ROUND_TRIPS: Record<string, string> = {
   raw: '1 round trip; a transaction: BEGIN, each statement, COMMIT',
   floor: '1; a transaction: the setter rides with BEGIN',
+  'floor-again': '1; same as the floor',
   'floor-als': '1; same as the floor',
   tenantscope: '1; a transaction: the setter rides with BEGIN',
   'tenantscope-prepared': '1; same as tenantscope',
@@ -89,10 +92,11 @@ export async function openMode(name: string, urls: ModeUrls, size: number): Prom
         run = on(pool(urls.maintenanceUrl), runRaw)
         break
       case 'floor':
+      case 'floor-again':
       case 'floor-als': {
         const floorPool = pool(urls.appUrl)
         await checkFloor(floorPool, urls.maintenanceUrl)
-        run = on(floorPool, name === 'floor' ? runFloor : runFloorInContext)
+        run = on(floorPool, name === 'floor-als' ? runFloorInContext : runFloor)
         break
       }
       case 'tenantscope':

@@ -1,3 +1,4 @@
+import { aaControl, renderAaControl } from './aa-control.js'
 import { breakdown, extraOver, renderBreakdown } from './breakdown.js'
 import { type Cell, type CellRun, pairRatio, throughputOf, totalCpuPerOp } from './cells.js'
 import { type PostgresJsCell, renderPostgresJsCells } from './postgres-js-runs.js'
@@ -99,6 +100,7 @@ export function renderReport(input: ReportInput): string {
   if (!input.cells.some((cell) => cell.mode === 'tenantscope-prepared')) {
     push('The prepareStatements target is not judged: the mode did not run (see the note above).', '')
   }
+  push(...renderAaControl(aaControl(runs, input.cells)))
 
   const loopbacks = [...new Set(input.cells.filter((c) => c.network === 'loopback').map((c) => c.concurrency))]
   for (const concurrency of loopbacks) {
@@ -111,7 +113,8 @@ export function renderReport(input: ReportInput): string {
       'second statement in the pipeline). The floor with ALS minus the floor is what carrying the tenant in an AsyncLocalStorage',
       "costs on this Node, withTenant's mechanism, before any of tenantscope's code: on Node 20 a storage in use runs",
       "async_hooks' init hook for every promise, tick and socket write of the process. tenantscope minus the floor with ALS is",
-      "tenantscope's own client path.",
+      "tenantscope's own client path. The floor again is the floor's code in a second process: its total / floor is the",
+      'noise of these runs (the A/A control above).',
       '',
       ...renderBreakdown(breakdown(runs, input.cells, where)),
       '',

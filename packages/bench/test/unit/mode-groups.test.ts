@@ -17,8 +17,12 @@ describe('mode groups', () => {
     }
   })
 
-  it('keeps the targets’ modes in the first group, whose raw pg is the report’s', () => {
-    expect(MODE_GROUPS[0]).toEqual(expect.arrayContaining(['raw', 'floor', 'floor-als', 'tenantscope', 'tenantscope-prepared']))
+  it('keeps the client-path target’s modes and the A/A control together in the first group', () => {
+    expect(MODE_GROUPS[0]).toEqual(expect.arrayContaining(['raw', 'floor', 'floor-again', 'floor-als', 'tenantscope']))
+  })
+
+  it('puts tenantscope-prepared beside a raw pg of its own group', () => {
+    expect(modeGroups().find((group) => group.includes('tenantscope-prepared'))?.[0]).toBe('raw')
   })
 
   it('runs only the groups of the wanted modes, each still with raw pg', () => {
