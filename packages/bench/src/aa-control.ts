@@ -1,4 +1,4 @@
-import { type Cell, type CellRun, pairRatio, totalCpuPerOp } from './cells.js'
+import { type Cell, type CellRun, cellKey, pairRatio, totalCpuPerOp } from './cells.js'
 import { formatSpread, type Spread } from './spread.js'
 
 /** The mode that runs the floor's code again, in a process of its own. */
@@ -21,14 +21,12 @@ export interface AaControlRow {
  */
 export function aaControl(runs: readonly (readonly CellRun[])[], cells: readonly Cell[]): AaControlRow[] {
   return cells
-    .filter((cell) => cell.mode === AA_MODE && cells.some((other) => other.mode === 'floor' && sameCell(other, cell)))
+    .filter((cell) => cell.mode === AA_MODE && cells.some((other) => cellKey(other) === cellKey({ ...cell, mode: 'floor' })))
     .map((cell) => {
       const where = { network: cell.network, concurrency: cell.concurrency, workload: cell.workload }
       return { ...where, value: pairRatio(runs, where, AA_MODE, 'floor', totalCpuPerOp) }
     })
 }
-
-const sameCell = (a: Cell, b: Cell) => a.network === b.network && a.concurrency === b.concurrency && a.workload === b.workload
 
 export function renderAaControl(rows: readonly AaControlRow[]): string[] {
   if (rows.length === 0) return []
