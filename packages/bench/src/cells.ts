@@ -87,22 +87,22 @@ export function aggregateCells(runs: readonly (readonly CellRun[])[]): Cell[] {
 }
 
 /**
- * Per run, `combine(a, b)` for two modes of the same workload, network and
- * concurrency, then the median and spread over runs. Raw pg as `b` is the
- * one measured beside `a` (its baseline, when it has one).
+ * Per run, `combine(a, b, run)` for two modes of the same workload, network
+ * and concurrency, then the median and spread over runs. Raw pg as `b` is
+ * the one measured beside `a` (its baseline, when it has one).
  */
 export function pairOf(
   runs: readonly (readonly CellRun[])[],
   where: Pick<CellRun, 'network' | 'concurrency' | 'workload'>,
   a: string,
   b: string,
-  combine: (a: CellRun, b: CellRun) => number,
+  combine: (a: CellRun, b: CellRun, run: readonly CellRun[]) => number,
 ): Spread {
   return spreadOf(
     runs.map((run) => {
       const x = run.find((cell) => cellKey(cell) === cellKey({ ...where, mode: a }))
       const y = (b === 'raw' ? x?.baseline : undefined) ?? run.find((cell) => cellKey(cell) === cellKey({ ...where, mode: b }))
-      return x && y ? combine(x, y) : Number.NaN
+      return x && y ? combine(x, y, run) : Number.NaN
     }),
   )
 }

@@ -1,11 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises'
+import { balancedOrder } from './balanced-order.js'
 import type { CellRun } from './cells.js'
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
 import { modeGroups } from './mode-groups.js'
 import { type ModeProcess, startModeProcess } from './mode-process.js'
 import { runPostgresJsComparison } from './postgres-js-comparison.js'
 import type { RunPlan, RunResult } from './run-plan.js'
-import { rotation, type Sample, summarize } from './runner.js'
+import { type Sample, summarize } from './runner.js'
 import { measureScale } from './scale.js'
 import { openServerCpu, type ServerCpu } from './server-cpu.js'
 import { createPicker, WORKLOADS } from './workloads.js'
@@ -14,8 +15,8 @@ import { createPicker, WORKLOADS } from './workloads.js'
  * One independent run of the benchmark, in a process of its own (started by
  * main.ts). Each mode runs in a process of its own (mode-process.ts), in
  * groups (mode-groups.ts); this process holds the latency proxy, reads the
- * backends' CPU and asks the modes for their slices in turn, in an order
- * rotated each round and shifted by the run's index. Reads its plan from the
+ * backends' CPU and asks the modes for their slices in turn, in a balanced
+ * order (balanced-order.ts) that each run continues. Reads its plan from the
  * file named by argv[2], writes its result to argv[3].
  */
 export async function measureRun(plan: RunPlan, log: (line: string) => void): Promise<RunResult> {
@@ -43,7 +44,15 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
         for (const [groupIndex, group] of modeGroups(options.modes).entries()) {
           const processes: ModeProcess[] = []
           try {
-            for (const name of group) processes.push(await startModeProcess(name, urls, size, plan.tenants))
+            // Started in an order that changes from run to run. Two processes
+            // of the floor's code, started second and third in every run,
+            // measured 4–15% apart in client CPU per point read in each of ten
+            // runs, the second the cheaper, whether the slices rotated or
+            // took the balanced order; started fifth and fourth, −3% to +5%
+            // in four runs (2026-12-02). Why the position matters is not
+            // known; varying it puts it in the spread, not in a ratio.
+            for (const name of balancedOrder(group, runIndex)) processes.push(await startModeProcess(name, urls, size, plan.tenants))
+            processes.sort((a, b) => group.indexOf(a.name) - group.indexOf(b.name))
             for (const handle of processes) if (handle.note) notes.add(handle.note)
             const running = processes.filter((handle) => handle.runs)
             // A new process: pg's code, tenantscope's and the backends' caches
@@ -119,9 +128,9 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
 
 /**
  * One cell's modes, each in its process: a warm-up slice each, then
- * `rounds` rounds of one slice per mode, in an order rotated every round
- * and shifted by the run's index. The backends' CPU is read around each
- * slice from here.
+ * `rounds` rounds of one slice per mode, in a balanced order (every mode at
+ * every position and after every other mode equally often). The backends'
+ * CPU is read around each slice from here.
  */
 async function measureCell(
   processes: readonly ModeProcess[],
@@ -136,7 +145,8 @@ async function measureCell(
   for (const handle of processes) await handle.slice(workload, concurrency, Math.min(150, sliceMs))
   const samples = new Map<string, Sample[]>(processes.map((handle) => [handle.name, []]))
   for (let round = 0; round < rounds; round++) {
-    for (const handle of rotation(processes, round + runIndex)) {
+    // Runs continue the design's cycle where the last one stopped.
+    for (const handle of balancedOrder(processes, round + runIndex * rounds)) {
       const serverSince = await server.begin()
       const sample = await handle.slice(workload, concurrency, sliceMs)
       samples.get(handle.name)!.push({ ...sample, serverCpuMicroseconds: serverSince() })

@@ -7,7 +7,7 @@ import type { Tenant } from './seed.js'
 
 /** What the parent process hands each run (a child process), as JSON. */
 export interface RunPlan {
-  /** 0-based; also shifts the modes' rotation, so that runs start on different modes. */
+  /** 0-based; also where the run takes up the modes' balanced order, so that runs start on different modes. */
   runIndex: number
   options: BenchOptions
   database: BenchDatabase

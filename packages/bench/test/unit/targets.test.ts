@@ -66,6 +66,18 @@ describe('targets', () => {
     expect(judgeTargets(within).find((t) => t.goal === 'client path at the floor')!.verdict).toBe('met')
   })
 
+  it("judges the client path on each mode's own client CPU, the server's shared: server noise neither hides nor invents a difference", () => {
+    // The floor's backends happened to measure 70 µs per op, tenantscope's 30: the same bytes, so noise.
+    // Alone, totals would say 0.71 (met, wrongly); the client's 60 against 50 is 1.2 of a 50 µs server.
+    const noisy = [[cell('raw', 'point', 1000, 40, 50), cell('floor', 'point', 900, 50, 70), cell('tenantscope', 'point', 880, 60, 30)]]
+    const floor = judgeTargets(noisy).find((t) => t.goal === 'client path at the floor')!
+    expect(floor.value.median).toBeCloseTo((60 + 50) / (50 + 50))
+    expect(floor.verdict).toBe('not met')
+    expect(
+      pairRatio(noisy, { network: 'loopback', concurrency: 16, workload: 'point' }, 'tenantscope', 'floor', totalCpuPerOp).median,
+    ).toBeCloseTo(90 / 120)
+  })
+
   it('judges only targets whose modes ran (no prepareStatements mode, no such target)', () => {
     expect(judgeTargets(runs).some((t) => t.goal.startsWith('prepareStatements'))).toBe(false)
   })
