@@ -1,12 +1,12 @@
 import { type Cell, type CellRun, cellKey, clientCpuPerOp, pairOf, pairRatio, serverCpuPerOp, totalCpuPerOp } from './cells.js'
-import { sharedServerCpuPerOp } from './shared-server.js'
+import { sharedServerRatio } from './shared-server.js'
 import { formatSpread, type Spread } from './spread.js'
 
 /** The mode that runs the floor's code again, in a process of its own. */
 export const AA_MODE = 'floor-again'
 
-/** The pairs printed part by part: the A/A control, then the client-path target's. */
 const AA_PAIR = 'floor again / floor (A/A)'
+/** The pairs printed part by part: the A/A control, then the client-path target's. */
 const PAIRS = [
   { a: AA_MODE, label: AA_PAIR },
   { a: 'tenantscope', label: 'tenantscope / floor' },
@@ -48,7 +48,7 @@ export function aaControl(runs: readonly (readonly CellRun[])[], cells: readonly
         client: pairRatio(runs, where, a, 'floor', clientCpuPerOp),
         server: pairRatio(runs, where, a, 'floor', serverCpuPerOp),
         value: pairRatio(runs, where, a, 'floor', totalCpuPerOp),
-        shared: pairOf(runs, where, a, 'floor', (x, y, run) => sharedServerCpuPerOp(run, x) / sharedServerCpuPerOp(run, y)),
+        shared: pairOf(runs, where, a, 'floor', sharedServerRatio),
       })
     }
   }

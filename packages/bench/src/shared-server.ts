@@ -30,3 +30,7 @@ export function sharedServerCpuPerOp(run: readonly CellRun[], cell: CellRun): nu
   if (servers.length === 0 || !servers.every(Number.isFinite)) return Number.NaN
   return clientCpuPerOp(cell) + servers.reduce((sum, value) => sum + value, 0) / servers.length
 }
+
+/** Per run, `a`'s CPU per op over `b`'s, the server's part shared (for pairOf). */
+export const sharedServerRatio = (a: CellRun, b: CellRun, run: readonly CellRun[]): number =>
+  sharedServerCpuPerOp(run, a) / sharedServerCpuPerOp(run, b)

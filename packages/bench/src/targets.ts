@@ -1,5 +1,5 @@
 import { type CellRun, type Network, pairOf, pairRatio, throughputOf, totalCpuPerOp } from './cells.js'
-import { sharedServerCpuPerOp } from './shared-server.js'
+import { sharedServerRatio } from './shared-server.js'
 import { judge, type Spread, type Verdict } from './spread.js'
 
 export interface TargetResult {
@@ -119,7 +119,7 @@ export function judgeTargets(runs: readonly (readonly CellRun[])[], specs: reado
           : spec.on === 'cpu-cost'
             ? pairRatio(runs, where, spec.a, spec.b, totalCpuPerOp)
             : spec.on === 'cpu-cost-shared-server'
-              ? pairOf(runs, where, spec.a, spec.b, (a, b, run) => sharedServerCpuPerOp(run, a) / sharedServerCpuPerOp(run, b))
+              ? pairOf(runs, where, spec.a, spec.b, sharedServerRatio)
               : pairRatio(runs, where, spec.a, spec.b, (cell) => 1 / totalCpuPerOp(cell))
       results.push({
         goal: spec.goal,
