@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import pg from 'pg'
+import { u16, u32 } from './wire-bytes.js'
 
 /**
  * The floor: the least a client can do to run a statement for a tenant in
@@ -63,17 +64,6 @@ export function setterMessages(tenantId: string): Buffer {
   at += buffer.write(tenantId, at)
   at += BIND_TAIL.copy(buffer, at)
   EXECUTE.copy(buffer, at)
-  return buffer
-}
-
-function u16(value: number): Buffer {
-  const buffer = Buffer.alloc(2)
-  buffer.writeUInt16BE(value)
-  return buffer
-}
-function u32(value: number): Buffer {
-  const buffer = Buffer.alloc(4)
-  buffer.writeUInt32BE(value)
   return buffer
 }
 

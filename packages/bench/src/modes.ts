@@ -168,7 +168,7 @@ async function runRaw(pool: pg.Pool, operation: Operation): Promise<void> {
 
 // The floor: the setter rides with the statement, or with BEGIN in a
 // transaction, whose statements then go as pg sends them.
-async function runFloor(pool: pg.Pool, operation: Operation, tenantId = operation.tenantId): Promise<void> {
+export async function runFloor(pool: pg.Pool, operation: Operation, tenantId = operation.tenantId): Promise<void> {
   if (!operation.transaction) {
     const { text, values } = operation.statements[0]!.scoped
     return floorPoolQuery(pool, tenantId, text, values)
@@ -195,7 +195,7 @@ async function runFloor(pool: pg.Pool, operation: Operation, tenantId = operatio
 // tenantscope's code.
 const floorTenant = new AsyncLocalStorage<string>()
 
-function runFloorInContext(pool: pg.Pool, operation: Operation): Promise<void> {
+export function runFloorInContext(pool: pg.Pool, operation: Operation): Promise<void> {
   return floorTenant.run(operation.tenantId, runFloorForStoredTenant, pool, operation)
 }
 
@@ -203,7 +203,7 @@ function runFloorForStoredTenant(pool: pg.Pool, operation: Operation): Promise<v
   return runFloor(pool, operation, floorTenant.getStore()!)
 }
 
-function runTenantPool(pool: TenantPool, operation: Operation): Promise<void> {
+export function runTenantPool(pool: TenantPool, operation: Operation): Promise<void> {
   return withTenant(operation.tenantId, async () => {
     if (!operation.transaction) {
       const { text, values } = operation.statements[0]!.scoped

@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import { isClientBusy, isReadyForQuery, queryClassOf, statementText } from './_pg-internals.js'
 import { hasScopedTransaction } from './connection-state.js'
-import { isObjectValue } from './run-query.js'
+import { hasObjectValue } from './run-query.js'
 import { placeSetter } from './setter-placement.js'
 import { scriptShape } from './statement-kind.js'
 import { tenantQueryClass } from './tenant-query.js'
@@ -32,7 +32,7 @@ export function queryInTransaction(
   // convert at Bind, after the Parse, and a conversion that throws there
   // leaves the connection with no Sync, waiting for ever.
   const given = values ?? (typeof input === 'string' ? undefined : input.values)
-  if (Array.isArray(given) && given.some(isObjectValue)) return undefined
+  if (Array.isArray(given) && hasObjectValue(given)) return undefined
   return new Promise((resolve, reject) => {
     const TenantQuery = tenantQueryClass(queryClassOf(client))
     const statement = new TenantQuery(input, values, (error, result) => (error ? reject(explain(error)) : resolve(result!)))

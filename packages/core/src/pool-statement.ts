@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { queryClassOf } from './_pg-internals.js'
-import { isObjectValue, type RunOptions } from './run-query.js'
+import { hasObjectValue, type RunOptions } from './run-query.js'
 import type { SetterStatement } from './setter.js'
 import { placeSetter } from './setter-placement.js'
 import { mayCallRoutine, scriptShape } from './statement-kind.js'
@@ -35,7 +35,7 @@ export function sendPoolStatement(
   // Only values that pg's Bind converts without running any code of theirs:
   // the general path converts the others before anything is written (see
   // serialiseValues in run-query.ts).
-  if (values !== undefined && (!Array.isArray(values) || values.some(isObjectValue))) return false
+  if (values !== undefined && (!Array.isArray(values) || hasObjectValue(values))) return false
   const use = options.prepared?.use(client, setter)
   const messages = use?.messages(setter)
   if (use === undefined || messages === undefined) return false

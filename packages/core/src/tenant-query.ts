@@ -31,6 +31,11 @@ type TenantQueryClass = new (
 ) => TenantQuery
 
 const tenantQueryClasses = new WeakMap<typeof pg.Query, TenantQueryClass>()
+// The last one asked for: a process nearly always has one pg, and this is
+// asked on every statement of pool.query, where a WeakMap lookup costs
+// more than a comparison (bench:instructions).
+let lastQuery: typeof pg.Query | undefined
+let lastTenantQuery: TenantQueryClass | undefined
 
 /**
  * @internal pg's own Query (the client's pg), as a tenant's statement, with
@@ -53,8 +58,18 @@ const tenantQueryClasses = new WeakMap<typeof pg.Query, TenantQueryClass>()
  * per pg Query class.
  */
 export function tenantQueryClass(Query: typeof pg.Query): TenantQueryClass {
+  if (Query === lastQuery) return lastTenantQuery!
   let TenantQueryOfPg = tenantQueryClasses.get(Query)
-  if (TenantQueryOfPg !== undefined) return TenantQueryOfPg
+  if (TenantQueryOfPg === undefined) {
+    TenantQueryOfPg = defineTenantQuery(Query)
+    tenantQueryClasses.set(Query, TenantQueryOfPg)
+  }
+  lastQuery = Query
+  lastTenantQuery = TenantQueryOfPg
+  return TenantQueryOfPg
+}
+
+function defineTenantQuery(Query: typeof pg.Query): TenantQueryClass {
   type PgQuery = TenantQuery & {
     text: string
     _result: unknown
@@ -151,7 +166,5 @@ export function tenantQueryClass(Query: typeof pg.Query): TenantQueryClass {
     }
   }
   Object.defineProperty(TenantQueryOfThisPg.prototype, TENANT_STATEMENT, { value: true })
-  TenantQueryOfPg = TenantQueryOfThisPg as unknown as TenantQueryClass
-  tenantQueryClasses.set(Query, TenantQueryOfPg)
-  return TenantQueryOfPg
+  return TenantQueryOfThisPg as unknown as TenantQueryClass
 }

@@ -1,0 +1,136 @@
+// pnpm --filter @tenantscope/bench bench:instructions [--modes floor,floor-als,tenantscope] [--workloads point,top10] [--operations 10000] [--runs 1] [--json]
+//
+// What each mode's client path costs per operation, counted rather than
+// timed: instructions executed, from valgrind's cachegrind, and its
+// simulated first-level cache misses, which make some instructions dearer
+// than others (indicative only: they move with the memory layout, which any
+// change to the code moves). On this
+// shared machine a timed measure of the client's CPU moves by a few µs per
+// operation from one minute to the next, more than the differences that the
+// client-path target is about; a count does not. Each mode runs against
+// CannedSocket connections (no server, canned replies; see
+// canned-socket.ts) in a node that V8 keeps deterministic (one thread, fixed
+// hash and random seeds, a fixed GC schedule): two runs agree within
+// 0.01%. Per operation: a run of `warm-up + 1000` operations subtracted from
+// one of `warm-up + 1000 + operations`, so that start-up, the JIT's work and
+// the warm-up cancel out. Needs valgrind (Debian: apt-get install valgrind).
+import { execFile, execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
+import { INSTRUCTION_MODES, INSTRUCTION_WORKLOADS } from './instructions-child.js'
+import { formatSpread, spreadOf } from './spread.js'
+
+const run = promisify(execFile)
+const NODE_FLAGS = ['--single-threaded', '--predictable-gc-schedule', '--hash-seed=1', '--random-seed=1']
+const WARM_UP = 20_000
+const BASE = 1000
+
+const { values } = parseArgs({
+  options: {
+    modes: { type: 'string', default: INSTRUCTION_MODES.join(',') },
+    workloads: { type: 'string', default: INSTRUCTION_WORKLOADS.join(',') },
+    operations: { type: 'string', default: '10000' },
+    runs: { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
+  },
+})
+const modes = values.modes.split(',').filter(Boolean)
+const workloads = values.workloads.split(',').filter(Boolean)
+const operations = positive(values.operations, '--operations')
+const runs = positive(values.runs, '--runs')
+for (const mode of modes)
+  if (!(INSTRUCTION_MODES as readonly string[]).includes(mode)) fail(`not a mode here: ${mode} (${INSTRUCTION_MODES.join(', ')})`)
+for (const name of workloads) if (!(INSTRUCTION_WORKLOADS as readonly string[]).includes(name)) fail(`not a workload here: ${name}`)
+try {
+  execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
+} catch {
+  fail('needs valgrind on the PATH (Debian: apt-get install valgrind)')
+}
+
+/** Per operation. */
+interface Counts {
+  instructions: number
+  'L1 data misses': number
+  'L1 instruction misses': number
+}
+const COUNTS: (keyof Counts)[] = ['instructions', 'L1 data misses', 'L1 instruction misses']
+const CHILD = fileURLToPath(new URL('./instructions-child.ts', import.meta.url))
+const log = (line: string) => process.stderr.write(`[instructions] ${line}\n`)
+
+// tsx compiles the child once and caches it: a first run outside valgrind,
+// so that every counted run starts from the same cache.
+await run('node', ['--import', 'tsx', CHILD, modes[0]!, workloads[0]!, '10', '10'])
+
+const measured: Array<{ workload: string; mode: string; runs: Counts[] }> = []
+for (const workload of workloads) {
+  for (const mode of modes) {
+    const entry = { workload, mode, runs: [] as Counts[] }
+    for (let r = 0; r < runs; r++) {
+      log(`${workload} / ${mode}, run ${r + 1} of ${runs}`)
+      // The two counts at once: two cores.
+      const [base, more] = await Promise.all([count(mode, workload, BASE), count(mode, workload, BASE + operations)])
+      entry.runs.push(Object.fromEntries(COUNTS.map((key) => [key, (more[key] - base[key]) / operations])) as unknown as Counts)
+    }
+    measured.push(entry)
+  }
+}
+
+if (values.json) {
+  process.stdout.write(`${JSON.stringify({ operations, runs, nodeFlags: NODE_FLAGS, measured }, null, 2)}\n`)
+} else {
+  const reference = modes.includes('floor-als') ? 'floor-als' : modes[0]!
+  console.log(`Per operation, median [min–max] over ${runs} run(s) of ${operations} operations; ratio: instructions / ${reference}'s`)
+  console.log(`| workload | mode | ${COUNTS.join(' | ')} | instructions / ${reference} |`)
+  console.log(`| --- | --- | ${COUNTS.map(() => '---:').join(' | ')} | ---: |`)
+  for (const { workload, mode, runs: counts } of measured) {
+    const base = measured.find((entry) => entry.workload === workload && entry.mode === reference)!.runs
+    const ratios = counts.map((c, i) => c.instructions / base[i]!.instructions)
+    const cells = COUNTS.map((key) => formatSpread(spreadOf(counts.map((c) => c[key])), 0))
+    console.log(`| ${workload} | ${mode} | ${cells.join(' | ')} | ${formatSpread(spreadOf(ratios), 3)} |`)
+  }
+}
+
+// One child under cachegrind: its totals (every thread; there is one).
+async function count(mode: string, workload: string, measuredOperations: number): Promise<Counts> {
+  const { stderr } = await run(
+    'valgrind',
+    [
+      '--tool=cachegrind',
+      '--cache-sim=yes',
+      // V8 writes the code it runs: valgrind must see every write to code.
+      '--smc-check=all-non-file',
+      '--cachegrind-out-file=/dev/null',
+      'node',
+      ...NODE_FLAGS,
+      '--import',
+      'tsx',
+      CHILD,
+      mode,
+      workload,
+      String(WARM_UP),
+      String(measuredOperations),
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  )
+  const total = (label: string) => {
+    const match = new RegExp(`${label}\\s+(?:refs|misses):\\s+([\\d,]+)`).exec(stderr)
+    if (!match) throw new Error(`no ${label} count in valgrind's output:\n${stderr.slice(-2000)}`)
+    return Number(match[1]!.replaceAll(',', ''))
+  }
+  return {
+    instructions: total('I'),
+    'L1 data misses': total('D1'),
+    'L1 instruction misses': total('I1'),
+  }
+}
+
+function positive(value: string, flag: string): number {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 1) fail(`${flag} takes a positive integer, not ${value}`)
+  return parsed
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench:instructions: ${message}\n`)
+  process.exit(2)
+}
