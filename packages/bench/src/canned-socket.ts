@@ -12,17 +12,22 @@ import { u16, u32 } from './wire-bytes.js'
  *
  * It speaks what the bench's read workloads send: the startup message, then
  * Parse / Bind / Describe / Execute / Sync (a statement, behind the setter's
- * Bind and Execute) and a simple Query. A statement's rows are made up from
- * its text: the columns of its SELECT list, as many rows as its LIMIT (else
+ * Bind and Execute) and a simple Query. A SELECT's rows are made up from its
+ * text: the columns of its SELECT list, as many rows as its LIMIT (else
  * one), `created_at` a timestamptz (pg parses it, as a real reply's), the
- * rest text. An Execute without a Describe before it (the setter's) gets one
- * row of one column. Replies come on the next turn of the event loop, in the
- * scope of one async resource per socket, as a TCP handle's data does.
+ * rest text; any other statement completes with its first word as the tag
+ * and no rows. An Execute without a Describe before it (the setter's) gets
+ * one row of one column. Any other message is refused with an error: a
+ * socket that stayed silent would leave pg waiting for ever. Replies come on
+ * the next turn of the event loop, in the scope of one async resource per
+ * socket, as a TCP handle's data does.
  */
 export class CannedSocket extends Duplex {
   #pending: Buffer = Buffer.alloc(0)
   #started = false
-  #lastText = ''
+  // Statement texts by name ('' the unnamed one): a Bind names its statement.
+  readonly #texts = new Map<string, string>()
+  #boundText = ''
   #described = false
   #out: Buffer[] = []
   readonly #handle = new AsyncResource('CANNEDSOCKET')
@@ -88,21 +93,24 @@ export class CannedSocket extends Duplex {
   #answer(type: number, body: Buffer): void {
     switch (String.fromCharCode(type)) {
       case 'P': {
-        const nameEnd = body.indexOf(0)
-        this.#lastText = body.toString('utf8', nameEnd + 1, body.indexOf(0, nameEnd + 1))
+        const [name, text] = cstrings(body, 2)
+        this.#texts.set(name!, text!)
         this.#out.push(PARSE_COMPLETE)
         break
       }
-      case 'B':
+      case 'B': {
+        const [, statement] = cstrings(body, 2) // portal, statement
+        this.#boundText = this.#texts.get(statement!) ?? ''
         this.#described = false
         this.#out.push(BIND_COMPLETE)
         break
+      }
       case 'D':
         this.#described = true
-        this.#out.push(replyFor(this.#lastText).description)
+        this.#out.push(replyFor(this.#boundText).description)
         break
       case 'E': {
-        const reply = this.#described ? replyFor(this.#lastText) : SETTER_REPLY
+        const reply = this.#described ? replyFor(this.#boundText) : SETTER_REPLY
         this.#out.push(reply.rows, reply.complete)
         this.#described = false
         break
@@ -112,14 +120,30 @@ export class CannedSocket extends Duplex {
         break
       case 'Q': {
         const reply = replyFor(body.toString('utf8', 0, body.length - 1))
-        this.#out.push(reply.description, reply.rows, reply.complete, READY)
+        // A simple Query's reply has no NoData: a statement without rows has its tag alone.
+        if (reply.description !== NO_DATA) this.#out.push(reply.description)
+        this.#out.push(reply.rows, reply.complete, READY)
         break
       }
       case 'X':
         this.push(null)
         break
+      default:
+        this.destroy(new Error(`CannedSocket: no canned reply to a message of type ${JSON.stringify(String.fromCharCode(type))}`))
     }
   }
+}
+
+// The first `count` NUL-terminated strings of a message body.
+function cstrings(body: Buffer, count: number): string[] {
+  const strings: string[] = []
+  let at = 0
+  for (let i = 0; i < count; i++) {
+    const end = body.indexOf(0, at)
+    strings.push(body.toString('utf8', at, end))
+    at = end + 1
+  }
+  return strings
 }
 
 interface Reply {
@@ -136,14 +160,21 @@ const replies = new Map<string, Reply>()
 export function replyFor(text: string): Reply {
   let reply = replies.get(text)
   if (reply === undefined) {
-    const select = /^\s*select\s+(.+?)\s+from\b/is.exec(text)
-    const columns = select ? select[1]!.split(',').map((column) => column.trim()) : ['?column?']
+    const select = /^\s*select\s+(.+?)(?:\s+from\b|$)/is.exec(text)
+    if (!select) {
+      // BEGIN, COMMIT, SET...: the tag alone.
+      const tag = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? ''
+      reply = { description: NO_DATA, rows: Buffer.alloc(0), complete: message('C', cstring(tag)) }
+      replies.set(text, reply)
+      return reply
+    }
+    const columns = select[1]!.split(',').map((column) => column.trim())
     const limit = /\blimit\s+(\d+)/i.exec(text)
     const count = limit ? Number(limit[1]) : 1
     const row = message(
       'D',
       u16(columns.length),
-      ...columns.map((column, i) => cell(column === 'created_at' ? `2026-11-30 10:00:0${i}.123+00` : `${column} 0b7c2f2e-4000-8000`)),
+      ...columns.map((column) => cell(column === 'created_at' ? '2026-11-30 10:00:00.123+00' : `${column} 0b7c2f2e-4000-8000`)),
     )
     reply = {
       description: message(
@@ -181,8 +212,10 @@ const STARTUP_REPLY = Buffer.concat([
 const PARSE_COMPLETE = message('1')
 const BIND_COMPLETE = message('2')
 const READY = message('Z', Buffer.from('I'))
+const NO_DATA = message('n')
+// Never described: only its row and its tag are sent.
 const SETTER_REPLY: Reply = {
-  description: message('T', u16(1), fieldDescription('set_config', TEXT)),
+  description: NO_DATA,
   rows: message('D', u16(1), cell('0b7c2f2e-0000-4000-8000-000000000001')),
   complete: message('C', Buffer.from('SELECT 1\0')),
 }

@@ -35,8 +35,12 @@ export async function runCanned(mode: string, workloadName: string, warmUp: numb
     for (const client of clients) client.release()
     for (const count of [warmUp, operations]) {
       let left = count
+      // Counted down before each operation starts: exactly `count` run.
       const worker = async () => {
-        for (; left > 0; left--) await run(workload.next(pick))
+        while (left > 0) {
+          left--
+          await run(workload.next(pick))
+        }
       }
       await Promise.all(Array.from({ length: CONCURRENCY }, worker))
     }

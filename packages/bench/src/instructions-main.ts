@@ -9,11 +9,14 @@
 // operation from one minute to the next, more than the differences that the
 // client-path target is about; a count does not. Each mode runs against
 // CannedSocket connections (no server, canned replies; see
-// canned-socket.ts) in a node that V8 keeps deterministic (one thread, fixed
-// hash and random seeds, a fixed GC schedule): two runs agree within
-// 0.01%. Per operation: a run of `warm-up + 1000` operations subtracted from
-// one of `warm-up + 1000 + operations`, so that start-up, the JIT's work and
-// the warm-up cancel out. Needs valgrind (Debian: apt-get install valgrind).
+// canned-socket.ts) in a node that V8 keeps as deterministic as it can (the
+// JIT and the GC on the main thread, fixed hash and random seeds, a fixed GC
+// schedule): two counts of the same run agree within 0.01%, the figures per
+// operation of separate invocations within about 0.3%. Per operation: a run
+// of `warm-up + 1000` operations subtracted from one of `warm-up + 1000 +
+// operations`, so that start-up, the JIT's work and the warm-up cancel out.
+// It counts core's build (dist): the root script `pnpm bench:instructions`
+// builds first. Needs valgrind (Debian: apt-get install valgrind).
 import { execFile, execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
@@ -36,6 +39,7 @@ const { values } = parseArgs({
 })
 const modes = values.modes.split(',').filter(Boolean)
 const workloads = values.workloads.split(',').filter(Boolean)
+if (modes.length === 0 || workloads.length === 0) fail('--modes and --workloads each take at least one name')
 const operations = positive(values.operations, '--operations')
 const runs = positive(values.runs, '--runs')
 for (const mode of modes)
@@ -90,7 +94,9 @@ if (values.json) {
   }
 }
 
-// One child under cachegrind: its totals (every thread; there is one).
+// One child under cachegrind: its totals, over every thread of the process
+// (tsx's module loader and Node's platform threads work mostly at start-up,
+// which the subtraction cancels).
 async function count(mode: string, workload: string, measuredOperations: number): Promise<Counts> {
   const { stderr } = await run(
     'valgrind',
@@ -113,7 +119,8 @@ async function count(mode: string, workload: string, measuredOperations: number)
     { maxBuffer: 16 * 1024 * 1024 },
   )
   const total = (label: string) => {
-    const match = new RegExp(`${label}\\s+(?:refs|misses):\\s+([\\d,]+)`).exec(stderr)
+    // valgrind's own summary lines (`==pid== D1  misses:  73,301,225  (...)`), not the child's stderr.
+    const match = new RegExp(`^==\\d+== ${label}\\s+(?:refs|misses):\\s+([\\d,]+)`, 'm').exec(stderr)
     if (!match) throw new Error(`no ${label} count in valgrind's output:\n${stderr.slice(-2000)}`)
     return Number(match[1]!.replaceAll(',', ''))
   }

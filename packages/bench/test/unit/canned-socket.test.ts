@@ -30,6 +30,18 @@ describe('CannedSocket', () => {
     expect(point.rowCount).toBe(1)
   })
 
+  test('completes a statement that is not a SELECT with its tag and no rows', async () => {
+    const client = await cannedPool().connect()
+    try {
+      const begin = await client.query('BEGIN')
+      expect([begin.command, begin.rowCount, begin.fields]).toEqual(['BEGIN', null, []])
+      const extended = await client.query({ text: 'COMMIT', queryMode: 'extended' } as pg.QueryConfig)
+      expect([extended.command, extended.fields]).toEqual(['COMMIT', []])
+    } finally {
+      client.release()
+    }
+  })
+
   test("gives tenantscope's pipeline the statement's rows, the setter's reply apart", async () => {
     const tenantPool = createTenantPool(cannedPool())
     const result = await withTenant('0b7c2f2e-0000-4000-8000-000000000001', () => tenantPool.query(TOP10))
