@@ -156,8 +156,8 @@ const TEXT = 25
 const TIMESTAMPTZ = 1184
 const replies = new Map<string, Reply>()
 
-/** @internal The canned reply to `text` (exported for its test). */
-export function replyFor(text: string): Reply {
+// The canned reply to `text`, made once per text.
+function replyFor(text: string): Reply {
   let reply = replies.get(text)
   if (reply === undefined) {
     const select = /^\s*select\s+(.+?)(?:\s+from\b|$)/is.exec(text)

@@ -4,24 +4,27 @@
 // timed: instructions executed, from valgrind's cachegrind, and its
 // simulated first-level cache misses, which make some instructions dearer
 // than others (indicative only: they move with the memory layout, which any
-// change to the code moves). On this
-// shared machine a timed measure of the client's CPU moves by a few µs per
-// operation from one minute to the next, more than the differences that the
-// client-path target is about; a count does not. Each mode runs against
-// CannedSocket connections (no server, canned replies; see
-// canned-socket.ts) in a node that V8 keeps as deterministic as it can (the
-// JIT and the GC on the main thread, fixed hash and random seeds, a fixed GC
-// schedule): two counts of the same run agree within 0.01%, the figures per
-// operation of separate invocations within about 0.3%. Per operation: a run
-// of `warm-up + 1000` operations subtracted from one of `warm-up + 1000 +
-// operations`, so that start-up, the JIT's work and the warm-up cancel out.
+// change to the code moves). On this shared machine a timed measure of the
+// client's CPU moves by a few µs per operation from one minute to the next,
+// more than the differences that the client-path target is about; a count
+// does not. Each mode runs against CannedSocket connections (no server,
+// canned replies; see canned-socket.ts) in a node that V8 keeps as
+// deterministic as it can (the JIT and the GC on the main thread, fixed hash
+// and random seeds, a fixed GC schedule): two counts of the same run agree
+// within 0.01%, the figures per operation of separate invocations within
+// about 0.3%. Per operation: a run of `warm-up + 1000` operations subtracted
+// from one of `warm-up + 1000 + operations`, so that start-up, the JIT's
+// work and the warm-up cancel out.
 // It counts core's build (dist): the root script `pnpm bench:instructions`
 // builds first. Needs valgrind (Debian: apt-get install valgrind).
 import { execFile, execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
+import { exitWithUsage, positiveInteger } from './cli-exit.js'
 import { INSTRUCTION_MODES, INSTRUCTION_WORKLOADS } from './instructions-child.js'
 import { formatSpread, spreadOf } from './spread.js'
+
+const COMMAND = 'bench:instructions'
 
 const run = promisify(execFile)
 const NODE_FLAGS = ['--single-threaded', '--predictable-gc-schedule', '--hash-seed=1', '--random-seed=1']
@@ -39,16 +42,18 @@ const { values } = parseArgs({
 })
 const modes = values.modes.split(',').filter(Boolean)
 const workloads = values.workloads.split(',').filter(Boolean)
-if (modes.length === 0 || workloads.length === 0) fail('--modes and --workloads each take at least one name')
-const operations = positive(values.operations, '--operations')
-const runs = positive(values.runs, '--runs')
+if (modes.length === 0 || workloads.length === 0) exitWithUsage(COMMAND, '--modes and --workloads each take at least one name')
+const operations = positiveInteger(COMMAND, '--operations', values.operations)
+const runs = positiveInteger(COMMAND, '--runs', values.runs)
 for (const mode of modes)
-  if (!(INSTRUCTION_MODES as readonly string[]).includes(mode)) fail(`not a mode here: ${mode} (${INSTRUCTION_MODES.join(', ')})`)
-for (const name of workloads) if (!(INSTRUCTION_WORKLOADS as readonly string[]).includes(name)) fail(`not a workload here: ${name}`)
+  if (!(INSTRUCTION_MODES as readonly string[]).includes(mode))
+    exitWithUsage(COMMAND, `not a mode here: ${mode} (${INSTRUCTION_MODES.join(', ')})`)
+for (const name of workloads)
+  if (!(INSTRUCTION_WORKLOADS as readonly string[]).includes(name)) exitWithUsage(COMMAND, `not a workload here: ${name}`)
 try {
   execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
 } catch {
-  fail('needs valgrind on the PATH (Debian: apt-get install valgrind)')
+  exitWithUsage(COMMAND, 'needs valgrind on the PATH (Debian: apt-get install valgrind)')
 }
 
 /** Per operation. */
@@ -129,15 +134,4 @@ async function count(mode: string, workload: string, measuredOperations: number)
     'L1 data misses': total('D1'),
     'L1 instruction misses': total('I1'),
   }
-}
-
-function positive(value: string, flag: string): number {
-  const parsed = Number(value)
-  if (!Number.isInteger(parsed) || parsed < 1) fail(`${flag} takes a positive integer, not ${value}`)
-  return parsed
-}
-
-function fail(message: string): never {
-  process.stderr.write(`bench:instructions: ${message}\n`)
-  process.exit(2)
 }

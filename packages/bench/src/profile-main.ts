@@ -8,6 +8,7 @@
 // median [min–max] over the runs, or JSON with --json. Uses
 // TEST_DATABASE_URL or DATABASE_URL when set, otherwise embedded PostgreSQL.
 import { parseArgs } from 'node:util'
+import { exitWithUsage, positiveInteger } from './cli-exit.js'
 import { openDatabases } from './database.js'
 import { JS_GROUPS, type JsProfile } from './js-profile.js'
 import { type ModeProcess, startModeProcess } from './mode-process.js'
@@ -15,6 +16,8 @@ import { rotation } from './runner.js'
 import { seedWorkload } from './seed.js'
 import { formatSpread, spreadOf } from './spread.js'
 import { WORKLOADS } from './workloads.js'
+
+const COMMAND = 'bench:profile'
 
 const WARMUP_MS = 1000
 const CONCURRENCY = 16
@@ -30,10 +33,10 @@ const { values } = parseArgs({
 })
 const modes = values.modes.split(',').filter(Boolean)
 const workloads = values.workloads.split(',').filter(Boolean)
-const runs = positive(values.runs, '--runs')
-const sliceMs = positive(values['slice-ms'], '--slice-ms')
+const runs = positiveInteger(COMMAND, '--runs', values.runs)
+const sliceMs = positiveInteger(COMMAND, '--slice-ms', values['slice-ms'])
 for (const name of workloads) {
-  if (!WORKLOADS.some((workload) => workload.name === name)) fail(`not a workload: ${name}`)
+  if (!WORKLOADS.some((workload) => workload.name === name)) exitWithUsage(COMMAND, `not a workload: ${name}`)
 }
 
 /** One profiled slice: the process's CPU per operation and where its JavaScript time went. */
@@ -90,15 +93,4 @@ if (values.json) {
   for (const { workload, mode, spreads } of rows) {
     console.log(`| ${workload} | ${mode} | ${spreads.map((spread) => formatSpread(spread, 1)).join(' | ')} |`)
   }
-}
-
-function positive(value: string, name: string): number {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number <= 0) fail(`${name} must be a positive integer, not ${value}`)
-  return number
-}
-
-function fail(message: string): never {
-  console.error(message)
-  process.exit(2)
 }
