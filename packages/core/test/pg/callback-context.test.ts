@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { createTenantPool, type TenantPool, type TenantPoolClient, tryGetTenantId, withTenant } from '@tenantscope/core'
 import pg from 'pg'
 import Cursor from 'pg-cursor'
@@ -223,5 +224,33 @@ describe('callbacks and events run in the context they were registered in', () =
       }
     })
     expect(heard).toEqual(['once'])
+  })
+
+  // pg-pool calls back from whichever socket event freed a connection: the
+  // reply to another request's statement. A tracer or a logger that wraps
+  // client.query reads its own AsyncLocalStorage there, and must see the
+  // request that made the query, not the one whose reply freed the
+  // connection (nor the one that opened it).
+  test("pool.query sends its statement in the caller's whole async context: a hook on client.query reads its own storage's request", async () => {
+    const requests = new AsyncLocalStorage<number>()
+    const seen = new Map<string, { request: number | undefined; tenant: string | undefined }>()
+    const pool = createTenantPool({ connectionString: fixture.db.appUrl, max: 2 })
+    pool.unscopedPool.on('connect', (client) => {
+      const query = client.query
+      client.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
+        const text = typeof config === 'string' ? config : (config as { text?: string }).text
+        if (text !== undefined) seen.set(text, { request: requests.getStore(), tenant: tryGetTenantId() })
+        return (query as (...args: unknown[]) => unknown).call(this, config, ...rest)
+      } as typeof client.query
+    })
+    try {
+      const tenantOf = (request: number) => (request % 2 ? B() : A())
+      // Twenty requests on two connections: most statements are sent from another request's reply.
+      const texts = Array.from({ length: 20 }, (_, request) => `SELECT ${request} AS request`)
+      await Promise.all(texts.map((text, request) => requests.run(request, () => withTenant(tenantOf(request), () => pool.query(text)))))
+      expect(texts.map((text) => seen.get(text))).toEqual(texts.map((_, request) => ({ request, tenant: tenantOf(request) })))
+    } finally {
+      await pool.end()
+    }
   })
 })
