@@ -17,7 +17,9 @@ import { u16, u32 } from './wire-bytes.js'
  * one), `created_at` a timestamptz (pg parses it, as a real reply's), the
  * rest text; any other statement completes with its first word as the tag
  * and no rows. An Execute without a Describe before it (the setter's) gets
- * one row of one column. Any other message is refused with an error: a
+ * one row of one column. ReadyForQuery says 'T' from a BEGIN to its COMMIT
+ * or ROLLBACK, as a server's does: tenantscope's statements inside a
+ * transaction take the path they take on a real connection. Any other message is refused with an error: a
  * socket that stayed silent would leave pg waiting for ever. Replies come on
  * the next turn of the event loop, in the scope of one async resource per
  * socket, as a TCP handle's data does.
@@ -29,6 +31,7 @@ export class CannedSocket extends Duplex {
   readonly #texts = new Map<string, string>()
   #boundText = ''
   #described = false
+  #ready = READY_IDLE
   #out: Buffer[] = []
   readonly #handle = new AsyncResource('CANNEDSOCKET')
   readonly #deliver = (reply: Buffer): void => {
@@ -112,17 +115,19 @@ export class CannedSocket extends Duplex {
       case 'E': {
         const reply = this.#described ? replyFor(this.#boundText) : SETTER_REPLY
         this.#out.push(reply.rows, reply.complete)
+        this.#ready = reply.ready ?? this.#ready
         this.#described = false
         break
       }
       case 'S':
-        this.#out.push(READY)
+        this.#out.push(this.#ready)
         break
       case 'Q': {
         const reply = replyFor(body.toString('utf8', 0, body.length - 1))
         // A simple Query's reply has no NoData: a statement without rows has its tag alone.
         if (reply.description !== NO_DATA) this.#out.push(reply.description)
-        this.#out.push(reply.rows, reply.complete, READY)
+        this.#ready = reply.ready ?? this.#ready
+        this.#out.push(reply.rows, reply.complete, this.#ready)
         break
       }
       case 'X':
@@ -150,6 +155,8 @@ interface Reply {
   description: Buffer
   rows: Buffer
   complete: Buffer
+  /** The ReadyForQuery after it, where the statement opens or ends a transaction. */
+  ready?: Buffer
 }
 
 const TEXT = 25
@@ -164,7 +171,8 @@ function replyFor(text: string): Reply {
     if (!select) {
       // BEGIN, COMMIT, SET...: the tag alone.
       const tag = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? ''
-      reply = { description: NO_DATA, rows: Buffer.alloc(0), complete: message('C', cstring(tag)) }
+      const ready = tag === 'BEGIN' ? READY_IN_TRANSACTION : tag === 'COMMIT' || tag === 'ROLLBACK' ? READY_IDLE : undefined
+      reply = { description: NO_DATA, rows: Buffer.alloc(0), complete: message('C', cstring(tag)), ready }
       replies.set(text, reply)
       return reply
     }
@@ -211,7 +219,8 @@ const STARTUP_REPLY = Buffer.concat([
 ])
 const PARSE_COMPLETE = message('1')
 const BIND_COMPLETE = message('2')
-const READY = message('Z', Buffer.from('I'))
+const READY_IDLE = message('Z', Buffer.from('I'))
+const READY_IN_TRANSACTION = message('Z', Buffer.from('T'))
 const NO_DATA = message('n')
 // Never described: only its row and its tag are sent.
 const SETTER_REPLY: Reply = {

@@ -2,8 +2,10 @@
 //
 // One mode's operations against CannedSocket connections (no server), 16 at
 // a time on a pool of 16, for instructions-main.ts to count under valgrind:
-// the warm-up, then the measured operations, then exit. Tenants are picked
-// by Math.random, which node's --random-seed makes the same in every run.
+// the warm-up (every workload in turn, the writes too: the socket completes
+// them with their tag), then the measured operations, then exit. Tenants
+// are picked by Math.random, which node's --random-seed makes the same in
+// every run.
 import { createTenantPool } from '@tenantscope/core'
 import pg from 'pg'
 import { CannedSocket } from './canned-socket.js'
@@ -13,7 +15,7 @@ import { createPicker, type Operation, WORKLOADS } from './workloads.js'
 
 /** The modes that run here: those that need nothing of a server beyond its replies. */
 export const INSTRUCTION_MODES = ['floor', 'floor-als', 'tenantscope'] as const
-/** The workloads that run here: reads, whose replies the socket can make up. */
+/** The workloads measured here: reads, whose rows the socket can make up (all four run in the warm-up). */
 export const INSTRUCTION_WORKLOADS = ['point', 'top10'] as const
 
 const CONCURRENCY = 16
@@ -33,13 +35,19 @@ export async function runCanned(mode: string, workloadName: string, warmUp: numb
     // The pool's connections open first, as the bench's warm pools do.
     const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => pool.connect()))
     for (const client of clients) client.release()
-    for (const count of [warmUp, operations]) {
+    // The warm-up takes the workloads in turn, as the bench's processes warm
+    // up on all four: a point read after transactions and inserts runs code
+    // that has seen more kinds of object than one after point reads only.
+    for (const [count, next] of [
+      [warmUp, (left: number) => WORKLOADS[left % WORKLOADS.length]!.next(pick)],
+      [operations, () => workload.next(pick)],
+    ] as const) {
       let left = count
       // Counted down before each operation starts: exactly `count` run.
       const worker = async () => {
         while (left > 0) {
           left--
-          await run(workload.next(pick))
+          await run(next(left))
         }
       }
       await Promise.all(Array.from({ length: CONCURRENCY }, worker))

@@ -42,6 +42,24 @@ describe('CannedSocket', () => {
     }
   })
 
+  test("reports a transaction as a server does: 'T' from BEGIN to COMMIT or ROLLBACK, 'I' outside", async () => {
+    const client = await cannedPool().connect()
+    const status = () => (client as unknown as { getTransactionStatus(): string }).getTransactionStatus()
+    try {
+      await client.query('BEGIN')
+      expect(status()).toBe('T')
+      await client.query(POINT, ['0b7c2f2e-0001-4000-8000-000000000001'])
+      expect(status()).toBe('T')
+      await client.query({ text: 'COMMIT', queryMode: 'extended' } as pg.QueryConfig)
+      expect(status()).toBe('I')
+      await client.query('BEGIN')
+      await client.query('ROLLBACK')
+      expect(status()).toBe('I')
+    } finally {
+      client.release()
+    }
+  })
+
   test("gives tenantscope's pipeline the statement's rows, the setter's reply apart", async () => {
     const tenantPool = createTenantPool(cannedPool())
     const result = await withTenant('0b7c2f2e-0000-4000-8000-000000000001', () => tenantPool.query(TOP10))
