@@ -19,10 +19,10 @@ import { u16, u32 } from './wire-bytes.js'
  * and no rows. An Execute without a Describe before it (the setter's) gets
  * one row of one column. ReadyForQuery says 'T' from a BEGIN to its COMMIT
  * or ROLLBACK, as a server's does: tenantscope's statements inside a
- * transaction take the path they take on a real connection. Any other message is refused with an error: a
- * socket that stayed silent would leave pg waiting for ever. Replies come on
- * the next turn of the event loop, in the scope of one async resource per
- * socket, as a TCP handle's data does.
+ * transaction take the path they take on a real connection. Any other
+ * message is refused with an error: a socket that stayed silent would leave
+ * pg waiting for ever. Replies come on the next turn of the event loop, in
+ * the scope of one async resource per socket, as a TCP handle's data does.
  */
 export class CannedSocket extends Duplex {
   #pending: Buffer = Buffer.alloc(0)

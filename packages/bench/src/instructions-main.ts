@@ -11,10 +11,11 @@
 // canned replies; see canned-socket.ts) in a node that V8 keeps as
 // deterministic as it can (the JIT and the GC on the main thread, fixed hash
 // and random seeds, a fixed GC schedule, no major GC): two counts of the
-// same run agree within 0.01%, the figures per operation of separate
-// invocations within about 0.3%. Per operation: a run of `warm-up + 1000`
-// operations subtracted from one of `warm-up + 1000 + operations`, so that
-// start-up, the JIT's work and the warm-up cancel out.
+// same run agree within 0.01%, the runs of one invocation within about
+// 0.3%, separate invocations within about 2% (the README has the figures).
+// Per operation: a run of `warm-up + 1000` operations subtracted from one of
+// `warm-up + 1000 + operations`, so that start-up, the JIT's work and the
+// warm-up cancel out.
 // It counts core's build (dist): the root script `pnpm bench:instructions`
 // builds first. Needs valgrind (Debian: apt-get install valgrind).
 import { execFile, execFileSync } from 'node:child_process'
