@@ -1,4 +1,4 @@
-// pnpm --filter @tenantscope/bench bench:instructions [--modes floor,floor-als,tenantscope] [--workloads point,top10] [--operations 10000] [--runs 1] [--json]
+// pnpm --filter @tenantscope/bench bench:instructions [--modes floor,floor-als,tenantscope] [--workloads point,top10] [--operations 10000] [--runs 1] [--json] [--by-function]
 //
 // What each mode's client path costs per operation, counted rather than
 // timed: instructions executed, from valgrind's cachegrind, and its
@@ -10,18 +10,26 @@
 // does not. Each mode runs against CannedSocket connections (no server,
 // canned replies; see canned-socket.ts) in a node that V8 keeps as
 // deterministic as it can (the JIT and the GC on the main thread, fixed hash
-// and random seeds, a fixed GC schedule, no major GC): two counts of the
-// same run agree within 0.01%, the runs of one invocation within about
-// 0.3%, separate invocations within about 2% (the README has the figures).
+// and random seeds, a new space of a fixed size, no major GC): two counts
+// of the same run agree within 0.01%, the runs of one invocation within
+// about 0.3%, separate invocations within about 2% (the README has the
+// figures).
 // Per operation: a run of `warm-up + 1000` operations subtracted from one of
 // `warm-up + 1000 + operations`, so that start-up, the JIT's work and the
 // warm-up cancel out.
+// With --by-function, callgrind counts instead, and the instructions are
+// credited to the functions that ran them (function-costs.ts): each mode's
+// functions that differ most from the reference mode's, per operation.
 // It counts core's build (dist): the root script `pnpm bench:instructions`
 // builds first. Needs valgrind (Debian: apt-get install valgrind).
 import { execFile, execFileSync } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { exitWithUsage, positiveInteger } from './cli-exit.js'
+import { callgrindPid, functionCosts } from './function-costs.js'
 import { INSTRUCTION_MODES, INSTRUCTION_WORKLOADS } from './instructions-child.js'
 import { formatSpread, spreadOf } from './spread.js'
 
@@ -33,8 +41,24 @@ const run = promisify(execFile)
 // the counted operations varied between invocations (0 to 6 in a run of
 // 11,000 operations of the same code), and a mode's count with them, by up
 // to 45%. Without them the count is the client's work and the scavenges,
-// which allocation alone triggers.
-const NODE_FLAGS = ['--single-threaded', '--predictable-gc-schedule', '--initial-old-space-size=512', '--hash-seed=1', '--random-seed=1']
+// which allocation alone triggers: a new space of a fixed size, no
+// scavenge task (its turn depends on the clock too), no memory reducer.
+// Not --predictable-gc-schedule, which also fixes these: it sets the new
+// space to 4 MB, and there tenantscope's point reads promoted 122 KB to
+// the old space at every scavenge, the floor's none (--trace-gc-nvp), which
+// made tenantscope's scavenges cost ~6,000 instructions per operation more
+// than the floor's. With the new space that node picks by itself, or
+// 16 MB, neither promotes more than the other.
+const NODE_FLAGS = [
+  '--single-threaded',
+  '--min-semi-space-size=16',
+  '--max-semi-space-size=16',
+  '--no-minor-gc-task',
+  '--no-memory-reducer',
+  '--initial-old-space-size=512',
+  '--hash-seed=1',
+  '--random-seed=1',
+]
 const WARM_UP = 20_000
 const BASE = 1000
 
@@ -45,6 +69,7 @@ const { values } = parseArgs({
     operations: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
+    'by-function': { type: 'boolean', default: false },
   },
 })
 const modes = values.modes.split(',').filter(Boolean)
@@ -71,11 +96,18 @@ interface Counts {
 }
 const COUNTS: (keyof Counts)[] = ['instructions', 'L1 data misses', 'L1 instruction misses']
 const CHILD = fileURLToPath(new URL('./instructions-child.ts', import.meta.url))
+const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+const FUNCTIONS_SHOWN = 25
 const log = (line: string) => process.stderr.write(`[instructions] ${line}\n`)
 
 // tsx compiles the child once and caches it: a first run outside valgrind,
 // so that every counted run starts from the same cache.
 await run('node', ['--import', 'tsx', CHILD, modes[0]!, workloads[0]!, '10', '10'])
+
+if (values['by-function']) {
+  await reportByFunction()
+  process.exit(0)
+}
 
 const measured: Array<{ workload: string; mode: string; runs: Counts[] }> = []
 for (const workload of workloads) {
@@ -140,5 +172,88 @@ async function count(mode: string, workload: string, measuredOperations: number)
     instructions: total('I'),
     'L1 data misses': total('D1'),
     'L1 instruction misses': total('I1'),
+  }
+}
+
+// --by-function: one run of each mode, its instructions per operation by
+// function; printed, the functions where each mode differs most from the
+// reference mode's.
+async function reportByFunction(): Promise<void> {
+  const reference = modes.includes('floor-als') ? 'floor-als' : modes[0]!
+  const measured: Array<{ workload: string; mode: string; functions: Record<string, number> }> = []
+  for (const workload of workloads) {
+    for (const mode of modes) {
+      log(`${workload} / ${mode}, by function`)
+      const [base, more] = await Promise.all([countByFunction(mode, workload, BASE), countByFunction(mode, workload, BASE + operations)])
+      const functions: Record<string, number> = {}
+      for (const name of new Set([...base.keys(), ...more.keys()])) {
+        const perOperation = ((more.get(name) ?? 0) - (base.get(name) ?? 0)) / operations
+        if (Math.abs(perOperation) >= 0.5) functions[name] = Math.round(perOperation)
+      }
+      measured.push({ workload, mode, functions })
+    }
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ operations, nodeFlags: NODE_FLAGS, measured }, null, 2)}\n`)
+    return
+  }
+  const total = (functions: Record<string, number>) => Object.values(functions).reduce((sum, cost) => sum + cost, 0)
+  for (const { workload, mode, functions } of measured) {
+    if (mode === reference) continue
+    const against = measured.find((entry) => entry.workload === workload && entry.mode === reference)!.functions
+    const names = [...new Set([...Object.keys(functions), ...Object.keys(against)])]
+    const differences = names
+      .map((name) => ({ name, theirs: against[name] ?? 0, ours: functions[name] ?? 0 }))
+      .sort((a, b) => Math.abs(b.ours - b.theirs) - Math.abs(a.ours - a.theirs))
+      .slice(0, FUNCTIONS_SHOWN)
+    console.log(
+      `\n${workload}: ${mode} ${total(functions)} instructions per operation, ${reference} ${total(against)}; where they differ most:`,
+    )
+    console.log(`| function | ${reference} | ${mode} | difference |`)
+    console.log('| --- | ---: | ---: | ---: |')
+    for (const { name, theirs, ours } of differences)
+      console.log(`| ${name.replaceAll('|', '\\|')} | ${theirs} | ${ours} | ${ours - theirs} |`)
+  }
+}
+
+// One child under callgrind, with node's map of its compiled code: its
+// instructions by function (function-costs.ts). Both files are removed.
+async function countByFunction(mode: string, workload: string, measuredOperations: number): Promise<Map<string, number>> {
+  const dir = await mkdtemp(join(tmpdir(), 'tenantscope-callgrind-'))
+  const out = join(dir, 'callgrind.out')
+  let perfMap: string | undefined
+  try {
+    await run(
+      'valgrind',
+      [
+        '--tool=callgrind',
+        '--dump-instr=yes',
+        '--compress-pos=no',
+        '--compress-strings=no',
+        '--smc-check=all-non-file',
+        `--callgrind-out-file=${out}`,
+        'node',
+        ...NODE_FLAGS,
+        '--perf-basic-prof',
+        // Which also writes V8's log, by default into the working directory.
+        '--no-logfile-per-isolate',
+        `--logfile=${join(dir, 'v8.log')}`,
+        '--import',
+        'tsx',
+        CHILD,
+        mode,
+        workload,
+        String(WARM_UP),
+        String(measuredOperations),
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    )
+    const callgrind = await readFile(out, 'utf8')
+    // node writes it under /tmp whatever TMPDIR says.
+    perfMap = `/tmp/perf-${callgrindPid(callgrind)}.map`
+    return functionCosts(callgrind, await readFile(perfMap, 'utf8'), REPO_ROOT)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+    if (perfMap !== undefined) await rm(perfMap, { force: true })
   }
 }
