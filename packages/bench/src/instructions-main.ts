@@ -150,15 +150,7 @@ async function count(mode: string, workload: string, measuredOperations: number)
       // V8 writes the code it runs: valgrind must see every write to code.
       '--smc-check=all-non-file',
       '--cachegrind-out-file=/dev/null',
-      'node',
-      ...NODE_FLAGS,
-      '--import',
-      'tsx',
-      CHILD,
-      mode,
-      workload,
-      String(WARM_UP),
-      String(measuredOperations),
+      ...childCommand(mode, workload, measuredOperations),
     ],
     { maxBuffer: 16 * 1024 * 1024 },
   )
@@ -176,8 +168,8 @@ async function count(mode: string, workload: string, measuredOperations: number)
 }
 
 // --by-function: one run of each mode, its instructions per operation by
-// function; printed, the functions where each mode differs most from the
-// reference mode's.
+// function; printed, the reference mode's costliest functions and those
+// where each other mode differs most from it.
 async function reportByFunction(): Promise<void> {
   const reference = modes.includes('floor-als') ? 'floor-als' : modes[0]!
   const measured: Array<{ workload: string; mode: string; functions: Record<string, number> }> = []
@@ -199,21 +191,36 @@ async function reportByFunction(): Promise<void> {
   }
   const total = (functions: Record<string, number>) => Object.values(functions).reduce((sum, cost) => sum + cost, 0)
   for (const { workload, mode, functions } of measured) {
-    if (mode === reference) continue
     const against = measured.find((entry) => entry.workload === workload && entry.mode === reference)!.functions
+    if (mode === reference) {
+      const costliest = Object.entries(functions)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, FUNCTIONS_SHOWN)
+      console.log(`\n${workload}: ${mode} ${total(functions)} instructions per operation; its costliest functions:`)
+      printTable(['function', mode], costliest)
+      continue
+    }
     const names = [...new Set([...Object.keys(functions), ...Object.keys(against)])]
     const differences = names
-      .map((name) => ({ name, theirs: against[name] ?? 0, ours: functions[name] ?? 0 }))
-      .sort((a, b) => Math.abs(b.ours - b.theirs) - Math.abs(a.ours - a.theirs))
+      .map((name) => [name, against[name] ?? 0, functions[name] ?? 0, (functions[name] ?? 0) - (against[name] ?? 0)] as const)
+      .sort((a, b) => Math.abs(b[3]) - Math.abs(a[3]))
       .slice(0, FUNCTIONS_SHOWN)
     console.log(
       `\n${workload}: ${mode} ${total(functions)} instructions per operation, ${reference} ${total(against)}; where they differ most:`,
     )
-    console.log(`| function | ${reference} | ${mode} | difference |`)
-    console.log('| --- | ---: | ---: | ---: |')
-    for (const { name, theirs, ours } of differences)
-      console.log(`| ${name.replaceAll('|', '\\|')} | ${theirs} | ${ours} | ${ours - theirs} |`)
+    printTable(['function', reference, mode, 'difference'], differences)
   }
+}
+
+function printTable(header: string[], rows: ReadonlyArray<readonly (string | number)[]>): void {
+  console.log(`| ${header.join(' | ')} |`)
+  console.log(
+    `| --- | ${header
+      .slice(1)
+      .map(() => '---:')
+      .join(' | ')} |`,
+  )
+  for (const [name, ...counts] of rows) console.log(`| ${String(name).replaceAll('|', '\\|')} | ${counts.join(' | ')} |`)
 }
 
 // One child under callgrind, with node's map of its compiled code: its
@@ -232,19 +239,12 @@ async function countByFunction(mode: string, workload: string, measuredOperation
         '--compress-strings=no',
         '--smc-check=all-non-file',
         `--callgrind-out-file=${out}`,
-        'node',
-        ...NODE_FLAGS,
-        '--perf-basic-prof',
-        // Which also writes V8's log, by default into the working directory.
-        '--no-logfile-per-isolate',
-        `--logfile=${join(dir, 'v8.log')}`,
-        '--import',
-        'tsx',
-        CHILD,
-        mode,
-        workload,
-        String(WARM_UP),
-        String(measuredOperations),
+        // With the map; which also writes V8's log, by default into the working directory.
+        ...childCommand(mode, workload, measuredOperations, [
+          '--perf-basic-prof',
+          '--no-logfile-per-isolate',
+          `--logfile=${join(dir, 'v8.log')}`,
+        ]),
       ],
       { maxBuffer: 16 * 1024 * 1024 },
     )
@@ -256,4 +256,9 @@ async function countByFunction(mode: string, workload: string, measuredOperation
     await rm(dir, { recursive: true, force: true })
     if (perfMap !== undefined) await rm(perfMap, { force: true })
   }
+}
+
+/** The counted child's command line: node with NODE_FLAGS (and `nodeFlags`), the mode, the workload, the operations. */
+function childCommand(mode: string, workload: string, measuredOperations: number, nodeFlags: string[] = []): string[] {
+  return ['node', ...NODE_FLAGS, ...nodeFlags, '--import', 'tsx', CHILD, mode, workload, String(WARM_UP), String(measuredOperations)]
 }
