@@ -38,23 +38,28 @@ export async function runCanned(mode: string, workloadName: string, warmUp: numb
     // The warm-up takes the workloads in turn, as the bench's processes warm
     // up on all four: a point read after transactions and inserts runs code
     // that has seen more kinds of object than one after point reads only.
-    for (const [count, next] of [
-      [warmUp, (left: number) => WORKLOADS[left % WORKLOADS.length]!.next(pick)],
-      [operations, () => workload.next(pick)],
-    ] as const) {
-      let left = count
-      // Counted down before each operation starts: exactly `count` run.
-      const worker = async () => {
-        while (left > 0) {
-          left--
-          await run(next(left))
-        }
-      }
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-    }
+    await runOperations(warmUp, run, (left) => WORKLOADS[left % WORKLOADS.length]!.next(pick))
+    await runOperations(operations, run, () => workload.next(pick))
   } finally {
     await pool.end()
   }
+}
+
+// `count` operations, CONCURRENCY at a time: counted down before each one
+// starts, so that exactly `count` run.
+async function runOperations(
+  count: number,
+  run: (operation: Operation) => Promise<void>,
+  next: (left: number) => Operation,
+): Promise<void> {
+  let left = count
+  const worker = async () => {
+    while (left > 0) {
+      left--
+      await run(next(left))
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
 }
 
 function runnerOf(mode: string, pool: pg.Pool): (operation: Operation) => Promise<void> {
