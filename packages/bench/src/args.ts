@@ -13,6 +13,13 @@ export interface BenchOptions {
    * slices, because at 4 the floor measured against itself spread ±10%.
    */
   loopbackRounds: number
+  /**
+   * Sets of mode processes per run on loopback, each measuring an equal share
+   * of the loopback rounds, started in a different order: a process's own
+   * layout moves its client CPU by a few percent (see run-once.ts), so more
+   * processes per mode narrow each run's ratios without more time measured.
+   */
+  processSets: number
   /** Milliseconds each mode's new process runs each workload before anything is measured. */
   warmupMs: number
   /** The networks and concurrencies measured, in order. */
@@ -36,6 +43,8 @@ const HELP = `pnpm bench [options]
   --slice-ms N         milliseconds per mode and slice (default 300)
   --rounds N           slices per mode and cell in each run, modes alternating (default 4)
   --loopback-rounds N  the same for loopback cells, where the CPU targets are judged (default 12)
+  --process-sets N     loopback: each mode in N processes per run, one after the other,
+                       the loopback rounds shared between them (default 2)
   --warmup-ms N        each mode's new process runs each workload this long first (default 1000)
   --cells LIST         network:concurrency pairs (default loopback:16,proxy:1,proxy:16)
   --latency-ms N       proxy delay each way (default 1)
@@ -59,6 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'slice-ms': { type: 'string' },
       rounds: { type: 'string' },
       'loopback-rounds': { type: 'string' },
+      'process-sets': { type: 'string' },
       'warmup-ms': { type: 'string' },
       cells: { type: 'string' },
       'latency-ms': { type: 'string' },
@@ -85,11 +95,16 @@ export function parseOptions(argv: string[]): BenchOptions {
       .filter(Boolean)
   const numbers = (value: string | undefined) => list(value)?.map(positive)
   const modes = list(values.modes)
+  const loopbackRounds = positive(values['loopback-rounds'] ?? (quick ? '1' : '12'))
+  const processSets = positive(values['process-sets'] ?? (quick ? '1' : '2'))
+  if (!Number.isInteger(loopbackRounds / processSets))
+    throw new Error(`--loopback-rounds (${loopbackRounds}) must share equally between --process-sets (${processSets})`)
   return {
     runs: positive(values.runs ?? (quick ? '1' : '3')),
     sliceMs: positive(values['slice-ms'] ?? (quick ? '150' : '300')),
     rounds: positive(values.rounds ?? (quick ? '1' : '4')),
-    loopbackRounds: positive(values['loopback-rounds'] ?? (quick ? '1' : '12')),
+    loopbackRounds,
+    processSets,
     warmupMs: positive(values['warmup-ms'] ?? (quick ? '300' : '1000')),
     cells: parseCells(values.cells ?? 'loopback:16,proxy:1,proxy:16'),
     latencyMs: Number(values['latency-ms'] ?? '1'),

@@ -4,6 +4,7 @@ import type { CellRun } from './cells.js'
 import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js'
 import { modeGroups } from './mode-groups.js'
 import { type ModeProcess, startModeProcess } from './mode-process.js'
+import type { ModeUrls } from './modes.js'
 import { runPostgresJsComparison } from './postgres-js-comparison.js'
 import type { RunPlan, RunResult } from './run-plan.js'
 import { type Sample, summarize } from './runner.js'
@@ -42,39 +43,36 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
       }
       try {
         for (const [groupIndex, group] of modeGroups(options.modes).entries()) {
-          const processes: ModeProcess[] = []
-          try {
-            // Started in an order that changes from run to run. Two processes
-            // of the floor's code, started second and third in every run,
-            // measured 4–15% apart in client CPU per point read in each of ten
-            // runs, the second the cheaper, whether the slices rotated or
-            // took the balanced order; started fifth and fourth, −3% to +5%
-            // in four runs (2026-12-02). Why the position matters is not
-            // known; varying it puts it in the spread, not in a ratio.
-            for (const name of balancedOrder(group, runIndex)) processes.push(await startModeProcess(name, urls, size, plan.tenants))
-            processes.sort((a, b) => group.indexOf(a.name) - group.indexOf(b.name))
-            for (const handle of processes) if (handle.note) notes.add(handle.note)
-            const running = processes.filter((handle) => handle.runs)
-            // A new process: pg's code, tenantscope's and the backends' caches
-            // warm up on every workload before the first measured slice.
-            for (const handle of running) for (const workload of workloads) await handle.slice(workload.name, size, options.warmupMs)
-            for (const concurrency of concurrencies) {
-              for (const workload of workloads) {
-                const where = { network, concurrency, workload: workload.name }
-                const rounds = network === 'loopback' ? options.loopbackRounds : options.rounds
-                const measured = await measureCell(running, workload.name, concurrency, rounds, options.sliceMs, runIndex, server)
-                const raw = measured.find((cell) => cell.mode === 'raw')
-                const groupCells = measured.map((cell) => ({ ...where, ...cell }))
-                // The first group's raw pg is the report's; a later group's is the baseline of its own modes.
-                for (const cell of groupCells) {
-                  if (groupIndex === 0 || cell.mode !== 'raw')
-                    cells.push(groupIndex === 0 || !raw ? cell : { ...cell, baseline: { ...where, ...raw } })
-                }
-                log(`run ${runIndex + 1} ${network} c=${concurrency} ${workload.name}: ${describe(groupCells)}`)
+          // On loopback, where the CPU targets are judged, each mode runs in
+          // several processes one after the other, the rounds shared between
+          // them: what one process's layout adds to its client CPU is then
+          // averaged within the run instead of deciding it.
+          const sets = network === 'loopback' ? options.processSets : 1
+          const rounds = (network === 'loopback' ? options.loopbackRounds : options.rounds) / sets
+          const setup = { urls, size, tenants: plan.tenants, warmupMs: options.warmupMs }
+          const samples = await measureGroup(
+            group,
+            setup,
+            { sets, rounds, runIndex, concurrencies, workloads, sliceMs: options.sliceMs },
+            server,
+            notes,
+          )
+          for (const concurrency of concurrencies) {
+            for (const workload of workloads) {
+              const where = { network, concurrency, workload: workload.name }
+              const measured = group.flatMap((mode) => {
+                const slices = samples.get(cellKey(concurrency, workload.name, mode))
+                return slices ? [totals(mode, slices)] : []
+              })
+              const raw = measured.find((cell) => cell.mode === 'raw')
+              const groupCells = measured.map((cell) => ({ ...where, ...cell }))
+              // The first group's raw pg is the report's; a later group's is the baseline of its own modes.
+              for (const cell of groupCells) {
+                if (groupIndex === 0 || cell.mode !== 'raw')
+                  cells.push(groupIndex === 0 || !raw ? cell : { ...cell, baseline: { ...where, ...raw } })
               }
+              log(`run ${runIndex + 1} ${network} c=${concurrency} ${workload.name}: ${describe(groupCells)}`)
             }
-          } finally {
-            await Promise.all(processes.map((handle) => handle.close()))
           }
         }
       } finally {
@@ -126,11 +124,100 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
   }
 }
 
+/** How a group is measured on one network. */
+interface GroupPlan {
+  /** Sets of processes, one after the other. */
+  sets: number
+  /** Rounds per cell in each set. */
+  rounds: number
+  runIndex: number
+  concurrencies: readonly number[]
+  workloads: readonly { name: string }[]
+  sliceMs: number
+}
+
+/**
+ * A group's slices on one network, by `cellKey`: each set of processes
+ * measures every cell, and a mode's slices from all its processes are
+ * pooled.
+ */
+async function measureGroup(
+  group: readonly string[],
+  setup: ProcessSetup,
+  plan: GroupPlan,
+  server: ServerCpu,
+  notes: Set<string>,
+): Promise<Map<string, Sample[]>> {
+  const samples = new Map<string, Sample[]>()
+  for (let set = 0; set < plan.sets; set++) {
+    // Where this set takes up the balanced orders: runs and sets start on different modes.
+    const order = plan.runIndex * plan.sets + set
+    await withModeProcesses(group, order, setup, plan.workloads, notes, async (running) => {
+      for (const concurrency of plan.concurrencies) {
+        for (const workload of plan.workloads) {
+          const measured = await measureCell(running, workload.name, concurrency, plan.rounds, plan.sliceMs, order, server)
+          for (const [mode, slices] of measured) {
+            const key = cellKey(concurrency, workload.name, mode)
+            samples.set(key, [...(samples.get(key) ?? []), ...slices])
+          }
+        }
+      }
+    })
+  }
+  return samples
+}
+
+function cellKey(concurrency: number, workload: string, mode: string): string {
+  return `${concurrency} ${workload} ${mode}`
+}
+
+/** What starting a mode's process takes. */
+interface ProcessSetup {
+  urls: ModeUrls
+  size: number
+  tenants: RunPlan['tenants']
+  warmupMs: number
+}
+
+/**
+ * Starts a process for each mode of `group`, warms each up on every
+ * workload, hands the ones that run to `measure`, and closes them all.
+ */
+async function withModeProcesses(
+  group: readonly string[],
+  order: number,
+  setup: ProcessSetup,
+  workloads: readonly { name: string }[],
+  notes: Set<string>,
+  measure: (running: ModeProcess[]) => Promise<void>,
+): Promise<void> {
+  const processes: ModeProcess[] = []
+  try {
+    // Started in an order that changes from set to set and run to run. Two
+    // processes of the floor's code, started second and third in every run,
+    // measured 4–15% apart in client CPU per point read in each of ten runs,
+    // the second the cheaper, whether the slices rotated or took the balanced
+    // order; started fifth and fourth, −3% to +5% in four runs (2026-12-02).
+    // Why the position matters is not known; varying it puts it in the
+    // spread, not in a ratio.
+    for (const name of balancedOrder(group, order)) processes.push(await startModeProcess(name, setup.urls, setup.size, setup.tenants))
+    processes.sort((a, b) => group.indexOf(a.name) - group.indexOf(b.name))
+    for (const handle of processes) if (handle.note) notes.add(handle.note)
+    const running = processes.filter((handle) => handle.runs)
+    // A new process: pg's code, tenantscope's and the backends' caches warm
+    // up on every workload before the first measured slice.
+    for (const handle of running) for (const workload of workloads) await handle.slice(workload.name, setup.size, setup.warmupMs)
+    await measure(running)
+  } finally {
+    await Promise.all(processes.map((handle) => handle.close()))
+  }
+}
+
 /**
  * One cell's modes, each in its process: a warm-up slice each, then
  * `rounds` rounds of one slice per mode, in a balanced order (every mode at
  * every position and after every other mode equally often). The backends'
- * CPU is read around each slice from here.
+ * CPU is read around each slice from here. Each mode's slices, by name.
  */
 async function measureCell(
   processes: readonly ModeProcess[],
@@ -138,21 +225,21 @@ async function measureCell(
   concurrency: number,
   rounds: number,
   sliceMs: number,
-  runIndex: number,
+  order: number,
   server: ServerCpu,
-): Promise<Array<Omit<CellRun, 'network' | 'concurrency' | 'workload'>>> {
+): Promise<Map<string, Sample[]>> {
   // Warm-up: plans, caches and the JIT, not measured.
   for (const handle of processes) await handle.slice(workload, concurrency, Math.min(150, sliceMs))
   const samples = new Map<string, Sample[]>(processes.map((handle) => [handle.name, []]))
   for (let round = 0; round < rounds; round++) {
-    // Runs continue the design's cycle where the last one stopped.
-    for (const handle of balancedOrder(processes, round + runIndex * rounds)) {
+    // Each set of processes continues the design's cycle where the last one stopped.
+    for (const handle of balancedOrder(processes, round + order * rounds)) {
       const serverSince = await server.begin()
       const sample = await handle.slice(workload, concurrency, sliceMs)
       samples.get(handle.name)!.push({ ...sample, serverCpuMicroseconds: serverSince() })
     }
   }
-  return processes.map((handle) => totals(handle.name, samples.get(handle.name)!))
+  return samples
 }
 
 function totals(mode: string, samples: readonly Sample[]): Omit<CellRun, 'network' | 'concurrency' | 'workload'> {
