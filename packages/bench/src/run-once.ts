@@ -10,7 +10,7 @@ import type { RunPlan, RunResult } from './run-plan.js'
 import { type Sample, summarize } from './runner.js'
 import { measureScale } from './scale.js'
 import { openServerCpu, type ServerCpu } from './server-cpu.js'
-import { createPicker, WORKLOADS } from './workloads.js'
+import { createPicker, WORKLOADS, type Workload } from './workloads.js'
 
 /**
  * One independent run of the benchmark, in a process of its own (started by
@@ -41,15 +41,15 @@ export async function measureRun(plan: RunPlan, log: (line: string) => void): Pr
         proxy = await startLatencyProxy({ host: target.hostname, port: Number(target.port || 5432) }, options.latencyMs)
         urls = { maintenanceUrl: proxy.url(urls.maintenanceUrl), appUrl: proxy.url(urls.appUrl) }
       }
+      // On loopback, where the CPU targets are judged, each mode runs in
+      // several processes one after the other, the rounds shared between
+      // them: what one process's layout adds to its client CPU is then
+      // averaged within the run instead of deciding it.
+      const sets = network === 'loopback' ? options.processSets : 1
+      const rounds = (network === 'loopback' ? options.loopbackRounds : options.rounds) / sets
+      const setup = { urls, size, tenants: plan.tenants, warmupMs: options.warmupMs }
       try {
         for (const [groupIndex, group] of modeGroups(options.modes).entries()) {
-          // On loopback, where the CPU targets are judged, each mode runs in
-          // several processes one after the other, the rounds shared between
-          // them: what one process's layout adds to its client CPU is then
-          // averaged within the run instead of deciding it.
-          const sets = network === 'loopback' ? options.processSets : 1
-          const rounds = (network === 'loopback' ? options.loopbackRounds : options.rounds) / sets
-          const setup = { urls, size, tenants: plan.tenants, warmupMs: options.warmupMs }
           const samples = await measureGroup(
             group,
             setup,
@@ -132,7 +132,7 @@ interface GroupPlan {
   rounds: number
   runIndex: number
   concurrencies: readonly number[]
-  workloads: readonly { name: string }[]
+  workloads: readonly Workload[]
   sliceMs: number
 }
 
@@ -158,7 +158,7 @@ async function measureGroup(
           const measured = await measureCell(running, workload.name, concurrency, plan.rounds, plan.sliceMs, order, server)
           for (const [mode, slices] of measured) {
             const key = cellKey(concurrency, workload.name, mode)
-            samples.set(key, [...(samples.get(key) ?? []), ...slices])
+            samples.set(key, (samples.get(key) ?? []).concat(slices))
           }
         }
       }
@@ -187,7 +187,7 @@ async function withModeProcesses(
   group: readonly string[],
   order: number,
   setup: ProcessSetup,
-  workloads: readonly { name: string }[],
+  workloads: readonly Workload[],
   notes: Set<string>,
   measure: (running: ModeProcess[]) => Promise<void>,
 ): Promise<void> {
